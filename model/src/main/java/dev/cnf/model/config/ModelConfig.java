@@ -1,0 +1,75 @@
+package dev.cnf.model.config;
+
+import java.util.List;
+
+/**
+ * Every shape of the UNet / ControlNet pair comes from this record, as in diffusers' config.json.
+ *
+ * <p>The walking-skeleton {@code tiny} preset works in a space-to-depth "latent" space (a lossless,
+ * parameter-free 2x pixel unshuffle standing in for AutoencoderKL until the real VAE lands) and
+ * conditions the UNet on a pooled text embedding added to the timestep embedding (a stand-in for
+ * cross-attention). Both stand-ins are named as such in {@link #latentCodec} and {@link #textConditioning}.
+ */
+public record ModelConfig(
+        String name,
+        int sampleSize,
+        int imageChannels,
+        int latentFactor,
+        List<Integer> blockOutChannels,
+        int layersPerBlock,
+        int normNumGroups,
+        double normEps,
+        int textEmbedDim,
+        int textVocabSize,
+        int maxTextTokens,
+        int conditioningChannels,
+        List<Integer> conditioningEmbeddingOutChannels,
+        String latentCodec,
+        String textConditioning) {
+
+    public ModelConfig {
+        blockOutChannels = List.copyOf(blockOutChannels);
+        conditioningEmbeddingOutChannels = List.copyOf(conditioningEmbeddingOutChannels);
+        int hintStrides = conditioningEmbeddingOutChannels.size() - 1;
+        if ((1 << hintStrides) != latentFactor) {
+            throw new IllegalArgumentException(
+                    "conditioning embedding downsamples by 2^" + hintStrides + " but latentFactor is " + latentFactor);
+        }
+        for (int c : blockOutChannels) {
+            if (c % normNumGroups != 0) {
+                throw new IllegalArgumentException("block channels " + c + " not divisible by norm groups " + normNumGroups);
+            }
+        }
+    }
+
+    /** Channels of the diffusion space: the image channels folded by the space-to-depth factor. */
+    public int latentChannels() {
+        return imageChannels * latentFactor * latentFactor;
+    }
+
+    public int latentSize() {
+        return sampleSize / latentFactor;
+    }
+
+    /** Width of the timestep embedding, 4x the first block's channels as in diffusers. */
+    public int timeEmbedDim() {
+        return blockOutChannels.get(0) * 4;
+    }
+
+    /** Small enough that a training step runs in a fraction of a second on 2 CPU cores. */
+    public static ModelConfig tiny() {
+        return new ModelConfig("tiny", 64, 3, 2, List.of(32, 64), 1, 8, 1e-5, 64, 4096, 77, 3,
+                List.of(16, 32), "space-to-depth", "pooled-hashed-tokens");
+    }
+
+    public static ModelConfig preset(String name) {
+        if ("tiny".equals(name)) {
+            return tiny();
+        }
+        throw new IllegalArgumentException("unknown model config '" + name + "'; known presets: tiny");
+    }
+
+    public static List<String> presets() {
+        return List.of("tiny");
+    }
+}

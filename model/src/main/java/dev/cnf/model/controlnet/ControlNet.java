@@ -1,0 +1,77 @@
+package dev.cnf.model.controlnet;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dev.cnf.model.config.ModelConfig;
+import dev.cnf.model.nn.Conv2dLayer;
+import dev.cnf.model.nn.LinearLayer;
+import dev.cnf.model.nn.NamedBlock;
+import dev.cnf.model.nn.TimestepEmbedding;
+import dev.cnf.model.unet.Encoder;
+import dev.cnf.model.unet.UNet;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * ControlNetModel: a trainable copy of the UNet's embedding + encoder + mid block, fed the hint
+ * through {@link ConditioningEmbedding}, emitting one zero-conv residual per UNet skip
+ * ({@code controlnet_down_blocks.N}) and one for the mid block ({@code controlnet_mid_block}).
+ */
+public final class ControlNet extends NamedBlock {
+    private final TimestepEmbedding timeEmbedding;
+    private final LinearLayer textEmbedding;
+    private final Encoder encoder;
+    private final ConditioningEmbedding condEmbedding;
+    private final List<Conv2dLayer> zeroConvs = new ArrayList<>();
+    private final Conv2dLayer midZeroConv;
+
+    public ControlNet(ModelConfig c) {
+        List<Integer> ch = c.blockOutChannels();
+        timeEmbedding = child("time_embedding", new TimestepEmbedding(ch.get(0), c.timeEmbedDim()));
+        textEmbedding = child("text_embedding", new LinearLayer(c.textEmbedDim(), c.timeEmbedDim()));
+        encoder = new Encoder(c, this::child);
+        condEmbedding = child("controlnet_cond_embedding",
+                new ConditioningEmbedding(c.conditioningChannels(), c.conditioningEmbeddingOutChannels(), ch.get(0)));
+        for (int i = 0; i < encoder.skipChannels.size(); i++) {
+            zeroConvs.add(child("controlnet_down_blocks." + i, Conv2dLayer.zeroConv(encoder.skipChannels.get(i))));
+        }
+        midZeroConv = child("controlnet_mid_block", Conv2dLayer.zeroConv(ch.get(ch.size() - 1)));
+    }
+
+    /** The paper's trainable copy: start from the base UNet's encoder weights. */
+    public void copyEncoderFrom(UNet unet) {
+        copyFrom(unet.namedParameters(), "");
+    }
+
+    /**
+     * inputs: (latents, timesteps, pooled text, condition image [N,3,H,W] in [0,1]); the control
+     * scale is applied to every residual. Output: one residual per UNet skip, then the mid residual.
+     */
+    public NDList residuals(ParameterStore ps, NDList inputs, float scale, boolean training) {
+        NDList out = forward(ps, inputs, training, null);
+        if (scale == 1f) {
+            return out;
+        }
+        NDList scaled = new NDList();
+        for (NDArray r : out) {
+            scaled.add(r.mul(scale));
+        }
+        return scaled;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray temb = timeEmbedding.apply(ps, inputs.get(1), training).add(textEmbedding.apply(ps, inputs.get(2), training));
+        NDArray hint = condEmbedding.apply(ps, inputs.get(3), training);
+        Encoder.Encoded enc = encoder.run(ps, inputs.get(0), temb, hint, training);
+        NDList out = new NDList();
+        for (int i = 0; i < zeroConvs.size(); i++) {
+            out.add(zeroConvs.get(i).apply(ps, enc.skips().get(i), training));
+        }
+        out.add(midZeroConv.apply(ps, enc.mid(), training));
+        return out;
+    }
+}

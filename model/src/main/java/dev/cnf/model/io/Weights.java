@@ -1,0 +1,48 @@
+package dev.cnf.model.io;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
+import dev.cnf.model.nn.NamedBlock;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Moves weights between blocks and name → {@link Tensor} maps, failing loudly on any mismatch. */
+public final class Weights {
+    private Weights() {}
+
+    public static Map<String, Tensor> export(NamedBlock block) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        block.namedParameters().forEach((name, p) -> out.put(name, toTensor(p.getArray())));
+        return out;
+    }
+
+    public static Tensor toTensor(NDArray array) {
+        return new Tensor(array.getShape().getShape(), array.toFloatArray());
+    }
+
+    /** Loads every parameter; missing, unexpected and wrong-shaped keys are all listed in one error. */
+    public static void load(NamedBlock block, Map<String, Tensor> tensors) {
+        Map<String, Parameter> params = block.namedParameters();
+        List<String> missing = new ArrayList<>();
+        List<String> wrongShape = new ArrayList<>();
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            Tensor t = tensors.get(e.getKey());
+            long[] expected = e.getValue().getArray().getShape().getShape();
+            if (t == null) {
+                missing.add(e.getKey());
+            } else if (!Arrays.equals(expected, t.shape())) {
+                wrongShape.add(e.getKey() + " expected " + Arrays.toString(expected) + " got " + Arrays.toString(t.shape()));
+            }
+        }
+        List<String> unexpected = tensors.keySet().stream().filter(k -> !params.containsKey(k)).sorted().toList();
+        if (!missing.isEmpty() || !unexpected.isEmpty() || !wrongShape.isEmpty()) {
+            throw new IllegalArgumentException("weights do not match " + block.getClass().getSimpleName()
+                    + ": missing " + missing + ", unexpected " + unexpected + ", wrong shape " + wrongShape);
+        }
+        params.forEach((name, p) -> p.getArray().set(tensors.get(name).data()));
+    }
+}

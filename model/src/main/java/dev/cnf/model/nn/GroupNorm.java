@@ -1,0 +1,46 @@
+package dev.cnf.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * GroupNorm as torch.nn.GroupNorm: per-sample statistics over (C/G, H, W) with the biased
+ * variance, then a per-channel affine. DJL 0.36 has no GroupNorm, hence this block.
+ */
+public final class GroupNorm extends NamedBlock {
+    private final int groups;
+    private final float eps;
+    private final Parameter gamma;
+    private final Parameter beta;
+
+    public GroupNorm(int groups, int channels, double eps) {
+        this.groups = groups;
+        this.eps = (float) eps;
+        gamma = param("weight", new Shape(channels), Init.ONES, 1);
+        beta = param("bias", new Shape(channels), Init.ZEROS, 1);
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        Shape shape = x.getShape();
+        long n = shape.get(0);
+        long c = shape.get(1);
+        NDArray grouped = x.reshape(n, groups, -1);
+        NDArray mean = grouped.mean(new int[] {2}, true);
+        NDArray centered = grouped.sub(mean);
+        NDArray var = centered.square().mean(new int[] {2}, true);
+        NDArray normed = centered.div(var.add(eps).sqrt()).reshape(shape);
+        Shape affine = new Shape(1, c, 1, 1);
+        // Reshaped views would otherwise belong to the parameters' (long-lived) manager.
+        NDArray w = value(ps, gamma, x, training).reshape(affine);
+        NDArray b = value(ps, beta, x, training).reshape(affine);
+        w.attach(x.getManager());
+        b.attach(x.getManager());
+        return new NDList(normed.mul(w).add(b));
+    }
+}

@@ -1,0 +1,26 @@
+package dev.cnf.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/** Fully connected layer with PyTorch's weight layout (out, in). */
+public final class LinearLayer extends NamedBlock {
+    private final Parameter weight;
+    private final Parameter bias;
+
+    public LinearLayer(int in, int out) {
+        weight = param("weight", new Shape(out, in), Init.UNIFORM_FAN_IN, in);
+        bias = param("bias", new Shape(out), Init.UNIFORM_FAN_IN, in);
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        return Linear.linear(x, value(ps, weight, x, training), value(ps, bias, x, training));
+    }
+}

@@ -1,0 +1,131 @@
+package dev.cnf.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A DJL block whose parameters carry diffusers' dotted names ({@code down_blocks.0.resnets.0.conv1.weight}).
+ *
+ * <p>Shapes are fixed by the model config at construction, so parameters are initialised directly
+ * ({@link #initializeParameters}) instead of through DJL's shape inference. Initial values come from
+ * a seeded Java RNG so that a model is a pure function of (config, seed) on every engine and device.
+ */
+public abstract class NamedBlock extends AbstractBlock {
+
+    private final Map<String, Block> namedChildren = new LinkedHashMap<>();
+    private final Map<String, ParamSpec> specs = new LinkedHashMap<>();
+    private List<Parameter> allParameters;
+
+    /** How a parameter starts: PyTorch's defaults for conv/linear (kaiming-uniform bound), ones, or zeros. */
+    public enum Init { UNIFORM_FAN_IN, ONES, ZEROS }
+
+    private record ParamSpec(Parameter parameter, Init init, long fanIn) {}
+
+    protected <B extends Block> B child(String name, B block) {
+        namedChildren.put(name, block);
+        return addChildBlock(name, block);
+    }
+
+    protected Parameter param(String name, Shape shape, Init init, long fanIn) {
+        Parameter p = Parameter.builder().setName(name).setType(Parameter.Type.OTHER).optShape(shape).build();
+        specs.put(name, new ParamSpec(addParameter(p), init, fanIn));
+        return p;
+    }
+
+    /** All parameters of this block and its children, keyed by full dotted name, in declaration order. */
+    public Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        collect("", out);
+        return out;
+    }
+
+    private void collect(String prefix, Map<String, Parameter> out) {
+        specs.forEach((n, s) -> out.put(prefix + n, s.parameter()));
+        namedChildren.forEach((n, b) -> ((NamedBlock) b).collect(prefix + n + ".", out));
+    }
+
+    /** Initialises every parameter of the tree; the same seed gives the same weights. */
+    public void initializeParameters(NDManager manager, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        initialize(manager, rng);
+    }
+
+    private void initialize(NDManager manager, SplittableRandom rng) {
+        for (ParamSpec s : specs.values()) {
+            Shape shape = s.parameter().getShape();
+            float[] values = new float[Math.toIntExact(shape.size())];
+            switch (s.init()) {
+                case ONES -> java.util.Arrays.fill(values, 1f);
+                case ZEROS -> { }
+                case UNIFORM_FAN_IN -> {
+                    double bound = 1.0 / Math.sqrt(s.fanIn());
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+                    }
+                }
+            }
+            NDArray array = manager.create(values, shape);
+            s.parameter().setShape(null);
+            s.parameter().setArray(array);
+            s.parameter().initialize(manager, DataType.FLOAT32);
+        }
+        for (Block b : namedChildren.values()) {
+            ((NamedBlock) b).initialize(manager, rng);
+        }
+    }
+
+    /** Copies values (not identity) from a same-named parameter map, e.g. the UNet encoder into the ControlNet. */
+    public void copyFrom(Map<String, Parameter> source, String sourcePrefix) {
+        for (Map.Entry<String, Parameter> e : namedParameters().entrySet()) {
+            Parameter src = source.get(sourcePrefix + e.getKey());
+            if (src != null) {
+                e.getValue().getArray().set(src.getArray().toFloatArray());
+            }
+        }
+    }
+
+    protected static NDArray value(ParameterStore ps, Parameter p, NDArray like, boolean training) {
+        return ps.getValue(p, like.getDevice(), training);
+    }
+
+    /** Initialised when every parameter has values; DJL's default also demands recorded input shapes. */
+    @Override
+    public boolean isInitialized() {
+        if (allParameters == null) {
+            allParameters = List.copyOf(namedParameters().values()); // the tree is fixed once built
+        }
+        for (Parameter p : allParameters) {
+            if (!p.isInitialized()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        throw new IllegalStateException(getClass().getSimpleName()
+                + " has config-driven shapes; initialise it with initializeParameters(manager, seed)");
+    }
+
+    /** Convenience for single-tensor blocks. */
+    public NDArray apply(ParameterStore ps, NDArray x, boolean training) {
+        return forward(ps, new NDList(x), training, null).singletonOrThrow();
+    }
+
+    @Override
+    protected abstract NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params);
+}

@@ -1,0 +1,69 @@
+package dev.cnf.model.text;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dev.cnf.model.config.ModelConfig;
+import dev.cnf.model.nn.NamedBlock;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * STAND-IN for the CLIP text encoder in the {@code tiny} preset: words are hashed (FNV-1a) into a
+ * frozen embedding table and mean-pooled. The empty prompt maps to the zero vector, which is what
+ * classifier-free guidance uses as "unconditional". Replaced by CLIP ViT-L/14 for real presets.
+ */
+public final class HashingTextEncoder extends NamedBlock {
+    private final ModelConfig config;
+    private final ai.djl.nn.Parameter table;
+
+    public HashingTextEncoder(ModelConfig config) {
+        this.config = config;
+        table = param("token_embedding.weight", new Shape(config.textVocabSize(), config.textEmbedDim()),
+                Init.UNIFORM_FAN_IN, 1);
+    }
+
+    /** Lower-cased word tokens, at most maxTextTokens of them. */
+    public List<String> tokenize(String prompt) {
+        List<String> tokens = new ArrayList<>();
+        for (String t : prompt.toLowerCase(Locale.ROOT).split("[^\\p{L}\\p{N}]+")) {
+            if (!t.isEmpty() && tokens.size() < config.maxTextTokens()) {
+                tokens.add(t);
+            }
+        }
+        return tokens;
+    }
+
+    static int bucket(String token, int vocab) {
+        int h = 0x811c9dc5;
+        for (byte b : token.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            h = (h ^ (b & 0xff)) * 0x01000193;
+        }
+        return Math.floorMod(h, vocab);
+    }
+
+    /** Pooled embeddings [N, D] for a batch of prompts, created in {@code manager}. */
+    public NDArray encode(ParameterStore ps, NDManager manager, List<String> prompts) {
+        int vocab = config.textVocabSize();
+        float[] weights = new float[prompts.size() * vocab];
+        for (int i = 0; i < prompts.size(); i++) {
+            List<String> tokens = tokenize(prompts.get(i));
+            for (String t : tokens) {
+                weights[i * vocab + bucket(t, vocab)] += 1f / tokens.size();
+            }
+        }
+        NDArray bag = manager.create(weights, new Shape(prompts.size(), vocab));
+        return forward(ps, new NDList(bag), false, null).singletonOrThrow();
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray bag = inputs.singletonOrThrow();
+        return new NDList(bag.matMul(value(ps, table, bag, training)));
+    }
+}

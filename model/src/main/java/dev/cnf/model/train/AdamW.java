@@ -1,0 +1,85 @@
+package dev.cnf.model.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import dev.cnf.model.io.Tensor;
+import dev.cnf.model.io.Weights;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * AdamW with torch.optim.AdamW's update order: decoupled decay p ← p·(1 − lr·wd), moment updates,
+ * then p ← p − (lr / bc1) · m / (√v / √bc2 + eps). DJL 0.36 ships only Adam, hence this class.
+ * Call {@link #step} outside any gradient collector, inside an NDScope.
+ */
+public final class AdamW {
+    private final Map<String, Parameter> params;
+    private final Map<String, NDArray> m = new LinkedHashMap<>();
+    private final Map<String, NDArray> v = new LinkedHashMap<>();
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private int step;
+
+    public AdamW(Map<String, Parameter> params, NDManager manager, double beta1, double beta2, double eps, double weightDecay) {
+        this.params = params;
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        params.forEach((name, p) -> {
+            m.put(name, manager.zeros(p.getArray().getShape()));
+            v.put(name, manager.zeros(p.getArray().getShape()));
+        });
+    }
+
+    public static AdamW withTorchDefaults(Map<String, Parameter> params, NDManager manager, double weightDecay) {
+        return new AdamW(params, manager, 0.9, 0.999, 1e-8, weightDecay);
+    }
+
+    public void step(double lr) {
+        step++;
+        double bc1 = 1 - Math.pow(beta1, step);
+        double bc2 = 1 - Math.pow(beta2, step);
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            NDArray w = e.getValue().getArray();
+            NDArray g = w.getGradient();
+            NDArray mi = m.get(e.getKey());
+            NDArray vi = v.get(e.getKey());
+            w.muli((float) (1 - lr * weightDecay));
+            mi.muli((float) beta1).addi(g.mul((float) (1 - beta1)));
+            vi.muli((float) beta2).addi(g.square().mul((float) (1 - beta2)));
+            NDArray denom = vi.sqrt().div((float) Math.sqrt(bc2)).add((float) eps);
+            w.subi(mi.div(denom).mul((float) (lr / bc1)));
+        }
+    }
+
+    public int stepCount() {
+        return step;
+    }
+
+    /** Moments as tensors named {@code exp_avg.<param>} / {@code exp_avg_sq.<param>}. */
+    public Map<String, Tensor> state() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        m.forEach((k, a) -> out.put("exp_avg." + k, Weights.toTensor(a)));
+        v.forEach((k, a) -> out.put("exp_avg_sq." + k, Weights.toTensor(a)));
+        return out;
+    }
+
+    public void restore(Map<String, Tensor> state, int stepCount) {
+        m.forEach((k, a) -> a.set(require(state, "exp_avg." + k).data()));
+        v.forEach((k, a) -> a.set(require(state, "exp_avg_sq." + k).data()));
+        this.step = stepCount;
+    }
+
+    private static Tensor require(Map<String, Tensor> state, String key) {
+        Tensor t = state.get(key);
+        if (t == null) {
+            throw new IllegalArgumentException("optimizer state lacks " + key);
+        }
+        return t;
+    }
+}

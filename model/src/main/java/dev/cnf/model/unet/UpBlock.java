@@ -1,0 +1,46 @@
+package dev.cnf.model.unet;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dev.cnf.model.nn.NamedBlock;
+import dev.cnf.model.nn.ResnetBlock;
+import dev.cnf.model.nn.Upsample;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** diffusers' UpBlock2D: each resnet consumes one skip (concatenated on channels), then an optional upsampler. */
+public final class UpBlock extends NamedBlock {
+    private final List<ResnetBlock> resnets = new ArrayList<>();
+    private final Upsample upsampler;
+
+    /** @param skipChannels channels of the skips this block consumes, in the order it pops them */
+    public UpBlock(int prevChannels, int out, List<Integer> skipChannels, boolean addUpsample, int timeEmbDim, int groups, double eps) {
+        int in = prevChannels;
+        for (int i = 0; i < skipChannels.size(); i++) {
+            resnets.add(child("resnets." + i, new ResnetBlock(in + skipChannels.get(i), out, timeEmbDim, groups, eps)));
+            in = out;
+        }
+        upsampler = addUpsample ? child("upsamplers.0", new Upsample(out)) : null;
+    }
+
+    public int skipCount() {
+        return resnets.size();
+    }
+
+    /** inputs: (hidden, temb, skips in pop order…). */
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray h = inputs.get(0);
+        NDArray temb = inputs.get(1);
+        for (int i = 0; i < resnets.size(); i++) {
+            h = resnets.get(i).apply(ps, h.concat(inputs.get(2 + i), 1), temb, training);
+        }
+        if (upsampler != null) {
+            h = upsampler.apply(ps, h, training);
+        }
+        return new NDList(h);
+    }
+}

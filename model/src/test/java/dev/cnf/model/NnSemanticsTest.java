@@ -1,0 +1,84 @@
+package dev.cnf.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import dev.cnf.model.nn.GroupNorm;
+import dev.cnf.model.schedulers.DdimScheduler;
+import dev.cnf.model.schedulers.NoiseSchedule;
+import dev.cnf.model.train.AdamW;
+import dev.cnf.model.vae.SpaceToDepthCodec;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Hand-computed references for the pieces DJL lacks and we wrote ourselves. */
+class NnSemanticsTest {
+    static NDManager manager;
+
+    @BeforeAll
+    static void engine() {
+        System.setProperty("ai.djl.offline", "true");
+        manager = NDManager.newBaseManager("PyTorch");
+    }
+
+    @AfterAll
+    static void close() {
+        manager.close();
+    }
+
+    @Test
+    void groupNormUsesBiasedVariancePerGroup() {
+        GroupNorm gn = new GroupNorm(2, 4, 1e-5);
+        gn.initializeParameters(manager, 0);
+        // channels 0,1 form group 0: values 1..4 → mean 2.5, biased var 1.25
+        NDArray x = manager.create(new float[] {1, 2, 3, 4, 10, 10, 10, 10}, new Shape(1, 4, 1, 2));
+        float[] y = gn.apply(new ParameterStore(manager, false), x, false).toFloatArray();
+        double sd = Math.sqrt(1.25 + 1e-5);
+        assertEquals((1 - 2.5) / sd, y[0], 1e-5);
+        assertEquals((4 - 2.5) / sd, y[3], 1e-5);
+        assertEquals(0f, y[5], 1e-6, "constant group normalises to zero");
+    }
+
+    @Test
+    void adamWMatchesTorchFirstStep() {
+        // torch.optim.AdamW(lr=0.1, weight_decay=0.01), p=1, grad=0.5, one step:
+        // p*=(1-0.1*0.01) → 0.999; m=0.05, v=0.00025, bc1=0.1, bc2=0.001
+        // denom = sqrt(0.00025)/sqrt(0.001) + 1e-8 = 0.5; p -= (0.1/0.1) * 0.05/0.5 → 0.899
+        Parameter p = Parameter.builder().setName("p").setType(Parameter.Type.OTHER).optArray(manager.create(new float[] {1f})).build();
+        p.getArray().setRequiresGradient(true);
+        NDArray loss;
+        try (var gc = manager.getEngine().newGradientCollector()) {
+            loss = p.getArray().mul(0.5f).sum();
+            gc.backward(loss);
+        }
+        AdamW opt = AdamW.withTorchDefaults(Map.of("p", p), manager, 0.01);
+        opt.step(0.1);
+        assertEquals(0.899f, p.getArray().getFloat(0), 1e-6);
+    }
+
+    @Test
+    void sd15ScheduleAndDdimTimesteps() {
+        NoiseSchedule s = NoiseSchedule.sd15();
+        assertEquals(1 - 0.00085, s.alphaCumprod(0), 1e-12);
+        assertEquals(0.0047, s.alphaCumprod(999), 1e-4); // diffusers' SD1.5 alphas_cumprod[-1] ≈ 0.00466
+        int[] ts = new DdimScheduler(s, 20).timesteps();
+        assertEquals(951, ts[0]);
+        assertEquals(1, ts[19]);
+    }
+
+    @Test
+    void spaceToDepthIsLossless() {
+        SpaceToDepthCodec codec = new SpaceToDepthCodec(2);
+        NDArray x = manager.randomNormal(new Shape(2, 3, 8, 8));
+        NDArray z = codec.encode(x);
+        assertEquals(new Shape(2, 12, 4, 4), z.getShape());
+        assertArrayEquals(x.toFloatArray(), codec.decode(z).toFloatArray(), 0f);
+    }
+}

@@ -1,0 +1,210 @@
+package dev.cnf.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import dev.cnf.model.config.ModelConfig;
+import dev.cnf.model.controlnet.ControlNet;
+import dev.cnf.model.io.Safetensors;
+import dev.cnf.model.io.Tensor;
+import dev.cnf.model.io.Weights;
+import dev.cnf.model.pipelines.ControlNetSampler;
+import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.train.ControlNetTrainer;
+import dev.cnf.model.train.TrainingSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TinyModelTest {
+    static NDManager manager;
+    static final ModelConfig CFG = ModelConfig.tiny();
+
+    @BeforeAll
+    static void engine() {
+        System.setProperty("ai.djl.offline", "true");
+        manager = NDManager.newBaseManager("PyTorch");
+    }
+
+    @AfterAll
+    static void close() {
+        manager.close();
+    }
+
+    @Test
+    void zeroConvolutionsLeaveTheBaseOutputUnchangedAtInitialisation() {
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            ControlNet cn = base.newControlNet(m, 8);
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray x = m.randomNormal(new Shape(2, CFG.latentChannels(), CFG.latentSize(), CFG.latentSize()));
+            NDArray t = m.create(new float[] {10, 900});
+            NDArray text = base.textEncoder().encode(ps, m, List.of("red circle", ""));
+            NDArray cond = m.randomUniform(0, 1, new Shape(2, 3, CFG.sampleSize(), CFG.sampleSize()));
+            NDArray plain = base.unet().forward(ps, new NDList(x, t, text), false, null).singletonOrThrow();
+            NDList res = cn.forward(ps, new NDList(x, t, text, cond), false, null);
+            assertEquals(5, res.size(), "tiny preset: skips of conv_in, resnet, downsampler, resnet; plus mid");
+            NDList in = new NDList(x, t, text);
+            in.addAll(res);
+            NDArray controlled = base.unet().forward(ps, in, false, null).singletonOrThrow();
+            assertArrayEquals(plain.toFloatArray(), controlled.toFloatArray(), 0f);
+        }
+    }
+
+    @Test
+    void controlNetStartsAsAnExactCopyOfTheEncoder() {
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            ControlNet cn = base.newControlNet(m, 8);
+            Map<String, Tensor> u = Weights.export(base.unet());
+            Map<String, Tensor> c = Weights.export(cn);
+            assertEquals(u.get("down_blocks.0.resnets.0.conv1.weight"), c.get("down_blocks.0.resnets.0.conv1.weight"));
+            assertEquals(u.get("mid_block.resnets.1.norm2.weight"), c.get("mid_block.resnets.1.norm2.weight"));
+            assertTrue(c.containsKey("controlnet_cond_embedding.blocks.1.weight"));
+            assertTrue(c.containsKey("controlnet_down_blocks.3.weight"));
+            assertTrue(c.containsKey("controlnet_mid_block.bias"));
+            for (float v : c.get("controlnet_mid_block.weight").data()) {
+                assertEquals(0f, v);
+            }
+        }
+    }
+
+    @Test
+    void safetensorsRoundTripsAndRejectsGarbage() throws Exception {
+        Map<String, Tensor> w = Map.of("a.weight", new Tensor(new long[] {2, 3}, new float[] {1, 2, 3, 4, 5, 6}),
+                "b", new Tensor(new long[] {1}, new float[] {-0.5f}));
+        byte[] bytes = Safetensors.write(w, Map.of("format", "pt"));
+        assertEquals(w, Safetensors.read(bytes));
+        assertEquals("pt", Safetensors.metadata(bytes).get("format"));
+        assertArrayEquals(bytes, Safetensors.write(w, Map.of("format", "pt")), "same weights, same bytes");
+        Exception e = assertThrows(java.io.IOException.class, () -> Safetensors.read(new byte[] {1, 2, 3}));
+        assertTrue(e.getMessage().contains("not a safetensors file"));
+    }
+
+    @Test
+    void halfPrecisionDecodes() {
+        assertEquals(1.0f, dev.cnf.model.io.Safetensors.halfToFloat((short) 0x3c00));
+        assertEquals(-2.0f, dev.cnf.model.io.Safetensors.halfToFloat((short) 0xc000));
+        assertEquals(5.9604645e-8f, dev.cnf.model.io.Safetensors.halfToFloat((short) 0x0001));
+        assertEquals(65504f, dev.cnf.model.io.Safetensors.halfToFloat((short) 0x7bff));
+    }
+
+    @Test
+    void weightLoadingListsEveryMismatch() {
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            ControlNet cn = base.newControlNet(m, 8);
+            Map<String, Tensor> w = new java.util.HashMap<>(Weights.export(cn));
+            w.remove("controlnet_mid_block.bias");
+            w.put("extra.weight", new Tensor(new long[] {1}, new float[] {0}));
+            w.put("conv_in.bias", new Tensor(new long[] {1}, new float[] {0}));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Weights.load(cn, w));
+            assertTrue(e.getMessage().contains("missing [controlnet_mid_block.bias]"), e.getMessage());
+            assertTrue(e.getMessage().contains("unexpected [extra.weight]"), e.getMessage());
+            assertTrue(e.getMessage().contains("conv_in.bias expected [32] got [1]"), e.getMessage());
+        }
+    }
+
+    static TrainingSet circles(int n, long seed) {
+        Random r = new Random(seed);
+        int s = CFG.sampleSize();
+        List<float[]> imgs = new ArrayList<>();
+        List<float[]> conds = new ArrayList<>();
+        List<String> caps = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            float[] img = new float[3 * s * s];
+            float[] cond = new float[3 * s * s];
+            int cx = 16 + r.nextInt(32), cy = 16 + r.nextInt(32), rad = 6 + r.nextInt(8);
+            for (int y = 0; y < s; y++) {
+                for (int x = 0; x < s; x++) {
+                    double d = Math.hypot(x - cx, y - cy);
+                    for (int c = 0; c < 3; c++) {
+                        img[c * s * s + y * s + x] = d < rad ? (c == 0 ? 0.8f : -0.6f) : -0.2f;
+                        cond[c * s * s + y * s + x] = Math.abs(d - rad) < 1 ? 1f : 0f;
+                    }
+                }
+            }
+            imgs.add(img);
+            conds.add(cond);
+            caps.add("red circle on grey background");
+        }
+        return new TrainingSet(imgs, conds, caps);
+    }
+
+    static ControlNetTrainer.Options opts() {
+        return new ControlNetTrainer.Options(4, 1, 1e-3, 1e-2, 1.0, 0.5, 42);
+    }
+
+    @Test
+    void trainingReducesTheLossOnCircles() {
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            ControlNetTrainer trainer = new ControlNetTrainer(base, base.newControlNet(m, 8), circles(16, 1), opts(), m);
+            double first = 0, last = 0;
+            int steps = 40;
+            for (int i = 0; i < steps; i++) {
+                double loss = trainer.trainStep().loss();
+                assertTrue(Double.isFinite(loss));
+                if (i < 10) first += loss / 10;
+                if (i >= steps - 10) last += loss / 10;
+            }
+            assertTrue(last < first, "mean loss of last 10 steps " + last + " should be below first 10 " + first);
+        }
+    }
+
+    @Test
+    void resumingFromACheckpointIsBitwiseIdentical() throws Exception {
+        TrainingSet data = circles(8, 2);
+        Map<String, Tensor> straight;
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            ControlNetTrainer t = new ControlNetTrainer(base, base.newControlNet(m, 8), data, opts(), m);
+            for (int i = 0; i < 6; i++) t.trainStep();
+            straight = Weights.export(t.controlnet());
+        }
+        ControlNetTrainer.Checkpoint ckpt;
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            ControlNetTrainer t = new ControlNetTrainer(base, base.newControlNet(m, 8), data, opts(), m);
+            for (int i = 0; i < 3; i++) t.trainStep();
+            ControlNetTrainer.Checkpoint c = t.checkpoint();
+            // Through the on-disk format, as a restarted worker would read it.
+            ckpt = new ControlNetTrainer.Checkpoint(c.step(), Safetensors.read(Safetensors.write(c.weights(), null)),
+                    Safetensors.read(Safetensors.write(c.optimizerState(), null)));
+        }
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            ControlNetTrainer t = new ControlNetTrainer(base, base.newControlNet(m, 99), data, opts(), m);
+            t.restore(ckpt);
+            for (int i = 0; i < 3; i++) t.trainStep();
+            assertEquals(straight, Weights.export(t.controlnet()));
+        }
+    }
+
+    @Test
+    void samplingIsDeterministicAndBounded() {
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            ControlNet cn = base.newControlNet(m, 8);
+            ControlNetSampler sampler = new ControlNetSampler(base, cn);
+            TrainingSet d = circles(2, 3);
+            ControlNetSampler.Settings s = new ControlNetSampler.Settings(4, 9f, 1f, 5);
+            List<float[]> a = sampler.sample(m, d.captions(), d.conditions(), s);
+            List<float[]> b = sampler.sample(m, d.captions(), d.conditions(), s);
+            assertEquals(2, a.size());
+            assertArrayEquals(a.get(1), b.get(1), 0f);
+            for (float v : a.get(0)) {
+                assertTrue(v >= -1f && v <= 1f);
+            }
+        }
+    }
+}
