@@ -162,6 +162,26 @@ class TinyModelTest {
     }
 
     @Test
+    void trainsOnAnyThreadNotOnlyTheOneThatLoadedTheEngine() throws Exception {
+        // Worker pools run activities on fresh threads, where PyTorch's thread-local grad mode starts enabled.
+        double[] loss = new double[1];
+        Thread t = new Thread(() -> {
+            try (NDManager m = manager.newSubManager()) {
+                BaseModel base = BaseModel.initialize(CFG, m, 7);
+                ControlNetTrainer trainer = new ControlNetTrainer(base, base.newControlNet(m, 8), circles(4, 1), opts(), m);
+                loss[0] = trainer.trainStep().loss();
+                loss[0] += trainer.trainStep().loss();
+            }
+        });
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        t.setUncaughtExceptionHandler((th, e) -> failure.set(e));
+        t.start();
+        t.join();
+        assertNull(failure.get(), () -> "training on a new thread failed: " + failure.get());
+        assertTrue(Double.isFinite(loss[0]));
+    }
+
+    @Test
     void resumingFromACheckpointIsBitwiseIdentical() throws Exception {
         TrainingSet data = circles(8, 2);
         Map<String, Tensor> straight;

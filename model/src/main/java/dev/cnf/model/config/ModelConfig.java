@@ -56,6 +56,17 @@ public record ModelConfig(
         return blockOutChannels.get(0) * 4;
     }
 
+    /** The same architecture at another square resolution (must be divisible by the total downsampling). */
+    public ModelConfig withSampleSize(int size) {
+        int factor = latentFactor * (1 << (blockOutChannels.size() - 1));
+        if (size % factor != 0) {
+            throw new IllegalArgumentException("resolution " + size + " must be a multiple of " + factor + " for preset " + name);
+        }
+        return new ModelConfig(name, size, imageChannels, latentFactor, blockOutChannels, layersPerBlock, normNumGroups,
+                normEps, textEmbedDim, textVocabSize, maxTextTokens, conditioningChannels, conditioningEmbeddingOutChannels,
+                latentCodec, textConditioning);
+    }
+
     /** Small enough that a training step runs in a fraction of a second on 2 CPU cores. */
     public static ModelConfig tiny() {
         return new ModelConfig("tiny", 64, 3, 2, List.of(32, 64), 1, 8, 1e-5, 64, 4096, 77, 3,

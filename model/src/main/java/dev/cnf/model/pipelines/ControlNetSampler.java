@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dev.cnf.model.controlnet.ControlNet;
+import dev.cnf.model.nn.GradMode;
 import dev.cnf.model.schedulers.DdimScheduler;
 import dev.cnf.model.schedulers.NoiseSchedule;
 import dev.cnf.model.train.BaseModel;
@@ -41,6 +42,7 @@ public final class ControlNetSampler {
      * @return images CHW in [-1, 1], one per prompt
      */
     public List<float[]> sample(NDManager manager, List<String> prompts, List<float[]> conditions, Settings s) {
+        GradMode.disableOnThisThread();
         int n = prompts.size();
         int size = base.config().sampleSize();
         int lc = base.config().latentChannels();

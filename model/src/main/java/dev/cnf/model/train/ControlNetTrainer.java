@@ -12,6 +12,7 @@ import ai.djl.training.ParameterStore;
 import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
+import dev.cnf.model.nn.GradMode;
 import dev.cnf.model.schedulers.NoiseSchedule;
 
 import java.util.ArrayList;
@@ -72,6 +73,7 @@ public final class ControlNetTrainer {
 
     /** One optimizer step over {@code gradAccumulation} micro-batches. */
     public StepStats trainStep() {
+        GradMode.disableOnThisThread();
         double lossSum = 0;
         double gradNorm;
         try (NDScope scope = new NDScope()) {

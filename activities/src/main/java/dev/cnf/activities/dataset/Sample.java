@@ -1,0 +1,40 @@
+package dev.cnf.activities.dataset;
+
+import java.util.Map;
+
+/**
+ * One row of the dataset tables (JSON lines in object storage). Each stage fills in more fields
+ * and writes a new table, so every stage's output stays inspectable.
+ */
+public record Sample(
+        String id,
+        String sourceUrl,
+        String pageUrl,
+        String altText,
+        String rawKey,
+        String sha256,
+        long bytes,
+        String imageKey,
+        int width,
+        int height,
+        String caption,
+        String captionSource,
+        String conditionKey,
+        Map<String, Object> conditionParams) {
+
+    public static Sample fetched(String sourceUrl, String pageUrl, String altText, String rawKey, String sha256, long bytes) {
+        return new Sample(sha256.substring(0, 16), sourceUrl, pageUrl, altText, rawKey, sha256, bytes, null, 0, 0, null, null, null, null);
+    }
+
+    public Sample withImage(String key, int w, int h) {
+        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, bytes, key, w, h, caption, captionSource, conditionKey, conditionParams);
+    }
+
+    public Sample withCaption(String text, String source) {
+        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, bytes, imageKey, width, height, text, source, conditionKey, conditionParams);
+    }
+
+    public Sample withCondition(String key, Map<String, Object> params) {
+        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, bytes, imageKey, width, height, caption, captionSource, key, params);
+    }
+}

@@ -1,0 +1,116 @@
+package dev.cnf.activities.imaging;
+
+import org.opencv.core.Core;
+import org.opencv.core.CvType;
+import org.opencv.core.Mat;
+import org.opencv.core.MatOfByte;
+import org.opencv.core.Rect;
+import org.opencv.core.Size;
+import org.opencv.imgcodecs.Imgcodecs;
+import org.opencv.imgproc.Imgproc;
+
+/** OpenCV Java helpers; loads the native library once per JVM from the openpnp jar. */
+public final class OpenCv {
+    static {
+        nu.pattern.OpenCV.loadLocally();
+    }
+
+    private OpenCv() {}
+
+    public static void load() {
+        // the static initialiser does the work
+    }
+
+    /** Decodes any format OpenCV reads into 8-bit BGR; an empty Mat means "not decodable". */
+    public static Mat decodeBgr(byte[] bytes) {
+        return Imgcodecs.imdecode(new MatOfByte(bytes), Imgcodecs.IMREAD_COLOR);
+    }
+
+    public static Mat decodeGray(byte[] bytes) {
+        return Imgcodecs.imdecode(new MatOfByte(bytes), Imgcodecs.IMREAD_GRAYSCALE);
+    }
+
+    public static byte[] encodePng(Mat image) {
+        MatOfByte out = new MatOfByte();
+        if (!Imgcodecs.imencode(".png", image, out)) {
+            throw new IllegalStateException("PNG encoding failed");
+        }
+        return out.toArray();
+    }
+
+    /** Scales the shorter side to {@code size} (area filter when shrinking) and crops the centre square. */
+    public static Mat resizeCenterCrop(Mat src, int size) {
+        double scale = (double) size / Math.min(src.cols(), src.rows());
+        int w = Math.max(size, (int) Math.round(src.cols() * scale));
+        int h = Math.max(size, (int) Math.round(src.rows() * scale));
+        Mat resized = new Mat();
+        Imgproc.resize(src, resized, new Size(w, h), 0, 0, scale < 1 ? Imgproc.INTER_AREA : Imgproc.INTER_CUBIC);
+        return new Mat(resized, new Rect((w - size) / 2, (h - size) / 2, size, size)).clone();
+    }
+
+    /** BGR uint8 HxWx3 → RGB float CHW, mapped from [0,255] to [lo, hi]. */
+    public static float[] toChw(Mat bgr, float lo, float hi) {
+        int h = bgr.rows(), w = bgr.cols();
+        byte[] px = new byte[h * w * 3];
+        bgr.get(0, 0, px);
+        float[] out = new float[3 * h * w];
+        for (int i = 0; i < h * w; i++) {
+            for (int c = 0; c < 3; c++) {
+                int v = px[i * 3 + (2 - c)] & 0xff; // BGR → RGB
+                out[c * h * w + i] = lo + (hi - lo) * v / 255f;
+            }
+        }
+        return out;
+    }
+
+    /** RGB float CHW in [lo, hi] → BGR uint8 Mat. */
+    public static Mat fromChw(float[] chw, int size, float lo, float hi) {
+        int n = size * size;
+        byte[] px = new byte[n * 3];
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < 3; c++) {
+                float v = (chw[c * n + i] - lo) / (hi - lo) * 255f;
+                px[i * 3 + (2 - c)] = (byte) Math.max(0, Math.min(255, Math.round(v)));
+            }
+        }
+        Mat m = new Mat(size, size, CvType.CV_8UC3);
+        m.put(0, 0, px);
+        return m;
+    }
+
+    public static Mat toGray(Mat bgr) {
+        Mat gray = new Mat();
+        Imgproc.cvtColor(bgr, gray, Imgproc.COLOR_BGR2GRAY);
+        return gray;
+    }
+
+    /** Edge map (255 on edges) with OpenCV's Canny, L1 gradient, aperture 3: the reference annotator's call. */
+    public static Mat canny(Mat gray, double low, double high) {
+        Mat edges = new Mat();
+        Imgproc.Canny(gray, edges, low, high);
+        return edges;
+    }
+
+    /** F1 of two binary edge maps, counting a pixel as matched if the other map has an edge within {@code tolerance} px. */
+    public static double edgeF1(Mat predicted, Mat truth, int tolerance) {
+        Mat kernel = Imgproc.getStructuringElement(Imgproc.MORPH_RECT, new Size(2 * tolerance + 1, 2 * tolerance + 1));
+        Mat truthWide = new Mat();
+        Mat predWide = new Mat();
+        Imgproc.dilate(truth, truthWide, kernel);
+        Imgproc.dilate(predicted, predWide, kernel);
+        double predCount = Core.countNonZero(predicted);
+        double truthCount = Core.countNonZero(truth);
+        if (predCount == 0 && truthCount == 0) {
+            return 1.0;
+        }
+        if (predCount == 0 || truthCount == 0) {
+            return 0.0;
+        }
+        Mat hit = new Mat();
+        Core.bitwise_and(predicted, truthWide, hit);
+        double precision = Core.countNonZero(hit) / predCount;
+        Core.bitwise_and(truth, predWide, hit);
+        double recall = Core.countNonZero(hit) / truthCount;
+        return precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+    }
+}

@@ -1,0 +1,140 @@
+package dev.cnf.activities.storage;
+
+import io.minio.BucketExistsArgs;
+import io.minio.GetObjectArgs;
+import io.minio.GetObjectResponse;
+import io.minio.ListObjectsArgs;
+import io.minio.MakeBucketArgs;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
+import io.minio.Result;
+import io.minio.StatObjectArgs;
+import io.minio.errors.ErrorResponseException;
+import io.minio.messages.Item;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/** The only way the project touches object storage: the MinIO Java client against an S3 endpoint. */
+public final class ObjectStore {
+    private final MinioClient client;
+    private final StorageConfig config;
+
+    public ObjectStore(StorageConfig config) {
+        this.config = config;
+        this.client = MinioClient.builder()
+                .endpoint(config.endpoint())
+                .credentials(config.accessKey(), config.secretKey())
+                .region(config.region())
+                .build();
+    }
+
+    public String bucket() {
+        return config.bucket();
+    }
+
+    public String uri(String key) {
+        return "s3://" + config.bucket() + "/" + key;
+    }
+
+    /** Creates the bucket if it is missing; safe to call from many workers. */
+    public void ensureBucket() {
+        call(() -> {
+            if (!client.bucketExists(BucketExistsArgs.builder().bucket(config.bucket()).build())) {
+                try {
+                    client.makeBucket(MakeBucketArgs.builder().bucket(config.bucket()).region(config.region()).build());
+                } catch (ErrorResponseException e) {
+                    String code = e.errorResponse().code();
+                    if (!"BucketAlreadyOwnedByYou".equals(code) && !"BucketAlreadyExists".equals(code)) {
+                        throw e;
+                    }
+                }
+            }
+            return null;
+        }, "create bucket " + config.bucket());
+    }
+
+    public void put(String key, byte[] bytes, String contentType) {
+        call(() -> client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
+                .stream(new ByteArrayInputStream(bytes), bytes.length, -1).contentType(contentType).build()), "put " + key);
+    }
+
+    public byte[] get(String key) {
+        return call(() -> {
+            try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(config.bucket()).object(key).build())) {
+                return in.readAllBytes();
+            }
+        }, "get " + key);
+    }
+
+    public Optional<byte[]> find(String key) {
+        return exists(key) ? Optional.of(get(key)) : Optional.empty();
+    }
+
+    public boolean exists(String key) {
+        return call(() -> {
+            try {
+                client.statObject(StatObjectArgs.builder().bucket(config.bucket()).object(key).build());
+                return true;
+            } catch (ErrorResponseException e) {
+                if ("NoSuchKey".equals(e.errorResponse().code()) || "NoSuchObject".equals(e.errorResponse().code())
+                        || e.response().code() == 404) {
+                    return false;
+                }
+                throw e;
+            }
+        }, "stat " + key);
+    }
+
+    /** Keys under a prefix, recursively, sorted. */
+    public List<String> list(String prefix) {
+        return call(() -> {
+            List<String> keys = new ArrayList<>();
+            for (Result<Item> r : client.listObjects(ListObjectsArgs.builder().bucket(config.bucket()).prefix(prefix).recursive(true).build())) {
+                keys.add(r.get().objectName());
+            }
+            keys.sort(null);
+            return keys;
+        }, "list " + prefix);
+    }
+
+    public void delete(String key) {
+        call(() -> {
+            client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket()).object(key).build());
+            return null;
+        }, "delete " + key);
+    }
+
+    public static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Call<T> {
+        T run() throws Exception;
+    }
+
+    private <T> T call(Call<T> c, String what) {
+        try {
+            return c.run();
+        } catch (IOException e) {
+            throw new UncheckedIOException("object store " + config.endpoint() + ": " + what + " failed: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("object store " + config.endpoint() + ": " + what + " failed: " + e.getMessage(), e);
+        }
+    }
+}

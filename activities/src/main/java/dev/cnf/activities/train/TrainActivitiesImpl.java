@@ -1,0 +1,173 @@
+package dev.cnf.activities.train;
+
+import ai.djl.ndarray.NDManager;
+import dev.cnf.activities.dataset.Sample;
+import dev.cnf.activities.dataset.SampleTables;
+import dev.cnf.activities.imaging.OpenCv;
+import dev.cnf.activities.storage.Json;
+import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.model.config.ModelConfig;
+import dev.cnf.model.io.Safetensors;
+import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.train.ControlNetTrainer;
+import dev.cnf.model.train.TrainingSet;
+import dev.cnf.workflows.stages.TrainActivities;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.failure.ApplicationFailure;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Trains on the conditioned samples. Checkpoints (weights, optimizer moments, metrics so far, then
+ * state.json as the commit marker) go to {@code <run>/train/checkpoints/step-N/}; the last
+ * {@link #KEEP_CHECKPOINTS} are kept. A retried attempt resumes from the newest complete checkpoint,
+ * and because all randomness is derived from (seed, step) it ends with the same weights.
+ */
+public class TrainActivitiesImpl implements TrainActivities {
+    /**
+     * The frozen base is rebuilt from this seed until real base weights are loaded (`cnf pretrain`,
+     * issue #4): a stand-in, recorded in every model card as baseSeed.
+     */
+    public static final long BASE_SEED = 0L;
+    static final int KEEP_CHECKPOINTS = 3;
+    private static final Logger LOG = LoggerFactory.getLogger(TrainActivitiesImpl.class);
+
+    private final ObjectStore store;
+
+    public TrainActivitiesImpl(ObjectStore store) {
+        OpenCv.load();
+        this.store = store;
+    }
+
+    /** Loads every sample's image ([-1,1]) and condition ([0,1]) as CHW arrays. */
+    static TrainingSet load(ObjectStore store, List<Sample> samples) {
+        List<float[]> images = new ArrayList<>();
+        List<float[]> conditions = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
+        for (Sample s : samples) {
+            images.add(OpenCv.toChw(OpenCv.decodeBgr(store.get(s.imageKey())), -1f, 1f));
+            conditions.add(OpenCv.toChw(OpenCv.decodeBgr(store.get(s.conditionKey())), 0f, 1f));
+            captions.add(s.caption());
+        }
+        return new TrainingSet(images, conditions, captions);
+    }
+
+    public static ModelConfig config(String preset, int resolution) {
+        try {
+            return ModelConfig.preset(preset).withSampleSize(resolution);
+        } catch (IllegalArgumentException e) {
+            throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "InvalidInput");
+        }
+    }
+
+    @Override
+    public Result train(Request r) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        ModelConfig cfg = config(r.modelConfig(), r.resolution());
+        TrainingSet data = load(store, SampleTables.read(store, r.samplesKey()));
+        String ckptRoot = r.runPrefix() + "/train/checkpoints/";
+        ControlNetTrainer.Options options = new ControlNetTrainer.Options(r.batchSize(), 1, r.learningRate(), 1e-2, 1.0, 0.5, r.seed());
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            BaseModel base = BaseModel.initialize(cfg, manager, BASE_SEED);
+            ControlNetTrainer trainer = new ControlNetTrainer(base, base.newControlNet(manager, r.seed()), data, options, manager);
+            List<Map<String, Object>> metrics = new ArrayList<>();
+            String lastCheckpoint = resumeFrom(ctx, ckptRoot).orElse(null);
+            if (lastCheckpoint != null) {
+                restore(trainer, metrics, lastCheckpoint);
+                LOG.info("resumed training at step {} from {}", trainer.step(), lastCheckpoint);
+            }
+            long started = System.nanoTime();
+            int startStep = trainer.step();
+            double loss = metrics.isEmpty() ? Double.NaN : Double.parseDouble(String.valueOf(metrics.get(metrics.size() - 1).get("loss")));
+            while (trainer.step() < r.steps()) {
+                ControlNetTrainer.StepStats st = trainer.trainStep();
+                loss = st.loss();
+                double elapsed = (System.nanoTime() - started) / 1e9;
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("step", st.step());
+                row.put("loss", st.loss());
+                row.put("gradNorm", st.gradNorm());
+                row.put("stepsPerSecond", (st.step() - startStep) / Math.max(elapsed, 1e-9));
+                metrics.add(row);
+                if (st.step() % r.checkpointEvery() == 0 || st.step() == r.steps()) {
+                    lastCheckpoint = saveCheckpoint(trainer, metrics, ckptRoot, r);
+                }
+                ctx.heartbeat(new Progress(st.step(), r.steps(), st.loss(), lastCheckpoint));
+            }
+            String weightsKey = r.runPrefix() + "/train/controlnet.safetensors";
+            store.put(weightsKey, Safetensors.write(trainer.checkpoint().weights(), Map.of("format", "pt")), "application/octet-stream");
+            String configKey = r.runPrefix() + "/train/config.json";
+            Map<String, Object> config = new LinkedHashMap<>();
+            config.put("_class_name", "CnfControlNetModel");
+            config.put("cnf_model_config", cfg);
+            config.put("base_seed", BASE_SEED);
+            store.put(configKey, Json.bytes(config), "application/json");
+            String metricsKey = r.runPrefix() + "/train/metrics.jsonl";
+            store.put(metricsKey, Json.lines(metrics), "application/x-ndjson");
+            return new Result(trainer.step(), loss, weightsKey, configKey, metricsKey, completeCheckpoints(ckptRoot), BASE_SEED);
+        }
+    }
+
+    /** The heartbeat's checkpoint if a previous attempt reported one, else the newest complete one in storage. */
+    private Optional<String> resumeFrom(ActivityExecutionContext ctx, String ckptRoot) {
+        Optional<Progress> progress = ctx.getHeartbeatDetails(Progress.class);
+        if (progress.isPresent() && progress.get().lastCheckpointKey() != null
+                && store.exists(progress.get().lastCheckpointKey() + "state.json")) {
+            return Optional.of(progress.get().lastCheckpointKey());
+        }
+        List<String> complete = completeCheckpoints(ckptRoot);
+        return complete.isEmpty() ? Optional.empty() : Optional.of(complete.get(complete.size() - 1));
+    }
+
+    private List<String> completeCheckpoints(String ckptRoot) {
+        List<String> out = new ArrayList<>();
+        for (String key : store.list(ckptRoot)) {
+            if (key.endsWith("/state.json")) {
+                out.add(key.substring(0, key.length() - "state.json".length()));
+            }
+        }
+        return out; // step-%08d sorts by step
+    }
+
+    @SuppressWarnings("unchecked")
+    private void restore(ControlNetTrainer trainer, List<Map<String, Object>> metrics, String dir) {
+        try {
+            Map<String, Object> state = Json.read(store.get(dir + "state.json"), Map.class);
+            int step = ((Number) state.get("step")).intValue();
+            trainer.restore(new ControlNetTrainer.Checkpoint(step,
+                    Safetensors.read(store.get(dir + "controlnet.safetensors")),
+                    Safetensors.read(store.get(dir + "optimizer.safetensors"))));
+            metrics.addAll((List<Map<String, Object>>) (List<?>) Json.readLines(store.get(dir + "metrics.jsonl"), Map.class));
+        } catch (IOException e) {
+            throw new UncheckedIOException("checkpoint " + dir + " is unreadable", e);
+        }
+    }
+
+    private String saveCheckpoint(ControlNetTrainer trainer, List<Map<String, Object>> metrics, String root, Request r) {
+        ControlNetTrainer.Checkpoint c = trainer.checkpoint();
+        String dir = root + String.format("step-%08d/", c.step());
+        store.put(dir + "controlnet.safetensors", Safetensors.write(c.weights(), Map.of("format", "pt")), "application/octet-stream");
+        store.put(dir + "optimizer.safetensors", Safetensors.write(c.optimizerState(), Map.of("optimizer", "AdamW")), "application/octet-stream");
+        store.put(dir + "metrics.jsonl", Json.lines(metrics), "application/x-ndjson");
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("step", c.step());
+        state.put("request", r);
+        store.put(dir + "state.json", Json.bytes(state), "application/json"); // written last: marks the checkpoint complete
+        List<String> complete = completeCheckpoints(root);
+        for (int i = 0; i < complete.size() - KEEP_CHECKPOINTS; i++) {
+            for (String key : store.list(complete.get(i))) {
+                store.delete(key);
+            }
+        }
+        return dir;
+    }
+}

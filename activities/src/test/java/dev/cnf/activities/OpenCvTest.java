@@ -1,0 +1,72 @@
+package dev.cnf.activities;
+
+import dev.cnf.activities.condition.CannyCondition;
+import dev.cnf.activities.condition.Condition;
+import dev.cnf.activities.imaging.OpenCv;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.opencv.core.Core;
+import org.opencv.core.CvType;
+import org.opencv.core.Mat;
+import org.opencv.core.Point;
+import org.opencv.core.Scalar;
+import org.opencv.imgproc.Imgproc;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class OpenCvTest {
+    @BeforeAll
+    static void loadNative() {
+        OpenCv.load();
+    }
+
+    static Mat disc() {
+        Mat m = new Mat(64, 64, CvType.CV_8UC3, new Scalar(200, 200, 200));
+        Imgproc.circle(m, new Point(32, 32), 15, new Scalar(30, 30, 220), -1);
+        return m;
+    }
+
+    @Test
+    void cannyConditionEqualsOpenCvCannyWithTheRecordedThresholds() {
+        Mat img = disc();
+        Condition.Extracted ex = new CannyCondition().extract(img, new SplittableRandom(3));
+        int low = (Integer) ex.params().get("low");
+        int high = (Integer) ex.params().get("high");
+        assertTrue(low >= 50 && low < 150 && high >= low + 50 && high < low + 150);
+        Mat expected = new Mat();
+        Imgproc.Canny(OpenCv.toGray(img), expected, low, high);
+        Mat gray = OpenCv.toGray(ex.image());
+        Mat diff = new Mat();
+        Core.absdiff(gray, expected, diff);
+        assertEquals(0, Core.countNonZero(diff));
+        assertTrue(Core.countNonZero(expected) > 50, "a disc has an outline");
+        Condition.Extracted again = new CannyCondition().extract(img, new SplittableRandom(3));
+        assertEquals(ex.params(), again.params(), "deterministic for a seed");
+    }
+
+    @Test
+    void edgeF1IsOneForIdenticalMapsAndLowForUnrelated() {
+        Mat edges = OpenCv.canny(OpenCv.toGray(disc()), 100, 200);
+        assertEquals(1.0, OpenCv.edgeF1(edges, edges, 1), 1e-9);
+        Mat other = new Mat(64, 64, CvType.CV_8UC1, new Scalar(0));
+        Imgproc.line(other, new Point(0, 2), new Point(63, 2), new Scalar(255));
+        assertTrue(OpenCv.edgeF1(other, edges, 1) < 0.05);
+    }
+
+    @Test
+    void resizeCenterCropAndChwRoundTrip() {
+        Mat wide = new Mat(100, 200, CvType.CV_8UC3, new Scalar(10, 20, 30));
+        Mat sq = OpenCv.resizeCenterCrop(wide, 64);
+        assertEquals(64, sq.rows());
+        assertEquals(64, sq.cols());
+        float[] chw = OpenCv.toChw(sq, -1f, 1f);
+        assertEquals(-1f + 2f * 30 / 255f, chw[0], 1e-6, "channel 0 is red (BGR → RGB)");
+        Mat back = OpenCv.fromChw(chw, 64, -1f, 1f);
+        Mat diff = new Mat();
+        Core.absdiff(back, sq, diff);
+        assertEquals(0, Core.countNonZero(diff.reshape(1)));
+        assertTrue(OpenCv.decodeBgr(new byte[] {1, 2, 3}).empty());
+    }
+}

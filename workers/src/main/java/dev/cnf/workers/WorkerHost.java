@@ -1,0 +1,89 @@
+package dev.cnf.workers;
+
+import dev.cnf.activities.caption.CaptionActivitiesImpl;
+import dev.cnf.activities.clean.CleanActivitiesImpl;
+import dev.cnf.activities.condition.ConditionActivitiesImpl;
+import dev.cnf.activities.evaluate.EvaluateActivitiesImpl;
+import dev.cnf.activities.ingest.AddressPolicy;
+import dev.cnf.activities.ingest.HttpFetcher;
+import dev.cnf.activities.ingest.IngestActivitiesImpl;
+import dev.cnf.activities.publish.PublishActivitiesImpl;
+import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.activities.train.TrainActivitiesImpl;
+import dev.cnf.workflows.TaskQueues;
+import dev.cnf.workflows.pipeline.PipelineWorkflowImpl;
+import io.temporal.client.WorkflowClient;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Registers the pipeline workflow and the stage activities on the task queues this process serves:
+ * {@code cnf-cpu} (workflow + data stages + publish) and/or {@code cnf-gpu} (train + evaluate).
+ */
+public final class WorkerHost implements AutoCloseable {
+    /** What a worker process needs beyond the Temporal connection. */
+    public record Settings(Set<String> queues, List<String> defaultSources, Set<String> allowedHosts,
+                           int cpuConcurrency, int gpuConcurrency) {
+        public Settings {
+            for (String q : queues) {
+                if (!q.equals(TaskQueues.CPU) && !q.equals(TaskQueues.GPU)) {
+                    throw new IllegalArgumentException("unknown task queue '" + q + "'; use " + TaskQueues.CPU + " and/or " + TaskQueues.GPU);
+                }
+            }
+        }
+    }
+
+    private final WorkerFactory factory;
+
+    public WorkerHost(WorkflowClient client, ObjectStore store, Settings settings) {
+        store.ensureBucket();
+        factory = WorkerFactory.newInstance(client);
+        register(settings.queues().contains(TaskQueues.CPU) ? factory.newWorker(TaskQueues.CPU, options(settings.cpuConcurrency())) : null,
+                settings.queues().contains(TaskQueues.GPU) ? factory.newWorker(TaskQueues.GPU, options(settings.gpuConcurrency())) : null,
+                store, settings);
+    }
+
+    /** The one place that decides what runs on which queue; also used by tests on Temporal's test environment. */
+    public static void register(Worker cpu, Worker gpu, ObjectStore store, Settings settings) {
+        if (cpu != null) {
+            cpu.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
+            HttpFetcher fetcher = new HttpFetcher(new AddressPolicy(settings.allowedHosts()), 5, 20L << 20,
+                    Duration.ofSeconds(10), Duration.ofSeconds(60));
+            cpu.registerActivitiesImplementations(
+                    new IngestActivitiesImpl(store, fetcher, settings.defaultSources()),
+                    new CleanActivitiesImpl(store),
+                    new CaptionActivitiesImpl(store),
+                    new ConditionActivitiesImpl(store),
+                    new PublishActivitiesImpl(store));
+        }
+        if (gpu != null) {
+            gpu.registerActivitiesImplementations(new TrainActivitiesImpl(store), new EvaluateActivitiesImpl(store));
+        }
+    }
+
+    private static WorkerOptions options(int concurrency) {
+        return WorkerOptions.newBuilder()
+                .setMaxConcurrentActivityExecutionSize(concurrency)
+                // Heartbeats carry live progress (training step, loss) to `cnf status`; the SDK's
+                // default throttle would hold them back for up to a minute.
+                .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(2))
+                .setDefaultHeartbeatThrottleInterval(Duration.ofSeconds(2))
+                .build();
+    }
+
+    public void start() {
+        factory.start();
+    }
+
+    @Override
+    public void close() {
+        factory.shutdown();
+        factory.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+}

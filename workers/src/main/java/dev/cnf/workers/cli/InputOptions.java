@@ -1,0 +1,72 @@
+package dev.cnf.workers.cli;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cnf.workflows.pipeline.PipelineInput;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** The workflow input from {@code --input JSON|@file} plus {@code --set field=value} overrides; validated before any work. */
+public class InputOptions {
+    static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+
+    @Option(names = "--input", description = "workflow input as JSON, or @path to a JSON file (default {})")
+    String input;
+
+    @Option(names = "--set", description = "override one input field, e.g. --set trainSteps=100 (repeatable)")
+    List<String> sets = new ArrayList<>();
+
+    PipelineInput resolve() {
+        ObjectNode node;
+        try {
+            String text = input == null ? "{}" : input.startsWith("@") ? Files.readString(Path.of(input.substring(1))) : input;
+            JsonNode parsed = JSON.readTree(text);
+            if (!(parsed instanceof ObjectNode obj)) {
+                throw new IllegalArgumentException("--input must be a JSON object, got: " + text);
+            }
+            node = obj;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--input is not readable JSON: " + e.getMessage());
+        }
+        for (String s : sets) {
+            int eq = s.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--set '" + s + "' must look like field=value");
+            }
+            String value = s.substring(eq + 1);
+            JsonNode v;
+            try {
+                v = JSON.readTree(value);
+                if (v == null || v.isMissingNode()) {
+                    v = JSON.getNodeFactory().textNode(value);
+                }
+            } catch (IOException e) {
+                v = JSON.getNodeFactory().textNode(value);
+            }
+            node.set(s.substring(0, eq), v);
+        }
+        PipelineInput in;
+        try {
+            in = JSON.treeToValue(node, PipelineInput.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw new IllegalArgumentException("unknown input field '" + e.getPropertyName() + "'; known fields: "
+                    + Arrays.stream(PipelineInput.class.getRecordComponents()).map(c -> c.getName()).toList());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("bad input: " + e.getOriginalMessage());
+        }
+        List<String> problems = in.problems();
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("invalid input:\n  " + String.join("\n  ", problems));
+        }
+        return in;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.cnf.workers.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cnf.workflows.pipeline.PipelineResult;
+import dev.cnf.workflows.pipeline.PipelineStatus;
+import dev.cnf.workflows.pipeline.PipelineWorkflow;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.workflow.v1.PendingActivityInfo;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowStub;
+import io.temporal.common.converter.DefaultDataConverter;
+
+import java.io.PrintStream;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Follows a pipeline run: prints each finished stage from the {@code status} query and, for the
+ * stage in flight, the latest heartbeat of its activity (e.g. the training step and loss).
+ */
+final class Progress {
+    private Progress() {}
+
+    static PipelineResult follow(WorkflowClient client, String workflowId, PrintStream out) throws Exception {
+        PipelineWorkflow wf = client.newWorkflowStub(PipelineWorkflow.class, workflowId);
+        WorkflowStub untyped = WorkflowStub.fromTyped(wf);
+        CompletableFuture<PipelineResult> result = untyped.getResultAsync(PipelineResult.class);
+        int printed = 0;
+        String lastLine = "";
+        while (true) {
+            PipelineResult done = null;
+            try {
+                done = result.get(1, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                // still running: report progress below
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException re ? re : e;
+            }
+            PipelineStatus st;
+            try {
+                st = wf.status();
+            } catch (RuntimeException e) {
+                if (done != null) {
+                    return done;
+                }
+                continue; // the workflow may just be finishing
+            }
+            for (; printed < st.completed().size(); printed++) {
+                out.println("  done  " + st.completed().get(printed));
+            }
+            if (done != null) {
+                return done;
+            }
+            String line = "  ...   " + st.stage() + heartbeat(client, workflowId);
+            if (!line.equals(lastLine)) {
+                out.println(line);
+                lastLine = line;
+            }
+        }
+    }
+
+    /** The in-flight activity's last heartbeat, rendered briefly; empty when there is none. */
+    static String heartbeat(WorkflowClient client, String workflowId) {
+        try {
+            var resp = client.getWorkflowServiceStubs().blockingStub().describeWorkflowExecution(
+                    DescribeWorkflowExecutionRequest.newBuilder().setNamespace(client.getOptions().getNamespace())
+                            .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId).build()).build());
+            for (PendingActivityInfo a : resp.getPendingActivitiesList()) {
+                if (!a.hasHeartbeatDetails()) {
+                    continue;
+                }
+                JsonNode d = DefaultDataConverter.STANDARD_INSTANCE.fromPayloads(0, Optional.of(a.getHeartbeatDetails()), JsonNode.class, JsonNode.class);
+                if (d != null && d.has("step")) {
+                    return String.format(" step %d/%d loss %.4f", d.get("step").asInt(), d.get("totalSteps").asInt(), d.get("loss").asDouble());
+                }
+                if (d != null && d.isNumber()) {
+                    return " (" + d.asInt() + " items)";
+                }
+            }
+        } catch (RuntimeException e) {
+            // progress detail is best effort
+        }
+        return "";
+    }
+}

@@ -1,0 +1,94 @@
+package dev.cnf.workers.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cnf.workflows.TaskQueues;
+import dev.cnf.workflows.pipeline.PipelineInput;
+import dev.cnf.workflows.pipeline.PipelineResult;
+import dev.cnf.workflows.pipeline.PipelineWorkflow;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+/** Starts the pipeline on a running Temporal cluster (workers must be running there). */
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Start a pipeline run on an external Temporal cluster.")
+public final class RunCommand implements Callable<Integer> {
+    @Mixin
+    Connection connection;
+
+    @Mixin
+    InputOptions inputOptions;
+
+    @Option(names = "--workflow-id", description = "workflow id (default cnf-<name>-<UTC time>-<random>)")
+    String workflowId;
+
+    @Option(names = "--wait", description = "follow progress and wait for the result")
+    boolean wait;
+
+    @Option(names = "--json", description = "print machine-readable JSON")
+    boolean json;
+
+    static String newWorkflowId(String name) {
+        return "cnf-" + name + "-" + ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+                + "-" + UUID.randomUUID().toString().substring(0, 6);
+    }
+
+    static String start(WorkflowClient client, PipelineInput input, String workflowId) {
+        PipelineWorkflow wf = client.newWorkflowStub(PipelineWorkflow.class,
+                WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.CPU).setWorkflowId(workflowId).build());
+        WorkflowClient.start(wf::run, input);
+        return workflowId;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PipelineInput input = inputOptions.resolve(); // before connecting: bad input starts nothing
+        connection.validate();
+        WorkflowServiceStubs service = connection.connect();
+        try {
+            WorkflowClient client = connection.client(service);
+            String id = start(client, input, workflowId != null ? workflowId : newWorkflowId(input.name()));
+            if (!wait) {
+                System.out.println(json ? new ObjectMapper().createObjectNode().put("workflowId", id).toString() : "started " + id);
+                return 0;
+            }
+            System.err.println("started " + id);
+            return printResult(client, id, json);
+        } finally {
+            service.shutdownNow();
+        }
+    }
+
+    static int printResult(WorkflowClient client, String id, boolean json) throws Exception {
+        try {
+            PipelineResult r = Progress.follow(client, id, json ? System.err : System.out);
+            if (json) {
+                System.out.println(new ObjectMapper().writeValueAsString(r));
+            } else {
+                System.out.println("model:  " + r.modelUri());
+                System.out.println("report: " + r.reportUri());
+                System.out.printf("version %s: %d/%d images kept, %d steps, final loss %.4f, edge F1 %.3f%n",
+                        r.version(), r.imagesKept(), r.imagesSeen(), r.trainSteps(), r.finalLoss(), r.edgeF1());
+            }
+            return 0;
+        } catch (WorkflowFailedException e) {
+            Throwable cause = e;
+            while (cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            String why = cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage();
+            System.err.println("cnf: workflow " + id + " failed: " + why);
+            return CnfCli.EXIT_WORKFLOW_FAILED;
+        }
+    }
+}

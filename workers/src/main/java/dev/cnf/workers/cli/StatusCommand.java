@@ -1,0 +1,52 @@
+package dev.cnf.workers.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cnf.workflows.pipeline.PipelineStatus;
+import dev.cnf.workflows.pipeline.PipelineWorkflow;
+import io.temporal.client.WorkflowClient;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.util.concurrent.Callable;
+
+/** Answers from the workflow's status query, plus the in-flight activity's heartbeat. */
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show a pipeline run's stage and progress.")
+public final class StatusCommand implements Callable<Integer> {
+    @Mixin
+    Connection connection;
+
+    @Parameters(index = "0", paramLabel = "WORKFLOW_ID")
+    String workflowId;
+
+    @Option(names = "--json", description = "print machine-readable JSON")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        WorkflowServiceStubs service = connection.connect();
+        try {
+            WorkflowClient client = connection.client(service);
+            PipelineStatus st = client.newWorkflowStub(PipelineWorkflow.class, workflowId).status();
+            if (json) {
+                System.out.println(new ObjectMapper().writeValueAsString(st));
+                return 0;
+            }
+            System.out.println("workflow " + st.workflowId() + " version " + st.version());
+            st.completed().forEach(l -> System.out.println("  done  " + l));
+            System.out.println("  stage " + st.stage() + Progress.heartbeat(client, workflowId));
+            if (st.error() != null) {
+                System.out.println("  error " + st.error());
+            }
+            if (st.modelUri() != null) {
+                System.out.println("  model " + st.modelUri());
+                System.out.println("  report " + st.reportUri());
+            }
+            return 0;
+        } finally {
+            service.shutdownNow();
+        }
+    }
+}

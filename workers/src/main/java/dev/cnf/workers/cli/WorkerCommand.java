@@ -1,0 +1,65 @@
+package dev.cnf.workers.cli;
+
+import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.workers.WorkerHost;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** A long-running worker against an external Temporal and S3 endpoint. */
+@Command(name = "worker", mixinStandardHelpOptions = true, description = "Run a worker for the cnf-cpu and/or cnf-gpu task queues.")
+public final class WorkerCommand implements Callable<Integer> {
+    @Mixin
+    Connection connection;
+
+    @Mixin
+    Storage storage;
+
+    @Option(names = "--queues", split = ",", defaultValue = "${env:CNF_QUEUES:-cnf-cpu,cnf-gpu}",
+            description = "task queues to poll (default ${DEFAULT-VALUE})")
+    List<String> queues;
+
+    @Option(names = "--default-source", description = "source used when a run's input has no 'sources' (repeatable)")
+    List<String> defaultSources = new ArrayList<>();
+
+    @Option(names = "--allow-host", description = "host:port that ingestion may fetch even though it resolves to a private/loopback address (repeatable)")
+    List<String> allowHosts = new ArrayList<>();
+
+    @Option(names = "--cpu-concurrency", defaultValue = "4", description = "concurrent activities on cnf-cpu (default ${DEFAULT-VALUE})")
+    int cpuConcurrency;
+
+    @Option(names = "--gpu-concurrency", defaultValue = "1", description = "concurrent activities on cnf-gpu (default ${DEFAULT-VALUE})")
+    int gpuConcurrency;
+
+    @Override
+    public Integer call() throws Exception {
+        if (cpuConcurrency < 1 || gpuConcurrency < 1) {
+            throw new IllegalArgumentException("--cpu-concurrency and --gpu-concurrency must be >= 1");
+        }
+        WorkerHost.Settings settings = new WorkerHost.Settings(new LinkedHashSet<>(queues), defaultSources,
+                new LinkedHashSet<>(allowHosts), cpuConcurrency, gpuConcurrency);
+        ObjectStore store = new ObjectStore(storage.config());
+        connection.validate();
+        WorkflowServiceStubs service = connection.connect();
+        WorkerHost host = new WorkerHost(connection.client(service), store, settings);
+        host.start();
+        System.out.println("worker polling " + settings.queues() + " on " + connection.target + " (namespace " + connection.namespace
+                + "), storage " + store.uri(""));
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            host.close();
+            service.shutdown();
+            stop.countDown();
+        }));
+        stop.await();
+        return 0;
+    }
+
+}

@@ -1,0 +1,118 @@
+package dev.cnf.workers;
+
+import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.workers.cli.CnfCli;
+import dev.cnf.workers.embedded.EmbeddedS3;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class CliTest {
+    record Outcome(int code, String err) {}
+
+    static Outcome cnf(String... args) {
+        CommandLine cl = CnfCli.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        return new Outcome(cl.execute(args), err.toString());
+    }
+
+    @Test
+    void badInputFailsAtOnceWithExitCode2AndSaysWhatIsWrong() {
+        Outcome o = cnf("run", "--set", "trainSteps=-1", "--temporal", "127.0.0.1:1");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("trainSteps -1: must be in [1,"), o.err());
+
+        o = cnf("run", "--set", "trainStep=5");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("unknown input field 'trainStep'") && o.err().contains("trainSteps"), o.err());
+
+        o = cnf("run", "--input", "[1,2]");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("--input must be a JSON object"), o.err());
+
+        o = cnf("run", "--temporal", "not a target");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("must be host:port"), o.err());
+
+        o = cnf("worker", "--s3", "ftp://x", "--s3-access-key", "a", "--s3-secret-key", "b");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("must be an http(s):// URL"), o.err());
+
+        o = cnf("frobnicate");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("frobnicate"), o.err());
+
+        o = cnf("demo", "--gallery-images", "1");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("--gallery-images must be in [2, 10000]"), o.err());
+    }
+
+    @Test
+    void unreachableTemporalIsExitCode3() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Outcome o = cnf("status", "some-id", "--temporal", "127.0.0.1:" + port);
+        assertEquals(3, o.code(), o.err());
+        assertTrue(o.err().contains("cannot reach Temporal at 127.0.0.1:" + port), o.err());
+    }
+
+    /** The README's first command, in-process: the whole chain twice on the embedded default, two versions published. */
+    @Test
+    @Tag("e2e")
+    void demoRunsTheWholeChainAndASecondRunPublishesANewVersion(@TempDir Path dir) throws Exception {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true));
+        int first;
+        int second;
+        try {
+            String[] args = {"demo", "--data-dir", dir.toString(), "--gallery-images", "10",
+                    "--set", "trainSteps=8", "--set", "batchSize=4", "--set", "evalSamples=2", "--set", "evalSteps=3"};
+            first = CnfCli.commandLine().execute(args);
+            second = CnfCli.commandLine().execute(args);
+        } finally {
+            System.setOut(original);
+        }
+        String out = captured.toString();
+        assertEquals(0, first, out);
+        assertEquals(0, second, out);
+        for (String stage : List.of("ingest:", "clean:", "caption:", "condition:", "train:", "evaluate:", "publish:")) {
+            assertTrue(out.contains("done  " + stage), "progress line for " + stage + "\n" + out);
+        }
+        assertTrue(out.contains("model:  s3://cnf/models/controlnet-canny/"), out);
+        assertTrue(out.contains("report: s3://cnf/models/controlnet-canny/"), out);
+        // A run whose ingestion finds nothing usable fails clearly with exit code 1.
+        ByteArrayOutputStream failed = new ByteArrayOutputStream();
+        PrintStream originalErr = System.err;
+        System.setOut(new PrintStream(failed, true));
+        System.setErr(new PrintStream(failed, true));
+        Outcome bad;
+        try {
+            bad = cnf("demo", "--data-dir", dir.toString(), "--gallery-images", "2", "--set", "sources=[\"http://127.0.0.1:9/none\"]");
+        } finally {
+            System.setOut(original);
+            System.setErr(originalErr);
+        }
+        assertEquals(1, bad.code(), failed.toString());
+        assertTrue(failed.toString().contains("failed: no images found at the sources: pages failed (dropped: BLOCKED_ADDRESS=1)"), failed.toString());
+        try (EmbeddedS3 s3 = EmbeddedS3.start(dir)) {
+            ObjectStore store = new ObjectStore(s3.config("cnf"));
+            List<String> manifests = store.list("models/controlnet-canny/").stream().filter(k -> k.endsWith("/manifest.json")).toList();
+            assertEquals(2, manifests.size(), "two runs, two versions: " + manifests);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.cnf.workers;
+
+import dev.cnf.activities.dataset.Sample;
+import dev.cnf.activities.publish.PublishActivitiesImpl;
+import dev.cnf.activities.storage.Json;
+import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.datasets.GalleryServer;
+import dev.cnf.workers.embedded.EmbeddedS3;
+import dev.cnf.workflows.TaskQueues;
+import dev.cnf.workflows.pipeline.PipelineInput;
+import dev.cnf.workflows.pipeline.PipelineResult;
+import dev.cnf.workflows.pipeline.PipelineStatus;
+import dev.cnf.workflows.pipeline.PipelineWorkflow;
+import dev.cnf.workflows.stages.PublishActivities;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.testing.TestWorkflowEnvironment;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The workflow on Temporal's test environment with the real activities, a real gallery and S3Proxy. */
+class PipelineWorkflowTest {
+    @TempDir
+    static Path dataDir;
+    static EmbeddedS3 s3;
+    static GalleryServer gallery;
+    static ObjectStore store;
+    static TestWorkflowEnvironment env;
+
+    @BeforeAll
+    static void start() throws Exception {
+        System.setProperty("ai.djl.offline", "true");
+        s3 = EmbeddedS3.start(dataDir);
+        gallery = GalleryServer.start(12, 96, 5);
+        store = new ObjectStore(s3.config("cnf-test"));
+        store.ensureBucket();
+        env = TestWorkflowEnvironment.newInstance();
+        WorkerHost.register(env.newWorker(TaskQueues.CPU), env.newWorker(TaskQueues.GPU), store,
+                new WorkerHost.Settings(Set.of(TaskQueues.CPU, TaskQueues.GPU), List.of(gallery.url()), Set.of(gallery.hostPort()), 2, 1));
+        env.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        env.close();
+        gallery.close();
+        s3.close();
+    }
+
+    static PipelineInput small(String version) {
+        return new PipelineInput("circles", null, null, null, null, 64, null, null, null, null, 12, 4, 1e-3, 3L, 5, 2, 3, null, version);
+    }
+
+    static PipelineWorkflow stub(String id) {
+        return env.getWorkflowClient().newWorkflowStub(PipelineWorkflow.class,
+                WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.CPU).setWorkflowId(id).build());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void wholeChainPublishesAChecksummedModelAndAccountsForEveryDrop() {
+        PipelineWorkflow wf = stub("wf-chain");
+        PipelineResult r = wf.run(small(""));
+
+        int bad = GalleryServer.EXPECTED_DROPS.size();
+        assertEquals(gallery.goodImages() + bad, r.imagesSeen(), "every <img> found is counted");
+        assertEquals(gallery.goodImages(), r.imagesKept(), "all good images survive cleaning");
+        assertEquals(12, r.trainSteps());
+        assertTrue(Double.isFinite(r.finalLoss()));
+        assertTrue(r.edgeF1() >= 0 && r.edgeF1() <= 1);
+        assertTrue(r.modelUri().startsWith("s3://cnf-test/models/circles/" + r.version() + "/"));
+
+        String run = "runs/wf-chain/";
+        Map<String, Object> clean = Json.read(store.get(onlyKey(run, "/clean/report.json")), Map.class);
+        Map<String, Integer> cleanDrops = (Map<String, Integer>) clean.get("dropped");
+        assertEquals(Map.of("DECODE_ERROR", 1, "DUPLICATE", 1, "TOO_SMALL", 1), cleanDrops);
+        String ingestDrops = new String(store.get(onlyKey(run, "/ingest/drops.jsonl")));
+        assertTrue(ingestDrops.contains("HTTP_4XX") && ingestDrops.contains("missing.png"), ingestDrops);
+        assertTrue(ingestDrops.contains("NOT_AN_IMAGE") && ingestDrops.contains("not-an-image.jpg"), ingestDrops);
+
+        List<Sample> samples = Json.readLines(store.get(onlyKey(run, "/condition/samples.jsonl")), Sample.class);
+        assertEquals(gallery.goodImages(), samples.size());
+        for (Sample s : samples) {
+            assertTrue(s.caption().contains("circle with"), "alt text becomes the caption: " + s.caption());
+            assertTrue(store.exists(s.conditionKey()));
+            assertTrue(s.conditionParams().containsKey("low"));
+            assertFalse(s.rawKey().contains("png"), "object keys are content hashes, not URL text");
+        }
+        assertFalse(store.list(run).stream().filter(k -> k.contains("/train/checkpoints/") && k.endsWith("state.json")).toList().isEmpty(),
+                "at least one complete checkpoint in S3");
+
+        String dir = "models/circles/" + r.version() + "/";
+        Map<String, Object> manifest = Json.read(store.get(dir + "manifest.json"), Map.class);
+        List<Map<String, Object>> files = (List<Map<String, Object>>) manifest.get("files");
+        assertEquals(Set.of(PublishActivitiesImpl.WEIGHTS_FILE, "config.json", "model_card.json", "report.html", "metrics.json"),
+                Set.copyOf(files.stream().map(f -> (String) f.get("path")).toList()));
+        for (Map<String, Object> f : files) {
+            assertEquals(f.get("sha256"), ObjectStore.sha256(store.get(dir + f.get("path"))), "checksum of " + f.get("path"));
+        }
+        String report = new String(store.get(dir + "report.html"));
+        assertTrue(report.contains("data:image/png;base64,") && report.contains("<svg"), "self-contained report with grid and loss curve");
+        assertEquals(r.version(), Json.read(store.get("models/circles/latest.json"), Map.class).get("version"));
+
+        PipelineStatus st = wf.status();
+        assertEquals("done", st.stage());
+        assertEquals(7, st.completed().size());
+        assertEquals(r.modelUri(), st.modelUri());
+    }
+
+    @Test
+    void publishingIsIdempotentAndNeverOverwritesAVersion() {
+        PipelineResult first = stub("wf-publish").run(small("v-fixed"));
+        String dir = "models/circles/v-fixed/";
+        byte[] manifest = store.get(dir + "manifest.json");
+        PublishActivitiesImpl publish = new PublishActivitiesImpl(store);
+        // Retrying the same publication changes nothing.
+        String run = "runs/wf-publish/";
+        Map<String, String> card = Json.read(store.get(dir + "model_card.json"), Map.class);
+        PublishActivities.Request same = new PublishActivities.Request("circles", "v-fixed", onlyKey(run, "/train/controlnet.safetensors"),
+                onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), onlyKey(run, "/evaluate/metrics.json"), card);
+        assertEquals(first.modelUri(), publish.publish(same).modelUri());
+        assertArrayEquals(manifest, store.get(dir + "manifest.json"));
+        // Different content under the same version is refused, and the workflow fails without touching it.
+        Map<String, String> other = new HashMap<>(card);
+        other.put("note", "different");
+        ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> publish.publish(new PublishActivities.Request("circles", "v-fixed",
+                same.weightsKey(), same.configKey(), same.reportKey(), same.evalMetricsKey(), other)));
+        assertEquals("VersionExists", f.getType());
+        assertThrows(WorkflowFailedException.class, () -> stub("wf-publish-again").run(small("v-fixed")));
+        assertArrayEquals(manifest, store.get(dir + "manifest.json"));
+    }
+
+    @Test
+    void invalidInputFailsBeforeAnyWork() {
+        PipelineInput bad = new PipelineInput(null, List.of("file:///etc/passwd"), null, null, null, null, null, null, "depth", null,
+                null, null, null, null, null, null, null, null, null);
+        WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-bad").run(bad));
+        assertTrue(e.getCause().getMessage().contains("condition 'depth'"), e.getCause().getMessage());
+        assertTrue(store.list("runs/wf-bad/").isEmpty(), "nothing was written");
+    }
+
+    static String onlyKey(String prefix, String suffix) {
+        List<String> keys = store.list(prefix).stream().filter(k -> k.endsWith(suffix)).toList();
+        assertEquals(1, keys.size(), "one " + suffix + " under " + prefix + ": " + keys);
+        return keys.get(0);
+    }
+
+}

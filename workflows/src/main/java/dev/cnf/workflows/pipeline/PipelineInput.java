@@ -1,0 +1,134 @@
+package dev.cnf.workflows.pipeline;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything a pipeline run can be told. Every field has a default, so {@code {}} is a valid input
+ * from the Temporal UI or `cnf run`. Null means "use the default" (boxed types on purpose).
+ *
+ * @param name           model name: published under models/&lt;name&gt;/&lt;version&gt;/
+ * @param sources        gallery pages or image URLs to ingest; empty → the worker's configured default source
+ * @param maxImages      stop ingesting after this many images
+ * @param maxDepth       link-following depth from each source page
+ * @param minSide        drop images whose shorter side is below this (TOO_SMALL)
+ * @param resolution     training resolution (square), must match the model config's sample size
+ * @param captioner      "alt" (alt text, else the default prompt) or "template" (always the default prompt)
+ * @param defaultPrompt  the paper's default prompt
+ * @param condition      condition extractor; "canny" in this version
+ * @param modelConfig    model preset; "tiny" in this version
+ * @param trainSteps     optimizer steps
+ * @param batchSize      samples per step
+ * @param learningRate   AdamW learning rate
+ * @param seed           seeds data order, noise, timesteps and sampling
+ * @param checkpointEvery steps between checkpoints in object storage
+ * @param evalSamples    conditions sampled for the report
+ * @param evalSteps      DDIM steps for evaluation samples
+ * @param guidanceScale  classifier-free guidance scale for evaluation
+ * @param version        published version; empty → derived from the workflow start time and run id
+ */
+public record PipelineInput(
+        String name,
+        List<String> sources,
+        Integer maxImages,
+        Integer maxDepth,
+        Integer minSide,
+        Integer resolution,
+        String captioner,
+        String defaultPrompt,
+        String condition,
+        String modelConfig,
+        Integer trainSteps,
+        Integer batchSize,
+        Double learningRate,
+        Long seed,
+        Integer checkpointEvery,
+        Integer evalSamples,
+        Integer evalSteps,
+        Double guidanceScale,
+        String version) {
+
+    public static final String DEFAULT_PROMPT = "a professional, detailed, high-quality image";
+    public static final List<String> CAPTIONERS = List.of("alt", "template");
+    public static final List<String> CONDITIONS = List.of("canny");
+    public static final List<String> MODEL_CONFIGS = List.of("tiny");
+
+    public PipelineInput {
+        name = blank(name) ? "controlnet-canny" : name;
+        sources = sources == null ? List.of() : List.copyOf(sources);
+        maxImages = maxImages == null ? 64 : maxImages;
+        maxDepth = maxDepth == null ? 2 : maxDepth;
+        minSide = minSide == null ? 32 : minSide;
+        resolution = resolution == null ? 64 : resolution;
+        captioner = blank(captioner) ? "alt" : captioner;
+        defaultPrompt = defaultPrompt == null ? DEFAULT_PROMPT : defaultPrompt;
+        condition = blank(condition) ? "canny" : condition;
+        modelConfig = blank(modelConfig) ? "tiny" : modelConfig;
+        trainSteps = trainSteps == null ? 300 : trainSteps;
+        batchSize = batchSize == null ? 8 : batchSize;
+        learningRate = learningRate == null ? 1e-3 : learningRate;
+        seed = seed == null ? 42L : seed;
+        checkpointEvery = checkpointEvery == null ? 100 : checkpointEvery;
+        evalSamples = evalSamples == null ? 8 : evalSamples;
+        evalSteps = evalSteps == null ? 20 : evalSteps;
+        guidanceScale = guidanceScale == null ? 9.0 : guidanceScale;
+        version = version == null ? "" : version;
+    }
+
+    /** All defaults; what `{}` deserialises to. */
+    public static PipelineInput defaults() {
+        return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null);
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    /** Every problem with this input, each naming the field, its value and what is allowed; empty when valid. */
+    public List<String> problems() {
+        List<String> p = new ArrayList<>();
+        if (!name.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+            p.add("name '" + name + "': use 1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        for (String s : sources) {
+            if (!(s.startsWith("http://") || s.startsWith("https://"))) {
+                p.add("sources: '" + s + "' is not an http(s) URL");
+            }
+        }
+        range(p, "maxImages", maxImages, 1, 10_000_000);
+        range(p, "maxDepth", maxDepth, 0, 10);
+        range(p, "minSide", minSide, 1, 8192);
+        range(p, "resolution", resolution, 8, 2048);
+        if (!CAPTIONERS.contains(captioner)) {
+            p.add("captioner '" + captioner + "': choose one of " + CAPTIONERS);
+        }
+        if (!CONDITIONS.contains(condition)) {
+            p.add("condition '" + condition + "': choose one of " + CONDITIONS);
+        }
+        if (!MODEL_CONFIGS.contains(modelConfig)) {
+            p.add("modelConfig '" + modelConfig + "': choose one of " + MODEL_CONFIGS);
+        }
+        range(p, "trainSteps", trainSteps, 1, 10_000_000);
+        range(p, "batchSize", batchSize, 1, 4096);
+        if (!(learningRate > 0 && learningRate < 1)) {
+            p.add("learningRate " + learningRate + ": must be in (0, 1)");
+        }
+        range(p, "checkpointEvery", checkpointEvery, 1, 10_000_000);
+        range(p, "evalSamples", evalSamples, 1, 1024);
+        range(p, "evalSteps", evalSteps, 1, 1000);
+        if (!(guidanceScale >= 1 && guidanceScale <= 50)) {
+            p.add("guidanceScale " + guidanceScale + ": must be in [1, 50]");
+        }
+        if (!version.isEmpty() && !version.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+            p.add("version '" + version + "': use letters, digits, '.', '_' or '-'");
+        }
+        return p;
+    }
+
+    private static void range(List<String> p, String field, int value, int min, int max) {
+        if (value < min || value > max) {
+            p.add(field + " " + value + ": must be in [" + min + ", " + max + "]");
+        }
+    }
+}

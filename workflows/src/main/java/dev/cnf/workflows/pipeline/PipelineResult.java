@@ -1,0 +1,13 @@
+package dev.cnf.workflows.pipeline;
+
+/** Where the run's outputs are, as s3:// URIs, plus the headline numbers. */
+public record PipelineResult(
+        String version,
+        String modelUri,
+        String manifestUri,
+        String reportUri,
+        int imagesSeen,
+        int imagesKept,
+        int trainSteps,
+        double finalLoss,
+        double edgeF1) {}

@@ -1,0 +1,172 @@
+package dev.cnf.workflows.pipeline;
+
+import dev.cnf.workflows.TaskQueues;
+import dev.cnf.workflows.stages.CaptionActivities;
+import dev.cnf.workflows.stages.CleanActivities;
+import dev.cnf.workflows.stages.ConditionActivities;
+import dev.cnf.workflows.stages.EvaluateActivities;
+import dev.cnf.workflows.stages.IngestActivities;
+import dev.cnf.workflows.stages.PublishActivities;
+import dev.cnf.workflows.stages.TrainActivities;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInfo;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Deterministic orchestration only: every byte of I/O happens in the activities. */
+public class PipelineWorkflowImpl implements PipelineWorkflow {
+    /** Failure type for input the workflow refuses; never retried. */
+    public static final String INVALID_INPUT = "InvalidInput";
+    private static final DateTimeFormatter VERSION_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+    private static final RetryOptions RETRY = RetryOptions.newBuilder()
+            .setInitialInterval(Duration.ofSeconds(1))
+            .setMaximumInterval(Duration.ofMinutes(1))
+            .setMaximumAttempts(5)
+            .setDoNotRetry(INVALID_INPUT)
+            .build();
+
+    private final IngestActivities ingest = stub(IngestActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
+    private final CleanActivities clean = stub(CleanActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
+    private final CaptionActivities caption = stub(CaptionActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
+    private final ConditionActivities condition = stub(ConditionActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
+    private final TrainActivities train = stub(TrainActivities.class, TaskQueues.GPU, Duration.ofDays(7), Duration.ofMinutes(2));
+    private final EvaluateActivities evaluate = stub(EvaluateActivities.class, TaskQueues.GPU, Duration.ofHours(6), Duration.ofMinutes(2));
+    private final PublishActivities publish = stub(PublishActivities.class, TaskQueues.CPU, Duration.ofMinutes(30), Duration.ofMinutes(1));
+
+    private String stage = "starting";
+    private String version = "";
+    private final List<String> completed = new ArrayList<>();
+    private String reportUri;
+    private String modelUri;
+    private String error;
+
+    private static <T> T stub(Class<T> type, String queue, Duration startToClose, Duration heartbeat) {
+        return Workflow.newActivityStub(type, ActivityOptions.newBuilder()
+                .setTaskQueue(queue)
+                .setStartToCloseTimeout(startToClose)
+                .setHeartbeatTimeout(heartbeat)
+                .setRetryOptions(RETRY)
+                .build());
+    }
+
+    @Override
+    public PipelineResult run(PipelineInput raw) {
+        try {
+            return runStages(raw);
+        } catch (ActivityFailure e) {
+            // Keep the status query truthful after a stage gave up its retries.
+            Throwable cause = e.getCause() instanceof ApplicationFailure af ? af : e;
+            error = stage + " failed: " + (cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage());
+            stage = "failed";
+            throw e;
+        }
+    }
+
+    private PipelineResult runStages(PipelineInput raw) {
+        PipelineInput in = raw == null ? PipelineInput.defaults() : raw;
+        List<String> problems = in.problems();
+        if (!problems.isEmpty()) {
+            throw fail("invalid input: " + String.join("; ", problems), INVALID_INPUT);
+        }
+        WorkflowInfo info = Workflow.getInfo();
+        version = in.version().isEmpty()
+                ? VERSION_TIME.format(Instant.ofEpochMilli(Workflow.currentTimeMillis())) + "-" + info.getRunId().substring(0, 8)
+                : in.version();
+        // One prefix per run: an activity retried inside this run rewrites the very same keys.
+        String prefix = "runs/" + info.getWorkflowId() + "/" + info.getRunId();
+
+        stage = "ingest";
+        IngestActivities.Result ing = ingest.ingest(new IngestActivities.Request(prefix, in.sources(), in.maxImages(), in.maxDepth()));
+        completed.add("ingest: fetched " + ing.fetched() + " of " + ing.seen() + reasons(ing.dropped()));
+        if (ing.seen() == 0) {
+            String pages = ing.pageFailures().isEmpty() ? "the pages had no <img> tags" : "pages failed" + reasons(ing.pageFailures());
+            throw fail("no images found at the sources: " + pages + "; details in " + ing.dropsKey(), "NoData");
+        }
+
+        stage = "clean";
+        CleanActivities.Result cl = clean.clean(new CleanActivities.Request(prefix, ing.itemsKey(), in.minSide(), in.resolution()));
+        completed.add("clean: kept " + cl.kept() + " of " + cl.seen() + reasons(cl.dropped()));
+        if (cl.kept() == 0) {
+            throw fail("no usable images: all " + cl.seen() + " were dropped" + reasons(cl.dropped()), "NoData");
+        }
+
+        stage = "caption";
+        CaptionActivities.Result cap = caption.caption(new CaptionActivities.Request(prefix, cl.samplesKey(), in.captioner(), in.defaultPrompt()));
+        completed.add("caption: " + cap.captioned() + " captions, " + cap.fromAltText() + " from alt text");
+
+        stage = "condition";
+        ConditionActivities.Result cond = condition.condition(new ConditionActivities.Request(prefix, cap.samplesKey(), in.condition(), in.seed()));
+        completed.add("condition: " + cond.conditioned() + " " + in.condition() + " maps");
+
+        stage = "train";
+        TrainActivities.Result tr = train.train(new TrainActivities.Request(prefix, cond.samplesKey(), in.modelConfig(), in.resolution(),
+                in.trainSteps(), in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery()));
+        completed.add(String.format("train: %d steps, final loss %.4f, %d checkpoints", tr.steps(), tr.finalLoss(), tr.checkpointKeys().size()));
+
+        stage = "evaluate";
+        EvaluateActivities.Result ev = evaluate.evaluate(new EvaluateActivities.Request(prefix, cond.samplesKey(), tr.weightsKey(),
+                tr.metricsKey(), cl.reportKey(), in.modelConfig(), tr.baseSeed(), in.evalSamples(), in.evalSteps(), in.guidanceScale(), in.seed()));
+        completed.add(String.format("evaluate: %d samples, edge F1 %.3f", ev.samples(), ev.edgeF1()));
+
+        stage = "publish";
+        Map<String, String> card = new LinkedHashMap<>();
+        card.put("name", in.name());
+        card.put("version", version);
+        card.put("workflowId", info.getWorkflowId());
+        card.put("runId", info.getRunId());
+        card.put("modelConfig", in.modelConfig());
+        card.put("condition", in.condition());
+        card.put("captioner", in.captioner());
+        card.put("resolution", String.valueOf(in.resolution()));
+        card.put("trainSteps", String.valueOf(tr.steps()));
+        card.put("batchSize", String.valueOf(in.batchSize()));
+        card.put("learningRate", String.valueOf(in.learningRate()));
+        card.put("seed", String.valueOf(in.seed()));
+        card.put("baseSeed", String.valueOf(tr.baseSeed()));
+        card.put("finalLoss", String.valueOf(tr.finalLoss()));
+        card.put("edgeF1", String.valueOf(ev.edgeF1()));
+        card.put("imagesSeen", String.valueOf(ing.seen()));
+        card.put("imagesKept", String.valueOf(cl.kept()));
+        PublishActivities.Result pub = publish.publish(new PublishActivities.Request(in.name(), version, tr.weightsKey(),
+                tr.configKey(), ev.reportKey(), ev.evalMetricsKey(), card));
+        modelUri = pub.modelUri();
+        reportUri = pub.reportUri();
+        completed.add("publish: " + pub.modelUri());
+        stage = "done";
+        return new PipelineResult(version, pub.modelUri(), pub.manifestUri(), pub.reportUri(), ing.seen(), cl.kept(),
+                tr.steps(), tr.finalLoss(), ev.edgeF1());
+    }
+
+    private ApplicationFailure fail(String message, String type) {
+        error = message;
+        stage = "failed";
+        return ApplicationFailure.newNonRetryableFailure(message, type);
+    }
+
+    private static String reasons(Map<String, Integer> dropped) {
+        if (dropped.isEmpty()) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder(" (dropped:");
+        new TreeMap<>(dropped).forEach((k, v) -> sb.append(' ').append(k).append('=').append(v));
+        return sb.append(')').toString();
+    }
+
+    @Override
+    public PipelineStatus status() {
+        return new PipelineStatus(Workflow.getInfo().getWorkflowId(), version, stage, List.copyOf(completed), reportUri, modelUri, error);
+    }
+}

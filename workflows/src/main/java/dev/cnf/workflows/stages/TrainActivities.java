@@ -1,0 +1,22 @@
+package dev.cnf.workflows.stages;
+
+import io.temporal.activity.ActivityInterface;
+import io.temporal.activity.ActivityMethod;
+
+import java.util.List;
+
+/** Trains the ControlNet; checkpoints to object storage and resumes from the last one on retry. */
+@ActivityInterface
+public interface TrainActivities {
+    record Request(String runPrefix, String samplesKey, String modelConfig, int resolution, int steps, int batchSize,
+                   double learningRate, long seed, int checkpointEvery) {}
+
+    /** What the activity heartbeats: enough to resume and to show progress. */
+    record Progress(int step, int totalSteps, double loss, String lastCheckpointKey) {}
+
+    record Result(int steps, double finalLoss, String weightsKey, String configKey, String metricsKey,
+                  List<String> checkpointKeys, long baseSeed) {}
+
+    @ActivityMethod
+    Result train(Request request);
+}

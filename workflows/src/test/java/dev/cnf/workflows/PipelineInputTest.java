@@ -1,0 +1,53 @@
+package dev.cnf.workflows;
+
+import com.google.protobuf.ByteString;
+import dev.cnf.workflows.pipeline.PipelineInput;
+import io.temporal.api.common.v1.Payload;
+import io.temporal.common.converter.DefaultDataConverter;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class PipelineInputTest {
+    private static PipelineInput fromUi(String json) {
+        // Exactly what the Temporal UI / CLI sends: a json/plain payload, decoded by the SDK's default converter.
+        Payload p = Payload.newBuilder()
+                .putMetadata("encoding", ByteString.copyFromUtf8("json/plain"))
+                .setData(ByteString.copyFrom(json, StandardCharsets.UTF_8)).build();
+        return DefaultDataConverter.STANDARD_INSTANCE.fromPayload(p, PipelineInput.class, PipelineInput.class);
+    }
+
+    @Test
+    void emptyObjectFromTheUiGivesEveryDefault() {
+        PipelineInput in = fromUi("{}");
+        assertEquals(PipelineInput.defaults(), in);
+        assertEquals("controlnet-canny", in.name());
+        assertEquals("canny", in.condition());
+        assertEquals("tiny", in.modelConfig());
+        assertEquals(PipelineInput.DEFAULT_PROMPT, in.defaultPrompt());
+        assertEquals(List.of(), in.sources());
+        assertTrue(in.problems().isEmpty(), in.problems().toString());
+    }
+
+    @Test
+    void partialInputKeepsOtherDefaults() {
+        PipelineInput in = fromUi("{\"trainSteps\": 12, \"sources\": [\"https://example.org/gallery\"]}");
+        assertEquals(12, in.trainSteps());
+        assertEquals(8, in.batchSize());
+        assertEquals(List.of("https://example.org/gallery"), in.sources());
+    }
+
+    @Test
+    void problemsNameTheFieldAndTheFix() {
+        PipelineInput in = fromUi("{\"trainSteps\": 0, \"condition\": \"depth\", \"sources\": [\"ftp://x\"], \"name\": \"Bad Name\"}");
+        List<String> p = in.problems();
+        assertEquals(4, p.size(), p.toString());
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("trainSteps 0: must be in [1,")));
+        assertTrue(p.stream().anyMatch(s -> s.contains("condition 'depth': choose one of [canny]")));
+        assertTrue(p.stream().anyMatch(s -> s.contains("'ftp://x' is not an http(s) URL")));
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("name 'Bad Name'")));
+    }
+}
