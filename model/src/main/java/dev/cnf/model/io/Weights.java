@@ -2,6 +2,7 @@ package dev.cnf.model.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
+import dev.cnf.model.nn.GradMode;
 import dev.cnf.model.nn.NamedBlock;
 
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ public final class Weights {
 
     /** Loads every parameter; missing, unexpected and wrong-shaped keys are all listed in one error. */
     public static void load(NamedBlock block, Map<String, Tensor> tensors) {
+        GradMode.disableOnThisThread();
         Map<String, Parameter> params = block.namedParameters();
         List<String> missing = new ArrayList<>();
         List<String> wrongShape = new ArrayList<>();

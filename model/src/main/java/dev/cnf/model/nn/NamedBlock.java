@@ -59,6 +59,7 @@ public abstract class NamedBlock extends AbstractBlock {
 
     /** Initialises every parameter of the tree; the same seed gives the same weights. */
     public void initializeParameters(NDManager manager, long seed) {
+        GradMode.disableOnThisThread(); // weights are written below; no autograd may see that
         SplittableRandom rng = new SplittableRandom(seed);
         initialize(manager, rng);
     }
@@ -89,6 +90,7 @@ public abstract class NamedBlock extends AbstractBlock {
 
     /** Copies values (not identity) from a same-named parameter map, e.g. the UNet encoder into the ControlNet. */
     public void copyFrom(Map<String, Parameter> source, String sourcePrefix) {
+        GradMode.disableOnThisThread();
         for (Map.Entry<String, Parameter> e : namedParameters().entrySet()) {
             Parameter src = source.get(sourcePrefix + e.getKey());
             if (src != null) {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
+import dev.cnf.model.nn.GradMode;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,6 +42,7 @@ public final class AdamW {
     }
 
     public void step(double lr) {
+        GradMode.disableOnThisThread();
         step++;
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
@@ -70,6 +72,7 @@ public final class AdamW {
     }
 
     public void restore(Map<String, Tensor> state, int stepCount) {
+        GradMode.disableOnThisThread();
         m.forEach((k, a) -> a.set(require(state, "exp_avg." + k).data()));
         v.forEach((k, a) -> a.set(require(state, "exp_avg_sq." + k).data()));
         this.step = stepCount;

@@ -15,6 +15,9 @@ import dev.cnf.model.io.Weights;
 import dev.cnf.model.nn.GradMode;
 import dev.cnf.model.schedulers.NoiseSchedule;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +42,8 @@ public final class ControlNetTrainer {
         }
     }
 
-    public record StepStats(int step, double loss, double gradNorm) {}
+    /** @param retries how often this step was recomputed after non-finite values */
+    public record StepStats(int step, double loss, double gradNorm, int retries) {}
 
     private final BaseModel base;
     private final ControlNet controlnet;
@@ -51,6 +55,9 @@ public final class ControlNetTrainer {
     private final Map<String, Parameter> trainable;
     private final AdamW optimizer;
     private int step;
+    private int nonFiniteTotal;
+    static final int MAX_NON_FINITE_TRIES = 3;
+    private static final Logger LOG = LoggerFactory.getLogger(ControlNetTrainer.class);
 
     public ControlNetTrainer(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager) {
         this.base = base;
@@ -71,25 +78,59 @@ public final class ControlNetTrainer {
         return controlnet;
     }
 
-    /** One optimizer step over {@code gradAccumulation} micro-batches. */
+    /**
+     * One optimizer step over {@code gradAccumulation} micro-batches. If the loss or the gradient
+     * norm is not finite, the gradients are discarded and the same step (same data, noise and
+     * timesteps) is computed again, up to {@link #MAX_NON_FINITE_TRIES} times; then it fails.
+     */
     public StepStats trainStep() {
         GradMode.disableOnThisThread();
-        double lossSum = 0;
-        double gradNorm;
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            for (int micro = 0; micro < options.gradAccumulation(); micro++) {
-                lossSum += microBatch(micro);
+        for (int attempt = 1; ; attempt++) {
+            double lossSum = 0;
+            double gradNorm;
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                for (int micro = 0; micro < options.gradAccumulation(); micro++) {
+                    lossSum += microBatch(micro);
+                }
+                gradNorm = clipGradients();
+                boolean finite = Double.isFinite(lossSum) && Double.isFinite(gradNorm);
+                if (finite) {
+                    optimizer.step(options.learningRate());
+                }
+                for (Parameter p : trainable.values()) {
+                    zeroInPlace(p.getArray().getGradient());
+                }
+                if (finite) {
+                    step++;
+                    return new StepStats(step, lossSum / options.gradAccumulation(), gradNorm, attempt - 1);
+                }
             }
-            gradNorm = clipGradients();
-            optimizer.step(options.learningRate());
-            for (Parameter p : trainable.values()) {
-                NDArray g = p.getArray().getGradient();
-                g.subi(g);
+            nonFiniteTotal++;
+            LOG.warn("step {}: non-finite loss {} or gradient norm {} (try {} of {}); gradients discarded, step recomputed",
+                    step + 1, lossSum, gradNorm, attempt, MAX_NON_FINITE_TRIES);
+            if (attempt >= MAX_NON_FINITE_TRIES) {
+                throw new NonFiniteTrainingException("step " + (step + 1) + ": loss or gradients non-finite " + attempt
+                        + " times in a row; lower the learning rate or restore an earlier checkpoint");
             }
         }
-        step++;
-        return new StepStats(step, lossSum / options.gradAccumulation(), gradNorm);
+    }
+
+    /** Sets a gradient to exactly zero, NaN and Inf included (g - g would keep NaN). */
+    private static void zeroInPlace(NDArray g) {
+        g.set(g.isNaN().logicalNot().logicalOr(g.isNaN()), 0);
+    }
+
+    /** Steps recomputed because of non-finite values since this trainer started. */
+    public int nonFiniteSteps() {
+        return nonFiniteTotal;
+    }
+
+    /** Training cannot continue: the step stays non-finite however often it is recomputed. */
+    public static final class NonFiniteTrainingException extends RuntimeException {
+        public NonFiniteTrainingException(String message) {
+            super(message);
+        }
     }
 
     private double microBatch(int micro) {
