@@ -31,6 +31,8 @@ final class Progress {
         CompletableFuture<PipelineResult> result = untyped.getResultAsync(PipelineResult.class);
         int printed = 0;
         String lastLine = "";
+        String lastStage = "";
+        long lastPrint = 0;
         while (true) {
             PipelineResult done = null;
             try {
@@ -55,10 +57,17 @@ final class Progress {
             if (done != null) {
                 return done;
             }
-            String line = "  ...   " + st.stage() + heartbeat(client, workflowId);
-            if (!line.equals(lastLine)) {
-                out.println(line);
-                lastLine = line;
+            // A new stage prints at once; progress within a stage at most every 10 s, to keep logs readable.
+            long now = System.nanoTime();
+            boolean newStage = !st.stage().equals(lastStage);
+            if (newStage || now - lastPrint > 10_000_000_000L) {
+                String line = "  ...   " + st.stage() + heartbeat(client, workflowId);
+                if (newStage || !line.equals(lastLine)) {
+                    out.println(line);
+                    lastLine = line;
+                    lastPrint = now;
+                }
+                lastStage = st.stage();
             }
         }
     }

@@ -38,6 +38,9 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--gpu-concurrency", defaultValue = "1", description = "concurrent activities on cnf-gpu (default ${DEFAULT-VALUE})")
     int gpuConcurrency;
 
+    /** Counted down by SIGTERM/SIGINT (shutdown hook), or by tests. */
+    final CountDownLatch stop = new CountDownLatch(1);
+
     @Override
     public Integer call() throws Exception {
         if (cpuConcurrency < 1 || gpuConcurrency < 1) {
@@ -52,13 +55,14 @@ public final class WorkerCommand implements Callable<Integer> {
         host.start();
         System.out.println("worker polling " + settings.queues() + " on " + connection.target + " (namespace " + connection.namespace
                 + "), storage " + store.uri(""));
-        CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread hook = new Thread(stop::countDown);
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            stop.await();
+        } finally {
             host.close();
             service.shutdown();
-            stop.countDown();
-        }));
-        stop.await();
+        }
         return 0;
     }
 
