@@ -12,7 +12,7 @@ import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.BaseModel;
-import dev.cnf.model.train.ControlNetTrainer;
+import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.TrainingSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,7 +52,7 @@ class TinyModelTest {
             NDArray cond = m.randomUniform(0, 1, new Shape(2, 3, CFG.sampleSize(), CFG.sampleSize()));
             NDArray plain = base.unet().forward(ps, new NDList(x, t, text), false, null).singletonOrThrow();
             NDList res = cn.forward(ps, new NDList(x, t, text, cond), false, null);
-            assertEquals(5, res.size(), "tiny preset: skips of conv_in, resnet, downsampler, resnet; plus mid");
+            assertEquals(7, res.size(), "tiny preset: skips of conv_in, 3 resnets, 2 downsamplers; plus mid");
             NDList in = new NDList(x, t, text);
             in.addAll(res);
             NDArray controlled = base.unet().forward(ps, in, false, null).singletonOrThrow();
@@ -140,15 +140,15 @@ class TinyModelTest {
         return new TrainingSet(imgs, conds, caps);
     }
 
-    static ControlNetTrainer.Options opts() {
-        return new ControlNetTrainer.Options(4, 1, 1e-3, 1e-2, 1.0, 0.5, 42);
+    static DiffusionTrainer.Options opts() {
+        return new DiffusionTrainer.Options(4, 1, 1e-3, 1e-2, 1.0, 0.5, 42);
     }
 
     @Test
     void trainingReducesTheLossOnCircles() {
         try (NDManager m = manager.newSubManager()) {
             BaseModel base = BaseModel.initialize(CFG, m, 7);
-            ControlNetTrainer trainer = new ControlNetTrainer(base, base.newControlNet(m, 8), circles(16, 1), opts(), m);
+            DiffusionTrainer trainer = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), circles(16, 1), opts(), m);
             double first = 0, last = 0;
             int steps = 40;
             for (int i = 0; i < steps; i++) {
@@ -168,7 +168,7 @@ class TinyModelTest {
         Thread t = new Thread(() -> {
             try (NDManager m = manager.newSubManager()) {
                 BaseModel base = BaseModel.initialize(CFG, m, 7);
-                ControlNetTrainer trainer = new ControlNetTrainer(base, base.newControlNet(m, 8), circles(4, 1), opts(), m);
+                DiffusionTrainer trainer = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), circles(4, 1), opts(), m);
                 loss[0] = trainer.trainStep().loss();
                 loss[0] += trainer.trainStep().loss();
             }
@@ -187,26 +187,26 @@ class TinyModelTest {
         Map<String, Tensor> straight;
         try (NDManager m = manager.newSubManager()) {
             BaseModel base = BaseModel.initialize(CFG, m, 7);
-            ControlNetTrainer t = new ControlNetTrainer(base, base.newControlNet(m, 8), data, opts(), m);
+            DiffusionTrainer t = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), data, opts(), m);
             for (int i = 0; i < 6; i++) t.trainStep();
-            straight = Weights.export(t.controlnet());
+            straight = Weights.export(t.trained());
         }
-        ControlNetTrainer.Checkpoint ckpt;
+        DiffusionTrainer.Checkpoint ckpt;
         try (NDManager m = manager.newSubManager()) {
             BaseModel base = BaseModel.initialize(CFG, m, 7);
-            ControlNetTrainer t = new ControlNetTrainer(base, base.newControlNet(m, 8), data, opts(), m);
+            DiffusionTrainer t = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), data, opts(), m);
             for (int i = 0; i < 3; i++) t.trainStep();
-            ControlNetTrainer.Checkpoint c = t.checkpoint();
+            DiffusionTrainer.Checkpoint c = t.checkpoint();
             // Through the on-disk format, as a restarted worker would read it.
-            ckpt = new ControlNetTrainer.Checkpoint(c.step(), Safetensors.read(Safetensors.write(c.weights(), null)),
+            ckpt = new DiffusionTrainer.Checkpoint(c.step(), Safetensors.read(Safetensors.write(c.weights(), null)),
                     Safetensors.read(Safetensors.write(c.optimizerState(), null)));
         }
         try (NDManager m = manager.newSubManager()) {
             BaseModel base = BaseModel.initialize(CFG, m, 7);
-            ControlNetTrainer t = new ControlNetTrainer(base, base.newControlNet(m, 99), data, opts(), m);
+            DiffusionTrainer t = DiffusionTrainer.controlNet(base, base.newControlNet(m, 99), data, opts(), m);
             t.restore(ckpt);
             for (int i = 0; i < 3; i++) t.trainStep();
-            assertEquals(straight, Weights.export(t.controlnet()));
+            assertEquals(straight, Weights.export(t.trained()));
         }
     }
 

@@ -59,7 +59,7 @@ class PipelineWorkflowTest {
     }
 
     static PipelineInput small(String version) {
-        return new PipelineInput("circles", null, null, null, null, 64, null, null, null, null, 12, 4, 1e-3, 3L, 5, 2, 3, null, version);
+        return new PipelineInput("circles", null, null, null, null, 64, null, null, null, null, null, 12, 4, 1e-3, 3L, 5, 2, 3, 6, null, version);
     }
 
     static PipelineWorkflow stub(String id) {
@@ -143,8 +143,8 @@ class PipelineWorkflowTest {
 
     @Test
     void invalidInputFailsBeforeAnyWork() {
-        PipelineInput bad = new PipelineInput(null, List.of("file:///etc/passwd"), null, null, null, null, null, null, "depth", null,
-                null, null, null, null, null, null, null, null, null);
+        PipelineInput bad = new PipelineInput(null, List.of("file:///etc/passwd"), null, null, null, null, null, null, "depth", null, null,
+                null, null, null, null, null, null, null, null, null, null);
         WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-bad").run(bad));
         assertTrue(e.getCause().getMessage().contains("condition 'depth'"), e.getCause().getMessage());
         assertTrue(store.list("runs/wf-bad/").isEmpty(), "nothing was written");

@@ -1,11 +1,14 @@
 package dev.cnf.activities.evaluate;
 
 import ai.djl.ndarray.NDManager;
+import dev.cnf.activities.dataset.HeldOut;
 import dev.cnf.activities.dataset.Sample;
+import dev.cnf.activities.imaging.EdgeProbe;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.activities.train.BaseModels;
 import dev.cnf.activities.train.TrainActivitiesImpl;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.controlnet.ControlNet;
@@ -32,8 +35,6 @@ import java.util.Map;
  * condition (edge F1, 1 px tolerance). Writes metrics.json and a self-contained report.html.
  */
 public class EvaluateActivitiesImpl implements EvaluateActivities {
-    private static final double PROBE_LOW = 100;
-    private static final double PROBE_HIGH = 200;
     private final ObjectStore store;
 
     public EvaluateActivitiesImpl(ObjectStore store) {
@@ -41,11 +42,15 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         this.store = store;
     }
 
+    /** Metrics JSON writes non-finite values as strings ("NaN"); read both forms. */
+    private static double number(Object v) {
+        return Double.parseDouble(String.valueOf(v));
+    }
+
     @Override
     @SuppressWarnings("unchecked")
     public Result evaluate(Request r) {
-        List<Sample> all = SampleTables.read(store, r.samplesKey());
-        List<Sample> chosen = all.subList(0, Math.min(r.samples(), all.size()));
+        List<Sample> chosen = HeldOut.split(SampleTables.read(store, r.samplesKey()), r.samples()).heldOut();
         List<float[]> conditions = new ArrayList<>();
         List<String> prompts = new ArrayList<>();
         for (Sample s : chosen) {
@@ -57,7 +62,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         List<float[]> controlled;
         List<float[]> uncontrolled;
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            BaseModel base = BaseModel.initialize(cfg, manager, r.baseSeed());
+            BaseModel base = BaseModels.load(r.baseModel(), cfg, manager).model();
             ControlNet cn = base.newControlNet(manager, r.seed());
             Weights.load(cn, Safetensors.read(store.get(r.weightsKey())));
             ControlNetSampler sampler = new ControlNetSampler(base, cn);
@@ -77,12 +82,10 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         double floorSum = 0;
         for (int i = 0; i < chosen.size(); i++) {
             Sample s = chosen.get(i);
-            Mat truth = new Mat();
-            Core.compare(OpenCv.decodeGray(store.get(s.conditionKey())), new org.opencv.core.Scalar(127), truth, Core.CMP_GT);
             Mat sample = OpenCv.fromChw(controlled.get(i), size, -1f, 1f);
             Mat floor = OpenCv.fromChw(uncontrolled.get(i), size, -1f, 1f);
-            double f1 = OpenCv.edgeF1(OpenCv.canny(OpenCv.toGray(sample), PROBE_LOW, PROBE_HIGH), truth, 1);
-            double f1Floor = OpenCv.edgeF1(OpenCv.canny(OpenCv.toGray(floor), PROBE_LOW, PROBE_HIGH), truth, 1);
+            double f1 = EdgeProbe.f1(controlled.get(i), conditions.get(i), size);
+            double f1Floor = EdgeProbe.f1(uncontrolled.get(i), conditions.get(i), size);
             f1Sum += f1;
             floorSum += f1Floor;
             rows.add(new ReportPage.Row(s.caption(), store.get(s.conditionKey()), OpenCv.encodePng(sample), OpenCv.encodePng(floor),
@@ -105,22 +108,40 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         String metricsKey = r.runPrefix() + "/evaluate/metrics.json";
         store.put(metricsKey, Json.bytes(metrics), "application/json");
 
-        List<Double> losses = new ArrayList<>();
+        List<double[]> losses = new ArrayList<>();
+        List<double[]> gains = new ArrayList<>();
+        List<double[]> probes = new ArrayList<>();
         for (Map<String, Object> row : Json.readLines(store.get(r.metricsKey()), Map.class)) {
-            losses.add(Double.parseDouble(String.valueOf(row.get("loss")))); // non-finite values are written as "NaN"/"Infinity"
+            double step = ((Number) row.get("step")).doubleValue();
+            if ("resume".equals(row.get("kind"))) {
+                continue;
+            }
+            if ("probe".equals(row.get("kind"))) {
+                gains.add(new double[] {step, number(row.get("conditionGain"))});
+                probes.add(new double[] {step, number(row.get("edgeF1"))});
+            } else {
+                losses.add(new double[] {step, number(row.get("loss"))});
+            }
         }
         Map<String, Object> clean = Json.read(store.get(r.cleanReportKey()), Map.class);
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("model config", r.modelConfig());
         summary.put("images seen / kept", clean.get("seen") + " / " + clean.get("kept"));
         summary.put("training steps", losses.size());
-        summary.put("final loss", losses.isEmpty() ? "n/a" : String.format("%.4f", losses.get(losses.size() - 1)));
+        summary.put("final loss", losses.isEmpty() ? "n/a" : String.format("%.4f", losses.get(losses.size() - 1)[1]));
+        summary.put("sudden convergence", r.convergedStep() == null ? "not detected" : "step " + r.convergedStep());
+        summary.put("held-out samples", chosen.size() + " (never trained on)");
         summary.put("sampler", "DDIM " + r.steps() + " steps, CFG " + r.guidanceScale() + ", seed " + r.seed());
         summary.put("edge F1 (control 1.0)", String.format("%.3f", edgeF1));
         summary.put("edge F1 (no control, floor)", String.format("%.3f", floorSum / chosen.size()));
-        summary.put("note", "tiny preset: random-initialised frozen base (baseSeed " + r.baseSeed()
-                + "), space-to-depth codec and hashed text encoder stand in for SD1.5's pretrained parts");
-        String html = ReportPage.render("ControlNet evaluation", summary, (Map<String, Integer>) clean.get("dropped"), losses, rows);
+        summary.put("base model", r.baseModel());
+        summary.put("note", "tiny preset: a small pixel-space base trained on synthetic circles; a space-to-depth codec and a hashed"
+                + " text encoder stand in for SD1.5's VAE and CLIP");
+        String html = ReportPage.render("ControlNet evaluation", summary, (Map<String, Integer>) clean.get("dropped"),
+                List.of(new ReportPage.Curve("training loss", losses, "#1f77b4"),
+                        new ReportPage.Curve("condition gain: L(ε | no condition) − L(ε | condition), held-out", gains, "#2ca02c"),
+                        new ReportPage.Curve("controllability probe: edge F1 of 10-step samples, held-out", probes, "#d62728")),
+                r.convergedStep(), rows);
         String reportKey = r.runPrefix() + "/evaluate/report.html";
         store.put(reportKey, html.getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
         return new Result(reportKey, metricsKey, chosen.size(), edgeF1);

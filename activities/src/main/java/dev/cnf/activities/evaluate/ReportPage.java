@@ -10,7 +10,11 @@ final class ReportPage {
 
     private ReportPage() {}
 
-    static String render(String title, Map<String, Object> summary, Map<String, Integer> dropped, List<Double> losses, List<Row> rows) {
+    /** A series to plot: (step, value) points. */
+    record Curve(String title, List<double[]> points, String color) {}
+
+    static String render(String title, Map<String, Object> summary, Map<String, Integer> dropped, List<Curve> curves,
+                         Integer convergedStep, List<Row> rows) {
         StringBuilder h = new StringBuilder();
         h.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>").append(esc(title)).append("</title><style>")
                 .append("body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}")
@@ -23,8 +27,14 @@ final class ReportPage {
             h.append("<tr><td colspan=2>nothing dropped</td></tr>");
         }
         dropped.forEach((k, v) -> h.append("<tr><td>").append(esc(k)).append("</td><td>").append(v).append("</td></tr>"));
-        h.append("</table><h2>Training loss</h2>").append(lossSvg(losses));
-        h.append("<h2>Samples</h2><table><tr><th>caption</th><th>condition</th><th>sample (control 1.0)</th>"
+        h.append("</table><h2>Training</h2>");
+        if (convergedStep != null) {
+            h.append("<p>Sudden convergence detected at step <b>").append(convergedStep).append("</b> (dashed line).</p>");
+        }
+        for (Curve c : curves) {
+            h.append("<h3>").append(esc(c.title())).append("</h3>").append(svg(c, convergedStep));
+        }
+        h.append("<h2>Held-out samples</h2><table><tr><th>caption</th><th>condition</th><th>sample (control 1.0)</th>"
                 + "<th>no control (floor)</th><th>original</th><th>edge F1</th></tr>");
         for (Row r : rows) {
             h.append("<tr><td class=cap>").append(esc(r.caption())).append("</td>")
@@ -34,30 +44,37 @@ final class ReportPage {
         return h.append("</table></body></html>").toString();
     }
 
-    private static String img(byte[] png) {
-        return "<td><img alt=\"\" src=\"data:image/png;base64," + Base64.getEncoder().encodeToString(png) + "\"></td>";
+    /** A line chart of one curve with its value range and step range labelled, and the converged step marked. */
+    static String svg(Curve curve, Integer mark) {
+        int w = 600, hgt = 160;
+        List<double[]> pts = curve.points().stream().filter(p -> Double.isFinite(p[1])).toList();
+        if (pts.isEmpty()) {
+            return "<p>no data</p>";
+        }
+        double minX = pts.get(0)[0], maxX = pts.get(pts.size() - 1)[0];
+        double minY = pts.stream().mapToDouble(p -> p[1]).min().orElse(0);
+        double maxY = pts.stream().mapToDouble(p -> p[1]).max().orElse(1);
+        double spanX = Math.max(maxX - minX, 1e-12), spanY = Math.max(maxY - minY, 1e-12);
+        StringBuilder line = new StringBuilder();
+        for (double[] p : pts) {
+            line.append(String.format("%.1f,%.1f ", (p[0] - minX) / spanX * w, hgt - (p[1] - minY) / spanY * hgt));
+        }
+        StringBuilder s = new StringBuilder("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + (w + 80) + "\" height=\"" + (hgt + 30) + "\">")
+                .append("<g transform=\"translate(60,5)\"><rect width=\"").append(w).append("\" height=\"").append(hgt)
+                .append("\" fill=\"#fafafa\" stroke=\"#ccc\"/>")
+                .append("<polyline fill=\"none\" stroke=\"").append(curve.color()).append("\" stroke-width=\"1.5\" points=\"").append(line).append("\"/>");
+        if (mark != null && mark >= minX && mark <= maxX) {
+            double x = (mark - minX) / spanX * w;
+            s.append(String.format("<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%d\" stroke=\"#555\" stroke-dasharray=\"4 3\"/>", x, x, hgt));
+        }
+        s.append(String.format("<text x=\"-55\" y=\"10\" font-size=\"11\">%.4f</text><text x=\"-55\" y=\"%d\" font-size=\"11\">%.4f</text>", maxY, hgt, minY))
+                .append(String.format("<text x=\"0\" y=\"%d\" font-size=\"11\">step %.0f</text><text x=\"%d\" y=\"%d\" font-size=\"11\">step %.0f</text>",
+                        hgt + 20, minX, w - 60, hgt + 20, maxX));
+        return s.append("</g></svg>").toString();
     }
 
-    static String lossSvg(List<Double> losses) {
-        int w = 600, hgt = 200;
-        if (losses.isEmpty()) {
-            return "<p>no training steps</p>";
-        }
-        double max = losses.stream().mapToDouble(Double::doubleValue).filter(Double::isFinite).max().orElse(1);
-        double min = losses.stream().mapToDouble(Double::doubleValue).filter(Double::isFinite).min().orElse(0);
-        double span = Math.max(max - min, 1e-12);
-        StringBuilder pts = new StringBuilder();
-        for (int i = 0; i < losses.size(); i++) {
-            double x = losses.size() == 1 ? 0 : (double) i / (losses.size() - 1) * w;
-            double y = hgt - (losses.get(i) - min) / span * hgt;
-            pts.append(String.format("%.1f,%.1f ", x, Double.isFinite(y) ? y : hgt));
-        }
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + (w + 80) + "\" height=\"" + (hgt + 30) + "\">"
-                + "<g transform=\"translate(60,5)\"><rect width=\"" + w + "\" height=\"" + hgt + "\" fill=\"#fafafa\" stroke=\"#ccc\"/>"
-                + "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"" + pts + "\"/>"
-                + String.format("<text x=\"-55\" y=\"10\" font-size=\"11\">%.4f</text><text x=\"-55\" y=\"%d\" font-size=\"11\">%.4f</text>", max, hgt, min)
-                + "<text x=\"0\" y=\"" + (hgt + 20) + "\" font-size=\"11\">step 1</text><text x=\"" + (w - 50) + "\" y=\"" + (hgt + 20)
-                + "\" font-size=\"11\">step " + losses.size() + "</text></g></svg>";
+    private static String img(byte[] png) {
+        return "<td><img alt=\"\" src=\"data:image/png;base64," + Base64.getEncoder().encodeToString(png) + "\"></td>";
     }
 
     static String esc(String s) {

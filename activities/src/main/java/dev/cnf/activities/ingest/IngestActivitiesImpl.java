@@ -65,6 +65,7 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
         while (!pages.isEmpty() && images.size() < r.maxImages()) {
             Page page = pages.poll();
+            Activity.getExecutionContext().heartbeat(images.size());
             HttpFetcher.Response resp = fetcher.get(page.uri());
             if (!resp.ok()) {
                 drops.add(new Drop(page.uri().toString(), resp.failure(), PAGE + resp.detail()));

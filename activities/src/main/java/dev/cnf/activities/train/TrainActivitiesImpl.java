@@ -1,15 +1,20 @@
 package dev.cnf.activities.train;
 
 import ai.djl.ndarray.NDManager;
+import dev.cnf.activities.dataset.HeldOut;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
+import dev.cnf.activities.imaging.EdgeProbe;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.config.ModelConfig;
+import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.Safetensors;
+import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.BaseModel;
-import dev.cnf.model.train.ControlNetTrainer;
+import dev.cnf.model.train.ConvergenceDetector;
+import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.TrainingSet;
 import dev.cnf.workflows.stages.TrainActivities;
 import io.temporal.activity.Activity;
@@ -33,11 +38,6 @@ import java.util.Optional;
  * and because all randomness is derived from (seed, step) it ends with the same weights.
  */
 public class TrainActivitiesImpl implements TrainActivities {
-    /**
-     * The frozen base is rebuilt from this seed until real base weights are loaded (`cnf pretrain`,
-     * issue #4): a stand-in, recorded in every model card as baseSeed.
-     */
-    public static final long BASE_SEED = 0L;
     static final int KEEP_CHECKPOINTS = 3;
     private static final Logger LOG = LoggerFactory.getLogger(TrainActivitiesImpl.class);
 
@@ -73,31 +73,51 @@ public class TrainActivitiesImpl implements TrainActivities {
     public Result train(Request r) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         ModelConfig cfg = config(r.modelConfig(), r.resolution());
-        TrainingSet data = load(store, SampleTables.read(store, r.samplesKey()));
+        HeldOut split = HeldOut.split(SampleTables.read(store, r.samplesKey()), r.heldOut());
+        TrainingSet data = load(store, split.train());
+        TrainingSet probeSet = load(store, split.heldOut());
         String ckptRoot = r.runPrefix() + "/train/checkpoints/";
-        ControlNetTrainer.Options options = new ControlNetTrainer.Options(r.batchSize(), 1, r.learningRate(), 1e-2, 1.0, 0.5, r.seed());
+        DiffusionTrainer.Options options = new DiffusionTrainer.Options(r.batchSize(), 1, r.learningRate(), 1e-2, 1.0, 0.5, r.seed());
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            BaseModel base = BaseModel.initialize(cfg, manager, BASE_SEED);
-            ControlNetTrainer trainer = new ControlNetTrainer(base, base.newControlNet(manager, r.seed()), data, options, manager);
+            BaseModels.Loaded loaded = BaseModels.load(r.baseModel(), cfg, manager);
+            BaseModel base = loaded.model();
+            ControlNet controlnet = base.newControlNet(manager, r.seed());
+            DiffusionTrainer trainer = DiffusionTrainer.controlNet(base, controlnet, data, options, manager);
+            Probe probe = new Probe(base, controlnet, trainer, probeSet, cfg.sampleSize(), r);
             List<Map<String, Object>> metrics = new ArrayList<>();
             String lastCheckpoint = resumeFrom(ctx, ckptRoot).orElse(null);
             if (lastCheckpoint != null) {
                 restore(trainer, metrics, lastCheckpoint);
+                probe.restore(metrics);
+                Map<String, Object> resumed = new LinkedHashMap<>();
+                resumed.put("kind", "resume");
+                resumed.put("step", trainer.step());
+                resumed.put("checkpoint", lastCheckpoint);
+                resumed.put("attempt", ctx.getInfo().getAttempt());
+                metrics.add(resumed);
                 LOG.info("resumed training at step {} from {}", trainer.step(), lastCheckpoint);
+            } else {
+                metrics.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
             }
             long started = System.nanoTime();
             int startStep = trainer.step();
-            double loss = metrics.isEmpty() ? Double.NaN : Double.parseDouble(String.valueOf(metrics.get(metrics.size() - 1).get("loss")));
+            double loss = metrics.stream().filter(m -> m.containsKey("loss")).reduce((a, b) -> b)
+                    .map(m -> Double.parseDouble(String.valueOf(m.get("loss")))).orElse(Double.NaN);
             while (trainer.step() < r.steps()) {
-                ControlNetTrainer.StepStats st = trainer.trainStep();
+                DiffusionTrainer.StepStats st = trainer.trainStep();
                 loss = st.loss();
                 double elapsed = (System.nanoTime() - started) / 1e9;
                 Map<String, Object> row = new LinkedHashMap<>();
+                row.put("kind", "step");
                 row.put("step", st.step());
                 row.put("loss", st.loss());
                 row.put("gradNorm", st.gradNorm());
                 row.put("stepsPerSecond", (st.step() - startStep) / Math.max(elapsed, 1e-9));
+                row.put("retries", st.retries());
                 metrics.add(row);
+                if (st.step() % r.probeEvery() == 0 || st.step() == r.steps()) {
+                    metrics.add(probe.measure(manager, st.step()));
+                }
                 if (st.step() % r.checkpointEvery() == 0 || st.step() == r.steps()) {
                     lastCheckpoint = saveCheckpoint(trainer, metrics, ckptRoot, r);
                 }
@@ -109,11 +129,63 @@ public class TrainActivitiesImpl implements TrainActivities {
             Map<String, Object> config = new LinkedHashMap<>();
             config.put("_class_name", "CnfControlNetModel");
             config.put("cnf_model_config", cfg);
-            config.put("base_seed", BASE_SEED);
+            config.put("base_model", r.baseModel());
+            config.put("base_model_sha256", loaded.sha256());
             store.put(configKey, Json.bytes(config), "application/json");
             String metricsKey = r.runPrefix() + "/train/metrics.jsonl";
             store.put(metricsKey, Json.lines(metrics), "application/x-ndjson");
-            return new Result(trainer.step(), loss, weightsKey, configKey, metricsKey, completeCheckpoints(ckptRoot), BASE_SEED);
+            return new Result(trainer.step(), loss, weightsKey, configKey, metricsKey, completeCheckpoints(ckptRoot), loaded.sha256(),
+                    probe.detector.convergedStep().isPresent() ? probe.detector.convergedStep().getAsInt() : null);
+        }
+    }
+
+    /** Convergence probe on the held-out split: condition gain + edge F1 of few-step samples, fed to the detector. */
+    private static final class Probe {
+        private static final int DDIM_STEPS = 10;
+        final ConvergenceDetector detector = new ConvergenceDetector(ConvergenceDetector.Settings.defaults());
+        private final BaseModel base;
+        private final ControlNet controlnet;
+        private final DiffusionTrainer trainer;
+        private final TrainingSet heldOut;
+        private final int size;
+        private final Request r;
+
+        Probe(BaseModel base, ControlNet controlnet, DiffusionTrainer trainer, TrainingSet heldOut, int size, Request r) {
+            this.base = base;
+            this.controlnet = controlnet;
+            this.trainer = trainer;
+            this.heldOut = heldOut;
+            this.size = size;
+            this.r = r;
+        }
+
+        Map<String, Object> measure(NDManager manager, int step) {
+            long seed = r.seed() ^ 0x0BE5EL; // fixed noise and timesteps at every probe
+            double gain = trainer.conditionGain(heldOut.images(), heldOut.conditions(), heldOut.captions(), seed);
+            List<float[]> samples = new ControlNetSampler(base, controlnet).sample(manager, heldOut.captions(), heldOut.conditions(),
+                    new ControlNetSampler.Settings(DDIM_STEPS, (float) r.guidanceScale(), 1f, seed));
+            double f1 = EdgeProbe.meanF1(samples, heldOut.conditions(), size);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("kind", "probe");
+            row.put("step", step);
+            row.put("conditionGain", gain);
+            row.put("edgeF1", f1);
+            detector.add(new ConvergenceDetector.Point(step, gain, f1)).ifPresent(s -> {
+                row.put("convergedStep", s);
+                LOG.info("sudden convergence detected: the ControlNet follows its condition from step {} (edge F1 {})", s, f1);
+            });
+            return row;
+        }
+
+        void restore(List<Map<String, Object>> metrics) {
+            List<ConvergenceDetector.Point> points = new ArrayList<>();
+            for (Map<String, Object> m : metrics) {
+                if ("probe".equals(m.get("kind"))) {
+                    points.add(new ConvergenceDetector.Point(((Number) m.get("step")).intValue(),
+                            Double.parseDouble(String.valueOf(m.get("conditionGain"))), Double.parseDouble(String.valueOf(m.get("edgeF1")))));
+                }
+            }
+            detector.restore(points);
         }
     }
 
@@ -139,11 +211,11 @@ public class TrainActivitiesImpl implements TrainActivities {
     }
 
     @SuppressWarnings("unchecked")
-    private void restore(ControlNetTrainer trainer, List<Map<String, Object>> metrics, String dir) {
+    private void restore(DiffusionTrainer trainer, List<Map<String, Object>> metrics, String dir) {
         try {
             Map<String, Object> state = Json.read(store.get(dir + "state.json"), Map.class);
             int step = ((Number) state.get("step")).intValue();
-            trainer.restore(new ControlNetTrainer.Checkpoint(step,
+            trainer.restore(new DiffusionTrainer.Checkpoint(step,
                     Safetensors.read(store.get(dir + "controlnet.safetensors")),
                     Safetensors.read(store.get(dir + "optimizer.safetensors"))));
             metrics.addAll((List<Map<String, Object>>) (List<?>) Json.readLines(store.get(dir + "metrics.jsonl"), Map.class));
@@ -152,8 +224,8 @@ public class TrainActivitiesImpl implements TrainActivities {
         }
     }
 
-    private String saveCheckpoint(ControlNetTrainer trainer, List<Map<String, Object>> metrics, String root, Request r) {
-        ControlNetTrainer.Checkpoint c = trainer.checkpoint();
+    private String saveCheckpoint(DiffusionTrainer trainer, List<Map<String, Object>> metrics, String root, Request r) {
+        DiffusionTrainer.Checkpoint c = trainer.checkpoint();
         String dir = root + String.format("step-%08d/", c.step());
         store.put(dir + "controlnet.safetensors", Safetensors.write(c.weights(), Map.of("format", "pt")), "application/octet-stream");
         store.put(dir + "optimizer.safetensors", Safetensors.write(c.optimizerState(), Map.of("optimizer", "AdamW")), "application/octet-stream");

@@ -32,6 +32,7 @@ public final class ControlNetSampler {
     private final BaseModel base;
     private final ControlNet controlnet;
 
+    /** @param controlnet null samples the base model alone (text-to-image) */
     public ControlNetSampler(BaseModel base, ControlNet controlnet) {
         this.base = base;
         this.controlnet = controlnet;
@@ -70,9 +71,10 @@ public final class ControlNetSampler {
                     scope.suppressNotUsedWarning();
                     NDArray x = latents.concat(latents, 0);
                     NDArray ts = local.full(new Shape(2L * n), (float) t);
-                    NDList res = controlnet.residuals(ps, new NDList(x, ts, text, condPair), s.controlScale(), false);
                     NDList in = new NDList(x, ts, text);
-                    in.addAll(res);
+                    if (controlnet != null) {
+                        in.addAll(controlnet.residuals(ps, new NDList(x, ts, text, condPair), s.controlScale(), false));
+                    }
                     NDArray eps = base.unet().forward(ps, in, false, null).singletonOrThrow();
                     NDArray uncond = eps.get("0:" + n);
                     NDArray condEps = eps.get(n + ":");

@@ -14,8 +14,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * STAND-IN for the CLIP text encoder in the {@code tiny} preset: words are hashed (FNV-1a) into a
- * frozen embedding table and mean-pooled. The empty prompt maps to the zero vector, which is what
+ * STAND-IN for the CLIP text encoder in the {@code tiny} preset: words and adjacent word pairs are
+ * hashed (FNV-1a) into a frozen embedding table and mean-pooled; the pairs keep some word order
+ * ("red circle" vs "red background") that a plain bag of words loses. The empty prompt maps to the zero vector, which is what
  * classifier-free guidance uses as "unconditional". Replaced by CLIP ViT-L/14 for real presets.
  */
 public final class HashingTextEncoder extends NamedBlock {
@@ -39,6 +40,15 @@ public final class HashingTextEncoder extends NamedBlock {
         return tokens;
     }
 
+    /** The words and each adjacent pair of words. */
+    static List<String> features(List<String> tokens) {
+        List<String> out = new ArrayList<>(tokens);
+        for (int i = 0; i + 1 < tokens.size(); i++) {
+            out.add(tokens.get(i) + " " + tokens.get(i + 1));
+        }
+        return out;
+    }
+
     static int bucket(String token, int vocab) {
         int h = 0x811c9dc5;
         for (byte b : token.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
@@ -52,9 +62,9 @@ public final class HashingTextEncoder extends NamedBlock {
         int vocab = config.textVocabSize();
         float[] weights = new float[prompts.size() * vocab];
         for (int i = 0; i < prompts.size(); i++) {
-            List<String> tokens = tokenize(prompts.get(i));
-            for (String t : tokens) {
-                weights[i * vocab + bucket(t, vocab)] += 1f / tokens.size();
+            List<String> features = features(tokenize(prompts.get(i)));
+            for (String f : features) {
+                weights[i * vocab + bucket(f, vocab)] += 1f / features.size();
             }
         }
         NDArray bag = manager.create(weights, new Shape(prompts.size(), vocab));

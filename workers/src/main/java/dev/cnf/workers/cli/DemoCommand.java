@@ -36,7 +36,8 @@ public final class DemoCommand implements Callable<Integer> {
                 + "), local gallery and worker");
         try (EmbeddedStack stack = EmbeddedStack.start(dataDir, bucket, galleryImages, 128)) {
             System.out.println("  temporal " + stack.temporal.target() + "   s3 " + stack.s3.endpoint() + "   gallery " + stack.gallery.url());
-            String id = RunCommand.start(stack.client, input, RunCommand.newWorkflowId(input.name()));
+            String id = RunCommand.newWorkflowId(input.name());
+            RunCommand.start(stack.client, input, id);
             System.out.println("  workflow " + id);
             int code = RunCommand.printResult(stack.client, id, false);
             System.out.printf("  files under %s (S3Proxy's filesystem backend; read them through S3)%n",

@@ -7,6 +7,8 @@ import dev.cnf.workflows.pipeline.PipelineResult;
 import dev.cnf.workflows.pipeline.PipelineWorkflow;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -43,11 +45,22 @@ public final class RunCommand implements Callable<Integer> {
                 + "-" + UUID.randomUUID().toString().substring(0, 6);
     }
 
-    static String start(WorkflowClient client, PipelineInput input, String workflowId) {
-        PipelineWorkflow wf = client.newWorkflowStub(PipelineWorkflow.class,
-                WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.CPU).setWorkflowId(workflowId).build());
-        WorkflowClient.start(wf::run, input);
-        return workflowId;
+    /**
+     * Starts the run; a workflow id may be reused only after a failed run, so a re-triggered
+     * scheduler job (same id) never trains the same data twice.
+     * @return false when a run with this id already exists (running or succeeded)
+     */
+    static boolean start(WorkflowClient client, PipelineInput input, String workflowId) {
+        PipelineWorkflow wf = client.newWorkflowStub(PipelineWorkflow.class, WorkflowOptions.newBuilder()
+                .setTaskQueue(TaskQueues.CPU).setWorkflowId(workflowId)
+                .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY)
+                .build());
+        try {
+            WorkflowClient.start(wf::run, input);
+            return true;
+        } catch (WorkflowExecutionAlreadyStarted e) {
+            return false;
+        }
     }
 
     @Override
@@ -57,12 +70,17 @@ public final class RunCommand implements Callable<Integer> {
         WorkflowServiceStubs service = connection.connect();
         try {
             WorkflowClient client = connection.client(service);
-            String id = start(client, input, workflowId != null ? workflowId : newWorkflowId(input.name()));
+            String id = workflowId != null ? workflowId : newWorkflowId(input.name());
+            boolean started = start(client, input, id);
+            if (!started && !wait) {
+                System.err.println("cnf: workflow " + id + " already exists (running or succeeded); nothing started. Use --wait to attach to it.");
+                return CnfCli.EXIT_USAGE;
+            }
             if (!wait) {
                 System.out.println(json ? new ObjectMapper().createObjectNode().put("workflowId", id).toString() : "started " + id);
                 return 0;
             }
-            System.err.println("started " + id);
+            System.err.println((started ? "started " : "attached to existing ") + id);
             return printResult(client, id, json);
         } finally {
             service.shutdownNow();

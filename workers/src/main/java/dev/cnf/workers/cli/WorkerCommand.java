@@ -1,6 +1,7 @@
 package dev.cnf.workers.cli;
 
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.workers.HealthServer;
 import dev.cnf.workers.WorkerHost;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import picocli.CommandLine.Command;
@@ -32,6 +33,10 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--allow-host", description = "host:port that ingestion may fetch even though it resolves to a private/loopback address (repeatable)")
     List<String> allowHosts = new ArrayList<>();
 
+    @Option(names = "--http-port", defaultValue = "${env:CNF_HTTP_PORT:-9464}",
+            description = "port for /healthz, /readyz and /metrics; 0 picks a free one, -1 disables (default ${DEFAULT-VALUE})")
+    int httpPort;
+
     @Option(names = "--cpu-concurrency", defaultValue = "4", description = "concurrent activities on cnf-cpu (default ${DEFAULT-VALUE})")
     int cpuConcurrency;
 
@@ -51,8 +56,11 @@ public final class WorkerCommand implements Callable<Integer> {
         ObjectStore store = new ObjectStore(storage.config());
         connection.validate();
         WorkflowServiceStubs service = connection.connect();
+        java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
+        HealthServer health = httpPort < 0 ? null : new HealthServer("0.0.0.0", httpPort, ready::get);
         WorkerHost host = new WorkerHost(connection.client(service), store, settings);
         host.start();
+        ready.set(true);
         System.out.println("worker polling " + settings.queues() + " on " + connection.target + " (namespace " + connection.namespace
                 + "), storage " + store.uri(""));
         Thread hook = new Thread(stop::countDown);
@@ -60,8 +68,12 @@ public final class WorkerCommand implements Callable<Integer> {
         try {
             stop.await();
         } finally {
+            ready.set(false);
             host.close();
             service.shutdown();
+            if (health != null) {
+                health.close();
+            }
         }
         return 0;
     }

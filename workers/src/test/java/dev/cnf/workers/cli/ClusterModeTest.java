@@ -34,7 +34,7 @@ class ClusterModeTest {
             WorkerCommand worker = new WorkerCommand();
             new CommandLine(worker).parseArgs("--temporal", temporal.target(), "--s3", s3.endpoint(),
                     "--s3-access-key", EmbeddedS3.ACCESS_KEY, "--s3-secret-key", EmbeddedS3.SECRET_KEY, "--bucket", "cluster",
-                    "--allow-host", gallery.hostPort(), "--cpu-concurrency", "2");
+                    "--allow-host", gallery.hostPort(), "--cpu-concurrency", "2", "--http-port", "0");
             ExecutorService pool = Executors.newSingleThreadExecutor();
             Future<Integer> running = pool.submit(worker);
 
@@ -42,12 +42,16 @@ class ClusterModeTest {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             int runCode;
             int statusCode;
+            int reRun;
             try {
                 System.setOut(new PrintStream(out, true));
                 runCode = CnfCli.commandLine().execute("run", "--temporal", temporal.target(), "--workflow-id", "cluster-1", "--wait", "--json",
                         "--set", "sources=[\"" + gallery.url() + "\"]", "--set", "trainSteps=4", "--set", "batchSize=2",
                         "--set", "evalSamples=1", "--set", "evalSteps=2", "--set", "name=cluster-model");
                 statusCode = CnfCli.commandLine().execute("status", "cluster-1", "--temporal", temporal.target(), "--json");
+                // A re-triggered scheduler job with the same id attaches to the finished run instead of training again.
+                reRun = CnfCli.commandLine().execute("run", "--temporal", temporal.target(), "--workflow-id", "cluster-1", "--wait", "--json",
+                        "--set", "sources=[\"" + gallery.url() + "\"]");
             } finally {
                 System.setOut(original);
             }
@@ -59,8 +63,10 @@ class ClusterModeTest {
             assertEquals(0, statusCode, out.toString());
             String[] lines = out.toString().trim().split("\n");
             ObjectMapper json = new ObjectMapper();
-            JsonNode result = json.readTree(lines[lines.length - 2]);
-            JsonNode status = json.readTree(lines[lines.length - 1]);
+            assertEquals(0, reRun, out.toString());
+            JsonNode result = json.readTree(lines[lines.length - 3]);
+            JsonNode status = json.readTree(lines[lines.length - 2]);
+            assertEquals(result, json.readTree(lines[lines.length - 1]), "the re-run attached to the same result");
             assertTrue(result.get("modelUri").asText().startsWith("s3://cluster/models/cluster-model/"), result.toString());
             assertEquals(6, result.get("imagesKept").asInt());
             assertEquals("done", status.get("stage").asText());

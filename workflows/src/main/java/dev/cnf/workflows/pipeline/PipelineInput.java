@@ -17,6 +17,7 @@ import java.util.List;
  * @param defaultPrompt  the paper's default prompt
  * @param condition      condition extractor; "canny" in this version
  * @param modelConfig    model preset; "tiny" in this version
+ * @param baseModel      frozen base the ControlNet steers: "tiny-circles" (shipped, made by `cnf pretrain`) or "random" (untrained, seed 0)
  * @param trainSteps     optimizer steps
  * @param batchSize      samples per step
  * @param learningRate   AdamW learning rate
@@ -24,6 +25,7 @@ import java.util.List;
  * @param checkpointEvery steps between checkpoints in object storage
  * @param evalSamples    conditions sampled for the report
  * @param evalSteps      DDIM steps for evaluation samples
+ * @param probeEvery     training steps between convergence probes (condition gain + edge F1 on held-out samples)
  * @param guidanceScale  classifier-free guidance scale for evaluation
  * @param version        published version; empty → derived from the workflow start time and run id
  */
@@ -38,6 +40,7 @@ public record PipelineInput(
         String defaultPrompt,
         String condition,
         String modelConfig,
+        String baseModel,
         Integer trainSteps,
         Integer batchSize,
         Double learningRate,
@@ -45,6 +48,7 @@ public record PipelineInput(
         Integer checkpointEvery,
         Integer evalSamples,
         Integer evalSteps,
+        Integer probeEvery,
         Double guidanceScale,
         String version) {
 
@@ -52,6 +56,7 @@ public record PipelineInput(
     public static final List<String> CAPTIONERS = List.of("alt", "template");
     public static final List<String> CONDITIONS = List.of("canny");
     public static final List<String> MODEL_CONFIGS = List.of("tiny");
+    public static final List<String> BASE_MODELS = List.of("tiny-circles", "random");
 
     public PipelineInput {
         name = blank(name) ? "controlnet-canny" : name;
@@ -64,6 +69,7 @@ public record PipelineInput(
         defaultPrompt = defaultPrompt == null ? DEFAULT_PROMPT : defaultPrompt;
         condition = blank(condition) ? "canny" : condition;
         modelConfig = blank(modelConfig) ? "tiny" : modelConfig;
+        baseModel = blank(baseModel) ? "tiny-circles" : baseModel;
         trainSteps = trainSteps == null ? 300 : trainSteps;
         batchSize = batchSize == null ? 8 : batchSize;
         learningRate = learningRate == null ? 1e-3 : learningRate;
@@ -71,6 +77,7 @@ public record PipelineInput(
         checkpointEvery = checkpointEvery == null ? 100 : checkpointEvery;
         evalSamples = evalSamples == null ? 8 : evalSamples;
         evalSteps = evalSteps == null ? 20 : evalSteps;
+        probeEvery = probeEvery == null ? 25 : probeEvery;
         guidanceScale = guidanceScale == null ? 9.0 : guidanceScale;
         version = version == null ? "" : version;
     }
@@ -78,7 +85,7 @@ public record PipelineInput(
     /** All defaults; what `{}` deserialises to. */
     public static PipelineInput defaults() {
         return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null);
+                null, null, null, null, null, null, null);
     }
 
     private static boolean blank(String s) {
@@ -109,6 +116,9 @@ public record PipelineInput(
         if (!MODEL_CONFIGS.contains(modelConfig)) {
             p.add("modelConfig '" + modelConfig + "': choose one of " + MODEL_CONFIGS);
         }
+        if (!BASE_MODELS.contains(baseModel)) {
+            p.add("baseModel '" + baseModel + "': choose one of " + BASE_MODELS);
+        }
         range(p, "trainSteps", trainSteps, 1, 10_000_000);
         range(p, "batchSize", batchSize, 1, 4096);
         if (!(learningRate > 0 && learningRate < 1)) {
@@ -117,6 +127,7 @@ public record PipelineInput(
         range(p, "checkpointEvery", checkpointEvery, 1, 10_000_000);
         range(p, "evalSamples", evalSamples, 1, 1024);
         range(p, "evalSteps", evalSteps, 1, 1000);
+        range(p, "probeEvery", probeEvery, 1, 10_000_000);
         if (!(guidanceScale >= 1 && guidanceScale <= 50)) {
             p.add("guidanceScale " + guidanceScale + ": must be in [1, 50]");
         }

@@ -112,13 +112,16 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         completed.add("condition: " + cond.conditioned() + " " + in.condition() + " maps");
 
         stage = "train";
-        TrainActivities.Result tr = train.train(new TrainActivities.Request(prefix, cond.samplesKey(), in.modelConfig(), in.resolution(),
-                in.trainSteps(), in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery()));
-        completed.add(String.format("train: %d steps, final loss %.4f, %d checkpoints", tr.steps(), tr.finalLoss(), tr.checkpointKeys().size()));
+        TrainActivities.Result tr = train.train(new TrainActivities.Request(prefix, cond.samplesKey(), in.modelConfig(), in.baseModel(), in.resolution(),
+                in.trainSteps(), in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery(), in.evalSamples(), in.probeEvery(),
+                in.guidanceScale()));
+        completed.add(String.format("train: %d steps, final loss %.4f, %d checkpoints, %s", tr.steps(), tr.finalLoss(),
+                tr.checkpointKeys().size(), tr.convergedStep() == null ? "no sudden convergence detected" : "converged at step " + tr.convergedStep()));
 
         stage = "evaluate";
         EvaluateActivities.Result ev = evaluate.evaluate(new EvaluateActivities.Request(prefix, cond.samplesKey(), tr.weightsKey(),
-                tr.metricsKey(), cl.reportKey(), in.modelConfig(), tr.baseSeed(), in.evalSamples(), in.evalSteps(), in.guidanceScale(), in.seed()));
+                tr.metricsKey(), cl.reportKey(), in.modelConfig(), in.baseModel(), in.evalSamples(), in.evalSteps(), in.guidanceScale(), in.seed(),
+                tr.convergedStep()));
         completed.add(String.format("evaluate: %d samples, edge F1 %.3f", ev.samples(), ev.edgeF1()));
 
         stage = "publish";
@@ -135,8 +138,10 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         card.put("batchSize", String.valueOf(in.batchSize()));
         card.put("learningRate", String.valueOf(in.learningRate()));
         card.put("seed", String.valueOf(in.seed()));
-        card.put("baseSeed", String.valueOf(tr.baseSeed()));
+        card.put("baseModel", in.baseModel());
+        card.put("baseModelSha256", tr.baseSha256());
         card.put("finalLoss", String.valueOf(tr.finalLoss()));
+        card.put("convergedStep", tr.convergedStep() == null ? "not detected" : String.valueOf(tr.convergedStep()));
         card.put("edgeF1", String.valueOf(ev.edgeF1()));
         card.put("imagesSeen", String.valueOf(ing.seen()));
         card.put("imagesKept", String.valueOf(cl.kept()));

@@ -8,14 +8,15 @@ import java.util.List;
 /** Trains the ControlNet; checkpoints to object storage and resumes from the last one on retry. */
 @ActivityInterface
 public interface TrainActivities {
-    record Request(String runPrefix, String samplesKey, String modelConfig, int resolution, int steps, int batchSize,
-                   double learningRate, long seed, int checkpointEvery) {}
+    record Request(String runPrefix, String samplesKey, String modelConfig, String baseModel, int resolution, int steps, int batchSize,
+                   double learningRate, long seed, int checkpointEvery, int heldOut, int probeEvery, double guidanceScale) {}
 
     /** What the activity heartbeats: enough to resume and to show progress. */
     record Progress(int step, int totalSteps, double loss, String lastCheckpointKey) {}
 
+    /** @param convergedStep the step at which sudden convergence was detected, or null */
     record Result(int steps, double finalLoss, String weightsKey, String configKey, String metricsKey,
-                  List<String> checkpointKeys, long baseSeed) {}
+                  List<String> checkpointKeys, String baseSha256, Integer convergedStep) {}
 
     @ActivityMethod
     Result train(Request request);

@@ -13,6 +13,7 @@ import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.nn.GradMode;
+import dev.cnf.model.nn.NamedBlock;
 import dev.cnf.model.schedulers.NoiseSchedule;
 
 import org.slf4j.Logger;
@@ -24,14 +25,15 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Trains a ControlNet against a frozen base with the epsilon-MSE objective at uniformly sampled
- * timesteps, random prompt dropout, gradient accumulation, global-norm clipping and AdamW.
+ * Epsilon-prediction diffusion training (MSE at uniformly sampled timesteps, random prompt dropout,
+ * gradient accumulation, global-norm clipping, AdamW) of either a ControlNet against a frozen base
+ * ({@link #controlNet}) or the base UNet itself ({@link #baseUNet}, what `cnf pretrain` runs).
  *
  * <p>All randomness of step {@code s} is drawn from a generator seeded by (seed, s) and the data
  * order from (seed, epoch), so a run restored from a checkpoint continues exactly as if it had
  * never stopped.
  */
-public final class ControlNetTrainer {
+public final class DiffusionTrainer {
     /** Hyper-parameters; {@code emptyPromptRate} is the paper's 50% prompt dropout. */
     public record Options(int batchSize, int gradAccumulation, double learningRate, double weightDecay,
                           double maxGradNorm, double emptyPromptRate, long seed) {
@@ -57,26 +59,39 @@ public final class ControlNetTrainer {
     private int step;
     private int nonFiniteTotal;
     static final int MAX_NON_FINITE_TRIES = 3;
-    private static final Logger LOG = LoggerFactory.getLogger(ControlNetTrainer.class);
+    private static final Logger LOG = LoggerFactory.getLogger(DiffusionTrainer.class);
 
-    public ControlNetTrainer(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager) {
+    private DiffusionTrainer(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager) {
         this.base = base;
         this.controlnet = controlnet;
         this.data = data;
         this.options = options;
         this.manager = manager;
         this.ps = new ParameterStore(manager, false);
-        this.trainable = controlnet.namedParameters();
+        this.trainable = trained().namedParameters();
         this.optimizer = AdamW.withTorchDefaults(trainable, manager, options.weightDecay());
+    }
+
+    /** Trains {@code controlnet}; the base stays frozen. */
+    public static DiffusionTrainer controlNet(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager) {
+        return new DiffusionTrainer(base, controlnet, data, options, manager);
+    }
+
+    /** Trains the base UNet (text-to-image); the text encoder and codec stay fixed. Conditions are ignored. */
+    public static DiffusionTrainer baseUNet(BaseModel base, TrainingSet data, Options options, NDManager manager) {
+        base.unet().namedParameters().values().forEach(p -> p.freeze(false));
+        return new DiffusionTrainer(base, null, data, options, manager);
+    }
+
+    /** The block whose weights this trainer updates. */
+    public NamedBlock trained() {
+        return controlnet != null ? controlnet : base.unet();
     }
 
     public int step() {
         return step;
     }
 
-    public ControlNet controlnet() {
-        return controlnet;
-    }
 
     /**
      * One optimizer step over {@code gradAccumulation} micro-batches. If the loss or the gradient
@@ -136,20 +151,40 @@ public final class ControlNetTrainer {
     private double microBatch(int micro) {
         int b = options.batchSize();
         SplittableRandom rng = new SplittableRandom(mix(options.seed(), step * 1_000L + micro));
-        int h = (int) Math.sqrt(data.images().get(0).length / 3.0);
-        float[] images = new float[b * 3 * h * h];
-        float[] conds = new float[b * 3 * h * h];
+        List<float[]> images = new ArrayList<>();
+        List<float[]> conds = new ArrayList<>();
         List<String> prompts = new ArrayList<>();
         for (int i = 0; i < b; i++) {
             long global = ((long) step * options.gradAccumulation() + micro) * b + i;
             int idx = sampleIndex(global);
-            System.arraycopy(data.images().get(idx), 0, images, i * 3 * h * h, 3 * h * h);
-            System.arraycopy(data.conditions().get(idx), 0, conds, i * 3 * h * h, 3 * h * h);
+            images.add(data.images().get(idx));
+            conds.add(data.conditions().get(idx));
             prompts.add(rng.nextDouble() < options.emptyPromptRate() ? "" : data.captions().get(idx));
         }
+        Batch batch = noisyBatch(images, conds, prompts, rng);
+        try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+            NDArray loss = predict(batch, batch.cond(), true).sub(batch.eps()).square().mean();
+            gc.backward(loss.div(options.gradAccumulation()));
+            return loss.getFloat();
+        }
+    }
+
+    /** Model inputs for one batch: noised latents, the noise, timesteps, text and condition. */
+    private record Batch(NDArray noisy, NDArray eps, NDArray timesteps, NDArray text, NDArray cond) {}
+
+    /** Noises a batch at uniformly drawn timesteps; all randomness comes from {@code rng}. */
+    private Batch noisyBatch(List<float[]> images, List<float[]> conds, List<String> prompts, SplittableRandom rng) {
+        int b = images.size();
+        int chw = images.get(0).length;
+        int h = (int) Math.sqrt(chw / 3.0);
+        float[] imgs = new float[b * chw];
+        float[] cs = new float[b * chw];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(images.get(i), 0, imgs, i * chw, chw);
+            System.arraycopy(conds.get(i), 0, cs, i * chw, chw);
+        }
         Shape imgShape = new Shape(b, 3, h, h);
-        NDArray latents = base.codec().encode(manager.create(images, imgShape));
-        long[] ls = latents.getShape().getShape();
+        NDArray latents = base.codec().encode(manager.create(imgs, imgShape));
         float[] noise = new float[(int) latents.getShape().size()];
         for (int i = 0; i < noise.length; i++) {
             noise[i] = (float) rng.nextGaussian();
@@ -163,20 +198,38 @@ public final class ControlNetTrainer {
             sa[i] = (float) Math.sqrt(schedule.alphaCumprod(ti));
             sb[i] = (float) Math.sqrt(1 - schedule.alphaCumprod(ti));
         }
-        NDArray eps = manager.create(noise, new Shape(ls));
+        NDArray eps = manager.create(noise, latents.getShape());
         Shape col = new Shape(b, 1, 1, 1);
         NDArray noisy = latents.mul(manager.create(sa, col)).add(eps.mul(manager.create(sb, col)));
-        NDArray timesteps = manager.create(t);
-        NDArray text = base.textEncoder().encode(ps, manager, prompts);
-        NDArray cond = manager.create(conds, imgShape);
-        try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-            NDList residuals = controlnet.forward(ps, new NDList(noisy, timesteps, text, cond), true, null);
-            NDList unetIn = new NDList(noisy, timesteps, text);
-            unetIn.addAll(residuals);
-            NDArray pred = base.unet().forward(ps, unetIn, false, null).singletonOrThrow();
-            NDArray loss = pred.sub(eps).square().mean();
-            gc.backward(loss.div(options.gradAccumulation()));
-            return loss.getFloat();
+        return new Batch(noisy, eps, manager.create(t), base.textEncoder().encode(ps, manager, prompts), manager.create(cs, imgShape));
+    }
+
+    /** Predicted noise; the ControlNet (if any) sees {@code cond}. */
+    private NDArray predict(Batch batch, NDArray cond, boolean training) {
+        NDList unetIn = new NDList(batch.noisy(), batch.timesteps(), batch.text());
+        if (controlnet != null) {
+            unetIn.addAll(controlnet.forward(ps, new NDList(batch.noisy(), batch.timesteps(), batch.text(), cond), training, null));
+        }
+        return base.unet().forward(ps, unetIn, training && controlnet == null, null).singletonOrThrow();
+    }
+
+    /**
+     * The paper's signal that the ControlNet has started to use its condition: on a fixed held-out
+     * batch with fixed noise and timesteps (from {@code seed}), the loss with an empty (black)
+     * condition minus the loss with the true condition. Near zero at initialisation (zero convs).
+     */
+    public double conditionGain(List<float[]> images, List<float[]> conditions, List<String> captions, long seed) {
+        if (controlnet == null) {
+            throw new IllegalStateException("condition gain needs a ControlNet");
+        }
+        GradMode.disableOnThisThread();
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            Batch batch = noisyBatch(images, conditions, captions, new SplittableRandom(seed));
+            NDArray empty = batch.cond().zerosLike();
+            double withCondition = predict(batch, batch.cond(), false).sub(batch.eps()).square().mean().getFloat();
+            double withoutCondition = predict(batch, empty, false).sub(batch.eps()).square().mean().getFloat();
+            return withoutCondition - withCondition;
         }
     }
 
@@ -223,15 +276,15 @@ public final class ControlNetTrainer {
         return z ^ (z >>> 31);
     }
 
-    /** Everything needed to continue bit-for-bit: ControlNet weights, optimizer moments and the step. */
+    /** Everything needed to continue bit-for-bit: the trained block's weights, optimizer moments and the step. */
     public record Checkpoint(int step, Map<String, Tensor> weights, Map<String, Tensor> optimizerState) {}
 
     public Checkpoint checkpoint() {
-        return new Checkpoint(step, Weights.export(controlnet), optimizer.state());
+        return new Checkpoint(step, Weights.export(trained()), optimizer.state());
     }
 
     public void restore(Checkpoint c) {
-        Weights.load(controlnet, c.weights());
+        Weights.load(trained(), c.weights());
         optimizer.restore(c.optimizerState(), c.step());
         step = c.step();
     }

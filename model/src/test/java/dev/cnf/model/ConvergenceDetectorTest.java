@@ -1,0 +1,59 @@
+package dev.cnf.model;
+
+import dev.cnf.model.train.ConvergenceDetector;
+import dev.cnf.model.train.ConvergenceDetector.Point;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ConvergenceDetectorTest {
+    static OptionalInt feed(ConvergenceDetector d, double... probes) {
+        OptionalInt fired = OptionalInt.empty();
+        for (int i = 0; i < probes.length; i++) {
+            OptionalInt r = d.add(new Point(i * 25, 0, probes[i]));
+            if (r.isPresent()) {
+                assertTrue(fired.isEmpty(), "fires once");
+                fired = r;
+            }
+        }
+        return fired;
+    }
+
+    @Test
+    void firesAtTheStartOfASustainedJump() {
+        ConvergenceDetector d = new ConvergenceDetector(ConvergenceDetector.Settings.defaults());
+        // flat around 0.10, then a jump to ~0.45 from step 100 on
+        OptionalInt s = feed(d, 0.10, 0.11, 0.10, 0.12, 0.45, 0.47, 0.50, 0.52);
+        assertEquals(100, s.getAsInt());
+        assertEquals(100, d.convergedStep().getAsInt());
+    }
+
+    @Test
+    void aSingleSpikeIsNotConvergence() {
+        ConvergenceDetector d = new ConvergenceDetector(ConvergenceDetector.Settings.defaults());
+        assertTrue(feed(d, 0.10, 0.11, 0.40, 0.10, 0.12, 0.11).isEmpty());
+    }
+
+    @Test
+    void slowDriftBelowTheJumpDoesNotFire() {
+        ConvergenceDetector d = new ConvergenceDetector(ConvergenceDetector.Settings.defaults());
+        assertTrue(feed(d, 0.10, 0.10, 0.12, 0.14, 0.16, 0.17).isEmpty());
+    }
+
+    @Test
+    void restoringTheSeriesReDerivesTheStep() {
+        List<Point> history = new ArrayList<>();
+        double[] v = {0.1, 0.1, 0.1, 0.5, 0.6};
+        for (int i = 0; i < v.length; i++) {
+            history.add(new Point(i * 10, 0, v[i]));
+        }
+        ConvergenceDetector d = new ConvergenceDetector(ConvergenceDetector.Settings.defaults());
+        d.restore(history);
+        assertEquals(30, d.convergedStep().getAsInt());
+        assertEquals(5, d.points().size());
+    }
+}
