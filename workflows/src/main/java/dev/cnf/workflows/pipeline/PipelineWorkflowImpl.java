@@ -68,8 +68,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             return runStages(raw);
         } catch (ActivityFailure e) {
             // Keep the status query truthful after a stage gave up its retries.
-            Throwable cause = e.getCause() instanceof ApplicationFailure af ? af : e;
-            error = stage + " failed: " + (cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage());
+            error = stage + " failed: " + (e.getCause() instanceof ApplicationFailure af ? af.getOriginalMessage() : e.getMessage());
             stage = "failed";
             throw e;
         }
