@@ -5,7 +5,6 @@ import dev.cnf.activities.dataset.DropReason;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.imaging.OpenCv;
-import dev.cnf.activities.ingest.IngestActivitiesImpl;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workflows.stages.CleanActivities;
@@ -61,7 +60,7 @@ public class CleanActivitiesImpl implements CleanActivities {
         }
         String samplesKey = r.runPrefix() + "/clean/samples.jsonl";
         SampleTables.write(store, samplesKey, kept);
-        Map<String, Integer> dropped = IngestActivitiesImpl.countByReason(drops);
+        Map<String, Integer> dropped = Drop.countByReason(drops);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("seen", items.size());
         report.put("kept", kept.size());

@@ -3,8 +3,8 @@ package dev.cnf.activities.evaluate;
 import ai.djl.ndarray.NDManager;
 import dev.cnf.activities.dataset.HeldOut;
 import dev.cnf.activities.dataset.Sample;
-import dev.cnf.activities.imaging.EdgeProbe;
 import dev.cnf.activities.dataset.SampleTables;
+import dev.cnf.activities.imaging.EdgeProbe;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
@@ -18,7 +18,6 @@ import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.BaseModel;
 import dev.cnf.workflows.stages.EvaluateActivities;
 import io.temporal.activity.Activity;
-import org.opencv.core.Core;
 import org.opencv.core.Mat;
 
 import java.io.IOException;
@@ -57,7 +56,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
             conditions.add(OpenCv.toChw(OpenCv.decodeBgr(store.get(s.conditionKey())), 0f, 1f));
             prompts.add(s.caption());
         }
-        int size = OpenCv.decodeBgr(store.get(chosen.get(0).imageKey())).rows();
+        int size = (int) Math.round(Math.sqrt(conditions.get(0).length / 3.0)); // square CHW, 3 channels
         ModelConfig cfg = TrainActivitiesImpl.config(r.modelConfig(), size);
         List<float[]> controlled;
         List<float[]> uncontrolled;

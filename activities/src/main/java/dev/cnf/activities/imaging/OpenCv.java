@@ -26,10 +26,6 @@ public final class OpenCv {
         return Imgcodecs.imdecode(new MatOfByte(bytes), Imgcodecs.IMREAD_COLOR);
     }
 
-    public static Mat decodeGray(byte[] bytes) {
-        return Imgcodecs.imdecode(new MatOfByte(bytes), Imgcodecs.IMREAD_GRAYSCALE);
-    }
-
     public static byte[] encodePng(Mat image) {
         MatOfByte out = new MatOfByte();
         if (!Imgcodecs.imencode(".png", image, out)) {

@@ -19,9 +19,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * Crawls gallery pages breadth-first (same host, up to maxDepth links deep), collecting
@@ -118,16 +116,8 @@ public class IngestActivitiesImpl implements IngestActivities {
         store.put(itemsKey, Json.lines(fetched), "application/x-ndjson");
         String dropsKey = r.runPrefix() + "/ingest/drops.jsonl";
         store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
-        return new Result(images.size(), fetched.size(), countByReason(drops.stream().filter(d -> !d.detail().startsWith(PAGE)).toList()),
-                countByReason(drops.stream().filter(d -> d.detail().startsWith(PAGE)).toList()), itemsKey, dropsKey);
-    }
-
-    public static Map<String, Integer> countByReason(List<Drop> drops) {
-        Map<String, Integer> counts = new TreeMap<>();
-        for (Drop d : drops) {
-            counts.merge(d.reason().name(), 1, Integer::sum);
-        }
-        return counts;
+        return new Result(images.size(), fetched.size(), Drop.countByReason(drops.stream().filter(d -> !d.detail().startsWith(PAGE)).toList()),
+                Drop.countByReason(drops.stream().filter(d -> d.detail().startsWith(PAGE)).toList()), itemsKey, dropsKey);
     }
 
     private static URI safeUri(String s) {

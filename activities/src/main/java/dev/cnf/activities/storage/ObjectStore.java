@@ -21,7 +21,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
 
 /** The only way the project touches object storage: the MinIO Java client against an S3 endpoint. */
 public final class ObjectStore {
@@ -73,10 +72,6 @@ public final class ObjectStore {
                 return in.readAllBytes();
             }
         }, "get " + key);
-    }
-
-    public Optional<byte[]> find(String key) {
-        return exists(key) ? Optional.of(get(key)) : Optional.empty();
     }
 
     public boolean exists(String key) {

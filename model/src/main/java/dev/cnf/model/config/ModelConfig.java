@@ -80,8 +80,4 @@ public record ModelConfig(
         }
         throw new IllegalArgumentException("unknown model config '" + name + "'; known presets: tiny");
     }
-
-    public static List<String> presets() {
-        return List.of("tiny");
-    }
 }

@@ -58,6 +58,8 @@ public final class DiffusionTrainer {
     private final AdamW optimizer;
     private int step;
     private int nonFiniteTotal;
+    private int[] permutation;
+    private long permutationEpoch = -1;
     static final int MAX_NON_FINITE_TRIES = 3;
     private static final Logger LOG = LoggerFactory.getLogger(DiffusionTrainer.class);
 
@@ -252,21 +254,25 @@ public final class DiffusionTrainer {
         return norm;
     }
 
+    /** The data order: a shuffle per epoch seeded by (seed, epoch), built once per epoch. */
     private int sampleIndex(long global) {
         int n = data.size();
         long epoch = global / n;
-        int[] perm = new int[n];
-        for (int i = 0; i < n; i++) {
-            perm[i] = i;
+        if (epoch != permutationEpoch) {
+            permutation = new int[n];
+            for (int i = 0; i < n; i++) {
+                permutation[i] = i;
+            }
+            SplittableRandom r = new SplittableRandom(mix(options.seed() ^ 0x5eed, epoch));
+            for (int i = n - 1; i > 0; i--) {
+                int j = r.nextInt(i + 1);
+                int tmp = permutation[i];
+                permutation[i] = permutation[j];
+                permutation[j] = tmp;
+            }
+            permutationEpoch = epoch;
         }
-        SplittableRandom r = new SplittableRandom(mix(options.seed() ^ 0x5eed, epoch));
-        for (int i = n - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int tmp = perm[i];
-            perm[i] = perm[j];
-            perm[j] = tmp;
-        }
-        return perm[(int) (global % n)];
+        return permutation[(int) (global % n)];
     }
 
     static long mix(long seed, long salt) {
