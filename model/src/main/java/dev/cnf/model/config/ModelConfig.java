@@ -56,6 +56,19 @@ public record ModelConfig(
         return blockOutChannels.get(0) * 4;
     }
 
+    /** This preset's UNet in diffusers' terms: plain blocks only, pooled-text stand-in conditioning. */
+    public UNetConfig unet() {
+        int n = blockOutChannels.size();
+        return new UNetConfig(latentSize(), latentChannels(), latentChannels(), blockOutChannels,
+                java.util.Collections.nCopies(n, UNetConfig.DOWN), java.util.Collections.nCopies(n, UNetConfig.UP),
+                UNetConfig.MID_PLAIN, layersPerBlock, 0, java.util.Collections.nCopies(n, 1),
+                java.util.Collections.nCopies(n, 1), false, normNumGroups, normEps, true, 0, textEmbedDim);
+    }
+
+    public ControlNetConfig controlNet() {
+        return new ControlNetConfig(unet(), conditioningChannels, conditioningEmbeddingOutChannels);
+    }
+
     /** The same architecture at another square resolution (must be divisible by the total downsampling). */
     public ModelConfig withSampleSize(int size) {
         int factor = latentFactor * (1 << (blockOutChannels.size() - 1));

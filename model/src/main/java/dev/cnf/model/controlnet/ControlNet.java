@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.cnf.model.config.ControlNetConfig;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.nn.Conv2dLayer;
 import dev.cnf.model.nn.LinearLayer;
@@ -21,6 +22,7 @@ import java.util.List;
  * ({@code controlnet_down_blocks.N}) and one for the mid block ({@code controlnet_mid_block}).
  */
 public final class ControlNet extends NamedBlock {
+    private final ControlNetConfig config;
     private final TimestepEmbedding timeEmbedding;
     private final LinearLayer textEmbedding;
     private final Encoder encoder;
@@ -28,17 +30,28 @@ public final class ControlNet extends NamedBlock {
     private final List<Conv2dLayer> zeroConvs = new ArrayList<>();
     private final Conv2dLayer midZeroConv;
 
+    /** The pipeline's pixel-space preset (tiny). */
     public ControlNet(ModelConfig c) {
+        this(c.controlNet());
+    }
+
+    public ControlNet(ControlNetConfig cc) {
+        this.config = cc;
+        var c = cc.unet();
         List<Integer> ch = c.blockOutChannels();
-        timeEmbedding = child("time_embedding", new TimestepEmbedding(ch.get(0), c.timeEmbedDim()));
-        textEmbedding = child("text_embedding", new LinearLayer(c.textEmbedDim(), c.timeEmbedDim()));
+        timeEmbedding = child("time_embedding", new TimestepEmbedding(ch.get(0), c.timeEmbedDim(), c.flipSinToCos(), c.freqShift()));
+        textEmbedding = c.pooledTextDim() > 0 ? child("text_embedding", new LinearLayer(c.pooledTextDim(), c.timeEmbedDim())) : null;
         encoder = new Encoder(c, this::child);
         condEmbedding = child("controlnet_cond_embedding",
-                new ConditioningEmbedding(c.conditioningChannels(), c.conditioningEmbeddingOutChannels(), ch.get(0)));
+                new ConditioningEmbedding(cc.conditioningChannels(), cc.conditioningEmbeddingOutChannels(), ch.get(0)));
         for (int i = 0; i < encoder.skipChannels.size(); i++) {
             zeroConvs.add(child("controlnet_down_blocks." + i, Conv2dLayer.zeroConv(encoder.skipChannels.get(i))));
         }
         midZeroConv = child("controlnet_mid_block", Conv2dLayer.zeroConv(ch.get(ch.size() - 1)));
+    }
+
+    public ControlNetConfig controlNetConfig() {
+        return config;
     }
 
     /** The paper's trainable copy: start from the base UNet's encoder weights. */
@@ -47,8 +60,8 @@ public final class ControlNet extends NamedBlock {
     }
 
     /**
-     * inputs: (latents, timesteps, pooled text, condition image [N,3,H,W] in [0,1]); the control
-     * scale is applied to every residual. Output: one residual per UNet skip, then the mid residual.
+     * inputs: (latents, timesteps, text (context or pooled), condition image [N,3,H,W] in [0,1]); the
+     * control scale is applied to every residual. Output: one residual per UNet skip, then the mid residual.
      */
     public NDList residuals(ParameterStore ps, NDList inputs, float scale, boolean training) {
         NDList out = forward(ps, inputs, training, null);
@@ -64,9 +77,13 @@ public final class ControlNet extends NamedBlock {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray temb = timeEmbedding.apply(ps, inputs.get(1), training).add(textEmbedding.apply(ps, inputs.get(2), training));
+        NDArray text = inputs.get(2);
+        NDArray temb = timeEmbedding.apply(ps, inputs.get(1), training);
+        if (textEmbedding != null) {
+            temb = temb.add(textEmbedding.apply(ps, text, training));
+        }
         NDArray hint = condEmbedding.apply(ps, inputs.get(3), training);
-        Encoder.Encoded enc = encoder.run(ps, inputs.get(0), temb, hint, training);
+        Encoder.Encoded enc = encoder.run(ps, inputs.get(0), temb, text, hint, training);
         NDList out = new NDList();
         for (int i = 0; i < zeroConvs.size(); i++) {
             out.add(zeroConvs.get(i).apply(ps, enc.skips().get(i), training));

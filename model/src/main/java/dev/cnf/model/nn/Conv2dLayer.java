@@ -8,7 +8,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
-/** 2-D convolution with PyTorch's weight layout (out, in, kh, kw) and "same" padding for odd kernels. */
+/** 2-D convolution with PyTorch's weight layout (out, in, kh, kw) and "same" padding for odd kernels unless told otherwise. */
 public final class Conv2dLayer extends NamedBlock {
     private final Parameter weight;
     private final Parameter bias;
@@ -16,8 +16,12 @@ public final class Conv2dLayer extends NamedBlock {
     private final int padding;
 
     public Conv2dLayer(int in, int out, int kernel, int stride, boolean zeroInit) {
+        this(in, out, kernel, stride, kernel / 2, zeroInit);
+    }
+
+    public Conv2dLayer(int in, int out, int kernel, int stride, int padding, boolean zeroInit) {
         this.stride = stride;
-        this.padding = kernel / 2;
+        this.padding = padding;
         long fanIn = (long) in * kernel * kernel;
         Init init = zeroInit ? Init.ZEROS : Init.UNIFORM_FAN_IN;
         weight = param("weight", new Shape(out, in, kernel, kernel), init, fanIn);

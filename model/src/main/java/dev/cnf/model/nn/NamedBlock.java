@@ -57,6 +57,16 @@ public abstract class NamedBlock extends AbstractBlock {
         namedChildren.forEach((n, b) -> ((NamedBlock) b).collect(prefix + n + ".", out));
     }
 
+    /** Number of scalar weights, from the config-fixed shapes: no weights need to exist. */
+    public long parameterCount() {
+        long n = 0;
+        for (Parameter p : namedParameters().values()) {
+            Shape shape = p.isInitialized() ? p.getArray().getShape() : p.getShape();
+            n += shape.size();
+        }
+        return n;
+    }
+
     /** Initialises every parameter of the tree; the same seed gives the same weights. */
     public void initializeParameters(NDManager manager, long seed) {
         GradMode.disableOnThisThread(); // weights are written below; no autograd may see that

@@ -8,32 +8,46 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
- * Sinusoidal timestep features (flip_sin_to_cos=True, freq_shift=0 as in SD1.5) followed by
+ * Sinusoidal timestep features (diffusers' Timesteps; SD1.5: flip_sin_to_cos=True, freq_shift=0) followed by
  * diffusers' TimestepEmbedding: linear_1 → SiLU → linear_2.
  */
 public final class TimestepEmbedding extends NamedBlock {
     private final int featureDim;
+    private final boolean flipSinToCos;
+    private final int freqShift;
     private final LinearLayer linear1;
     private final LinearLayer linear2;
 
     public TimestepEmbedding(int featureDim, int embedDim) {
+        this(featureDim, embedDim, true, 0);
+    }
+
+    public TimestepEmbedding(int featureDim, int embedDim, boolean flipSinToCos, int freqShift) {
         this.featureDim = featureDim;
+        this.flipSinToCos = flipSinToCos;
+        this.freqShift = freqShift;
         linear1 = child("linear_1", new LinearLayer(featureDim, embedDim));
         linear2 = child("linear_2", new LinearLayer(embedDim, embedDim));
     }
 
+    /** SD1.5's features: flip_sin_to_cos=True, freq_shift=0. */
     public static NDArray sinusoidal(NDManager manager, NDArray timesteps, int dim) {
+        return sinusoidal(manager, timesteps, dim, true, 0);
+    }
+
+    /** diffusers' get_timestep_embedding (even dim): frequencies exp(-ln(10000)·i / (half − shift)). */
+    public static NDArray sinusoidal(NDManager manager, NDArray timesteps, int dim, boolean flipSinToCos, int freqShift) {
         int half = dim / 2;
-        NDArray exponent = manager.arange(0, half, 1, DataType.FLOAT32).mul(-Math.log(10000.0) / half).exp();
+        NDArray exponent = manager.arange(0, half, 1, DataType.FLOAT32).mul(-Math.log(10000.0) / (half - freqShift)).exp();
         NDArray args = timesteps.toType(DataType.FLOAT32, false).expandDims(1).mul(exponent.expandDims(0));
-        return args.cos().concat(args.sin(), 1);
+        return flipSinToCos ? args.cos().concat(args.sin(), 1) : args.sin().concat(args.cos(), 1);
     }
 
     /** inputs: timesteps [N] (float). */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray t = inputs.singletonOrThrow();
-        NDArray features = sinusoidal(t.getManager(), t, featureDim);
+        NDArray features = sinusoidal(t.getManager(), t, featureDim, flipSinToCos, freqShift);
         return new NDList(linear2.apply(ps, Functional.silu(linear1.apply(ps, features, training)), training));
     }
 

@@ -2,11 +2,12 @@ package dev.cnf.model.unet;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import dev.cnf.model.nn.Functional;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.cnf.model.config.ModelConfig;
+import dev.cnf.model.config.UNetConfig;
 import dev.cnf.model.nn.Conv2dLayer;
+import dev.cnf.model.nn.Functional;
 import dev.cnf.model.nn.GroupNorm;
 import dev.cnf.model.nn.LinearLayer;
 import dev.cnf.model.nn.NamedBlock;
@@ -16,11 +17,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The denoising UNet (diffusers UNet2DConditionModel naming). Control residuals, when given, are
- * added to the skip connections and the mid-block output, which is how ControlNet steers it.
+ * The denoising UNet, diffusers' UNet2DConditionModel, shaped by a {@link UNetConfig}. Control
+ * residuals, when given, are added to the skip connections and the mid-block output, which is how
+ * ControlNet steers it.
  */
 public final class UNet extends NamedBlock {
-    private final ModelConfig config;
+    private final ModelConfig preset;
+    private final UNetConfig config;
     private final TimestepEmbedding timeEmbedding;
     private final LinearLayer textEmbedding;
     private final Encoder encoder;
@@ -28,30 +31,46 @@ public final class UNet extends NamedBlock {
     private final GroupNorm convNormOut;
     private final Conv2dLayer convOut;
 
+    /** The pipeline's pixel-space preset (tiny). */
     public UNet(ModelConfig c) {
+        this(c.unet(), c);
+    }
+
+    public UNet(UNetConfig c) {
+        this(c, null);
+    }
+
+    private UNet(UNetConfig c, ModelConfig preset) {
+        this.preset = preset;
         this.config = c;
         List<Integer> ch = c.blockOutChannels();
-        timeEmbedding = child("time_embedding", new TimestepEmbedding(ch.get(0), c.timeEmbedDim()));
-        textEmbedding = child("text_embedding", new LinearLayer(c.textEmbedDim(), c.timeEmbedDim()));
+        timeEmbedding = child("time_embedding", new TimestepEmbedding(ch.get(0), c.timeEmbedDim(), c.flipSinToCos(), c.freqShift()));
+        textEmbedding = c.pooledTextDim() > 0 ? child("text_embedding", new LinearLayer(c.pooledTextDim(), c.timeEmbedDim())) : null;
         encoder = new Encoder(c, this::child);
         List<Integer> pending = new ArrayList<>(encoder.skipChannels);
         int prev = ch.get(ch.size() - 1);
         for (int j = 0; j < ch.size(); j++) {
-            int out = ch.get(ch.size() - 1 - j);
+            int mirrored = ch.size() - 1 - j;
+            int out = ch.get(mirrored);
             List<Integer> consumed = new ArrayList<>();
             for (int k = 0; k <= c.layersPerBlock(); k++) {
                 consumed.add(pending.remove(pending.size() - 1));
             }
             boolean last = j == ch.size() - 1;
-            upBlocks.add(child("up_blocks." + j, new UpBlock(prev, out, consumed, !last,
-                    c.timeEmbedDim(), c.normNumGroups(), c.normEps())));
+            upBlocks.add(child("up_blocks." + j, new UpBlock(prev, out, consumed, !last, c.timeEmbedDim(), c.normNumGroups(),
+                    c.normEps(), c.upHasAttention(j) ? Encoder.attention(c, mirrored) : null)));
             prev = out;
         }
         convNormOut = child("conv_norm_out", new GroupNorm(c.normNumGroups(), ch.get(0), c.normEps()));
-        convOut = child("conv_out", Conv2dLayer.conv3x3(ch.get(0), c.latentChannels()));
+        convOut = child("conv_out", Conv2dLayer.conv3x3(ch.get(0), c.outChannels()));
     }
 
+    /** The pipeline preset this UNet was built from; null when built from a diffusers config. */
     public ModelConfig config() {
+        return preset;
+    }
+
+    public UNetConfig unetConfig() {
         return config;
     }
 
@@ -59,19 +78,22 @@ public final class UNet extends NamedBlock {
         return encoder;
     }
 
-    /** Timestep embedding plus the projected pooled text embedding. */
+    /** Timestep embedding, plus the projected pooled text under cnf's stand-in text conditioning. */
     public NDArray embed(ParameterStore ps, NDArray timesteps, NDArray text, boolean training) {
-        return timeEmbedding.apply(ps, timesteps, training).add(textEmbedding.apply(ps, text, training));
+        NDArray temb = timeEmbedding.apply(ps, timesteps, training);
+        return textEmbedding == null ? temb : temb.add(textEmbedding.apply(ps, text, training));
     }
 
     /**
-     * inputs: (latents [N,C,h,w], timesteps [N], pooled text [N,D], then optionally the control
-     * residuals: one per skip followed by the mid residual). Output: predicted noise.
+     * inputs: (latents [N,C,h,w], timesteps [N], text — the context [N,S,D] for cross-attention or
+     * the pooled vector [N,D] of the stand-in — then optionally the control residuals: one per skip
+     * followed by the mid residual). Output: predicted noise.
      */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray temb = embed(ps, inputs.get(1), inputs.get(2), training);
-        Encoder.Encoded enc = encoder.run(ps, inputs.get(0), temb, null, training);
+        NDArray text = inputs.get(2);
+        NDArray temb = embed(ps, inputs.get(1), text, training);
+        Encoder.Encoded enc = encoder.run(ps, inputs.get(0), temb, text, null, training);
         NDList skips = enc.skips();
         NDArray h = enc.mid();
         if (inputs.size() > 3) {
@@ -85,7 +107,7 @@ public final class UNet extends NamedBlock {
         }
         int cursor = skips.size();
         for (UpBlock up : upBlocks) {
-            NDList args = new NDList(h, temb);
+            NDList args = new NDList(h, temb, text);
             for (int k = 0; k < up.skipCount(); k++) {
                 args.add(skips.get(--cursor));
             }
