@@ -131,6 +131,12 @@ public record UNetConfig(
         List<Integer> blocks = ints(n, "block_out_channels", List.of(320, 640, 1280, 1280));
         int b = blocks.size();
         // diffusers: num_attention_heads, when absent, is taken from attention_head_dim (SD1.x's naming quirk).
+        List<String> down = strings(n, "down_block_types", List.of(CROSS_ATTN_DOWN, CROSS_ATTN_DOWN, CROSS_ATTN_DOWN, DOWN));
+        // A ControlNetModel config has no up blocks; the mirror of the down path is also diffusers' default.
+        List<String> mirroredUp = new java.util.ArrayList<>();
+        for (int i = down.size() - 1; i >= 0; i--) {
+            mirroredUp.add(hasAttention(down.get(i)) ? CROSS_ATTN_UP : UP);
+        }
         List<Integer> heads = n.hasNonNull("num_attention_heads")
                 ? intOrList(n, "num_attention_heads", b, null)
                 : intOrList(n, "attention_head_dim", b, java.util.Collections.nCopies(b, 8));
@@ -139,8 +145,8 @@ public record UNetConfig(
                 integer(n, "in_channels", 4),
                 integer(n, "out_channels", 4),
                 blocks,
-                strings(n, "down_block_types", List.of(CROSS_ATTN_DOWN, CROSS_ATTN_DOWN, CROSS_ATTN_DOWN, DOWN)),
-                strings(n, "up_block_types", List.of(UP, CROSS_ATTN_UP, CROSS_ATTN_UP, CROSS_ATTN_UP)),
+                down,
+                strings(n, "up_block_types", mirroredUp),
                 text(n, "mid_block_type", MID_CROSS_ATTN),
                 integer(n, "layers_per_block", 2),
                 integer(n, "cross_attention_dim", 1280),

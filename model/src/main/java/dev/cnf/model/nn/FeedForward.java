@@ -18,7 +18,8 @@ public final class FeedForward extends NamedBlock {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDList halves = proj.apply(ps, inputs.singletonOrThrow(), training).split(2, -1);
+        NDArray projected = proj.apply(ps, inputs.singletonOrThrow(), training);
+        NDList halves = projected.split(2, projected.getShape().dimension() - 1); // DJL's split takes no negative axis
         return new NDList(out.apply(ps, halves.get(0).mul(Functional.gelu(halves.get(1))), training));
     }
 }
