@@ -7,6 +7,10 @@ in plain PyTorch, module for module and name for name as diffusers / transformer
 seeded random weights, runs them on seeded inputs and writes:
 
   weights/{unet,controlnet,vae,text_encoder}.safetensors   the weights, diffusers key names
+  weights/original_single_file.safetensors                 the same four models in the original
+                                                           CompVis/lllyasviel layout (model.diffusion_model.*,
+                                                           control_model.*, first_stage_model.*,
+                                                           cond_stage_model.transformer.*)
   io.safetensors                                           inputs and reference outputs
 
 The Java test (ParityTest) loads the same files into the DJL blocks and must reproduce every
@@ -501,6 +505,109 @@ def ddim_step(eps, t, sample, steps=20):
     return ap.sqrt() * x0 + (1 - ap).sqrt() * eps
 
 
+# ---------------------------------------------------------------- diffusers -> original layout
+# Written from the original repositories' module structure (ldm/modules/diffusionmodules/openaimodel.py,
+# ldm/modules/diffusionmodules/model.py, cldm/cldm.py), in the direction opposite to the Java reader,
+# so the Java mapping is checked against an independent statement of it.
+RESNET_TO_LDM = [("norm1.", "in_layers.0."), ("conv1.", "in_layers.2."), ("time_emb_proj.", "emb_layers.1."),
+                 ("norm2.", "out_layers.0."), ("conv2.", "out_layers.3."), ("conv_shortcut.", "skip_connection.")]
+
+
+def ldm_resnet(rest):
+    for a, b in RESNET_TO_LDM:
+        if rest.startswith(a):
+            return b + rest[len(a):]
+    raise KeyError(rest)
+
+
+def unet_to_ldm(name, c):
+    n, per = len(c["block_out_channels"]), c["layers_per_block"] + 1
+    p = name.split(".")
+    if name.startswith("time_embedding.linear_1."):
+        return "time_embed.0." + p[-1]
+    if name.startswith("time_embedding.linear_2."):
+        return "time_embed.2." + p[-1]
+    if name.startswith("conv_in."):
+        return "input_blocks.0.0." + p[-1]
+    if name.startswith("conv_norm_out."):
+        return "out.0." + p[-1]
+    if name.startswith("conv_out."):
+        return "out.2." + p[-1]
+    if p[0] == "down_blocks":
+        i = int(p[1])
+        if p[2] == "downsamplers":
+            return f"input_blocks.{per * (i + 1)}.0.op." + ".".join(p[5:])
+        j, rest = int(p[3]), ".".join(p[4:])
+        slot = f"input_blocks.{per * i + j + 1}"
+        return f"{slot}.0." + ldm_resnet(rest) if p[2] == "resnets" else f"{slot}.1." + rest
+    if p[0] == "mid_block":
+        j, rest = int(p[2]), ".".join(p[3:])
+        return f"middle_block.{2 * j}." + ldm_resnet(rest) if p[1] == "resnets" else "middle_block.1." + rest
+    if p[0] == "up_blocks":
+        i = int(p[1])
+        has_attn = c["up_block_types"][i].startswith("CrossAttn")
+        if p[2] == "upsamplers":
+            return f"output_blocks.{per * i + per - 1}.{2 if has_attn else 1}." + ".".join(p[4:])
+        j, rest = int(p[3]), ".".join(p[4:])
+        slot = f"output_blocks.{per * i + j}"
+        return f"{slot}.0." + ldm_resnet(rest) if p[2] == "resnets" else f"{slot}.1." + rest
+    raise KeyError(name)
+
+
+def controlnet_to_ldm(name, c):
+    p = name.split(".")
+    if p[0] == "controlnet_cond_embedding":
+        steps = 2 * (len(c["conditioning_embedding_out_channels"]) - 1)
+        conv = 0 if p[1] == "conv_in" else steps + 1 if p[1] == "conv_out" else int(p[2]) + 1
+        return f"input_hint_block.{2 * conv}." + p[-1]
+    if p[0] == "controlnet_down_blocks":
+        return f"zero_convs.{p[1]}.0." + p[-1]
+    if p[0] == "controlnet_mid_block":
+        return "middle_block_out.0." + p[-1]
+    return unet_to_ldm(name, c)
+
+
+def vae_to_ldm(name, c):
+    n = len(c["block_out_channels"])
+    p = name.split(".")
+    if p[0] in ("quant_conv", "post_quant_conv"):
+        return name
+    side = p[0]
+    if p[1] in ("conv_in", "conv_out"):
+        return name
+    if p[1] == "conv_norm_out":
+        return f"{side}.norm_out." + p[-1]
+    if p[1] == "mid_block":
+        if p[2] == "resnets":
+            return f"{side}.mid.block_{int(p[3]) + 1}." + ".".join(p[4:]).replace("conv_shortcut.", "nin_shortcut.")
+        proj = {"group_norm": "norm", "to_q": "q", "to_k": "k", "to_v": "v", "to_out": "proj_out"}[p[4]]
+        return f"{side}.mid.attn_1.{proj}." + p[-1]
+    i = int(p[2])
+    if p[1] == "down_blocks":
+        if p[3] == "downsamplers":
+            return f"encoder.down.{i}.downsample." + ".".join(p[5:])
+        return f"encoder.down.{i}.block.{p[4]}." + ".".join(p[5:]).replace("conv_shortcut.", "nin_shortcut.")
+    if p[3] == "upsamplers":
+        return f"decoder.up.{n - 1 - i}.upsample." + ".".join(p[5:])
+    return f"decoder.up.{n - 1 - i}.block.{p[4]}." + ".".join(p[5:]).replace("conv_shortcut.", "nin_shortcut.")
+
+
+def original_single_file(models, cfgs):
+    out = {}
+    for k, v in models["unet"].state_dict().items():
+        out["model.diffusion_model." + unet_to_ldm(k, cfgs["unet"])] = v
+    for k, v in models["controlnet"].state_dict().items():
+        out["control_model." + controlnet_to_ldm(k, cfgs["controlnet"])] = v
+    for k, v in models["vae"].state_dict().items():
+        if ".attentions.0.to_" in k and k.endswith("weight"):
+            v = v[:, :, None, None]  # ldm's attention projections are 1x1 convs
+        out["first_stage_model." + vae_to_ldm(k, cfgs["vae"])] = v
+    for k, v in models["text_encoder"].state_dict().items():
+        out["cond_stage_model.transformer." + k] = v
+    out["cond_stage_model.transformer.text_model.embeddings.position_ids"] = torch.arange(77, dtype=torch.float32)[None]
+    return out
+
+
 # ---------------------------------------------------------------- files
 def write_safetensors(path, tensors):
     header, blobs, offset = {}, [], 0
@@ -546,6 +653,9 @@ def main():
         randomise(m, gen)
         m.eval()
         write_safetensors(os.path.join(OUT, "weights", name + ".safetensors"), dict(m.state_dict()))
+
+    cfgs = {"unet": unet_c, "controlnet": cn_c, "vae": vae_c}
+    write_safetensors(os.path.join(OUT, "weights", "original_single_file.safetensors"), original_single_file(models, cfgs))
 
     io = {}
     n = 2

@@ -28,39 +28,54 @@ public final class Safetensors {
 
     /** F32 safetensors bytes; tensors sorted by name so the same weights give the same bytes. */
     public static byte[] write(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            write(out, TensorSource.of(tensors), metadata);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * Streams an F32 safetensors file: the header is built from the shapes alone, then each tensor
+     * is fetched and written in turn, so only one tensor's values are held at a time.
+     */
+    public static void write(java.io.OutputStream out, TensorSource tensors, Map<String, String> metadata) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
             new TreeMap<>(metadata).forEach(meta::put);
         }
-        Map<String, Tensor> sorted = new TreeMap<>(tensors);
+        java.util.List<String> sorted = new java.util.ArrayList<>(new java.util.TreeSet<>(tensors.names()));
         long offset = 0;
-        for (Map.Entry<String, Tensor> e : sorted.entrySet()) {
-            ObjectNode entry = header.putObject(e.getKey());
+        for (String name : sorted) {
+            ObjectNode entry = header.putObject(name);
             entry.put("dtype", "F32");
             ArrayNode shape = entry.putArray("shape");
-            for (long d : e.getValue().shape()) {
+            long count = 1;
+            for (long d : tensors.shape(name)) {
                 shape.add(d);
+                count *= d;
             }
-            long size = 4L * e.getValue().data().length;
+            long size = 4L * count;
             entry.putArray("data_offsets").add(offset).add(offset + size);
             offset += size;
         }
         byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (headerBytes.length + 7) / 8 * 8; // keeps tensor data 8-byte aligned
-        ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 8, 8 + padded + offset));
         ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
-        out.writeBytes(len.array());
-        out.writeBytes(headerBytes);
+        out.write(len.array());
+        out.write(headerBytes);
         for (int i = headerBytes.length; i < padded; i++) {
             out.write(' ');
         }
-        for (Tensor t : sorted.values()) {
-            ByteBuffer buf = ByteBuffer.allocate(4 * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
-            buf.asFloatBuffer().put(t.data());
-            out.writeBytes(buf.array());
+        for (String name : sorted) {
+            float[] data = tensors.floats(name);
+            ByteBuffer buf = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+            buf.asFloatBuffer().put(data);
+            out.write(buf.array());
         }
-        return out.toByteArray();
     }
 
     /** Reads F32, F16 and BF16 tensors (converted to fp32), in header order. */

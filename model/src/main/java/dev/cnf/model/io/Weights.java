@@ -27,24 +27,31 @@ public final class Weights {
 
     /** Loads every parameter; missing, unexpected and wrong-shaped keys are all listed in one error. */
     public static void load(NamedBlock block, Map<String, Tensor> tensors) {
+        load(block, TensorSource.of(tensors));
+    }
+
+    /**
+     * Checks every name and shape first, then copies tensor by tensor (a memory-mapped file is read
+     * one tensor at a time, so the weights never exist twice in full).
+     */
+    public static void load(NamedBlock block, TensorSource tensors) {
         GradMode.disableOnThisThread();
         Map<String, Parameter> params = block.namedParameters();
         List<String> missing = new ArrayList<>();
         List<String> wrongShape = new ArrayList<>();
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
-            Tensor t = tensors.get(e.getKey());
             long[] expected = e.getValue().getArray().getShape().getShape();
-            if (t == null) {
+            if (!tensors.names().contains(e.getKey())) {
                 missing.add(e.getKey());
-            } else if (!Arrays.equals(expected, t.shape())) {
-                wrongShape.add(e.getKey() + " expected " + Arrays.toString(expected) + " got " + Arrays.toString(t.shape()));
+            } else if (!Arrays.equals(expected, tensors.shape(e.getKey()))) {
+                wrongShape.add(e.getKey() + " expected " + Arrays.toString(expected) + " got " + Arrays.toString(tensors.shape(e.getKey())));
             }
         }
-        List<String> unexpected = tensors.keySet().stream().filter(k -> !params.containsKey(k)).sorted().toList();
+        List<String> unexpected = tensors.names().stream().filter(k -> !params.containsKey(k)).sorted().toList();
         if (!missing.isEmpty() || !unexpected.isEmpty() || !wrongShape.isEmpty()) {
             throw new IllegalArgumentException("weights do not match " + block.getClass().getSimpleName()
                     + ": missing " + missing + ", unexpected " + unexpected + ", wrong shape " + wrongShape);
         }
-        params.forEach((name, p) -> p.getArray().set(tensors.get(name).data()));
+        params.forEach((name, p) -> p.getArray().set(tensors.floats(name)));
     }
 }

@@ -1,0 +1,130 @@
+package dev.cnf.model;
+
+import ai.djl.ndarray.NDManager;
+import dev.cnf.model.config.StableDiffusionConfig;
+import dev.cnf.model.controlnet.ControlNet;
+import dev.cnf.model.io.OriginalCheckpoint;
+import dev.cnf.model.io.Safetensors;
+import dev.cnf.model.io.SafetensorsFile;
+import dev.cnf.model.io.Tensor;
+import dev.cnf.model.io.TensorSource;
+import dev.cnf.model.io.Weights;
+import dev.cnf.model.nn.NamedBlock;
+import dev.cnf.model.text.ClipTextModel;
+import dev.cnf.model.unet.UNet;
+import dev.cnf.model.vae.AutoencoderKL;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Original single-file checkpoints, memory-mapped reads, streaming writes, refusal of pickles. */
+class CheckpointFormatsTest {
+    static NDManager manager;
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void engine() {
+        System.setProperty("ai.djl.offline", "true");
+        manager = NDManager.newBaseManager("PyTorch");
+    }
+
+    @AfterAll
+    static void close() {
+        manager.close();
+    }
+
+    static Path copy(String resource) throws IOException {
+        Path out = dir.resolve(resource.replace('/', '_'));
+        try (InputStream in = CheckpointFormatsTest.class.getResourceAsStream(ParityTest.DIR + resource)) {
+            Files.copy(in, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return out;
+    }
+
+    /** Loads the same model from the diffusers file and through the original layout; every weight must agree. */
+    static void assertSameWeights(NamedBlock fromDiffusers, NamedBlock fromOriginal, String diffusersFile,
+                                  Function<TensorSource, TensorSource> originalView) throws IOException {
+        fromDiffusers.initializeParameters(manager, 0);
+        fromOriginal.initializeParameters(manager, 1);
+        try (SafetensorsFile d = SafetensorsFile.open(copy("weights/" + diffusersFile));
+             SafetensorsFile o = SafetensorsFile.open(copy("weights/original_single_file.safetensors"))) {
+            Weights.load(fromDiffusers, d);
+            Weights.load(fromOriginal, originalView.apply(o));
+        }
+        Map<String, Tensor> a = Weights.export(fromDiffusers);
+        Map<String, Tensor> b = Weights.export(fromOriginal);
+        assertEquals(a.keySet(), b.keySet());
+        a.forEach((k, v) -> assertEquals(v, b.get(k), k));
+    }
+
+    @Test
+    void originalSingleFileLoadsAllFourModels() throws IOException {
+        StableDiffusionConfig sd = StableDiffusionConfig.tinySd();
+        assertSameWeights(new UNet(sd.unet()), new UNet(sd.unet()), "unet.safetensors", s -> OriginalCheckpoint.unet(s, sd.unet()));
+        assertSameWeights(new ControlNet(sd.controlnet()), new ControlNet(sd.controlnet()), "controlnet.safetensors",
+                s -> OriginalCheckpoint.controlNet(s, sd.controlnet()));
+        assertSameWeights(new AutoencoderKL(sd.vae()), new AutoencoderKL(sd.vae()), "vae.safetensors",
+                s -> OriginalCheckpoint.vae(s, sd.vae()));
+        assertSameWeights(new ClipTextModel(sd.textEncoder()), new ClipTextModel(sd.textEncoder()), "text_encoder.safetensors",
+                OriginalCheckpoint::textEncoder);
+    }
+
+    @Test
+    void aMismatchListsMissingUnexpectedAndWrongShapes() throws IOException {
+        StableDiffusionConfig sd = StableDiffusionConfig.tinySd();
+        UNet wrong = new UNet(sd.unet());
+        wrong.initializeParameters(manager, 0);
+        try (SafetensorsFile f = SafetensorsFile.open(copy("weights/controlnet.safetensors"))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Weights.load(wrong, f));
+            assertTrue(e.getMessage().contains("missing [") && e.getMessage().contains("up_blocks.0.resnets.0.conv1.weight"), e.getMessage());
+            assertTrue(e.getMessage().contains("unexpected [") && e.getMessage().contains("controlnet_mid_block.weight"), e.getMessage());
+        }
+    }
+
+    @Test
+    void streamingWriteAndMappedReadRoundTrip() throws IOException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        tensors.put("b.weight", new Tensor(new long[] {2, 3}, new float[] {1, 2, 3, 4, 5, -6}));
+        tensors.put("a.bias", new Tensor(new long[] {3}, new float[] {0.5f, Float.MIN_VALUE, -0f}));
+        Path file = dir.resolve("round.safetensors");
+        try (OutputStream out = Files.newOutputStream(file)) {
+            Safetensors.write(out, TensorSource.of(tensors), Map.of("format", "pt"));
+        }
+        assertArrayEquals(Safetensors.write(tensors, Map.of("format", "pt")), Files.readAllBytes(file), "stream = in-memory bytes");
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            assertEquals(java.util.List.of("a.bias", "b.weight"), java.util.List.copyOf(f.names()), "sorted for reproducible bytes");
+            assertArrayEquals(tensors.get("b.weight").data(), f.floats("b.weight"));
+            assertArrayEquals(tensors.get("a.bias").data(), f.floats("a.bias"));
+            assertEquals("pt", f.metadata().get("format"));
+        }
+    }
+
+    @Test
+    void pickleCheckpointsAreRefusedWithAConversionHint() throws IOException {
+        Path ckpt = dir.resolve("v1-5-pruned.ckpt");
+        Files.write(ckpt, new byte[] {'P', 'K', 3, 4});
+        IOException e = assertThrows(IOException.class, () -> SafetensorsFile.open(ckpt));
+        assertTrue(e.getMessage().contains("pickle") && e.getMessage().contains("safetensors"), e.getMessage());
+        Path disguised = dir.resolve("model.safetensors");
+        Files.write(disguised, new byte[] {(byte) 0x80, 2, ']', 'q', 0});
+        assertThrows(IOException.class, () -> SafetensorsFile.open(disguised), "a pickle renamed to .safetensors");
+        for (String name : new String[] {"diffusion_pytorch_model.bin", "control_sd15_canny.pth", "x.pt"}) {
+            Path p = dir.resolve(name);
+            Files.write(p, new byte[16]);
+            assertThrows(IOException.class, () -> SafetensorsFile.open(p), name);
+        }
+    }
+}
