@@ -3,6 +3,7 @@ package dev.cnf.model;
 import ai.djl.ndarray.NDManager;
 import dev.cnf.model.config.StableDiffusionConfig;
 import dev.cnf.model.controlnet.ControlNet;
+import dev.cnf.model.io.DiffusersFolder;
 import dev.cnf.model.io.OriginalCheckpoint;
 import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.io.SafetensorsFile;
@@ -66,6 +67,8 @@ class CheckpointFormatsTest {
         }
         Map<String, Tensor> a = Weights.export(fromDiffusers);
         Map<String, Tensor> b = Weights.export(fromOriginal);
+        Map<String, Tensor> viaHeap = Safetensors.read(Files.readAllBytes(copy("weights/" + diffusersFile)));
+        a.forEach((k, v) -> assertEquals(viaHeap.get(k), v, "memory-mapped load of " + k));
         assertEquals(a.keySet(), b.keySet());
         a.forEach((k, v) -> assertEquals(v, b.get(k), k));
     }
@@ -80,6 +83,41 @@ class CheckpointFormatsTest {
                 s -> OriginalCheckpoint.vae(s, sd.vae()));
         assertSameWeights(new ClipTextModel(sd.textEncoder()), new ClipTextModel(sd.textEncoder()), "text_encoder.safetensors",
                 OriginalCheckpoint::textEncoder);
+    }
+
+    @Test
+    void diffusersFoldersSaveAndLoadEveryModelClass() throws IOException {
+        StableDiffusionConfig sd = StableDiffusionConfig.tinySd();
+        Path root = dir.resolve("pipeline");
+        Map<String, NamedBlock> blocks = new LinkedHashMap<>();
+        blocks.put("unet", new UNet(sd.unet()));
+        blocks.put("controlnet", new ControlNet(sd.controlnet()));
+        blocks.put("vae", new AutoencoderKL(sd.vae()));
+        blocks.put("text_encoder", new ClipTextModel(sd.textEncoder()));
+        Map<String, String> configs = Map.of("unet", sd.unet().toJson(), "controlnet", sd.controlnet().toJson(),
+                "vae", sd.vae().toJson(), "text_encoder", sd.textEncoder().toJson());
+        long seed = 10;
+        for (Map.Entry<String, NamedBlock> e : blocks.entrySet()) {
+            e.getValue().initializeParameters(manager, seed++);
+            DiffusersFolder.save(e.getValue(), configs.get(e.getKey()), root.resolve(e.getKey()));
+        }
+        assertTrue(Files.exists(root.resolve("text_encoder/model.safetensors")), "transformers' file name for CLIP");
+        assertEquals(java.util.Set.of("unet", "controlnet", "vae", "text_encoder"), DiffusersFolder.describePipeline(root).keySet());
+        for (Map.Entry<String, NamedBlock> e : blocks.entrySet()) {
+            DiffusersFolder.Component c = DiffusersFolder.load(root.resolve(e.getKey()), manager);
+            assertEquals(e.getValue().getClass(), c.block().getClass());
+            Map<String, Tensor> expected = Weights.export(e.getValue());
+            Weights.export(c.block()).forEach((k, v) -> assertEquals(expected.get(k), v, e.getKey() + " " + k));
+        }
+        Path pickled = dir.resolve("pickled");
+        Files.createDirectories(pickled);
+        Files.writeString(pickled.resolve("config.json"), sd.vae().toJson());
+        Files.write(pickled.resolve("diffusion_pytorch_model.bin"), new byte[] {(byte) 0x80, 2});
+        IOException refused = assertThrows(IOException.class, () -> DiffusersFolder.load(pickled, manager));
+        assertTrue(refused.getMessage().contains("convert"), refused.getMessage());
+        Files.writeString(pickled.resolve("config.json"), "{\"_class_name\": \"UNet2DModel\"}");
+        IOException unknown = assertThrows(IOException.class, () -> DiffusersFolder.describe(pickled));
+        assertTrue(unknown.getMessage().contains("UNet2DModel"), unknown.getMessage());
     }
 
     @Test

@@ -60,6 +60,29 @@ class CliTest {
     }
 
     @Test
+    void modelInfoPrintsSd15ParameterCountsAsJsonWithoutWeights() throws Exception {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        System.setOut(new PrintStream(captured, true));
+        int code;
+        try {
+            code = CnfCli.commandLine().execute("model", "info", "--config", "sd15", "--json");
+        } finally {
+            System.setOut(original);
+        }
+        assertEquals(0, code);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(captured.toString());
+        assertEquals(859_520_964L, json.get("unet").get("params").asLong());
+        assertEquals(361_279_120L, json.get("controlnet").get("params").asLong());
+        assertEquals(83_653_863L, json.get("vae").get("params").asLong());
+        assertEquals(123_060_480L, json.get("text_encoder").get("params").asLong());
+
+        Outcome o = cnf("model", "info", "--config", "sd21");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("neither a preset (sd15, tiny-sd, tiny)"), o.err());
+    }
+
+    @Test
     void unreachableTemporalIsExitCode3() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

@@ -217,6 +217,11 @@ public final class OriginalCheckpoint {
             public float[] floats(String name) {
                 return source.floats(toOriginal.get(name));
             }
+
+            @Override
+            public void copyInto(String name, ai.djl.ndarray.NDArray target) {
+                source.copyInto(toOriginal.get(name), target);
+            }
         };
     }
 }

@@ -152,6 +152,28 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
         return e;
     }
 
+    /**
+     * F32 tensors are copied from the memory map into native memory the engine then owns: no Java
+     * heap copy. (Handing DJL the map itself would make the tensor alias a read-only file mapping,
+     * which in-place training updates cannot write.)
+     */
+    @Override
+    public void copyInto(String name, ai.djl.ndarray.NDArray target) {
+        Entry e = entry(name);
+        if (!e.dtype().equals("F32") || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            target.set(floats(name));
+            return;
+        }
+        try {
+            MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), e.end() - e.begin());
+            ByteBuffer owned = target.getManager().allocateDirect(Math.toIntExact(e.end() - e.begin()));
+            owned.put(map).rewind();
+            target.set(owned);
+        } catch (IOException ex) {
+            throw new UncheckedIOException("reading tensor " + name + " from " + path, ex);
+        }
+    }
+
     @Override
     public float[] floats(String name) {
         Entry e = entry(name);

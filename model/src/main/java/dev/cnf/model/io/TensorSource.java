@@ -13,6 +13,11 @@ public interface TensorSource {
     /** The values of one tensor, converted to fp32. */
     float[] floats(String name);
 
+    /** Writes one tensor into an engine array of the same shape; sources backed by native memory skip the Java copy. */
+    default void copyInto(String name, ai.djl.ndarray.NDArray target) {
+        target.set(floats(name));
+    }
+
     static TensorSource of(Map<String, Tensor> tensors) {
         return new TensorSource() {
             @Override

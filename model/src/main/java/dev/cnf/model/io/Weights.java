@@ -52,6 +52,6 @@ public final class Weights {
             throw new IllegalArgumentException("weights do not match " + block.getClass().getSimpleName()
                     + ": missing " + missing + ", unexpected " + unexpected + ", wrong shape " + wrongShape);
         }
-        params.forEach((name, p) -> p.getArray().set(tensors.floats(name)));
+        params.forEach((name, p) -> tensors.copyInto(name, p.getArray()));
     }
 }

@@ -74,6 +74,23 @@ public abstract class NamedBlock extends AbstractBlock {
         initialize(manager, rng);
     }
 
+    /**
+     * Gives every parameter a zero-filled array of its shape, allocated natively: for weights that
+     * are about to be loaded, so no random values are generated and no Java copy is made.
+     */
+    public void allocateParameters(NDManager manager) {
+        GradMode.disableOnThisThread();
+        for (ParamSpec s : specs.values()) {
+            NDArray array = manager.zeros(s.parameter().getShape(), DataType.FLOAT32);
+            s.parameter().setShape(null);
+            s.parameter().setArray(array);
+            s.parameter().initialize(manager, DataType.FLOAT32);
+        }
+        for (Block b : namedChildren.values()) {
+            ((NamedBlock) b).allocateParameters(manager);
+        }
+    }
+
     private void initialize(NDManager manager, SplittableRandom rng) {
         for (ParamSpec s : specs.values()) {
             Shape shape = s.parameter().getShape();

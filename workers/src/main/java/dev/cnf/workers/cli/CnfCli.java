@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cnf", mixinStandardHelpOptions = true, version = "cnf 0.1.0",
         description = "ControlNet Factory: web images in, evaluated ControlNet out, orchestrated by Temporal.",
-        subcommands = {DemoCommand.class, WorkerCommand.class, RunCommand.class, StatusCommand.class, PretrainCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, WorkerCommand.class, RunCommand.class, StatusCommand.class, PretrainCommand.class,
+                ModelCommand.class, CommandLine.HelpCommand.class})
 public final class CnfCli implements Runnable {
     public static final int EXIT_WORKFLOW_FAILED = 1;
     public static final int EXIT_USAGE = 2;
