@@ -25,7 +25,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class TinyModelTest {
+public class TinyModelTest {
     static NDManager manager;
     static final ModelConfig CFG = ModelConfig.tiny();
 
@@ -114,7 +114,7 @@ class TinyModelTest {
         }
     }
 
-    static TrainingSet circles(int n, long seed) {
+    public static TrainingSet circles(int n, long seed) {
         Random r = new Random(seed);
         int s = CFG.sampleSize();
         List<float[]> imgs = new ArrayList<>();

@@ -45,9 +45,9 @@ public final class ControlNetSampler {
     public List<float[]> sample(NDManager manager, List<String> prompts, List<float[]> conditions, Settings s) {
         GradMode.disableOnThisThread();
         int n = prompts.size();
-        int size = base.config().sampleSize();
-        int lc = base.config().latentChannels();
-        int ls = base.config().latentSize();
+        int size = base.sampleSize();
+        int lc = base.latentChannels();
+        int ls = base.latentSize();
         ParameterStore ps = new ParameterStore(manager, false);
         DdimScheduler ddim = new DdimScheduler(NoiseSchedule.sd15(), s.steps());
         SplittableRandom rng = new SplittableRandom(s.seed());

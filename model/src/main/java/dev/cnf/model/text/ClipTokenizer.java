@@ -72,6 +72,21 @@ public final class ClipTokenizer {
         return new ClipTokenizer(vocab, merges, contextLength);
     }
 
+    /**
+     * A merge-free byte-level tokenizer for a model trained from scratch (tiny-sd): every UTF-8 byte
+     * is one token, ids 0..511, with BOS/EOS at the config's ids.
+     */
+    public static ClipTokenizer byteLevel(int bosId, int eosId, int contextLength) {
+        Map<String, Integer> vocab = new HashMap<>();
+        List<String> symbols = byteSymbols();
+        for (int i = 0; i < symbols.size(); i++) {
+            vocab.put(symbols.get(i), i);
+        }
+        vocab.put(BOS, bosId);
+        vocab.put(EOS, eosId);
+        return new ClipTokenizer(vocab, List.of(), contextLength);
+    }
+
     private int id(String token) {
         Integer id = vocab.get(token);
         if (id == null) {

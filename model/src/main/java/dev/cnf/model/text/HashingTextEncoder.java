@@ -19,7 +19,7 @@ import java.util.Locale;
  * ("red circle" vs "red background") that a plain bag of words loses. The empty prompt maps to the zero vector, which is what
  * classifier-free guidance uses as "unconditional". Replaced by CLIP ViT-L/14 for real presets.
  */
-public final class HashingTextEncoder extends NamedBlock {
+public final class HashingTextEncoder extends NamedBlock implements PromptEncoder {
     private final ModelConfig config;
     private final ai.djl.nn.Parameter table;
 
@@ -57,7 +57,13 @@ public final class HashingTextEncoder extends NamedBlock {
         return Math.floorMod(h, vocab);
     }
 
+    @Override
+    public NamedBlock module() {
+        return this;
+    }
+
     /** Pooled embeddings [N, D] for a batch of prompts, created in {@code manager}. */
+    @Override
     public NDArray encode(ParameterStore ps, NDManager manager, List<String> prompts) {
         int vocab = config.textVocabSize();
         float[] weights = new float[prompts.size() * vocab];

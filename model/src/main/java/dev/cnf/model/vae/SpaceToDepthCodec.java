@@ -7,14 +7,20 @@ import ai.djl.ndarray.NDArray;
  * by {@code factor}, so the diffusion space is smaller than the image (as with a VAE) while
  * decode(encode(x)) == x exactly. Real presets use the KL autoencoder (scaling factor 0.18215).
  */
-public final class SpaceToDepthCodec {
+public final class SpaceToDepthCodec implements LatentCodec {
     private final int factor;
 
     public SpaceToDepthCodec(int factor) {
         this.factor = factor;
     }
 
+    @Override
+    public int downsampling() {
+        return factor;
+    }
+
     /** [N,C,H,W] → [N,C·f²,H/f,W/f]. */
+    @Override
     public NDArray encode(NDArray images) {
         long n = images.getShape().get(0), c = images.getShape().get(1);
         long h = images.getShape().get(2), w = images.getShape().get(3);
@@ -23,6 +29,7 @@ public final class SpaceToDepthCodec {
     }
 
     /** Inverse of {@link #encode}. */
+    @Override
     public NDArray decode(NDArray latents) {
         long n = latents.getShape().get(0), cf = latents.getShape().get(1);
         long h = latents.getShape().get(2), w = latents.getShape().get(3);

@@ -93,7 +93,7 @@ public final class PretrainCommand implements Callable<Integer> {
             provenance.put("nonFiniteStepsRecomputed", trainer.nonFiniteSteps());
             Map<String, String> meta = Map.of("format", "pt", "cnf", "tiny-circles base, see config.json");
             byte[] unet = Safetensors.write(Weights.export(base.unet()), meta);
-            byte[] text = Safetensors.write(Weights.export(base.textEncoder()), meta);
+            byte[] text = Safetensors.write(Weights.export(base.textEncoder().module()), meta);
             Files.write(out.resolve(BaseModel.UNET_FILE), unet);
             Files.write(out.resolve(BaseModel.TEXT_ENCODER_FILE), text);
             Map<String, Object> config = new LinkedHashMap<>();

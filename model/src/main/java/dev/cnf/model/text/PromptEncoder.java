@@ -1,0 +1,17 @@
+package dev.cnf.model.text;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+import dev.cnf.model.nn.NamedBlock;
+
+import java.util.List;
+
+/** Prompts to what the UNet is conditioned on: CLIP hidden states, or the tiny preset's pooled stand-in. */
+public interface PromptEncoder {
+    /** One row per prompt, created in {@code manager}; "" is the unconditional prompt. */
+    NDArray encode(ParameterStore ps, NDManager manager, List<String> prompts);
+
+    /** The block holding this encoder's weights. */
+    NamedBlock module();
+}
