@@ -59,7 +59,7 @@ class PipelineWorkflowTest {
     }
 
     static PipelineInput small(String version) {
-        return new PipelineInput("circles", null, null, null, null, 64, null, null, null, null, null, 12, 4, 1e-3, 3L, 5, 2, 3, 6, null, version);
+        return new PipelineInput("circles", null, null, null, null, 64, null, null, null, null, null, 12, 4, 1e-3, 3L, 5, 2, 3, 6, null, version, null, null, null);
     }
 
     static PipelineWorkflow stub(String id) {
@@ -103,11 +103,26 @@ class PipelineWorkflowTest {
         String dir = "models/circles/" + r.version() + "/";
         Map<String, Object> manifest = Json.read(store.get(dir + "manifest.json"), Map.class);
         List<Map<String, Object>> files = (List<Map<String, Object>>) manifest.get("files");
-        assertEquals(Set.of(PublishActivitiesImpl.WEIGHTS_FILE, "config.json", "model_card.json", "report.html", "metrics.json"),
+        assertEquals(Set.of(PublishActivitiesImpl.WEIGHTS_FILE, "config.json", "README.md", "model_card.json", "report.html", "metrics.json",
+                        PublishActivitiesImpl.SUMS_FILE),
                 Set.copyOf(files.stream().map(f -> (String) f.get("path")).toList()));
+        String sums = new String(store.get(dir + PublishActivitiesImpl.SUMS_FILE));
         for (Map<String, Object> f : files) {
             assertEquals(f.get("sha256"), ObjectStore.sha256(store.get(dir + f.get("path"))), "checksum of " + f.get("path"));
+            if (!f.get("path").equals(PublishActivitiesImpl.SUMS_FILE)) {
+                assertTrue(sums.contains(f.get("sha256") + "  " + f.get("path") + "\n"), "SHA256SUMS lists " + f.get("path"));
+            }
         }
+        assertEquals("latest", manifest.get("status"));
+        Map<String, Object> diffusersConfig = Json.read(store.get(dir + "config.json"), Map.class);
+        assertEquals("ControlNetModel", diffusersConfig.get("_class_name"));
+        assertEquals(List.of(16, 32), diffusersConfig.get("conditioning_embedding_out_channels"));
+        String card = new String(store.get(dir + "README.md"));
+        assertTrue(card.startsWith("---\nlibrary_name: diffusers") && card.contains("base_model: \"tiny-circles\"")
+                && card.contains("| automatic |") && card.contains("sudden convergence"), card);
+        Map<String, Object> evalMetrics = Json.read(store.get(dir + "metrics.json"), Map.class);
+        assertEquals(Set.of("none", "default", "automatic"), ((Map<String, Object>) evalMetrics.get("promptModes")).keySet(),
+                "the paper's prompt modes; 'user' only with a user prompt");
         String report = new String(store.get(dir + "report.html"));
         assertTrue(report.contains("data:image/png;base64,") && report.contains("<svg"), "self-contained report with grid and loss curve");
         assertEquals(r.version(), Json.read(store.get("models/circles/latest.json"), Map.class).get("version"));
@@ -126,25 +141,56 @@ class PipelineWorkflowTest {
         PublishActivitiesImpl publish = new PublishActivitiesImpl(store);
         // Retrying the same publication changes nothing.
         String run = "runs/wf-publish/";
-        Map<String, String> card = Json.read(store.get(dir + "model_card.json"), Map.class);
+        Map<String, String> card = new HashMap<>(Json.read(store.get(dir + "model_card.json"), Map.class));
+        card.remove("status");
+        card.remove("decision");
         PublishActivities.Request same = new PublishActivities.Request("circles", "v-fixed", onlyKey(run, "/train/controlnet.safetensors"),
-                onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), onlyKey(run, "/evaluate/metrics.json"), card);
+                onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), onlyKey(run, "/evaluate/metrics.json"), card, 0.02);
         assertEquals(first.modelUri(), publish.publish(same).modelUri());
         assertArrayEquals(manifest, store.get(dir + "manifest.json"));
         // Different content under the same version is refused, and the workflow fails without touching it.
         Map<String, String> other = new HashMap<>(card);
         other.put("note", "different");
         ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> publish.publish(new PublishActivities.Request("circles", "v-fixed",
-                same.weightsKey(), same.configKey(), same.reportKey(), same.evalMetricsKey(), other)));
+                same.weightsKey(), same.configKey(), same.reportKey(), same.evalMetricsKey(), other, 0.02)));
         assertEquals("VersionExists", f.getType());
         assertThrows(WorkflowFailedException.class, () -> stub("wf-publish-again").run(small("v-fixed")));
         assertArrayEquals(manifest, store.get(dir + "manifest.json"));
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void onlyVersionsThatPassThePromotionGateBecomeLatest() {
+        PipelineResult base = stub("wf-gate").run(small("g-1"));
+        assertTrue(base.promoted());
+        String run = "runs/wf-gate/";
+        Map<String, Object> metrics = Json.read(store.get(onlyKey(run, "/evaluate/metrics.json")), Map.class);
+        double f1 = ((Number) metrics.get("edgeF1")).doubleValue();
+        PublishActivitiesImpl publish = new PublishActivitiesImpl(store);
+        java.util.function.BiFunction<String, Double, PublishActivities.Result> publishWith = (version, edgeF1) -> {
+            Map<String, Object> changed = new HashMap<>(metrics);
+            changed.put("edgeF1", edgeF1);
+            String key = run + "gate-test/" + version + "/metrics.json";
+            store.put(key, Json.bytes(changed), "application/json");
+            return publish.publish(new PublishActivities.Request("gated", version, onlyKey(run, "/train/controlnet.safetensors"),
+                    onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), key, Map.of("name", "gated"), 0.05));
+        };
+        assertTrue(publishWith.apply("20260101-000000-a", f1).promoted(), "the first version of a model is promoted");
+        PublishActivities.Result worse = publishWith.apply("20260102-000000-b", f1 - 0.2);
+        assertFalse(worse.promoted());
+        assertTrue(worse.decision().contains("kept as candidate"), worse.decision());
+        assertEquals("20260101-000000-a", Json.read(store.get("models/gated/latest.json"), Map.class).get("version"));
+        assertEquals("candidate", Json.read(store.get("models/gated/20260102-000000-b/manifest.json"), Map.class).get("status"));
+        assertTrue(new String(store.get("models/gated/20260102-000000-b/README.md")).contains("candidate (not promoted)"));
+        PublishActivities.Result within = publishWith.apply("20260103-000000-c", f1 - 0.04);
+        assertTrue(within.promoted(), "within the tolerance: " + within.decision());
+        assertEquals("20260103-000000-c", Json.read(store.get("models/gated/latest.json"), Map.class).get("version"));
+    }
+
+    @Test
     void invalidInputFailsBeforeAnyWork() {
         PipelineInput bad = new PipelineInput(null, List.of("file:///etc/passwd"), null, null, null, null, null, null, "depth", null, null,
-                null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null);
         WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-bad").run(bad));
         assertTrue(e.getCause().getMessage().contains("condition 'depth'"), e.getCause().getMessage());
         assertTrue(store.list("runs/wf-bad/").isEmpty(), "nothing was written");

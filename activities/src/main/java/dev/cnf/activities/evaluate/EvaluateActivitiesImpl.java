@@ -6,6 +6,7 @@ import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.imaging.EdgeProbe;
 import dev.cnf.activities.imaging.OpenCv;
+import dev.cnf.activities.publish.ModelRegistry;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.activities.train.BaseModels;
@@ -24,14 +25,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * Samples with DDIM + classifier-free guidance from the trained ControlNet and, as the floor, with
- * control scale 0; re-extracts Canny edges from each sample and scores them against the input
- * condition (edge F1, 1 px tolerance). Writes metrics.json and a self-contained report.html.
+ * Samples with DDIM + classifier-free guidance from the trained ControlNet in each prompt mode and,
+ * as the floor, with control scale 0; re-extracts Canny edges from each sample and scores them
+ * against the input condition (edge F1 with 1 px tolerance, edge SSIM). Writes metrics.json and a
+ * self-contained report.html that compares with the model's current latest version.
  */
 public class EvaluateActivitiesImpl implements EvaluateActivities {
     private final ObjectStore store;
@@ -46,63 +50,101 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         return Double.parseDouble(String.valueOf(v));
     }
 
+    /** The paper's prompt modes, in report order. */
+    static final List<String> MODES = List.of("none", "default", "automatic", "user");
+
     @Override
     @SuppressWarnings("unchecked")
     public Result evaluate(Request r) {
         List<Sample> chosen = HeldOut.split(SampleTables.read(store, r.samplesKey()), r.samples()).heldOut();
         List<float[]> conditions = new ArrayList<>();
-        List<String> prompts = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
         for (Sample s : chosen) {
             conditions.add(OpenCv.toChw(OpenCv.decodeBgr(store.get(s.conditionKey())), 0f, 1f));
-            prompts.add(s.caption());
+            captions.add(s.caption());
         }
         int size = (int) Math.round(Math.sqrt(conditions.get(0).length / 3.0)); // square CHW, 3 channels
         ModelConfig cfg = TrainActivitiesImpl.config(r.modelConfig(), size);
-        List<float[]> controlled;
-        List<float[]> uncontrolled;
+        Map<String, List<String>> prompts = new LinkedHashMap<>();
+        for (String mode : MODES) {
+            switch (mode) {
+                case "none" -> prompts.put(mode, Collections.nCopies(chosen.size(), ""));
+                case "default" -> prompts.put(mode, Collections.nCopies(chosen.size(), r.defaultPrompt()));
+                case "automatic" -> prompts.put(mode, captions);
+                default -> {
+                    if (!r.userPrompt().isBlank()) {
+                        prompts.put(mode, Collections.nCopies(chosen.size(), r.userPrompt()));
+                    }
+                }
+            }
+        }
+        Map<String, List<float[]>> samples = new LinkedHashMap<>();
+        List<float[]> floor;
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             BaseModel base = BaseModels.load(r.baseModel(), cfg, manager).model();
             ControlNet cn = base.newControlNet(manager, r.seed());
             Weights.load(cn, Safetensors.read(store.get(r.weightsKey())));
             ControlNetSampler sampler = new ControlNetSampler(base, cn);
-            Activity.getExecutionContext().heartbeat("sampling");
-            controlled = sampler.sample(manager, prompts, conditions,
-                    new ControlNetSampler.Settings(r.steps(), (float) r.guidanceScale(), 1f, r.seed()));
-            Activity.getExecutionContext().heartbeat("sampling floor");
-            uncontrolled = sampler.sample(manager, prompts, conditions,
+            for (Map.Entry<String, List<String>> mode : prompts.entrySet()) {
+                Activity.getExecutionContext().heartbeat("sampling, prompt mode " + mode.getKey());
+                samples.put(mode.getKey(), sampler.sample(manager, mode.getValue(), conditions,
+                        new ControlNetSampler.Settings(r.steps(), (float) r.guidanceScale(), (float) r.controlScale(), r.seed())));
+            }
+            Activity.getExecutionContext().heartbeat("sampling the floor (no control)");
+            floor = sampler.sample(manager, captions, conditions,
                     new ControlNetSampler.Settings(r.steps(), (float) r.guidanceScale(), 0f, r.seed()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
 
-        List<ReportPage.Row> rows = new ArrayList<>();
+        Map<String, Map<String, Double>> byMode = new LinkedHashMap<>();
         List<Map<String, Object>> perSample = new ArrayList<>();
-        double f1Sum = 0;
+        List<ReportPage.Row> rows = new ArrayList<>();
         double floorSum = 0;
         for (int i = 0; i < chosen.size(); i++) {
             Sample s = chosen.get(i);
-            Mat sample = OpenCv.fromChw(controlled.get(i), size, -1f, 1f);
-            Mat floor = OpenCv.fromChw(uncontrolled.get(i), size, -1f, 1f);
-            double f1 = EdgeProbe.f1(controlled.get(i), conditions.get(i), size);
-            double f1Floor = EdgeProbe.f1(uncontrolled.get(i), conditions.get(i), size);
-            f1Sum += f1;
-            floorSum += f1Floor;
-            rows.add(new ReportPage.Row(s.caption(), store.get(s.conditionKey()), OpenCv.encodePng(sample), OpenCv.encodePng(floor),
-                    store.get(s.imageKey()), f1));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", s.id());
             m.put("caption", s.caption());
-            m.put("edgeF1", f1);
-            m.put("edgeF1NoControl", f1Floor);
+            List<byte[]> images = new ArrayList<>();
+            List<String> labels = new ArrayList<>();
+            for (Map.Entry<String, List<float[]>> e : samples.entrySet()) {
+                float[] img = e.getValue().get(i);
+                double f1 = EdgeProbe.f1(img, conditions.get(i), size);
+                double ssim = EdgeProbe.edgeSsim(img, conditions.get(i), size);
+                Map<String, Double> sums = byMode.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>());
+                sums.merge("edgeF1", f1 / chosen.size(), Double::sum);
+                sums.merge("edgeSSIM", ssim / chosen.size(), Double::sum);
+                m.put("edgeF1." + e.getKey(), f1);
+                m.put("edgeSSIM." + e.getKey(), ssim);
+                images.add(OpenCv.encodePng(OpenCv.fromChw(img, size, -1f, 1f)));
+                labels.add(String.format("F1 %.2f", f1));
+            }
+            double f1Floor = EdgeProbe.f1(floor.get(i), conditions.get(i), size);
+            floorSum += f1Floor;
+            m.put("edgeF1.noControl", f1Floor);
+            images.add(OpenCv.encodePng(OpenCv.fromChw(floor.get(i), size, -1f, 1f)));
+            labels.add(String.format("F1 %.2f", f1Floor));
+            images.add(store.get(s.imageKey()));
+            labels.add("");
+            rows.add(new ReportPage.Row(s.caption(), store.get(s.conditionKey()), images, labels));
             perSample.add(m);
         }
-        double edgeF1 = f1Sum / chosen.size();
+        double edgeF1 = byMode.get("automatic").get("edgeF1");
+        double edgeF1NoControl = floorSum / chosen.size();
         Map<String, Object> metrics = new LinkedHashMap<>();
         metrics.put("samples", chosen.size());
         metrics.put("ddimSteps", r.steps());
         metrics.put("guidanceScale", r.guidanceScale());
+        metrics.put("controlScale", r.controlScale());
+        metrics.put("seed", r.seed());
         metrics.put("edgeF1", edgeF1);
-        metrics.put("edgeF1NoControl", floorSum / chosen.size());
+        metrics.put("edgeSSIM", byMode.get("automatic").get("edgeSSIM"));
+        metrics.put("edgeF1NoControl", edgeF1NoControl);
+        metrics.put("promptModes", byMode);
+        Map<String, String> modePrompts = new LinkedHashMap<>();
+        prompts.forEach((k, v) -> modePrompts.put(k, k.equals("automatic") ? "(each sample's caption)" : v.get(0)));
+        metrics.put("prompts", modePrompts);
         metrics.put("perSample", perSample);
         String metricsKey = r.runPrefix() + "/evaluate/metrics.json";
         store.put(metricsKey, Json.bytes(metrics), "application/json");
@@ -122,27 +164,53 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                 losses.add(new double[] {step, number(row.get("loss"))});
             }
         }
+        ModelRegistry registry = new ModelRegistry(store);
+        Optional<String> previous = registry.latestVersion(r.name());
+        Map<String, Object> previousMetrics = previous.map(v -> registry.metrics(r.name(), v)).orElse(Map.of());
+        List<ReportPage.Comparison> comparison = new ArrayList<>();
+        comparison.add(new ReportPage.Comparison("edge F1, automatic prompts (promotion gate)", edgeF1, previousNumber(previousMetrics, "edgeF1")));
+        comparison.add(new ReportPage.Comparison("edge SSIM, automatic prompts", byMode.get("automatic").get("edgeSSIM"),
+                previousNumber(previousMetrics, "edgeSSIM")));
+        comparison.add(new ReportPage.Comparison("edge F1, no control (floor)", edgeF1NoControl, previousNumber(previousMetrics, "edgeF1NoControl")));
+        for (String mode : byMode.keySet()) {
+            Object prevModes = previousMetrics.get("promptModes");
+            Double prev = prevModes instanceof Map<?, ?> pm && pm.get(mode) instanceof Map<?, ?> mm && mm.get("edgeF1") != null
+                    ? number(mm.get("edgeF1")) : null;
+            comparison.add(new ReportPage.Comparison("edge F1, prompt mode " + mode, byMode.get(mode).get("edgeF1"), prev));
+        }
+
         Map<String, Object> clean = Json.read(store.get(r.cleanReportKey()), Map.class);
         Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("model", r.name());
         summary.put("model config", r.modelConfig());
         summary.put("images seen / kept", clean.get("seen") + " / " + clean.get("kept"));
         summary.put("training steps", losses.size());
         summary.put("final loss", losses.isEmpty() ? "n/a" : String.format("%.4f", losses.get(losses.size() - 1)[1]));
         summary.put("sudden convergence", r.convergedStep() == null ? "not detected" : "step " + r.convergedStep());
         summary.put("held-out samples", chosen.size() + " (never trained on)");
-        summary.put("sampler", "DDIM " + r.steps() + " steps, CFG " + r.guidanceScale() + ", seed " + r.seed());
-        summary.put("edge F1 (control 1.0)", String.format("%.3f", edgeF1));
-        summary.put("edge F1 (no control, floor)", String.format("%.3f", floorSum / chosen.size()));
+        summary.put("sampler", "DDIM " + r.steps() + " steps, CFG " + r.guidanceScale() + ", control scale " + r.controlScale()
+                + ", seed " + r.seed());
+        summary.put("prompt modes", String.join(", ", prompts.keySet()) + (r.userPrompt().isBlank() ? " (no user prompt given)" : ""));
         summary.put("base model", r.baseModel());
-        summary.put("note", "tiny preset: a small pixel-space base trained on synthetic circles; a space-to-depth codec and a hashed"
-                + " text encoder stand in for SD1.5's VAE and CLIP");
-        String html = ReportPage.render("ControlNet evaluation", summary, (Map<String, Integer>) clean.get("dropped"),
+        if ("tiny".equals(r.modelConfig())) {
+            summary.put("note", "tiny preset: a small pixel-space base trained on synthetic circles; a space-to-depth codec and a hashed"
+                    + " text encoder stand in for SD1.5's VAE and CLIP");
+        }
+        List<String> columns = new ArrayList<>();
+        prompts.keySet().forEach(mode -> columns.add("prompt: " + mode + (mode.equals("automatic") ? " (caption)" : "")));
+        columns.add("no control, caption (floor)");
+        columns.add("original");
+        String html = ReportPage.render("ControlNet evaluation: " + r.name(), summary, (Map<String, Integer>) clean.get("dropped"),
                 List.of(new ReportPage.Curve("training loss", losses, "#1f77b4"),
                         new ReportPage.Curve("condition gain: L(ε | no condition) − L(ε | condition), held-out", gains, "#2ca02c"),
                         new ReportPage.Curve("controllability probe: edge F1 of 10-step samples, held-out", probes, "#d62728")),
-                r.convergedStep(), rows);
+                r.convergedStep(), comparison, previous.orElse(null), columns, rows);
         String reportKey = r.runPrefix() + "/evaluate/report.html";
         store.put(reportKey, html.getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
-        return new Result(reportKey, metricsKey, chosen.size(), edgeF1);
+        return new Result(reportKey, metricsKey, chosen.size(), edgeF1, edgeF1NoControl);
+    }
+
+    private static Double previousNumber(Map<String, Object> metrics, String key) {
+        return metrics.get(key) == null ? null : number(metrics.get(key));
     }
 }

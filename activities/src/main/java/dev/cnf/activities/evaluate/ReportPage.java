@@ -6,7 +6,11 @@ import java.util.Map;
 
 /** The self-contained HTML report: images inline as data URIs, curves as inline SVG. */
 final class ReportPage {
-    record Row(String caption, byte[] conditionPng, byte[] samplePng, byte[] uncontrolledPng, byte[] originalPng, double f1) {}
+    /** One held-out condition: its caption, the condition, one image per column, and a label under each. */
+    record Row(String caption, byte[] conditionPng, List<byte[]> images, List<String> labels) {}
+
+    /** A metric of this version beside the previous published one (null where there is none). */
+    record Comparison(String metric, double value, Double previous) {}
 
     private ReportPage() {}
 
@@ -14,7 +18,7 @@ final class ReportPage {
     record Curve(String title, List<double[]> points, String color) {}
 
     static String render(String title, Map<String, Object> summary, Map<String, Integer> dropped, List<Curve> curves,
-                         Integer convergedStep, List<Row> rows) {
+                         Integer convergedStep, List<Comparison> metrics, String previousVersion, List<String> columns, List<Row> rows) {
         StringBuilder h = new StringBuilder();
         h.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>").append(esc(title)).append("</title><style>")
                 .append("body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}")
@@ -22,6 +26,18 @@ final class ReportPage {
                 .append(".cap{max-width:220px;font-size:12px}</style></head><body>");
         h.append("<h1>").append(esc(title)).append("</h1><h2>Summary</h2><table>");
         summary.forEach((k, v) -> h.append("<tr><th>").append(esc(k)).append("</th><td>").append(esc(String.valueOf(v))).append("</td></tr>"));
+        h.append("</table><h2>Metrics</h2><table><tr><th>metric</th><th>this version</th><th>")
+                .append(previousVersion == null ? "previous version" : "previous: " + esc(previousVersion)).append("</th><th>change</th></tr>");
+        for (Comparison c : metrics) {
+            h.append("<tr><td>").append(esc(c.metric())).append("</td><td>").append(String.format("%.3f", c.value())).append("</td>");
+            if (c.previous() == null) {
+                h.append("<td>n/a</td><td></td></tr>");
+            } else {
+                double d = c.value() - c.previous();
+                h.append("<td>").append(String.format("%.3f", c.previous())).append("</td><td style=\"color:")
+                        .append(d < 0 ? "#b00" : "#070").append("\">").append(String.format("%+.3f", d)).append("</td></tr>");
+            }
+        }
         h.append("</table><h2>Cleaning: drops by reason</h2><table><tr><th>reason</th><th>count</th></tr>");
         if (dropped.isEmpty()) {
             h.append("<tr><td colspan=2>nothing dropped</td></tr>");
@@ -34,12 +50,15 @@ final class ReportPage {
         for (Curve c : curves) {
             h.append("<h3>").append(esc(c.title())).append("</h3>").append(svg(c, convergedStep));
         }
-        h.append("<h2>Held-out samples</h2><table><tr><th>caption</th><th>condition</th><th>sample (control 1.0)</th>"
-                + "<th>no control (floor)</th><th>original</th><th>edge F1</th></tr>");
+        h.append("<h2>Held-out samples</h2><table><tr><th>caption</th><th>condition</th>");
+        columns.forEach(c -> h.append("<th>").append(esc(c)).append("</th>"));
+        h.append("</tr>");
         for (Row r : rows) {
-            h.append("<tr><td class=cap>").append(esc(r.caption())).append("</td>")
-                    .append(img(r.conditionPng())).append(img(r.samplePng())).append(img(r.uncontrolledPng())).append(img(r.originalPng()))
-                    .append("<td>").append(String.format("%.3f", r.f1())).append("</td></tr>");
+            h.append("<tr><td class=cap>").append(esc(r.caption())).append("</td>").append(img(r.conditionPng(), ""));
+            for (int i = 0; i < r.images().size(); i++) {
+                h.append(img(r.images().get(i), r.labels().get(i)));
+            }
+            h.append("</tr>");
         }
         return h.append("</table></body></html>").toString();
     }
@@ -73,8 +92,9 @@ final class ReportPage {
         return s.append("</g></svg>").toString();
     }
 
-    private static String img(byte[] png) {
-        return "<td><img alt=\"\" src=\"data:image/png;base64," + Base64.getEncoder().encodeToString(png) + "\"></td>";
+    private static String img(byte[] png, String label) {
+        return "<td><img alt=\"\" src=\"data:image/png;base64," + Base64.getEncoder().encodeToString(png) + "\">"
+                + (label.isEmpty() ? "" : "<div class=cap>" + esc(label) + "</div>") + "</td>";
     }
 
     static String esc(String s) {

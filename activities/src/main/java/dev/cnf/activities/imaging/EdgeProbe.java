@@ -2,7 +2,10 @@ package dev.cnf.activities.imaging;
 
 import org.opencv.core.Core;
 import org.opencv.core.Mat;
+import org.opencv.core.CvType;
 import org.opencv.core.Scalar;
+import org.opencv.core.Size;
+import org.opencv.imgproc.Imgproc;
 
 import java.util.List;
 
@@ -23,6 +26,64 @@ public final class EdgeProbe {
         Core.compare(OpenCv.toGray(OpenCv.fromChw(condition, size, 0f, 1f)), new Scalar(127), truth, Core.CMP_GT);
         Mat edges = OpenCv.canny(OpenCv.toGray(OpenCv.fromChw(sample, size, -1f, 1f)), LOW, HIGH);
         return OpenCv.edgeF1(edges, truth, 1);
+    }
+
+    /**
+     * Edge SSIM: the structural similarity (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5,
+     * K1 0.01, K2 0.03, range 1) between the input edge map and the sample's Canny edges, both as
+     * 0/1 images. Softer than F1: near-misses still count.
+     */
+    public static double edgeSsim(float[] sample, float[] condition, int size) {
+        OpenCv.load();
+        Mat truth = new Mat();
+        Core.compare(OpenCv.toGray(OpenCv.fromChw(condition, size, 0f, 1f)), new Scalar(127), truth, Core.CMP_GT);
+        Mat edges = OpenCv.canny(OpenCv.toGray(OpenCv.fromChw(sample, size, -1f, 1f)), LOW, HIGH);
+        return ssim(unit(truth), unit(edges));
+    }
+
+    private static Mat unit(Mat mask) {
+        Mat f = new Mat();
+        mask.convertTo(f, CvType.CV_64F, 1 / 255.0);
+        return f;
+    }
+
+    /** Mean SSIM of two single-channel CV_64F images with values in [0, 1]. */
+    static double ssim(Mat x, Mat y) {
+        double c1 = 0.01 * 0.01;
+        double c2 = 0.03 * 0.03;
+        Size window = new Size(11, 11);
+        Mat muX = blur(x, window);
+        Mat muY = blur(y, window);
+        Mat muXX = muX.mul(muX);
+        Mat muYY = muY.mul(muY);
+        Mat muXY = muX.mul(muY);
+        Mat sXX = new Mat();
+        Core.subtract(blur(x.mul(x), window), muXX, sXX);
+        Mat sYY = new Mat();
+        Core.subtract(blur(y.mul(y), window), muYY, sYY);
+        Mat sXY = new Mat();
+        Core.subtract(blur(x.mul(y), window), muXY, sXY);
+        Mat num1 = new Mat();
+        Core.add(muXY, new Scalar(c1 / 2), num1); // (2 muXY + c1) = 2 (muXY + c1/2)
+        Mat num2 = new Mat();
+        Core.add(sXY, new Scalar(c2 / 2), num2);
+        Mat den1 = new Mat();
+        Core.add(muXX, muYY, den1);
+        Core.add(den1, new Scalar(c1), den1);
+        Mat den2 = new Mat();
+        Core.add(sXX, sYY, den2);
+        Core.add(den2, new Scalar(c2), den2);
+        Mat num = num1.mul(num2, 4);
+        Mat den = den1.mul(den2);
+        Mat map = new Mat();
+        Core.divide(num, den, map);
+        return Core.mean(map).val[0];
+    }
+
+    private static Mat blur(Mat m, Size window) {
+        Mat out = new Mat();
+        Imgproc.GaussianBlur(m, out, window, 1.5, 1.5, Core.BORDER_REFLECT);
+        return out;
     }
 
     public static double meanF1(List<float[]> samples, List<float[]> conditions, int size) {

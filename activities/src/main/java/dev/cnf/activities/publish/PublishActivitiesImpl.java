@@ -5,70 +5,143 @@ import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workflows.stages.PublishActivities;
 import io.temporal.failure.ApplicationFailure;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * Publishes {@code models/<name>/<version>/}: weights, config, card, report and metrics, each
- * re-read and checksum-verified after upload, then manifest.json (SHA-256 of every file) last,
- * then latest.json. A version whose manifest exists is never overwritten; a retry of the same
- * publication (same checksums) returns the existing one.
+ * Publishes {@code models/<name>/<version>/} in diffusers' ControlNetModel layout ({@code config.json},
+ * {@code diffusion_pytorch_model.safetensors}) with a model card ({@code README.md}, {@code model_card.json}),
+ * the report, the metrics and {@code SHA256SUMS}; each object is re-read and checksum-verified after
+ * upload, then {@code manifest.json} is written last. A version whose manifest exists is never
+ * overwritten; a retry of the same publication finishes it. The promotion gate decides whether
+ * {@code latest.json} moves to the new version: only if its held-out edge F1 is no worse than the
+ * current latest's minus the tolerance; otherwise the version stays a candidate, with the reason in
+ * its manifest and card.
  */
 public class PublishActivitiesImpl implements PublishActivities {
     public static final String WEIGHTS_FILE = "diffusion_pytorch_model.safetensors";
+    public static final String SUMS_FILE = "SHA256SUMS";
     private final ObjectStore store;
+    private final ModelRegistry registry;
 
     public PublishActivitiesImpl(ObjectStore store) {
         this.store = store;
+        this.registry = new ModelRegistry(store);
     }
 
-    private record FileEntry(String path, String sha256, long bytes) {}
+    record FileEntry(String path, String sha256, long bytes) {}
+
+    /** The gate's verdict. */
+    record Decision(boolean promoted, String reason, String previousVersion, Double previousEdgeF1) {}
 
     @Override
+    @SuppressWarnings("unchecked")
     public Result publish(Request r) {
-        String dir = "models/" + r.name() + "/" + r.version() + "/";
+        String dir = ModelRegistry.dir(r.name(), r.version());
+        byte[] weights = store.get(r.weightsKey());
+        byte[] config = store.get(r.configKey());
+        byte[] report = store.get(r.reportKey());
+        byte[] metricsBytes = store.get(r.evalMetricsKey());
+        Map<String, Object> metrics = Json.read(metricsBytes, Map.class);
+        // What makes two publications "the same": the model, its evaluation and its card (which names the
+        // workflow run), not the gate's verdict, which depends on when it was asked.
+        String contentId = ObjectStore.sha256((ObjectStore.sha256(weights) + ObjectStore.sha256(config)
+                + ObjectStore.sha256(metricsBytes) + ObjectStore.sha256(report)
+                + ObjectStore.sha256(Json.bytes(new java.util.TreeMap<>(r.card())))).getBytes(StandardCharsets.UTF_8));
+
+        String manifestKey = dir + "manifest.json";
+        if (store.exists(manifestKey)) {
+            Map<String, Object> existing = registry.manifest(r.name(), r.version());
+            if (!contentId.equals(existing.get("contentId"))) {
+                throw ApplicationFailure.newNonRetryableFailure("version " + r.version() + " of " + r.name()
+                        + " is already published with different content; versions are never overwritten", "VersionExists");
+            }
+            boolean promoted = "latest".equals(existing.get("status"));
+            if (promoted) {
+                moveLatest(r.name(), r.version(), manifestKey); // the earlier attempt may have stopped before it
+            }
+            return result(dir, promoted, String.valueOf(existing.get("decision")));
+        }
+
+        double edgeF1 = Double.parseDouble(String.valueOf(metrics.get("edgeF1")));
+        Decision decision = gate(r.name(), r.version(), edgeF1, r.promotionTolerance());
         Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put(WEIGHTS_FILE, store.get(r.weightsKey()));
-        files.put("config.json", store.get(r.configKey()));
-        files.put("model_card.json", Json.bytes(r.card()));
-        files.put("report.html", store.get(r.reportKey()));
-        files.put("metrics.json", store.get(r.evalMetricsKey()));
+        files.put("config.json", config);
+        files.put(WEIGHTS_FILE, weights);
+        Map<String, Object> card = new LinkedHashMap<>(r.card());
+        card.put("status", decision.promoted() ? "latest" : "candidate");
+        card.put("decision", decision.reason());
+        files.put("README.md", ModelCard.markdown(r.card(), metrics, decision).getBytes(StandardCharsets.UTF_8));
+        files.put("model_card.json", Json.bytes(card));
+        files.put("report.html", report);
+        files.put("metrics.json", metricsBytes);
         List<FileEntry> entries = new ArrayList<>();
         files.forEach((path, bytes) -> entries.add(new FileEntry(path, ObjectStore.sha256(bytes), bytes.length)));
-        Map<String, Object> manifest = new LinkedHashMap<>();
-        manifest.put("name", r.name());
-        manifest.put("version", r.version());
-        manifest.put("files", entries);
-        byte[] manifestBytes = Json.bytes(manifest);
-        String manifestKey = dir + "manifest.json";
+        StringBuilder sums = new StringBuilder(); // sha256sum's format: `sha256sum -c SHA256SUMS` checks a download
+        entries.forEach(e -> sums.append(e.sha256()).append("  ").append(e.path()).append('\n'));
+        byte[] sumsBytes = sums.toString().getBytes(StandardCharsets.UTF_8);
+        files.put(SUMS_FILE, sumsBytes);
+        entries.add(new FileEntry(SUMS_FILE, ObjectStore.sha256(sumsBytes), sumsBytes.length));
 
-        if (store.exists(manifestKey)) {
-            if (ObjectStore.sha256(store.get(manifestKey)).equals(ObjectStore.sha256(manifestBytes))) {
-                return result(dir); // this very publication already completed
-            }
-            throw ApplicationFailure.newNonRetryableFailure("version " + r.version() + " of " + r.name()
-                    + " is already published with different content; versions are never overwritten", "VersionExists");
-        }
         for (FileEntry e : entries) {
-            byte[] bytes = files.get(e.path());
-            store.put(dir + e.path(), bytes, contentType(e.path()));
+            store.put(dir + e.path(), files.get(e.path()), contentType(e.path()));
             String reread = ObjectStore.sha256(store.get(dir + e.path()));
             if (!reread.equals(e.sha256())) {
                 throw new IllegalStateException("checksum mismatch after upload of " + dir + e.path() + ": " + reread + " != " + e.sha256());
             }
         }
-        store.put(manifestKey, manifestBytes, "application/json");
-        Map<String, Object> latest = new LinkedHashMap<>();
-        latest.put("version", r.version());
-        latest.put("manifest", manifestKey);
-        store.put("models/" + r.name() + "/latest.json", Json.bytes(latest), "application/json");
-        return result(dir);
+        Map<String, Object> manifest = new LinkedHashMap<>();
+        manifest.put("name", r.name());
+        manifest.put("version", r.version());
+        manifest.put("format", "diffusers ControlNetModel");
+        manifest.put("status", decision.promoted() ? "latest" : "candidate");
+        manifest.put("decision", decision.reason());
+        manifest.put("previousLatest", decision.previousVersion());
+        manifest.put("edgeF1", edgeF1);
+        manifest.put("contentId", contentId);
+        manifest.put("files", entries);
+        store.put(manifestKey, Json.bytes(manifest), "application/json");
+        if (decision.promoted()) {
+            moveLatest(r.name(), r.version(), manifestKey);
+        }
+        return result(dir, decision.promoted(), decision.reason());
     }
 
-    private Result result(String dir) {
-        return new Result(store.uri(dir), store.uri(dir + "manifest.json"), store.uri(dir + "report.html"));
+    /** The promotion gate on held-out edge F1 (automatic prompts), against the current latest version. */
+    Decision gate(String name, String version, double edgeF1, double tolerance) {
+        Optional<String> latest = registry.latestVersion(name);
+        if (latest.isEmpty()) {
+            return new Decision(true, "first published version of " + name, null, null);
+        }
+        if (latest.get().equals(version)) {
+            return new Decision(true, "already the latest version", version, edgeF1);
+        }
+        double previous = registry.edgeF1(name, latest.get()).orElse(Double.NEGATIVE_INFINITY);
+        String numbers = String.format("held-out edge F1 %.4f vs %.4f for latest %s (tolerance %.4f)", edgeF1, previous, latest.get(), tolerance);
+        if (edgeF1 >= previous - tolerance) {
+            return new Decision(true, "promoted: " + numbers, latest.get(), previous);
+        }
+        return new Decision(false, "kept as candidate: " + numbers, latest.get(), previous);
+    }
+
+    /** Points latest.json at this version unless a newer version (versions sort by time) already holds it. */
+    private void moveLatest(String name, String version, String manifestKey) {
+        Optional<String> current = registry.latestVersion(name);
+        if (current.isPresent() && current.get().compareTo(version) > 0) {
+            return;
+        }
+        Map<String, Object> latest = new LinkedHashMap<>();
+        latest.put("version", version);
+        latest.put("manifest", manifestKey);
+        store.put(ModelRegistry.latestKey(name), Json.bytes(latest), "application/json");
+    }
+
+    private Result result(String dir, boolean promoted, String decision) {
+        return new Result(store.uri(dir), store.uri(dir + "manifest.json"), store.uri(dir + "report.html"), promoted, decision);
     }
 
     private static String contentType(String path) {
@@ -77,6 +150,12 @@ public class PublishActivitiesImpl implements PublishActivities {
         }
         if (path.endsWith(".html")) {
             return "text/html; charset=utf-8";
+        }
+        if (path.endsWith(".md")) {
+            return "text/markdown; charset=utf-8";
+        }
+        if (path.equals(SUMS_FILE)) {
+            return "text/plain; charset=utf-8";
         }
         return "application/octet-stream";
     }

@@ -125,13 +125,8 @@ public class TrainActivitiesImpl implements TrainActivities {
             }
             String weightsKey = r.runPrefix() + "/train/controlnet.safetensors";
             store.put(weightsKey, Safetensors.write(trainer.checkpoint().weights(), Map.of("format", "pt")), "application/octet-stream");
-            String configKey = r.runPrefix() + "/train/config.json";
-            Map<String, Object> config = new LinkedHashMap<>();
-            config.put("_class_name", "CnfControlNetModel");
-            config.put("cnf_model_config", cfg);
-            config.put("base_model", r.baseModel());
-            config.put("base_model_sha256", loaded.sha256());
-            store.put(configKey, Json.bytes(config), "application/json");
+            String configKey = r.runPrefix() + "/train/config.json"; // diffusers' ControlNetModel config
+            store.put(configKey, base.controlNetConfig().toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json");
             String metricsKey = r.runPrefix() + "/train/metrics.jsonl";
             store.put(metricsKey, Json.lines(metrics), "application/x-ndjson");
             return new Result(trainer.step(), loss, weightsKey, configKey, metricsKey, completeCheckpoints(ckptRoot), loaded.sha256(),

@@ -28,6 +28,10 @@ import java.util.List;
  * @param probeEvery     training steps between convergence probes (condition gain + edge F1 on held-out samples)
  * @param guidanceScale  classifier-free guidance scale for evaluation
  * @param version        published version; empty → derived from the workflow start time and run id
+ * @param controlScale   ControlNet residual scale when sampling for evaluation
+ * @param promotionTolerance how much lower than the current latest's held-out edge F1 a new version may score and
+ *                       still become latest; otherwise it is published as a candidate
+ * @param userPrompt     the evaluation's "user" prompt mode (the paper's fourth mode); empty skips that mode
  */
 public record PipelineInput(
         String name,
@@ -50,7 +54,10 @@ public record PipelineInput(
         Integer evalSteps,
         Integer probeEvery,
         Double guidanceScale,
-        String version) {
+        String version,
+        Double controlScale,
+        Double promotionTolerance,
+        String userPrompt) {
 
     public static final String DEFAULT_PROMPT = "a professional, detailed, high-quality image";
     public static final List<String> CAPTIONERS = List.of("alt", "template");
@@ -82,12 +89,15 @@ public record PipelineInput(
         probeEvery = probeEvery == null ? 50 : probeEvery;
         guidanceScale = guidanceScale == null ? 9.0 : guidanceScale;
         version = version == null ? "" : version;
+        controlScale = controlScale == null ? 1.0 : controlScale;
+        promotionTolerance = promotionTolerance == null ? 0.02 : promotionTolerance;
+        userPrompt = userPrompt == null ? "" : userPrompt;
     }
 
     /** All defaults; what `{}` deserialises to. */
     public static PipelineInput defaults() {
         return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null);
     }
 
     private static boolean blank(String s) {
@@ -132,6 +142,15 @@ public record PipelineInput(
         range(p, "probeEvery", probeEvery, 1, 10_000_000);
         if (!(guidanceScale >= 1 && guidanceScale <= 50)) {
             p.add("guidanceScale " + guidanceScale + ": must be in [1, 50]");
+        }
+        if (!(controlScale >= 0 && controlScale <= 2)) {
+            p.add("controlScale " + controlScale + ": must be in [0, 2]");
+        }
+        if (!(promotionTolerance >= 0 && promotionTolerance <= 1)) {
+            p.add("promotionTolerance " + promotionTolerance + ": must be in [0, 1] (edge F1 points)");
+        }
+        if (userPrompt.length() > 1000) {
+            p.add("userPrompt: at most 1000 characters");
         }
         if (!version.isEmpty() && !version.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
             p.add("version '" + version + "': use letters, digits, '.', '_' or '-'");

@@ -1,6 +1,6 @@
 package dev.cnf.workflows.pipeline;
 
-/** Where the run's outputs are, as s3:// URIs, plus the headline numbers. */
+/** Where the run's outputs are, as s3:// URIs, plus the headline numbers and whether the version became latest. */
 public record PipelineResult(
         String version,
         String modelUri,
@@ -10,4 +10,6 @@ public record PipelineResult(
         int imagesKept,
         int trainSteps,
         double finalLoss,
-        double edgeF1) {}
+        double edgeF1,
+        boolean promoted,
+        String promotionDecision) {}

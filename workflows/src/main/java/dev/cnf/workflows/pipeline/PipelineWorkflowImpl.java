@@ -118,10 +118,10 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 tr.checkpointKeys().size(), tr.convergedStep() == null ? "no sudden convergence detected" : "converged at step " + tr.convergedStep()));
 
         stage = "evaluate";
-        EvaluateActivities.Result ev = evaluate.evaluate(new EvaluateActivities.Request(prefix, cond.samplesKey(), tr.weightsKey(),
-                tr.metricsKey(), cl.reportKey(), in.modelConfig(), in.baseModel(), in.evalSamples(), in.evalSteps(), in.guidanceScale(), in.seed(),
-                tr.convergedStep()));
-        completed.add(String.format("evaluate: %d samples, edge F1 %.3f", ev.samples(), ev.edgeF1()));
+        EvaluateActivities.Result ev = evaluate.evaluate(new EvaluateActivities.Request(prefix, in.name(), cond.samplesKey(), tr.weightsKey(),
+                tr.metricsKey(), cl.reportKey(), in.modelConfig(), in.baseModel(), in.evalSamples(), in.evalSteps(), in.guidanceScale(),
+                in.controlScale(), in.defaultPrompt(), in.userPrompt(), in.seed(), tr.convergedStep()));
+        completed.add(String.format("evaluate: %d samples, edge F1 %.3f (no control %.3f)", ev.samples(), ev.edgeF1(), ev.edgeF1NoControl()));
 
         stage = "publish";
         Map<String, String> card = new LinkedHashMap<>();
@@ -144,14 +144,15 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         card.put("edgeF1", String.valueOf(ev.edgeF1()));
         card.put("imagesSeen", String.valueOf(ing.seen()));
         card.put("imagesKept", String.valueOf(cl.kept()));
+        card.put("edgeF1NoControl", String.valueOf(ev.edgeF1NoControl()));
         PublishActivities.Result pub = publish.publish(new PublishActivities.Request(in.name(), version, tr.weightsKey(),
-                tr.configKey(), ev.reportKey(), ev.evalMetricsKey(), card));
+                tr.configKey(), ev.reportKey(), ev.evalMetricsKey(), card, in.promotionTolerance()));
         modelUri = pub.modelUri();
         reportUri = pub.reportUri();
-        completed.add("publish: " + pub.modelUri());
+        completed.add("publish: " + pub.modelUri() + (pub.promoted() ? " (latest)" : " (candidate: " + pub.decision() + ")"));
         stage = "done";
         return new PipelineResult(version, pub.modelUri(), pub.manifestUri(), pub.reportUri(), ing.seen(), cl.kept(),
-                tr.steps(), tr.finalLoss(), ev.edgeF1());
+                tr.steps(), tr.finalLoss(), ev.edgeF1(), pub.promoted(), pub.decision());
     }
 
     private ApplicationFailure fail(String message, String type) {

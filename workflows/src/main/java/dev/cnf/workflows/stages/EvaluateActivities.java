@@ -6,12 +6,21 @@ import io.temporal.activity.ActivityMethod;
 /** Samples images from held conditions and writes an HTML report with controllability numbers. */
 @ActivityInterface
 public interface EvaluateActivities {
-    /** Samples the held-out split (the same one training kept aside, see {@code samples}). */
-    record Request(String runPrefix, String samplesKey, String weightsKey, String metricsKey, String cleanReportKey,
-                   String modelConfig, String baseModel, int samples, int steps, double guidanceScale, long seed, Integer convergedStep) {}
+    /**
+     * Samples the held-out split (the same one training kept aside, see {@code samples}) in the
+     * paper's prompt modes: none (""), default ({@code defaultPrompt}), automatic (each sample's
+     * caption) and user ({@code userPrompt}, skipped when empty). {@code name} finds the previous
+     * published version to compare with.
+     */
+    record Request(String runPrefix, String name, String samplesKey, String weightsKey, String metricsKey, String cleanReportKey,
+                   String modelConfig, String baseModel, int samples, int steps, double guidanceScale, double controlScale,
+                   String defaultPrompt, String userPrompt, long seed, Integer convergedStep) {}
 
-    /** @param edgeF1 mean F1 between the input edges and Canny edges of the samples (controllability) */
-    record Result(String reportKey, String evalMetricsKey, int samples, double edgeF1) {}
+    /**
+     * @param edgeF1 mean F1 between the input edges and Canny edges of the samples, automatic prompts (controllability)
+     * @param edgeF1NoControl the same for the base model without control: the floor
+     */
+    record Result(String reportKey, String evalMetricsKey, int samples, double edgeF1, double edgeF1NoControl) {}
 
     @ActivityMethod
     Result evaluate(Request request);

@@ -5,13 +5,21 @@ import io.temporal.activity.ActivityMethod;
 
 import java.util.Map;
 
-/** Publishes a versioned, checksummed model folder; the manifest is written last and nothing is overwritten. */
+/**
+ * Publishes a versioned, checksummed, diffusers-layout model folder; the manifest is written last,
+ * nothing is overwritten, and the version becomes {@code latest} only if it passes the promotion gate.
+ */
 @ActivityInterface
 public interface PublishActivities {
+    /**
+     * @param configKey          the ControlNet's diffusers config.json
+     * @param promotionTolerance how far below the current latest's held-out edge F1 this version may be and still be promoted
+     */
     record Request(String name, String version, String weightsKey, String configKey, String reportKey,
-                   String evalMetricsKey, Map<String, String> card) {}
+                   String evalMetricsKey, Map<String, String> card, double promotionTolerance) {}
 
-    record Result(String modelUri, String manifestUri, String reportUri) {}
+    /** @param promoted whether latest.json now names this version; {@code decision} says why or why not */
+    record Result(String modelUri, String manifestUri, String reportUri, boolean promoted, String decision) {}
 
     @ActivityMethod
     Result publish(Request request);

@@ -1,0 +1,94 @@
+package dev.cnf.activities.publish;
+
+import java.util.Map;
+
+/** The published version's README.md: Hugging Face model-card front matter, then what a user needs to judge and load it. */
+final class ModelCard {
+    private ModelCard() {}
+
+    static String markdown(Map<String, String> card, Map<String, Object> metrics, PublishActivitiesImpl.Decision decision) {
+        String name = card.getOrDefault("name", "model");
+        String version = card.getOrDefault("version", "");
+        String condition = card.getOrDefault("condition", "");
+        String preset = card.getOrDefault("modelConfig", "");
+        StringBuilder md = new StringBuilder();
+        md.append("---\n")
+                .append("library_name: diffusers\n")
+                .append("pipeline_tag: text-to-image\n")
+                .append("base_model: ").append(yaml(card.getOrDefault("baseModel", ""))).append('\n')
+                .append("license: other\n")
+                .append("tags:\n  - controlnet\n  - cnf\n  - ").append(yaml(condition)).append('\n')
+                .append("---\n\n");
+        md.append("# ").append(name).append(" ").append(version).append("\n\n");
+        md.append("A ControlNet for **").append(condition).append("** conditions on the base model **")
+                .append(card.getOrDefault("baseModel", "")).append("** (model config `").append(preset).append("`), trained by ControlNet Factory.\n\n");
+        md.append("**Status:** ").append(decision.promoted() ? "latest" : "candidate (not promoted)").append(" — ")
+                .append(decision.reason()).append("\n\n");
+        md.append("## Loading\n\n");
+        if ("tiny".equals(preset)) {
+            md.append("The folder follows diffusers' ControlNetModel layout and parameter names (`config.json`, ")
+                    .append("`diffusion_pytorch_model.safetensors`) and loads with `cnf`. The `tiny` preset conditions its UNet on a pooled ")
+                    .append("text vector (`cnf_pooled_text_dim` in config.json) instead of cross-attention, so diffusers itself cannot run it.\n\n");
+        } else {
+            md.append("```python\nfrom diffusers import ControlNetModel\ncontrolnet = ControlNetModel.from_pretrained(\"./")
+                    .append(name).append("-").append(version).append("\")  # after `cnf models pull ").append(name).append(" ").append(version).append("`\n```\n\n");
+        }
+        md.append("## Base model\n\n| | |\n|---|---|\n")
+                .append(row("base model", card.get("baseModel")))
+                .append(row("base model SHA-256", card.get("baseModelSha256")))
+                .append(row("model config", preset)).append('\n');
+        md.append("## Data\n\n| | |\n|---|---|\n")
+                .append(row("images seen", card.get("imagesSeen")))
+                .append(row("images kept", card.get("imagesKept")))
+                .append(row("captioner", card.get("captioner")))
+                .append(row("condition", condition))
+                .append(row("resolution", card.get("resolution"))).append('\n');
+        md.append("## Training\n\n| | |\n|---|---|\n")
+                .append(row("steps", card.get("trainSteps")))
+                .append(row("batch size", card.get("batchSize")))
+                .append(row("learning rate", card.get("learningRate")))
+                .append(row("seed", card.get("seed")))
+                .append(row("final loss", card.get("finalLoss")))
+                .append(row("sudden convergence (detected step)", card.get("convergedStep")))
+                .append(row("workflow", card.get("workflowId") + " / " + card.get("runId"))).append('\n');
+        md.append("## Evaluation (held-out conditions, never trained on)\n\n")
+                .append("Sampler: DDIM ").append(metrics.get("ddimSteps")).append(" steps, CFG ").append(metrics.get("guidanceScale"))
+                .append(", control scale ").append(metrics.get("controlScale")).append(", seed ").append(metrics.get("seed"))
+                .append(", ").append(metrics.get("samples")).append(" conditions.\n\n")
+                .append("| prompt mode | edge F1 | edge SSIM |\n|---|---|---|\n");
+        if (metrics.get("promptModes") instanceof Map<?, ?> modes) {
+            modes.forEach((mode, m) -> {
+                Map<?, ?> values = (Map<?, ?>) m;
+                md.append("| ").append(mode).append(" | ").append(fmt(values.get("edgeF1"))).append(" | ").append(fmt(values.get("edgeSSIM"))).append(" |\n");
+            });
+        }
+        md.append("| no control (floor), automatic | ").append(fmt(metrics.get("edgeF1NoControl"))).append(" | |\n\n");
+        if (decision.previousVersion() != null && decision.previousEdgeF1() != null) {
+            md.append("Previous latest: ").append(decision.previousVersion()).append(" with edge F1 ").append(fmt(decision.previousEdgeF1())).append(".\n\n");
+        }
+        md.append("## Files\n\n`report.html` (the full evaluation report), `metrics.json`, `model_card.json`; `SHA256SUMS` lists every file's ")
+                .append("SHA-256 (`sha256sum -c SHA256SUMS`), and `manifest.json`, written last, lists them all.\n\n");
+        md.append("## License\n\nThe weights derive from the base model and from the ingested images: their licenses apply. ")
+                .append("Check both before distributing.\n");
+        return md.toString();
+    }
+
+    private static String row(String key, String value) {
+        return "| " + key + " | " + (value == null ? "" : value.replace("|", "\\|")) + " |\n";
+    }
+
+    private static String fmt(Object v) {
+        if (v == null) {
+            return "";
+        }
+        try {
+            return String.format("%.3f", Double.parseDouble(String.valueOf(v)));
+        } catch (NumberFormatException e) {
+            return String.valueOf(v);
+        }
+    }
+
+    private static String yaml(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+}

@@ -1,0 +1,83 @@
+package dev.cnf.activities.publish;
+
+import dev.cnf.activities.storage.Json;
+import dev.cnf.activities.storage.ObjectStore;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * Reads what publishing wrote under {@code models/}: names, versions (a version exists once its
+ * manifest does), {@code latest.json}, manifests and metrics. Shared by the promotion gate, the
+ * report's comparison with the previous version, and {@code cnf models}.
+ */
+public final class ModelRegistry {
+    public static final String ROOT = "models/";
+    private final ObjectStore store;
+
+    public ModelRegistry(ObjectStore store) {
+        this.store = store;
+    }
+
+    public static String dir(String name, String version) {
+        return ROOT + name + "/" + version + "/";
+    }
+
+    public static String latestKey(String name) {
+        return ROOT + name + "/latest.json";
+    }
+
+    /** Model names that have at least one published version. */
+    public List<String> names() {
+        TreeSet<String> names = new TreeSet<>();
+        for (String key : store.list(ROOT)) {
+            String[] parts = key.substring(ROOT.length()).split("/");
+            if (parts.length == 3 && parts[2].equals("manifest.json")) {
+                names.add(parts[0]);
+            }
+        }
+        return new ArrayList<>(names);
+    }
+
+    /** Published versions of a model, oldest first (versions sort by time). */
+    public List<String> versions(String name) {
+        List<String> out = new ArrayList<>();
+        for (String key : store.list(ROOT + name + "/")) {
+            String rest = key.substring((ROOT + name + "/").length());
+            if (rest.endsWith("/manifest.json") && rest.indexOf('/') == rest.length() - "/manifest.json".length()) {
+                out.add(rest.substring(0, rest.indexOf('/')));
+            }
+        }
+        return out;
+    }
+
+    public Optional<String> latestVersion(String name) {
+        if (!store.exists(latestKey(name))) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable((String) Json.read(store.get(latestKey(name)), Map.class).get("version"));
+    }
+
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> manifest(String name, String version) {
+        String key = dir(name, version) + "manifest.json";
+        if (!store.exists(key)) {
+            throw new IllegalArgumentException("no published version '" + version + "' of model '" + name + "' (no " + key + ")");
+        }
+        return Json.read(store.get(key), Map.class);
+    }
+
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> metrics(String name, String version) {
+        return Json.read(store.get(dir(name, version) + "metrics.json"), Map.class);
+    }
+
+    /** The held-out edge F1 a version was published with (the promotion gate's metric). */
+    public Optional<Double> edgeF1(String name, String version) {
+        Object v = metrics(name, version).get("edgeF1");
+        return v == null ? Optional.empty() : Optional.of(Double.parseDouble(String.valueOf(v)));
+    }
+}
