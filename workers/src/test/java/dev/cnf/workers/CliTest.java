@@ -137,5 +137,70 @@ class CliTest {
             List<String> manifests = store.list("models/controlnet-canny/").stream().filter(k -> k.endsWith("/manifest.json")).toList();
             assertEquals(2, manifests.size(), "two runs, two versions: " + manifests);
         }
+        modelsCommandsListShowAndPullWithVerification(dir);
+    }
+
+    /** `cnf models` against the demo's local store: ls, show, a verified pull, and a pull that catches a corrupted object. */
+    static void modelsCommandsListShowAndPullWithVerification(Path dir) throws Exception {
+        String data = dir.toString();
+        Captured ls = captured("models", "ls", "--data-dir", data, "--json");
+        assertEquals(0, ls.code(), ls.out());
+        String[] lines = ls.out().strip().split("\n");
+        var models = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines[lines.length - 1]); // stderr notes come first
+        assertEquals("controlnet-canny", models.get(0).get("name").asText());
+        assertEquals(2, models.get(0).get("versions").asInt());
+        String latest = models.get(0).get("latest").asText();
+
+        Captured versions = captured("models", "ls", "controlnet-canny", "--data-dir", data);
+        assertEquals(0, versions.code(), versions.out());
+        assertTrue(versions.out().contains(latest + " ") && versions.out().contains("<- latest"), versions.out());
+
+        Captured show = captured("models", "show", "controlnet-canny", "--data-dir", data);
+        assertEquals(0, show.code(), show.out());
+        assertTrue(show.out().contains("# controlnet-canny " + latest) && show.out().contains("## Evaluation"), show.out());
+
+        Path out = dir.resolve("pulled");
+        Captured pull = captured("models", "pull", "controlnet-canny", "--data-dir", data, "--out", out.toString());
+        assertEquals(0, pull.code(), pull.out());
+        assertTrue(java.nio.file.Files.exists(out.resolve("diffusion_pytorch_model.safetensors")));
+        for (String line : java.nio.file.Files.readAllLines(out.resolve("SHA256SUMS"))) {
+            String[] parts = line.split("  ");
+            assertEquals(parts[0], ObjectStore.sha256(java.nio.file.Files.readAllBytes(out.resolve(parts[1]))), parts[1]);
+        }
+
+        // Flip one byte of the stored weights behind the store's back: the pull must refuse and write nothing.
+        Path stored = dir.resolve("s3/cnf/models/controlnet-canny/" + latest + "/diffusion_pytorch_model.safetensors");
+        byte[] bytes = java.nio.file.Files.readAllBytes(stored);
+        bytes[bytes.length - 1] ^= 1;
+        java.nio.file.Files.write(stored, bytes);
+        Path again = dir.resolve("pulled-again");
+        Captured corrupted = captured("models", "pull", "controlnet-canny", latest, "--data-dir", data, "--out", again.toString());
+        assertEquals(1, corrupted.code(), corrupted.out());
+        assertTrue(corrupted.out().contains("checksum mismatch"), corrupted.out());
+        assertFalse(java.nio.file.Files.exists(again.resolve("diffusion_pytorch_model.safetensors")), "nothing written");
+
+        Captured unknown = captured("models", "show", "no-such-model", "--data-dir", data);
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.out().contains("no-such-model"), unknown.out());
+    }
+
+    record Captured(int code, String out) {}
+
+    /** Runs the CLI with stdout and stderr captured together. */
+    static Captured captured(String... args) {
+        PrintStream originalOut = System.out;
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream both = new PrintStream(buf, true);
+        System.setOut(both);
+        System.setErr(both);
+        try {
+            CommandLine cl = CnfCli.commandLine();
+            cl.setErr(new PrintWriter(both, true));
+            return new Captured(cl.execute(args), buf.toString());
+        } finally {
+            System.setOut(originalOut);
+            System.setErr(originalErr);
+        }
     }
 }

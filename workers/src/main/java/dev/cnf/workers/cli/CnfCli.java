@@ -4,13 +4,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code cnf} command. Exit codes: 0 success; 1 the workflow failed; 2 bad flags or input
+ * The {@code cnf} command. Exit codes: 0 success; 1 the workflow (or the requested operation, e.g. a
+ * verified download) failed; 2 bad flags or input
  * (nothing was started); 3 a server could not be reached.
  */
 @Command(name = "cnf", mixinStandardHelpOptions = true, version = "cnf 0.1.0",
         description = "ControlNet Factory: web images in, evaluated ControlNet out, orchestrated by Temporal.",
         subcommands = {DemoCommand.class, WorkerCommand.class, RunCommand.class, StatusCommand.class, PretrainCommand.class,
-                ModelCommand.class, CommandLine.HelpCommand.class})
+                ModelCommand.class, ModelsCommand.class, CommandLine.HelpCommand.class})
 public final class CnfCli implements Runnable {
     public static final int EXIT_WORKFLOW_FAILED = 1;
     public static final int EXIT_USAGE = 2;
