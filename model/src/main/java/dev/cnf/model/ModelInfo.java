@@ -25,7 +25,7 @@ public record ModelInfo(String config, Map<String, Part> models) {
     /** One model: its diffusers/transformers class, its parameter count, and its still-unallocated block. */
     public record Part(String className, long params, String note, NamedBlock block) {}
 
-    public static final String PRESETS = "sd15, tiny-sd, tiny";
+    public static final String PRESETS = "sd15, mid-sd, tiny-sd, tiny";
 
     /** @param configOrPath a preset name ({@value #PRESETS}) or a diffusers model / pipeline folder */
     public static ModelInfo of(String configOrPath) throws IOException {

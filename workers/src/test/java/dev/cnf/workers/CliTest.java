@@ -79,7 +79,7 @@ class CliTest {
 
         Outcome o = cnf("model", "info", "--config", "sd21");
         assertEquals(2, o.code());
-        assertTrue(o.err().contains("neither a preset (sd15, tiny-sd, tiny)"), o.err());
+        assertTrue(o.err().contains("neither a preset (sd15, mid-sd, tiny-sd, tiny)"), o.err());
     }
 
     @Test

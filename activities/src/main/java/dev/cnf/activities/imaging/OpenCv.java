@@ -9,10 +9,22 @@ import org.opencv.core.Size;
 import org.opencv.imgcodecs.Imgcodecs;
 import org.opencv.imgproc.Imgproc;
 
-/** OpenCV Java helpers; loads the native library once per JVM from the openpnp jar. */
+/**
+ * OpenCV Java helpers; loads the native library once per JVM: from the openpnp jar by default, or a
+ * system build named by {@code -Dcnf.opencv.library=/usr/lib/jni/libopencv_java460.so} (Debian's
+ * libopencv406-jni, whose SIMD-dispatched kernels are faster; its opencv jar must then come first on
+ * the class path so classes and library match).
+ */
 public final class OpenCv {
+    public static final String LIBRARY_PROPERTY = "cnf.opencv.library";
+
     static {
-        nu.pattern.OpenCV.loadLocally();
+        String system = System.getProperty(LIBRARY_PROPERTY, "");
+        if (system.isBlank()) {
+            nu.pattern.OpenCV.loadLocally();
+        } else {
+            System.load(system);
+        }
     }
 
     private OpenCv() {}
@@ -41,7 +53,12 @@ public final class OpenCv {
         int h = Math.max(size, (int) Math.round(src.rows() * scale));
         Mat resized = new Mat();
         Imgproc.resize(src, resized, new Size(w, h), 0, 0, scale < 1 ? Imgproc.INTER_AREA : Imgproc.INTER_CUBIC);
-        return new Mat(resized, new Rect((w - size) / 2, (h - size) / 2, size, size)).clone();
+        if (w == size && h == size) {
+            return resized;
+        }
+        Mat crop = new Mat(resized, new Rect((w - size) / 2, (h - size) / 2, size, size)).clone();
+        resized.release();
+        return crop;
     }
 
     /** BGR uint8 HxWx3 → RGB float CHW, mapped from [0,255] to [lo, hi]. */

@@ -1,40 +1,91 @@
 package dev.cnf.model.bench;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.cnf.model.TinyModelTest;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.config.StableDiffusionConfig;
+import dev.cnf.model.controlnet.ControlNet;
+import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
+import dev.cnf.model.train.TrainingSet;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
 
 /**
- * Milliseconds per ControlNet training step (forward through ControlNet + frozen UNet, backward,
- * clipping, AdamW) for the tiny and tiny-sd presets at 64 px. A benchmark, not a test:
- * {@code java -cp … dev.cnf.model.bench.TrainStepBench [batch] [steps]}.
+ * The neural benchmarks on DJL: ms per ControlNet training step (frozen VAE + CLIP, ControlNet and
+ * frozen UNet forward, backward, clipping, AdamW) or per DDIM-20 + CFG sampling batch, for a preset.
+ * A benchmark, not a test; bench/run.sh runs it beside bench/peers/torch_step.py.
+ * Args: train|sample PRESET(tiny|tiny-sd|mid-sd) BATCH STEPS. Prints one JSON line.
  */
 public final class TrainStepBench {
     public static void main(String[] args) {
         System.setProperty("ai.djl.offline", "true");
-        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 8;
-        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+        String mode = args[0];
+        String preset = args[1];
+        int batch = Integer.parseInt(args[2]);
+        int steps = Integer.parseInt(args[3]);
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-            report("tiny", BaseModel.initialize(ModelConfig.tiny(), m, 1), batch, steps, m);
-            report("tiny-sd", BaseModel.initialize(StableDiffusionConfig.tinySd(), 64, m, 1), batch, steps, m);
+            BaseModel base = preset.equals("tiny") ? BaseModel.initialize(ModelConfig.tiny(), m, 1)
+                    : BaseModel.initialize(StableDiffusionConfig.preset(preset), preset.equals("mid-sd") ? 128 : 64, m, 1);
+            ControlNet cn = base.newControlNet(m, 2);
+            TrainingSet data = images(64, base.sampleSize());
+            long params = base.unet().parameterCount() + cn.parameterCount() + base.textEncoder().module().parameterCount()
+                    + (base.codec() instanceof dev.cnf.model.vae.VaeCodec v ? v.vae().parameterCount() : 0);
+            double ms;
+            if (mode.equals("train")) {
+                DiffusionTrainer trainer = DiffusionTrainer.controlNet(base, cn, data, new DiffusionTrainer.Options(batch, 1, 1e-4, 1e-2, 1.0, 0.5, 3), m);
+                for (int i = 0; i < 2; i++) {
+                    trainer.trainStep();
+                }
+                long start = System.nanoTime();
+                for (int i = 0; i < steps; i++) {
+                    trainer.trainStep();
+                }
+                ms = (System.nanoTime() - start) / 1e6 / steps;
+            } else {
+                ControlNetSampler sampler = new ControlNetSampler(base, cn);
+                List<String> prompts = Collections.nCopies(batch, "a red circle");
+                List<float[]> conds = data.conditions().subList(0, batch);
+                sampler.sample(m, prompts, conds, ControlNetSampler.Settings.defaults(1));
+                long start = System.nanoTime();
+                for (int i = 0; i < steps; i++) {
+                    sampler.sample(m, prompts, conds, ControlNetSampler.Settings.defaults(i));
+                }
+                ms = (System.nanoTime() - start) / 1e6 / steps;
+            }
+            System.out.printf("{\"impl\": \"cnf-djl\", \"engine\": \"PyTorch %s\", \"mode\": \"%s\", \"preset\": \"%s\", \"batch\": %d, "
+                            + "\"steps\": %d, \"threads\": %d, \"%s\": %.2f%s, \"params\": %d}%n",
+                    Engine.getEngine("PyTorch").getVersion(), mode, preset, batch, steps, Runtime.getRuntime().availableProcessors(),
+                    mode.equals("train") ? "ms_per_step" : "ms_per_batch", ms,
+                    mode.equals("train") ? "" : String.format(", \"ms_per_image\": %.2f", ms / batch), params);
         }
     }
 
-    static void report(String name, BaseModel base, int batch, int steps, NDManager m) {
-        DiffusionTrainer trainer = DiffusionTrainer.controlNet(base, base.newControlNet(m, 2),
-                TinyModelTest.circles(64, 1), new DiffusionTrainer.Options(batch, 1, 1e-4, 1e-2, 1.0, 0.5, 3), m);
-        for (int i = 0; i < 3; i++) {
-            trainer.trainStep(); // warm-up
+    /** Random images and conditions at the preset's size (the timing does not depend on content). */
+    static TrainingSet images(int n, int size) {
+        if (size == 64) {
+            return TinyModelTest.circles(n, 1);
         }
-        long start = System.nanoTime();
-        for (int i = 0; i < steps; i++) {
-            trainer.trainStep();
+        Random r = new Random(1);
+        List<float[]> imgs = new ArrayList<>();
+        List<float[]> conds = new ArrayList<>();
+        List<String> caps = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            float[] img = new float[3 * size * size];
+            float[] cond = new float[3 * size * size];
+            for (int j = 0; j < img.length; j++) {
+                img[j] = r.nextFloat() * 2 - 1;
+                cond[j] = r.nextFloat() < 0.05f ? 1f : 0f;
+            }
+            imgs.add(img);
+            conds.add(cond);
+            caps.add("a photo");
         }
-        double ms = (System.nanoTime() - start) / 1e6 / steps;
-        System.out.printf("%-8s batch %d at 64 px: %.1f ms per ControlNet training step (%d steps, %d threads)%n",
-                name, batch, ms, steps, Runtime.getRuntime().availableProcessors());
+        return new TrainingSet(imgs, conds, caps);
     }
 }

@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""Turns bench/out/results.jsonl into bench/results.json (with machine info) and bench/RESULTS.md."""
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+
+def machine():
+    cpu = ""
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = 0
+    for line in open("/proc/meminfo"):
+        if line.startswith("MemTotal"):
+            mem = int(line.split()[1]) * 1024
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 2 ** 30, 1), "os": platform.platform(),
+            "java": java, "python": platform.python_version(), "gpu": "none lent to this run"}
+
+
+def main():
+    src, outdir = sys.argv[1], sys.argv[2]
+    smoke = "--smoke" in sys.argv
+    rows = {}
+    for line in open(src):
+        line = line.strip()
+        if line:
+            r = json.loads(line)
+            rows[r["name"]] = r["result"]
+    info = machine()
+    peak = rows["gemm_peak"]["gflops"]
+    md = ["# cnf benchmarks", "",
+          f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC with `bench/run.sh{' --smoke' if smoke else ''}` on "
+          f"{info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB; {info['java']}; Python {info['python']}. "
+          f"GPU: {info['gpu']}. Each row's peer ran in the same run on the same cores.", "",
+          f"fp32 GEMM peak of this box (PyTorch matmul, OpenBLAS): **{peak:.0f} GFLOP/s**.", "",
+          "## Data preparation (decode JPEG → resize + centre crop 512 → grey → Canny → PNG)", "",
+          "| implementation | OpenCV | images/s | vs Python |", "|---|---|---|---|"]
+    py = rows["dataprep_python"]["images_per_second"]
+    for name, label in (("dataprep_java", "cnf Java (openpnp OpenCV jar)"), ("dataprep_java_debian_opencv", "cnf Java on Debian's OpenCV (libopencv406-jni)"),
+                        ("dataprep_python", "Python + OpenCV, one process per core")):
+        if name in rows:
+            r = rows[name]
+            md.append(f"| {label} | {r['opencv']} | {r['images_per_second']:.1f} | {r['images_per_second'] / py:.2f}x |")
+    md += ["", "## ControlNet training step (frozen VAE + CLIP, ControlNet + frozen UNet forward, backward, clip, AdamW)", "",
+           "| preset | batch | params | DJL ms/step | PyTorch eager ms/step | DJL / PyTorch | GFLOP/step | DJL GFLOP/s | % of GEMM peak |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for preset in ("tiny", "tiny-sd", "mid-sd"):
+        d = rows.get(f"train_{preset}_djl")
+        if not d:
+            continue
+        t = rows.get(f"train_{preset}_torch")
+        f = rows.get(f"flops_{preset}")
+        ratio = f"{d['ms_per_step'] / t['ms_per_step']:.2f}" if t else "no peer (pixel-space preset)"
+        tms = f"{t['ms_per_step']:.0f}" if t else "–"
+        if f:
+            gflops = f["train_step_gflop"] / (d["ms_per_step"] / 1000)
+            fl = f"{f['train_step_gflop']:.1f} | {gflops:.1f} | {100 * gflops / peak:.0f}%"
+        else:
+            fl = "– | – | –"
+        md.append(f"| {preset} | {d['batch']} | {d['params']:,} | {d['ms_per_step']:.0f} | {tms} | {ratio} | {fl} |")
+    md += ["", "## Sampling (DDIM 20 steps, CFG 9.0 in one batch, ControlNet scale 1.0, VAE decode)", "",
+           "| preset | batch | DJL ms/image | PyTorch eager ms/image | DJL / PyTorch |", "|---|---|---|---|---|"]
+    for preset in ("tiny-sd", "mid-sd"):
+        d, t = rows.get(f"sample_{preset}_djl"), rows.get(f"sample_{preset}_torch")
+        if d and t:
+            md.append(f"| {preset} | {d['batch']} | {d['ms_per_image']:.0f} | {t['ms_per_image']:.0f} | {d['ms_per_image'] / t['ms_per_image']:.2f} |")
+    torch_v = next((r["torch"] for r in rows.values() if "torch" in r), "?")
+    djl_v = next((r["engine"] for r in rows.values() if "engine" in r), "?")
+    md += ["", "## Read with care", "",
+           f"- DJL runs {djl_v} (the native library DJL 0.36 bundles); the Python peer is Debian's torch {torch_v}. "
+           "Part of any DJL/PyTorch ratio is the two PyTorch versions, not Java.",
+           "- The peer's modules are the parity test's restatement of diffusers' modules in plain PyTorch "
+           "(model/src/test/python/make_parity_reference.py); both sides have the same parameter counts (the params column).",
+           "- GFLOP/step counts convs, linears and attention matmuls of the forward passes; backward is taken as 2x forward for "
+           "the trained ControlNet and 1x for the frozen UNet gradients flow through (bench/flops.py).",
+           "- Targets from issue 8 (data prep >= 1.5x Python, neural work <= 1.05x PyTorch, >= 50% of GEMM peak): the neural rows "
+           "meet the ratio targets (helped by the newer PyTorch inside DJL), FLOP/s stays below half the GEMM peak on these small "
+           "shapes, and data preparation does not reach 1.5x: both sides spend their time in the same OpenCV kernels "
+           "(per image, Java: decode 2.3 ms, resize 3.2, grey + Canny 2.5, PNG 1.1; Python: 2.1, 1.6, 1.8, 1.0 in one profile), "
+           "and the openpnp build's resize and Canny are slower than Debian's.",
+           "- Two runs on this noisy 2-core box differed by up to 3x for the PyTorch peer's tiny-sd sampling (OpenBLAS and OpenMP "
+           "thread pools share 2 cores); compare ratios from one run only.",
+           "- Not measured yet: ingestion scaling with 1 vs 2 worker processes; sd15 at 512 px in bf16 on a GPU (no GPU was lent "
+           "to this run)."]
+    with open(os.path.join(outdir, "RESULTS.md"), "w") as fh:
+        fh.write("\n".join(md) + "\n")
+    with open(os.path.join(outdir, "results.json"), "w") as fh:
+        json.dump({"machine": info, "smoke": smoke, "results": rows}, fh, indent=2)
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# cnf benchmarks: our Java/DJL code against Python peers measured in the same run on the same box.
+# Writes bench/RESULTS.md (a table) and bench/results.json (numbers + machine info).
+#   bench/run.sh            full run (about 5 minutes on 2 cores)
+#   bench/run.sh --smoke    seconds-long variant (what CI may run)
+# Peers come from Debian's packages, installed for /usr/bin/python3:
+#   apt-get install -y python3-opencv python3-torch libopenblas0-pthread
+# (without libopenblas0-pthread Debian's torch uses the reference BLAS and is 5-10x slower: not a fair peer).
+# Optional: libopencv-java libopencv406-jni adds a row for our Java code on Debian's OpenCV build.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+cd "$root"
+smoke=false
+[ "${1:-}" = "--smoke" ] && smoke=true
+py=/usr/bin/python3
+for mod in cv2 torch; do
+  "$py" -c "import $mod" 2>/dev/null || { echo "bench: $py lacks $mod; apt-get install -y python3-opencv python3-torch libopenblas0-pthread" >&2; exit 2; }
+done
+threads="$(nproc)"
+out="$here/out"
+rm -rf "$out" && mkdir -p "$out"
+
+echo "bench: building (mvn install + test-compile)" >&2
+mvn -B -q -DskipTests install >&2
+mvn -B -q test-compile >&2
+for m in model activities; do
+  mvn -B -q dependency:build-classpath -pl "$m" -Dmdep.outputFile="$out/$m.cp" -Dmdep.includeScope=test >&2
+done
+java_model=(java -Dai.djl.offline=true -cp "model/target/test-classes:model/target/classes:$(cat "$out/model.cp")")
+java_data=(java -cp "activities/target/test-classes:activities/target/classes:$(cat "$out/activities.cp")")
+photos=datasets/src/main/resources/dev/cnf/datasets/photos
+
+if $smoke; then images=40; train_steps=2; mid_steps=1; sample_reps=1; else images=800; train_steps=10; mid_steps=3; sample_reps=2; fi
+
+run() { # name, command...: appends the command's last stdout line (JSON) to results.jsonl
+  local name="$1"; shift
+  echo "bench: $name" >&2
+  local line
+  line="$("$@" 2>/dev/null | tail -1)"
+  echo "{\"name\": \"$name\", \"result\": $line}" >> "$out/results.jsonl"
+}
+
+run gemm_peak "$py" bench/gemm_peak.py "$threads"
+run dataprep_java "${java_data[@]}" dev.cnf.activities.bench.DataPrepBench "$photos" "$images" "$threads"
+run dataprep_python "$py" bench/peers/dataprep.py "$photos" "$images" "$threads"
+if [ -f /usr/lib/jni/libopencv_java460.so ] && [ -f /usr/share/java/opencv-460.jar ]; then
+  run dataprep_java_debian_opencv java -Dcnf.opencv.library=/usr/lib/jni/libopencv_java460.so \
+    -cp "/usr/share/java/opencv-460.jar:activities/target/test-classes:activities/target/classes:$(cat "$out/activities.cp")" \
+    dev.cnf.activities.bench.DataPrepBench "$photos" "$images" "$threads"
+fi
+run train_tiny_djl "${java_model[@]}" dev.cnf.model.bench.TrainStepBench train tiny 8 "$train_steps"
+for preset in tiny-sd mid-sd; do
+  if [ "$preset" = mid-sd ]; then batch=4; steps=$mid_steps; else batch=8; steps=$train_steps; fi
+  run "train_${preset}_djl" "${java_model[@]}" dev.cnf.model.bench.TrainStepBench train "$preset" "$batch" "$steps"
+  run "train_${preset}_torch" "$py" bench/peers/torch_step.py train "$preset" "$batch" "$steps" "$threads"
+  run "flops_${preset}" "$py" bench/flops.py "$preset" "$batch"
+done
+run sample_tiny-sd_djl "${java_model[@]}" dev.cnf.model.bench.TrainStepBench sample tiny-sd 4 "$sample_reps"
+run sample_tiny-sd_torch "$py" bench/peers/torch_step.py sample tiny-sd 4 "$sample_reps" "$threads"
+if ! $smoke; then
+  run sample_mid-sd_djl "${java_model[@]}" dev.cnf.model.bench.TrainStepBench sample mid-sd 2 1
+  run sample_mid-sd_torch "$py" bench/peers/torch_step.py sample mid-sd 2 1 "$threads"
+fi
+"$py" bench/report.py "$out/results.jsonl" "$here" $($smoke && echo --smoke)
