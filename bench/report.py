@@ -82,8 +82,8 @@ def main():
            "- Targets from issue 8 (data prep >= 1.5x Python, neural work <= 1.05x PyTorch, >= 50% of GEMM peak): the neural rows "
            "meet the ratio targets (helped by the newer PyTorch inside DJL), FLOP/s stays below half the GEMM peak on these small "
            "shapes, and data preparation does not reach 1.5x: both sides spend their time in the same OpenCV kernels "
-           "(per image, Java: decode 2.3 ms, resize 3.2, grey + Canny 2.5, PNG 1.1; Python: 2.1, 1.6, 1.8, 1.0 in one profile), "
-           "and the openpnp build's resize and Canny are slower than Debian's.",
+           "(decode, resize, Canny, PNG), so the JVM cannot be much faster doing the same work; "
+           "a per-stage profile in the issue note found the openpnp build's resize and Canny slower than Debian's.",
            "- Two runs on this noisy 2-core box differed by up to 3x for the PyTorch peer's tiny-sd sampling (OpenBLAS and OpenMP "
            "thread pools share 2 cores); compare ratios from one run only.",
            "- Not measured yet: ingestion scaling with 1 vs 2 worker processes; sd15 at 512 px in bf16 on a GPU (no GPU was lent "
