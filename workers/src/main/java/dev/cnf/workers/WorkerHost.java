@@ -9,6 +9,7 @@ import dev.cnf.activities.ingest.HttpFetcher;
 import dev.cnf.activities.ingest.IngestActivitiesImpl;
 import dev.cnf.activities.publish.PublishActivitiesImpl;
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.activities.train.ProgressSink;
 import dev.cnf.activities.train.TrainActivitiesImpl;
 import dev.cnf.workflows.TaskQueues;
 import dev.cnf.workflows.pipeline.PipelineWorkflowImpl;
@@ -19,6 +20,7 @@ import io.temporal.worker.WorkerOptions;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -26,6 +28,7 @@ import java.util.Set;
  * {@code cnf-cpu} (workflow + data stages + publish) and/or {@code cnf-gpu} (train + evaluate).
  */
 public final class WorkerHost implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkerHost.class);
     /** What a worker process needs beyond the Temporal connection. */
     public record Settings(Set<String> queues, List<String> defaultSources, Set<String> allowedHosts,
                            int cpuConcurrency, int gpuConcurrency) {
@@ -45,11 +48,22 @@ public final class WorkerHost implements AutoCloseable {
         factory = WorkerFactory.newInstance(client);
         register(settings.queues().contains(TaskQueues.CPU) ? factory.newWorker(TaskQueues.CPU, options(settings.cpuConcurrency())) : null,
                 settings.queues().contains(TaskQueues.GPU) ? factory.newWorker(TaskQueues.GPU, options(settings.gpuConcurrency())) : null,
-                store, settings);
+                store, settings, client);
+    }
+
+    /** Training progress to the workflow as a signal, so its status query can show step, loss, throughput and ETA. */
+    static ProgressSink signalling(WorkflowClient client) {
+        return (workflowId, runId, progress) -> {
+            try {
+                client.newUntypedWorkflowStub(workflowId, Optional.of(runId), Optional.empty()).signal("trainingProgress", progress);
+            } catch (RuntimeException e) {
+                LOG.warn("could not report training progress to workflow {}: {}", workflowId, e.getMessage());
+            }
+        };
     }
 
     /** The one place that decides what runs on which queue; also used by tests on Temporal's test environment. */
-    public static void register(Worker cpu, Worker gpu, ObjectStore store, Settings settings) {
+    public static void register(Worker cpu, Worker gpu, ObjectStore store, Settings settings, WorkflowClient client) {
         if (cpu != null) {
             cpu.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
             HttpFetcher fetcher = new HttpFetcher(new AddressPolicy(settings.allowedHosts()), 5, 20L << 20,
@@ -62,11 +76,11 @@ public final class WorkerHost implements AutoCloseable {
                     new PublishActivitiesImpl(store));
         }
         if (gpu != null) {
-            gpu.registerActivitiesImplementations(new TrainActivitiesImpl(store), new EvaluateActivitiesImpl(store));
+            gpu.registerActivitiesImplementations(new TrainActivitiesImpl(store, signalling(client)), new EvaluateActivitiesImpl(store));
         }
     }
 
-    private static WorkerOptions options(int concurrency) {
+    public static WorkerOptions options(int concurrency) {
         return WorkerOptions.newBuilder()
                 .setMaxConcurrentActivityExecutionSize(concurrency)
                 // Heartbeats carry live progress (training step, loss) to `cnf status`; the SDK's

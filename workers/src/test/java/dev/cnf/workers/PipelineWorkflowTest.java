@@ -46,8 +46,9 @@ class PipelineWorkflowTest {
         store = new ObjectStore(s3.config("cnf-test"));
         store.ensureBucket();
         env = TestWorkflowEnvironment.newInstance();
-        WorkerHost.register(env.newWorker(TaskQueues.CPU), env.newWorker(TaskQueues.GPU), store,
-                new WorkerHost.Settings(Set.of(TaskQueues.CPU, TaskQueues.GPU), List.of(gallery.url()), Set.of(gallery.hostPort()), 2, 1));
+        WorkerHost.register(env.newWorker(TaskQueues.CPU, WorkerHost.options(2)), env.newWorker(TaskQueues.GPU, WorkerHost.options(1)), store,
+                new WorkerHost.Settings(Set.of(TaskQueues.CPU, TaskQueues.GPU), List.of(gallery.url()), Set.of(gallery.hostPort()), 2, 1),
+                env.getWorkflowClient());
         env.start();
     }
 
@@ -194,6 +195,78 @@ class PipelineWorkflowTest {
         WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-bad").run(bad));
         assertTrue(e.getCause().getMessage().contains("condition 'depth'"), e.getCause().getMessage());
         assertTrue(store.list("runs/wf-bad/").isEmpty(), "nothing was written");
+    }
+
+    static PipelineInput training(String name, int steps) {
+        // Checkpoints only at the end (checkpointEvery > steps), so a checkpoint mid-way can only come from the pause.
+        return new PipelineInput(name, null, null, null, null, 64, null, null, null, null, null, steps, 4, 1e-3, 3L, 1000, 2, 3, 1000,
+                null, null, null, null, null);
+    }
+
+    static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                fail("timed out waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void pauseCheckpointsTrainingAndAnUpdateAppliesWhenItResumes() throws Exception {
+        PipelineWorkflow wf = stub("wf-pause");
+        io.temporal.client.WorkflowClient.start(wf::run, training("pausable", 60));
+        await(() -> wf.status().training() != null, "training progress in the status query");
+        PipelineStatus running = wf.status();
+        assertEquals("train", running.stage());
+        assertEquals(60, running.training().totalSteps());
+        assertTrue(running.training().stepsPerSecond() > 0, "throughput reported");
+
+        wf.pause();
+        await(() -> wf.status().stage().startsWith("paused"), "the run to pause");
+        PipelineStatus paused = wf.status();
+        assertTrue(paused.paused());
+        int step = paused.training().step();
+        assertTrue(step > 0 && step < 60, "paused mid-training at step " + step);
+        String checkpoint = paused.training().lastCheckpointKey();
+        assertNotNull(checkpoint, "the pause wrote a checkpoint");
+        assertTrue(checkpoint.endsWith(String.format("step-%08d/", step)) || checkpoint.contains(String.format("step-%08d", step)), checkpoint);
+        assertTrue(store.list(checkpoint).stream().anyMatch(k -> k.endsWith("state.json")), "complete checkpoint in S3: " + checkpoint);
+
+        var refused = assertThrows(io.temporal.client.WorkflowUpdateException.class, () -> wf.updateTraining(
+                new dev.cnf.workflows.pipeline.TrainingControl(1, null)));
+        assertTrue(String.valueOf(refused.getCause().getMessage()).contains("already trained"), refused.getCause().getMessage());
+        assertEquals(70, wf.updateTraining(new dev.cnf.workflows.pipeline.TrainingControl(70, null)).trainSteps());
+        wf.resume();
+        PipelineResult r = io.temporal.client.WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
+        assertEquals(70, r.trainSteps(), "the update took effect");
+        String run = store.list("runs/wf-pause/").get(0).split("/")[2];
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) (List<?>) Json.readLines(
+                store.get(onlyKey("runs/wf-pause/" + run + "/", "/train/metrics.jsonl")), Map.class);
+        assertTrue(rows.stream().anyMatch(m -> "resume".equals(m.get("kind")) && ((Number) m.get("step")).intValue() == step),
+                "training resumed from the pause checkpoint at step " + step);
+        assertEquals(70, rows.stream().filter(m -> "step".equals(m.get("kind"))).count(), "every step trained exactly once");
+    }
+
+    @Test
+    void cancelStopsGracefullyAfterACheckpointAndPublishesNothing() throws Exception {
+        PipelineWorkflow wf = stub("wf-cancel");
+        io.temporal.client.WorkflowClient.start(wf::run, training("cancelled", 200));
+        await(() -> wf.status().training() != null, "training progress");
+        wf.cancel("operator test");
+        WorkflowFailedException e = assertThrows(WorkflowFailedException.class,
+                () -> io.temporal.client.WorkflowStub.fromTyped(wf).getResult(PipelineResult.class));
+        ApplicationFailure cause = (ApplicationFailure) e.getCause();
+        assertEquals("Cancelled", cause.getType());
+        assertTrue(cause.getOriginalMessage().contains("operator test") && cause.getOriginalMessage().contains("last checkpoint"),
+                cause.getOriginalMessage());
+        PipelineStatus st = wf.status();
+        assertEquals("cancelled", st.stage());
+        assertTrue(st.training().step() < 200);
+        assertTrue(store.list("runs/wf-cancel/").stream().anyMatch(k -> k.contains("/train/checkpoints/") && k.endsWith("state.json")));
+        assertTrue(store.list("models/cancelled/").isEmpty(), "nothing published");
     }
 
     static String onlyKey(String prefix, String suffix) {

@@ -19,6 +19,7 @@ import dev.cnf.model.train.TrainingSet;
 import dev.cnf.workflows.stages.TrainActivities;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.client.ActivityCompletionException;
 import io.temporal.failure.ApplicationFailure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +44,16 @@ public class TrainActivitiesImpl implements TrainActivities {
 
     private final ObjectStore store;
 
+    /** How often, at most, progress goes to the workflow (each report is a history event). */
+    static final long REPORT_EVERY_NANOS = 5_000_000_000L;
+    private final ProgressSink progressSink;
+
     public TrainActivitiesImpl(ObjectStore store) {
+        this(store, ProgressSink.NONE);
+    }
+
+    public TrainActivitiesImpl(ObjectStore store, ProgressSink progressSink) {
+        this.progressSink = progressSink;
         OpenCv.load();
         this.store = store;
     }
@@ -100,6 +110,7 @@ public class TrainActivitiesImpl implements TrainActivities {
                 metrics.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
             }
             long started = System.nanoTime();
+            long lastReport = 0;
             int startStep = trainer.step();
             double loss = metrics.stream().filter(m -> m.containsKey("loss")).reduce((a, b) -> b)
                     .map(m -> Double.parseDouble(String.valueOf(m.get("loss")))).orElse(Double.NaN);
@@ -118,10 +129,28 @@ public class TrainActivitiesImpl implements TrainActivities {
                 if (st.step() % r.probeEvery() == 0 || st.step() == r.steps()) {
                     metrics.add(probe.measure(manager, st.step()));
                 }
-                if (st.step() % r.checkpointEvery() == 0 || st.step() == r.steps()) {
+                boolean checkpointed = st.step() % r.checkpointEvery() == 0 || st.step() == r.steps();
+                if (checkpointed) {
                     lastCheckpoint = saveCheckpoint(trainer, metrics, ckptRoot, r);
                 }
-                ctx.heartbeat(new Progress(st.step(), r.steps(), st.loss(), lastCheckpoint));
+                double sps = (st.step() - startStep) / Math.max(elapsed, 1e-9);
+                Progress progress = new Progress(st.step(), r.steps(), st.loss(), lastCheckpoint, sps, (r.steps() - st.step()) / Math.max(sps, 1e-9));
+                if (checkpointed || System.nanoTime() - lastReport > REPORT_EVERY_NANOS) {
+                    progressSink.report(ctx.getInfo().getWorkflowId(), ctx.getInfo().getRunId(), progress);
+                    lastReport = System.nanoTime();
+                }
+                try {
+                    ctx.heartbeat(progress);
+                } catch (ActivityCompletionException stop) {
+                    // Paused, cancelled, updated, or the worker is shutting down: keep the work done so far.
+                    if (!checkpointed) {
+                        lastCheckpoint = saveCheckpoint(trainer, metrics, ckptRoot, r);
+                        progressSink.report(ctx.getInfo().getWorkflowId(), ctx.getInfo().getRunId(),
+                                new Progress(st.step(), r.steps(), st.loss(), lastCheckpoint, sps, progress.etaSeconds()));
+                    }
+                    LOG.info("training interrupted at step {} ({}); checkpoint {}", st.step(), stop.getClass().getSimpleName(), lastCheckpoint);
+                    throw stop;
+                }
             }
             String weightsKey = r.runPrefix() + "/train/controlnet.safetensors";
             store.put(weightsKey, Safetensors.write(trainer.checkpoint().weights(), Map.of("format", "pt")), "application/octet-stream");

@@ -36,7 +36,17 @@ public final class StatusCommand implements Callable<Integer> {
             }
             System.out.println("workflow " + st.workflowId() + " version " + st.version());
             st.completed().forEach(l -> System.out.println("  done  " + l));
-            System.out.println("  stage " + st.stage() + Progress.heartbeat(client, workflowId));
+            System.out.println("  stage " + st.stage() + (st.paused() ? " (paused; `cnf resume " + workflowId + "` continues)" : "")
+                    + Progress.heartbeat(client, workflowId));
+            if (st.training() != null) {
+                var t = st.training();
+                System.out.printf("  train step %d/%d, loss %.4f, %.2f steps/s, ETA %s, last checkpoint %s%n", t.step(), st.trainSteps(), t.loss(),
+                        t.stepsPerSecond(), java.time.Duration.ofSeconds(Math.round(t.etaSeconds())).toString().substring(2).toLowerCase(),
+                        t.lastCheckpointKey() == null ? "none yet" : t.lastCheckpointKey());
+            }
+            if (st.cancelReason() != null) {
+                System.out.println("  cancel requested: " + st.cancelReason());
+            }
             if (st.error() != null) {
                 System.out.println("  error " + st.error());
             }

@@ -11,9 +11,11 @@ public final class EmbeddedTemporal implements AutoCloseable {
     private final int port;
 
     private EmbeddedTemporal() {
-        // createPortBoundServer cannot report an ephemeral port, so pick a free one first.
+        // createPortBoundServer cannot report an ephemeral port, so pick a free one first. Time skipping
+        // stays locked (true): time runs as on a real server. Unlocked, the test server jumps an idle
+        // workflow (e.g. a paused run) straight to its timeout.
         port = FreePort.find();
-        server = TestServer.createPortBoundServer(port, false);
+        server = TestServer.createPortBoundServer(port, true);
     }
 
     public static EmbeddedTemporal start() {

@@ -73,4 +73,77 @@ class ClusterModeTest {
             assertEquals(result.get("modelUri").asText(), status.get("modelUri").asText());
         }
     }
+
+    /** Runs the CLI with stdout captured; returns (exit code, stdout). */
+    static String[] cli(String... args) {
+        PrintStream original = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true));
+            int code = CnfCli.commandLine().execute(args);
+            return new String[] {String.valueOf(code), out.toString()};
+        } finally {
+            System.setOut(original);
+        }
+    }
+
+    static JsonNode status(String temporal, String id) throws Exception {
+        String[] r = cli("status", id, "--temporal", temporal, "--json");
+        assertEquals("0", r[0], r[1]);
+        String[] lines = r[1].trim().split("\n");
+        return new ObjectMapper().readTree(lines[lines.length - 1]);
+    }
+
+    @Test
+    void pauseUpdateResumeAndCancelFromTheCli(@TempDir Path dir) throws Exception {
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.start();
+             EmbeddedS3 s3 = EmbeddedS3.start(dir);
+             GalleryServer gallery = GalleryServer.start(6, 96, 11)) {
+            WorkerCommand worker = new WorkerCommand();
+            new CommandLine(worker).parseArgs("--temporal", temporal.target(), "--s3", s3.endpoint(),
+                    "--s3-access-key", EmbeddedS3.ACCESS_KEY, "--s3-secret-key", EmbeddedS3.SECRET_KEY, "--bucket", "ops",
+                    "--allow-host", gallery.hostPort(), "--http-port", "0");
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            Future<Integer> running = pool.submit(worker);
+            String t = temporal.target();
+            try {
+                String[] started = cli("run", "--temporal", t, "--workflow-id", "ops-1", "--set", "sources=[\"" + gallery.url() + "\"]",
+                        "--set", "trainSteps=2000", "--set", "batchSize=2", "--set", "checkpointEvery=5000", "--set", "name=ops-model");
+                assertEquals("0", started[0], started[1]);
+                long deadline = System.currentTimeMillis() + 120_000;
+                while (status(t, "ops-1").get("training").isNull()) {
+                    assertTrue(System.currentTimeMillis() < deadline, "no training progress");
+                    Thread.sleep(200);
+                }
+                assertEquals("0", cli("pause", "ops-1", "--temporal", t)[0]);
+                while (!status(t, "ops-1").get("stage").asText().startsWith("paused")) {
+                    assertTrue(System.currentTimeMillis() < deadline, "did not pause");
+                    Thread.sleep(200);
+                }
+                JsonNode paused = status(t, "ops-1");
+                assertTrue(paused.get("paused").asBoolean());
+                assertFalse(paused.get("training").get("lastCheckpointKey").isNull(), paused.toString());
+                String[] human = cli("status", "ops-1", "--temporal", t);
+                assertTrue(human[1].contains("train step ") && human[1].contains("steps/s"), human[1]);
+
+                String[] updated = cli("update", "ops-1", "--temporal", t, "--train-steps", "2100", "--json");
+                assertEquals("0", updated[0], updated[1]);
+                assertTrue(updated[1].contains("\"trainSteps\":2100"), updated[1]);
+                assertEquals(2100, status(t, "ops-1").get("trainSteps").asInt());
+                assertEquals("2", cli("update", "ops-1", "--temporal", t, "--train-steps", "1")[0], "a refused update is bad input");
+                assertEquals("2", cli("update", "ops-1", "--temporal", t)[0], "nothing to change is refused before contacting the server");
+                assertEquals("0", cli("resume", "ops-1", "--temporal", t)[0]);
+                assertEquals("0", cli("cancel", "ops-1", "--temporal", t, "--reason", "cli test")[0]);
+                String[] attached = cli("run", "--temporal", t, "--workflow-id", "ops-1", "--wait", "--set", "sources=[\"" + gallery.url() + "\"]");
+                assertEquals("1", attached[0], "the cancelled run ends as failed: " + attached[1]);
+                JsonNode end = status(t, "ops-1");
+                assertEquals("cancelled", end.get("stage").asText());
+                assertTrue(end.get("error").asText().contains("cli test"), end.toString());
+            } finally {
+                worker.stop.countDown();
+                assertEquals(0, running.get(60, TimeUnit.SECONDS));
+                pool.shutdown();
+            }
+        }
+    }
 }

@@ -8,10 +8,15 @@ import dev.cnf.workflows.stages.EvaluateActivities;
 import dev.cnf.workflows.stages.IngestActivities;
 import dev.cnf.workflows.stages.PublishActivities;
 import dev.cnf.workflows.stages.TrainActivities;
+import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
 
@@ -42,7 +47,14 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     private final CleanActivities clean = stub(CleanActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
     private final CaptionActivities caption = stub(CaptionActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
     private final ConditionActivities condition = stub(ConditionActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
-    private final TrainActivities train = stub(TrainActivities.class, TaskQueues.GPU, Duration.ofDays(7), Duration.ofMinutes(2));
+    // A pause or cancel cancels the train activity and waits until it has written its checkpoint.
+    private final TrainActivities train = Workflow.newActivityStub(TrainActivities.class, ActivityOptions.newBuilder()
+            .setTaskQueue(TaskQueues.GPU)
+            .setStartToCloseTimeout(Duration.ofDays(7))
+            .setHeartbeatTimeout(Duration.ofMinutes(2))
+            .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+            .setRetryOptions(RETRY)
+            .build());
     private final EvaluateActivities evaluate = stub(EvaluateActivities.class, TaskQueues.GPU, Duration.ofHours(6), Duration.ofMinutes(2));
     private final PublishActivities publish = stub(PublishActivities.class, TaskQueues.CPU, Duration.ofMinutes(30), Duration.ofMinutes(1));
 
@@ -52,6 +64,17 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     private String reportUri;
     private String modelUri;
     private String error;
+    private boolean paused;
+    private String cancelReason;
+    private TrainActivities.Progress trainingProgress;
+    private int trainSteps;
+    private int probeEvery;
+    private boolean trainingDone;
+    /** The running train activity's scope, cancelled to pause, cancel or apply an update. */
+    private CancellationScope trainScope;
+    private boolean interruptTraining;
+    /** Largest step counts an update may set; the same bound the input check uses. */
+    private static final int MAX_TRAIN_STEPS = 10_000_000;
 
     private static <T> T stub(Class<T> type, String queue, Duration startToClose, Duration heartbeat) {
         return Workflow.newActivityStub(type, ActivityOptions.newBuilder()
@@ -74,12 +97,126 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         }
     }
 
+    /** Between stages: wait while paused; stop if cancelled. */
+    private void checkpointBetweenStages(String next) {
+        if (paused && cancelReason == null) {
+            String was = stage;
+            stage = "paused (before " + next + ")";
+            Workflow.await(() -> !paused || cancelReason != null);
+            stage = was;
+        }
+        if (cancelReason != null) {
+            throw cancelled(next);
+        }
+    }
+
+    private ApplicationFailure cancelled(String where) {
+        String checkpoint = trainingProgress == null || trainingProgress.lastCheckpointKey() == null ? ""
+                : "; last checkpoint " + trainingProgress.lastCheckpointKey();
+        error = "cancelled by operator before " + where + ": " + cancelReason + checkpoint;
+        stage = "cancelled";
+        return ApplicationFailure.newNonRetryableFailure(error, "Cancelled");
+    }
+
+    /**
+     * Runs training until it finishes. A pause, cancel or update cancels the activity, which writes a
+     * checkpoint before it stops; the next attempt resumes from that checkpoint with the settings then in force.
+     */
+    private TrainActivities.Result trainUntilDone(String prefix, String samplesKey, PipelineInput in) {
+        while (true) {
+            checkpointBetweenStages("train");
+            stage = "train";
+            TrainActivities.Request request = new TrainActivities.Request(prefix, samplesKey, in.modelConfig(), in.baseModel(),
+                    in.resolution(), trainSteps, in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery(), in.evalSamples(),
+                    probeEvery, in.guidanceScale());
+            Promise<TrainActivities.Result>[] promise = new Promise[1];
+            interruptTraining = false;
+            trainScope = Workflow.newCancellationScope(() -> promise[0] = Async.function(train::train, request));
+            trainScope.run();
+            try {
+                TrainActivities.Result result = promise[0].get();
+                trainScope = null;
+                trainingDone = true;
+                return result;
+            } catch (ActivityFailure e) {
+                trainScope = null;
+                if (!(e.getCause() instanceof CanceledFailure) || !interruptTraining) {
+                    throw e;
+                }
+                // Interrupted on purpose: loop to wait, stop, or restart with the new settings.
+            }
+        }
+    }
+
+    private void interruptTraining() {
+        if (trainScope != null) {
+            interruptTraining = true;
+            trainScope.cancel();
+        }
+    }
+
+    @Override
+    public void pause() {
+        paused = true;
+        interruptTraining();
+    }
+
+    @Override
+    public void resume() {
+        paused = false;
+    }
+
+    @Override
+    public void cancel(String reason) {
+        cancelReason = reason == null || reason.isBlank() ? "no reason given" : reason;
+        interruptTraining();
+    }
+
+    @Override
+    public void validateUpdateTraining(TrainingControl change) {
+        if (change == null || (change.trainSteps() == null && change.probeEvery() == null)) {
+            throw new IllegalArgumentException("nothing to change: give trainSteps and/or probeEvery");
+        }
+        if (trainingDone || "done".equals(stage) || "failed".equals(stage) || "cancelled".equals(stage)) {
+            throw new IllegalArgumentException("training of this run has finished; start a new run instead");
+        }
+        int done = trainingProgress == null ? 0 : trainingProgress.step();
+        if (change.trainSteps() != null && (change.trainSteps() <= done || change.trainSteps() > MAX_TRAIN_STEPS)) {
+            throw new IllegalArgumentException("trainSteps " + change.trainSteps() + ": must be in (" + done + ", " + MAX_TRAIN_STEPS
+                    + "]; " + done + " steps are already trained");
+        }
+        if (change.probeEvery() != null && (change.probeEvery() < 1 || change.probeEvery() > MAX_TRAIN_STEPS)) {
+            throw new IllegalArgumentException("probeEvery " + change.probeEvery() + ": must be at least 1");
+        }
+    }
+
+    @Override
+    public TrainingControl updateTraining(TrainingControl change) {
+        if (change.trainSteps() != null) {
+            trainSteps = change.trainSteps();
+        }
+        if (change.probeEvery() != null) {
+            probeEvery = change.probeEvery();
+        }
+        interruptTraining(); // a running activity has the old settings; it checkpoints and restarts
+        return new TrainingControl(trainSteps, probeEvery);
+    }
+
+    @Override
+    public void trainingProgress(TrainActivities.Progress progress) {
+        if (progress != null && (trainingProgress == null || progress.step() >= trainingProgress.step())) {
+            trainingProgress = progress;
+        }
+    }
+
     private PipelineResult runStages(PipelineInput raw) {
         PipelineInput in = raw == null ? PipelineInput.defaults() : raw;
         List<String> problems = in.problems();
         if (!problems.isEmpty()) {
             throw fail("invalid input: " + String.join("; ", problems), INVALID_INPUT);
         }
+        trainSteps = in.trainSteps();
+        probeEvery = in.probeEvery();
         WorkflowInfo info = Workflow.getInfo();
         version = in.version().isEmpty()
                 ? VERSION_TIME.format(Instant.ofEpochMilli(Workflow.currentTimeMillis())) + "-" + info.getRunId().substring(0, 8)
@@ -95,6 +232,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             throw fail("no images found at the sources: " + pages + "; details in " + ing.dropsKey(), "NoData");
         }
 
+        checkpointBetweenStages("clean");
         stage = "clean";
         CleanActivities.Result cl = clean.clean(new CleanActivities.Request(prefix, ing.itemsKey(), in.minSide(), in.resolution()));
         completed.add("clean: kept " + cl.kept() + " of " + cl.seen() + reasons(cl.dropped()));
@@ -102,27 +240,28 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             throw fail("no usable images: all " + cl.seen() + " were dropped" + reasons(cl.dropped()), "NoData");
         }
 
+        checkpointBetweenStages("caption");
         stage = "caption";
         CaptionActivities.Result cap = caption.caption(new CaptionActivities.Request(prefix, cl.samplesKey(), in.captioner(), in.defaultPrompt()));
         completed.add("caption: " + cap.captioned() + " captions, " + cap.fromAltText() + " from alt text");
 
+        checkpointBetweenStages("condition");
         stage = "condition";
         ConditionActivities.Result cond = condition.condition(new ConditionActivities.Request(prefix, cap.samplesKey(), in.condition(), in.seed()));
         completed.add("condition: " + cond.conditioned() + " " + in.condition() + " maps");
 
-        stage = "train";
-        TrainActivities.Result tr = train.train(new TrainActivities.Request(prefix, cond.samplesKey(), in.modelConfig(), in.baseModel(), in.resolution(),
-                in.trainSteps(), in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery(), in.evalSamples(), in.probeEvery(),
-                in.guidanceScale()));
+        TrainActivities.Result tr = trainUntilDone(prefix, cond.samplesKey(), in);
         completed.add(String.format("train: %d steps, final loss %.4f, %d checkpoints, %s", tr.steps(), tr.finalLoss(),
                 tr.checkpointKeys().size(), tr.convergedStep() == null ? "no sudden convergence detected" : "converged at step " + tr.convergedStep()));
 
+        checkpointBetweenStages("evaluate");
         stage = "evaluate";
         EvaluateActivities.Result ev = evaluate.evaluate(new EvaluateActivities.Request(prefix, in.name(), cond.samplesKey(), tr.weightsKey(),
                 tr.metricsKey(), cl.reportKey(), in.modelConfig(), in.baseModel(), in.evalSamples(), in.evalSteps(), in.guidanceScale(),
                 in.controlScale(), in.defaultPrompt(), in.userPrompt(), in.seed(), tr.convergedStep()));
         completed.add(String.format("evaluate: %d samples, edge F1 %.3f (no control %.3f)", ev.samples(), ev.edgeF1(), ev.edgeF1NoControl()));
 
+        checkpointBetweenStages("publish");
         stage = "publish";
         Map<String, String> card = new LinkedHashMap<>();
         card.put("name", in.name());
@@ -172,6 +311,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
     @Override
     public PipelineStatus status() {
-        return new PipelineStatus(Workflow.getInfo().getWorkflowId(), version, stage, List.copyOf(completed), reportUri, modelUri, error);
+        return new PipelineStatus(Workflow.getInfo().getWorkflowId(), version, stage, List.copyOf(completed), reportUri, modelUri, error,
+                paused, cancelReason, trainingProgress, trainSteps, probeEvery);
     }
 }

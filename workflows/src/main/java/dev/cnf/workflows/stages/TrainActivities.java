@@ -11,8 +11,13 @@ public interface TrainActivities {
     record Request(String runPrefix, String samplesKey, String modelConfig, String baseModel, int resolution, int steps, int batchSize,
                    double learningRate, long seed, int checkpointEvery, int heldOut, int probeEvery, double guidanceScale) {}
 
-    /** What the activity heartbeats: enough to resume and to show progress. */
-    record Progress(int step, int totalSteps, double loss, String lastCheckpointKey) {}
+    /**
+     * What the activity heartbeats (enough to resume and to show progress) and reports to the workflow.
+     *
+     * @param stepsPerSecond training throughput since this attempt started
+     * @param etaSeconds     remaining steps at that throughput
+     */
+    record Progress(int step, int totalSteps, double loss, String lastCheckpointKey, double stepsPerSecond, double etaSeconds) {}
 
     /** @param convergedStep the step at which sudden convergence was detected, or null */
     record Result(int steps, double finalLoss, String weightsKey, String configKey, String metricsKey,
