@@ -1,6 +1,5 @@
 package dev.cnf.model.io;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,7 +9,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -80,52 +78,29 @@ public final class Safetensors {
 
     /** Reads F32, F16 and BF16 tensors (converted to fp32), in header order. */
     public static Map<String, Tensor> read(byte[] bytes) throws IOException {
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        Map<String, SafetensorsFile.Entry> entries = new LinkedHashMap<>();
+        long base = parse(bytes, entries, new TreeMap<>());
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, SafetensorsFile.Entry> e : entries.entrySet()) {
+            SafetensorsFile.Entry t = e.getValue();
+            ByteBuffer region = ByteBuffer.wrap(bytes, (int) (base + t.begin()), (int) (t.end() - t.begin())).slice();
+            out.put(e.getKey(), new Tensor(t.shape(), SafetensorsFile.decode(region, t.dtype())));
+        }
+        return out;
+    }
+
+    /** Parses an in-memory file's header; returns where the data section starts. */
+    private static long parse(byte[] bytes, Map<String, SafetensorsFile.Entry> entries, Map<String, String> metadata) throws IOException {
         if (bytes.length < 8) {
             throw new IOException("not a safetensors file: shorter than its 8-byte header length");
         }
-        long headerLen = buf.getLong(0);
+        long headerLen = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
         if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > bytes.length) {
             throw new IOException("not a safetensors file: header length " + headerLen + " does not fit " + bytes.length + " bytes");
         }
-        JsonNode header = JSON.readTree(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
-        int base = 8 + (int) headerLen;
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (e.getKey().equals("__metadata__")) {
-                continue;
-            }
-            JsonNode node = e.getValue();
-            String dtype = node.get("dtype").asText();
-            long[] shape = new long[node.get("shape").size()];
-            long count = 1;
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = node.get("shape").get(i).asLong();
-                count *= shape[i];
-            }
-            long begin = node.get("data_offsets").get(0).asLong();
-            long end = node.get("data_offsets").get(1).asLong();
-            int width = switch (dtype) {
-                case "F32" -> 4;
-                case "F16", "BF16" -> 2;
-                default -> throw new IOException("tensor " + e.getKey() + ": unsupported dtype " + dtype + " (F32, F16, BF16 are read)");
-            };
-            if (end - begin != count * width || base + end > bytes.length) {
-                throw new IOException("tensor " + e.getKey() + ": data_offsets [" + begin + "," + end + ") do not match shape and file size");
-            }
-            float[] data = new float[(int) count];
-            int pos = base + (int) begin;
-            for (int i = 0; i < data.length; i++) {
-                data[i] = switch (dtype) {
-                    case "F32" -> buf.getFloat(pos + 4 * i);
-                    case "F16" -> halfToFloat(buf.getShort(pos + 2 * i));
-                    default -> Float.intBitsToFloat((buf.getShort(pos + 2 * i) & 0xffff) << 16);
-                };
-            }
-            out.put(e.getKey(), new Tensor(shape, data));
-        }
-        return out;
+        byte[] json = java.util.Arrays.copyOfRange(bytes, 8, (int) (8 + headerLen));
+        SafetensorsFile.parseHeader(json, 8 + headerLen, bytes.length, "safetensors bytes", entries, metadata);
+        return 8 + headerLen;
     }
 
     /** IEEE 754 binary16 → binary32 (Java 17 has no Float.float16ToFloat). */
@@ -146,12 +121,8 @@ public final class Safetensors {
 
     /** The {@code __metadata__} entries of a file. */
     public static Map<String, String> metadata(byte[] bytes) throws IOException {
-        long headerLen = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
-        JsonNode meta = JSON.readTree(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8)).get("__metadata__");
         Map<String, String> out = new TreeMap<>();
-        if (meta != null) {
-            meta.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
-        }
+        parse(bytes, new LinkedHashMap<>(), out);
         return out;
     }
 }

@@ -29,7 +29,7 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_HEADER = 100L << 20;
 
-    private record Entry(String dtype, long[] shape, long begin, long end) {}
+    record Entry(String dtype, long[] shape, long begin, long end) {}
 
     private final Path path;
     private final FileChannel channel;
@@ -54,34 +54,69 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
             ByteBuffer header = ByteBuffer.allocate((int) headerLen);
             channel.read(header, 8);
             dataStart = 8 + headerLen;
-            JsonNode root = JSON.readTree(new String(header.array(), StandardCharsets.UTF_8));
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (e.getKey().equals("__metadata__")) {
-                    e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
-                    continue;
-                }
-                JsonNode n = e.getValue();
-                String dtype = n.get("dtype").asText();
-                int width = width(dtype, e.getKey());
-                long[] shape = new long[n.get("shape").size()];
-                long count = 1;
-                for (int i = 0; i < shape.length; i++) {
-                    shape[i] = n.get("shape").get(i).asLong();
-                    count *= shape[i];
-                }
-                long begin = n.get("data_offsets").get(0).asLong();
-                long end = n.get("data_offsets").get(1).asLong();
-                if (end - begin != count * width || begin < 0 || dataStart + end > size) {
-                    throw new IOException(path + ": tensor " + e.getKey() + " has data_offsets [" + begin + "," + end
-                            + ") that do not match its shape and the file size");
-                }
-                entries.put(e.getKey(), new Entry(dtype, shape, begin, end));
-            }
+            parseHeader(header.array(), dataStart, size, path.toString(), entries, metadata);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
+    }
+
+    /**
+     * Parses the JSON header into {@code entries} and {@code metadata}, checking every tensor's dtype,
+     * shape and offsets against the data section ({@code dataStart} .. {@code size}).
+     */
+    static void parseHeader(byte[] json, long dataStart, long size, String source, Map<String, Entry> entries,
+                            Map<String, String> metadata) throws IOException {
+        JsonNode root = JSON.readTree(new String(json, StandardCharsets.UTF_8));
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().equals("__metadata__")) {
+                e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                continue;
+            }
+            JsonNode n = e.getValue();
+            String dtype = n.get("dtype").asText();
+            int width = width(dtype, e.getKey());
+            long[] shape = new long[n.get("shape").size()];
+            long count = 1;
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = n.get("shape").get(i).asLong();
+                count *= shape[i];
+            }
+            long begin = n.get("data_offsets").get(0).asLong();
+            long end = n.get("data_offsets").get(1).asLong();
+            if (end - begin != count * width || begin < 0 || dataStart + end > size) {
+                throw new IOException(source + ": tensor " + e.getKey() + " has data_offsets [" + begin + "," + end
+                        + ") that do not match its shape and the file size");
+            }
+            entries.put(e.getKey(), new Entry(dtype, shape, begin, end));
+        }
+    }
+
+    /** Little-endian F32, F16 or BF16 values → fp32. */
+    static float[] decode(ByteBuffer region, String dtype) {
+        region.order(ByteOrder.LITTLE_ENDIAN);
+        int bytes = region.remaining();
+        float[] out;
+        switch (dtype) {
+            case "F32" -> {
+                out = new float[bytes / 4];
+                region.asFloatBuffer().get(out);
+            }
+            case "F16" -> {
+                out = new float[bytes / 2];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Safetensors.halfToFloat(region.getShort(region.position() + 2 * i));
+                }
+            }
+            default -> {
+                out = new float[bytes / 2];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Float.intBitsToFloat((region.getShort(region.position() + 2 * i) & 0xffff) << 16);
+                }
+            }
+        }
+        return out;
     }
 
     public static SafetensorsFile open(Path path) throws IOException {
@@ -182,28 +217,7 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
             throw new IllegalArgumentException("tensor " + name + " has more than 2^31 elements");
         }
         try {
-            MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), bytes);
-            map.order(ByteOrder.LITTLE_ENDIAN);
-            float[] out;
-            switch (e.dtype()) {
-                case "F32" -> {
-                    out = new float[(int) (bytes / 4)];
-                    map.asFloatBuffer().get(out);
-                }
-                case "F16" -> {
-                    out = new float[(int) (bytes / 2)];
-                    for (int i = 0; i < out.length; i++) {
-                        out[i] = Safetensors.halfToFloat(map.getShort(2 * i));
-                    }
-                }
-                default -> {
-                    out = new float[(int) (bytes / 2)];
-                    for (int i = 0; i < out.length; i++) {
-                        out[i] = Float.intBitsToFloat((map.getShort(2 * i) & 0xffff) << 16);
-                    }
-                }
-            }
-            return out;
+            return decode(channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), bytes), e.dtype());
         } catch (IOException ex) {
             throw new UncheckedIOException("reading tensor " + name + " from " + path, ex);
         }
