@@ -52,6 +52,19 @@ class PipelineWorkflowTest {
         env.start();
     }
 
+    /**
+     * With -Dcnf.recordHistories=DIR, the histories of finished runs are written to DIR for
+     * {@code WorkflowReplayTest} (commit them when workflow code changes on purpose, behind Workflow.getVersion).
+     */
+    static void recordHistory(String workflowId) throws java.io.IOException {
+        String dir = System.getProperty("cnf.recordHistories", "");
+        if (!dir.isBlank()) {
+            java.nio.file.Files.createDirectories(Path.of(dir));
+            java.nio.file.Files.writeString(Path.of(dir, workflowId + ".json"),
+                    env.getWorkflowClient().fetchHistory(workflowId).toJson(true));
+        }
+    }
+
     @AfterAll
     static void stop() throws Exception {
         env.close();
@@ -70,7 +83,7 @@ class PipelineWorkflowTest {
 
     @Test
     @SuppressWarnings("unchecked")
-    void wholeChainPublishesAChecksummedModelAndAccountsForEveryDrop() {
+    void wholeChainPublishesAChecksummedModelAndAccountsForEveryDrop() throws Exception {
         PipelineWorkflow wf = stub("wf-chain");
         PipelineResult r = wf.run(small(""));
 
@@ -132,6 +145,7 @@ class PipelineWorkflowTest {
         assertEquals("done", st.stage());
         assertEquals(7, st.completed().size());
         assertEquals(r.modelUri(), st.modelUri());
+        recordHistory("wf-chain");
     }
 
     @Test
@@ -248,6 +262,7 @@ class PipelineWorkflowTest {
         assertTrue(rows.stream().anyMatch(m -> "resume".equals(m.get("kind")) && ((Number) m.get("step")).intValue() == step),
                 "training resumed from the pause checkpoint at step " + step);
         assertEquals(70, rows.stream().filter(m -> "step".equals(m.get("kind"))).count(), "every step trained exactly once");
+        recordHistory("wf-pause");
     }
 
     @Test
@@ -267,6 +282,7 @@ class PipelineWorkflowTest {
         assertTrue(st.training().step() < 200);
         assertTrue(store.list("runs/wf-cancel/").stream().anyMatch(k -> k.contains("/train/checkpoints/") && k.endsWith("state.json")));
         assertTrue(store.list("models/cancelled/").isEmpty(), "nothing published");
+        recordHistory("wf-cancel");
     }
 
     static String onlyKey(String prefix, String suffix) {
