@@ -12,14 +12,18 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The worker's HTTP side for Kubernetes: {@code /healthz} (process alive), {@code /readyz} (polling
- * started) and {@code /metrics} (Prometheus text; worker up-time and readiness for now, the SDK's
- * and stage metrics are issue #7).
+ * started) and {@code /metrics} (Prometheus text: up-time and readiness, then the Temporal SDK's and
+ * the stages' metrics from {@link WorkerMetrics}).
  */
 public final class HealthServer implements AutoCloseable {
     private final HttpServer server;
     private final long startedNanos = System.nanoTime();
 
     public HealthServer(String host, int port, BooleanSupplier ready) throws IOException {
+        this(host, port, ready, () -> "");
+    }
+
+    public HealthServer(String host, int port, BooleanSupplier ready, java.util.function.Supplier<String> moreMetrics) throws IOException {
         server = HttpServer.create(new InetSocketAddress(host, port), 0);
         server.createContext("/healthz", ex -> reply(ex, 200, "ok\n"));
         server.createContext("/readyz", ex -> reply(ex, ready.getAsBoolean() ? 200 : 503, ready.getAsBoolean() ? "ready\n" : "starting\n"));
@@ -29,7 +33,8 @@ public final class HealthServer implements AutoCloseable {
                         + "cnf_worker_uptime_seconds " + (System.nanoTime() - startedNanos) / 1e9 + "\n"
                         + "# HELP cnf_worker_ready Whether the worker polls its task queues.\n"
                         + "# TYPE cnf_worker_ready gauge\n"
-                        + "cnf_worker_ready " + (ready.getAsBoolean() ? 1 : 0) + "\n"));
+                        + "cnf_worker_ready " + (ready.getAsBoolean() ? 1 : 0) + "\n"
+                        + moreMetrics.get()));
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "cnf-health");
             t.setDaemon(true);

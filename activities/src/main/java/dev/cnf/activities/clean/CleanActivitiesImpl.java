@@ -32,6 +32,7 @@ public class CleanActivitiesImpl implements CleanActivities {
 
     @Override
     public Result clean(Request r) {
+        long started = System.nanoTime();
         List<Sample> items = SampleTables.read(store, r.itemsKey());
         List<Sample> kept = new ArrayList<>();
         List<Drop> drops = new ArrayList<>();
@@ -68,6 +69,7 @@ public class CleanActivitiesImpl implements CleanActivities {
         report.put("drops", drops);
         String reportKey = r.runPrefix() + "/clean/report.json";
         store.put(reportKey, Json.bytes(report), "application/json");
+        dev.cnf.activities.StageMetrics.throughput("clean", items.size(), started);
         return new Result(items.size(), kept.size(), dropped, samplesKey, reportKey);
     }
 }

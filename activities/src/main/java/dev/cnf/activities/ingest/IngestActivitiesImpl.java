@@ -45,6 +45,7 @@ public class IngestActivitiesImpl implements IngestActivities {
 
     @Override
     public Result ingest(Request r) {
+        long started = System.nanoTime();
         List<String> sources = r.sources().isEmpty() ? defaultSources : r.sources();
         if (sources.isEmpty()) {
             throw ApplicationFailure.newNonRetryableFailure(
@@ -116,6 +117,7 @@ public class IngestActivitiesImpl implements IngestActivities {
         store.put(itemsKey, Json.lines(fetched), "application/x-ndjson");
         String dropsKey = r.runPrefix() + "/ingest/drops.jsonl";
         store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
+        dev.cnf.activities.StageMetrics.throughput("ingest", fetched.size(), started);
         return new Result(images.size(), fetched.size(), Drop.countByReason(drops.stream().filter(d -> !d.detail().startsWith(PAGE)).toList()),
                 Drop.countByReason(drops.stream().filter(d -> d.detail().startsWith(PAGE)).toList()), itemsKey, dropsKey);
     }

@@ -111,6 +111,8 @@ public class TrainActivitiesImpl implements TrainActivities {
             }
             long started = System.nanoTime();
             long lastReport = 0;
+            long lastCheckpointAt = started;
+            com.uber.m3.tally.Scope metricsScope = dev.cnf.activities.StageMetrics.scope();
             int startStep = trainer.step();
             double loss = metrics.stream().filter(m -> m.containsKey("loss")).reduce((a, b) -> b)
                     .map(m -> Double.parseDouble(String.valueOf(m.get("loss")))).orElse(Double.NaN);
@@ -132,8 +134,13 @@ public class TrainActivitiesImpl implements TrainActivities {
                 boolean checkpointed = st.step() % r.checkpointEvery() == 0 || st.step() == r.steps();
                 if (checkpointed) {
                     lastCheckpoint = saveCheckpoint(trainer, metrics, ckptRoot, r);
+                    lastCheckpointAt = System.nanoTime();
                 }
                 double sps = (st.step() - startStep) / Math.max(elapsed, 1e-9);
+                metricsScope.counter("cnf_train_steps").inc(1);
+                metricsScope.gauge("cnf_train_loss").update(st.loss());
+                metricsScope.gauge("cnf_train_steps_per_second").update(sps);
+                metricsScope.gauge("cnf_train_checkpoint_age_seconds").update((System.nanoTime() - lastCheckpointAt) / 1e9);
                 Progress progress = new Progress(st.step(), r.steps(), st.loss(), lastCheckpoint, sps, (r.steps() - st.step()) / Math.max(sps, 1e-9));
                 if (checkpointed || System.nanoTime() - lastReport > REPORT_EVERY_NANOS) {
                     progressSink.report(ctx.getInfo().getWorkflowId(), ctx.getInfo().getRunId(), progress);

@@ -25,9 +25,18 @@ public class Connection {
     }
 
     WorkflowServiceStubs connect() {
+        return connect(null);
+    }
+
+    /** @param metrics where SDK metrics go (a worker's registry), or null for none */
+    WorkflowServiceStubs connect(com.uber.m3.tally.Scope metrics) {
         validate();
-        WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder()
-                .setTarget(target).setRpcTimeout(Duration.ofSeconds(10)).build());
+        WorkflowServiceStubsOptions.Builder options = WorkflowServiceStubsOptions.newBuilder()
+                .setTarget(target).setRpcTimeout(Duration.ofSeconds(10));
+        if (metrics != null) {
+            options.setMetricsScope(metrics);
+        }
+        WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(options.build());
         try {
             service.healthCheck();
         } catch (RuntimeException e) {

@@ -2,6 +2,7 @@ package dev.cnf.workers.cli;
 
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workers.HealthServer;
+import dev.cnf.workers.WorkerMetrics;
 import dev.cnf.workers.WorkerHost;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import picocli.CommandLine.Command;
@@ -46,6 +47,9 @@ public final class WorkerCommand implements Callable<Integer> {
     /** Counted down by SIGTERM/SIGINT (shutdown hook), or by tests. */
     final CountDownLatch stop = new CountDownLatch(1);
 
+    /** The port /healthz, /readyz and /metrics are served on once started (-1 without them); for tests with --http-port 0. */
+    public volatile int boundHttpPort = -1;
+
     @Override
     public Integer call() throws Exception {
         if (cpuConcurrency < 1 || gpuConcurrency < 1) {
@@ -55,9 +59,11 @@ public final class WorkerCommand implements Callable<Integer> {
                 new LinkedHashSet<>(allowHosts), cpuConcurrency, gpuConcurrency);
         ObjectStore store = new ObjectStore(storage.config());
         connection.validate();
-        WorkflowServiceStubs service = connection.connect();
+        WorkerMetrics metrics = new WorkerMetrics();
+        WorkflowServiceStubs service = connection.connect(metrics.scope());
         java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
-        HealthServer health = httpPort < 0 ? null : new HealthServer("0.0.0.0", httpPort, ready::get);
+        HealthServer health = httpPort < 0 ? null : new HealthServer("0.0.0.0", httpPort, ready::get, metrics::scrape);
+        boundHttpPort = health == null ? -1 : health.port();
         WorkerHost host = new WorkerHost(connection.client(service), store, settings);
         host.start();
         ready.set(true);
@@ -74,6 +80,7 @@ public final class WorkerCommand implements Callable<Integer> {
             if (health != null) {
                 health.close();
             }
+            metrics.close();
         }
         return 0;
     }

@@ -13,6 +13,7 @@ import picocli.CommandLine;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -43,6 +44,7 @@ class ClusterModeTest {
             int runCode;
             int statusCode;
             int reRun;
+            String metrics;
             try {
                 System.setOut(new PrintStream(out, true));
                 runCode = CnfCli.commandLine().execute("run", "--temporal", temporal.target(), "--workflow-id", "cluster-1", "--wait", "--json",
@@ -52,10 +54,16 @@ class ClusterModeTest {
                 // A re-triggered scheduler job with the same id attaches to the finished run instead of training again.
                 reRun = CnfCli.commandLine().execute("run", "--temporal", temporal.target(), "--workflow-id", "cluster-1", "--wait", "--json",
                         "--set", "sources=[\"" + gallery.url() + "\"]");
+                metrics = scrapeUntil(worker.boundHttpPort, "cnf_train_loss");
             } finally {
                 System.setOut(original);
             }
             worker.stop.countDown();
+            // Temporal SDK metrics and ours, on the worker's Prometheus endpoint.
+            for (String name : List.of("temporal_", "cnf_ingest_images_per_second", "cnf_clean_images_per_second", "cnf_train_loss",
+                    "cnf_train_steps_per_second", "cnf_train_checkpoint_age_seconds", "cnf_train_steps")) {
+                assertTrue(metrics.contains(name), name + " missing from /metrics:\n" + metrics);
+            }
             assertEquals(0, running.get(30, TimeUnit.SECONDS));
             pool.shutdown();
 
@@ -145,5 +153,19 @@ class ClusterModeTest {
                 pool.shutdown();
             }
         }
+    }
+
+    /** GETs the worker's /metrics until it mentions {@code expected} (metrics are reported every second). */
+    static String scrapeUntil(int port, String expected) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        String body = "";
+        for (int i = 0; i < 50 && !body.contains(expected); i++) {
+            body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            if (!body.contains(expected)) {
+                Thread.sleep(200);
+            }
+        }
+        return body;
     }
 }
