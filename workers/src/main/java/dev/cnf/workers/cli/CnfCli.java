@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "cnf", mixinStandardHelpOptions = true, version = "cnf 0.1.0",
         description = "ControlNet Factory: web images in, evaluated ControlNet out, orchestrated by Temporal.",
         subcommands = {DemoCommand.class, WorkerCommand.class, RunCommand.class, StatusCommand.class, PretrainCommand.class,
-                ControlCommands.Pause.class, ControlCommands.Resume.class, ControlCommands.Cancel.class, ControlCommands.Update.class,
+                ScheduleCommand.class, ControlCommands.Pause.class, ControlCommands.Resume.class, ControlCommands.Cancel.class, ControlCommands.Update.class,
                 ModelCommand.class, ModelsCommand.class, CommandLine.HelpCommand.class})
 public final class CnfCli implements Runnable {
     public static final int EXIT_WORKFLOW_FAILED = 1;

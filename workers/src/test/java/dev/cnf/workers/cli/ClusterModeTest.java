@@ -168,4 +168,23 @@ class ClusterModeTest {
         }
         return body;
     }
+
+    @Test
+    void scheduleCreateListAndDelete() {
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.start()) {
+            String t = temporal.target();
+            String[] bad = cli("schedule", "create", "weird", "--cron", "every day", "--temporal", t);
+            assertEquals("2", bad[0], "a bad cron expression is refused before contacting the server");
+            String[] created = cli("schedule", "create", "nightly", "--cron", "0 3 * * *", "--temporal", t, "--set", "name=nightly-model");
+            assertEquals("0", created[0], created[1]);
+            // The embedded server is Temporal's Java test server: no Schedules API, so a cron workflow stands in and says so.
+            assertTrue(created[1].contains("no Schedules API") && created[1].contains("schedule-nightly"), created[1]);
+            assertEquals("2", cli("schedule", "create", "nightly", "--cron", "0 3 * * *", "--temporal", t)[0], "exists already");
+            String[] listed = cli("schedule", "ls", "--temporal", t);
+            assertEquals("0", listed[0], listed[1]);
+            String[] deleted = cli("schedule", "delete", "nightly", "--temporal", t);
+            assertEquals("0", deleted[0], deleted[1]);
+            assertEquals("2", cli("schedule", "delete", "nightly-never-made", "--temporal", t)[0]);
+        }
+    }
 }
