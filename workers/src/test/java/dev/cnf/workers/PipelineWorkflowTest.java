@@ -35,6 +35,7 @@ class PipelineWorkflowTest {
     static Path dataDir;
     static EmbeddedS3 s3;
     static GalleryServer gallery;
+    static GalleryServer newGallery;
     static ObjectStore store;
     static TestWorkflowEnvironment env;
 
@@ -43,11 +44,13 @@ class PipelineWorkflowTest {
         System.setProperty("ai.djl.offline", "true");
         s3 = EmbeddedS3.start(dataDir);
         gallery = GalleryServer.start(12, 96, 5);
+        newGallery = GalleryServer.start(6, 96, 77); // other circles: "new data" for the retraining test
         store = new ObjectStore(s3.config("cnf-test"));
         store.ensureBucket();
         env = TestWorkflowEnvironment.newInstance();
         WorkerHost.register(env.newWorker(TaskQueues.CPU, WorkerHost.options(2)), env.newWorker(TaskQueues.GPU, WorkerHost.options(1)), store,
-                new WorkerHost.Settings(Set.of(TaskQueues.CPU, TaskQueues.GPU), List.of(gallery.url()), Set.of(gallery.hostPort()), 2, 1),
+                new WorkerHost.Settings(Set.of(TaskQueues.CPU, TaskQueues.GPU), List.of(gallery.url()),
+                        Set.of(gallery.hostPort(), newGallery.hostPort()), 2, 1),
                 env.getWorkflowClient());
         env.start();
     }
@@ -69,11 +72,12 @@ class PipelineWorkflowTest {
     static void stop() throws Exception {
         env.close();
         gallery.close();
+        newGallery.close();
         s3.close();
     }
 
     static PipelineInput small(String version) {
-        return new PipelineInput("circles", null, null, null, null, 64, null, null, null, null, null, 12, 4, 1e-3, 3L, 5, 2, 3, 6, null, version, null, null, null);
+        return new PipelineInput("circles", null, null, null, null, 64, null, null, null, null, null, 12, 4, 1e-3, 3L, 5, 2, 3, 6, null, version, null, null, null, null, null);
     }
 
     static PipelineWorkflow stub(String id) {
@@ -160,14 +164,14 @@ class PipelineWorkflowTest {
         card.remove("status");
         card.remove("decision");
         PublishActivities.Request same = new PublishActivities.Request("circles", "v-fixed", onlyKey(run, "/train/controlnet.safetensors"),
-                onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), onlyKey(run, "/evaluate/metrics.json"), card, 0.02);
+                onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), onlyKey(run, "/evaluate/metrics.json"), card, 0.02, null);
         assertEquals(first.modelUri(), publish.publish(same).modelUri());
         assertArrayEquals(manifest, store.get(dir + "manifest.json"));
         // Different content under the same version is refused, and the workflow fails without touching it.
         Map<String, String> other = new HashMap<>(card);
         other.put("note", "different");
         ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> publish.publish(new PublishActivities.Request("circles", "v-fixed",
-                same.weightsKey(), same.configKey(), same.reportKey(), same.evalMetricsKey(), other, 0.02)));
+                same.weightsKey(), same.configKey(), same.reportKey(), same.evalMetricsKey(), other, 0.02, null)));
         assertEquals("VersionExists", f.getType());
         assertThrows(WorkflowFailedException.class, () -> stub("wf-publish-again").run(small("v-fixed")));
         assertArrayEquals(manifest, store.get(dir + "manifest.json"));
@@ -188,7 +192,7 @@ class PipelineWorkflowTest {
             String key = run + "gate-test/" + version + "/metrics.json";
             store.put(key, Json.bytes(changed), "application/json");
             return publish.publish(new PublishActivities.Request("gated", version, onlyKey(run, "/train/controlnet.safetensors"),
-                    onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), key, Map.of("name", "gated"), 0.05));
+                    onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), key, Map.of("name", "gated"), 0.05, null));
         };
         assertTrue(publishWith.apply("20260101-000000-a", f1).promoted(), "the first version of a model is promoted");
         PublishActivities.Result worse = publishWith.apply("20260102-000000-b", f1 - 0.2);
@@ -205,7 +209,7 @@ class PipelineWorkflowTest {
     @Test
     void invalidInputFailsBeforeAnyWork() {
         PipelineInput bad = new PipelineInput(null, List.of("file:///etc/passwd"), null, null, null, null, null, null, "depth", null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-bad").run(bad));
         assertTrue(e.getCause().getMessage().contains("condition 'depth'"), e.getCause().getMessage());
         assertTrue(store.list("runs/wf-bad/").isEmpty(), "nothing was written");
@@ -214,7 +218,7 @@ class PipelineWorkflowTest {
     static PipelineInput training(String name, int steps) {
         // Checkpoints only at the end (checkpointEvery > steps), so a checkpoint mid-way can only come from the pause.
         return new PipelineInput(name, null, null, null, null, 64, null, null, null, null, null, steps, 4, 1e-3, 3L, 1000, 2, 3, 1000,
-                null, null, null, null, null);
+                null, null, null, null, null, null, null);
     }
 
     static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
@@ -283,6 +287,38 @@ class PipelineWorkflowTest {
         assertTrue(store.list("runs/wf-cancel/").stream().anyMatch(k -> k.contains("/train/checkpoints/") && k.endsWith("state.json")));
         assertTrue(store.list("models/cancelled/").isEmpty(), "nothing published");
         recordHistory("wf-cancel");
+    }
+
+    static PipelineInput retraining(List<String> sources, boolean onlyNew, boolean continueFrom) {
+        return new PipelineInput("retrain", sources, null, null, null, 64, null, null, null, null, null, 8, 4, 1e-3, 3L, 5, 2, 3, 6,
+                null, null, null, 1.0, null, onlyNew, continueFrom);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void retrainingTakesOnlyNewImagesAndContinuesFromTheLatestVersion() {
+        PipelineResult first = stub("wf-retrain-1").run(retraining(List.of(gallery.url()), false, false));
+        assertEquals(gallery.goodImages(), first.imagesKept());
+        String v1 = "models/retrain/" + first.version() + "/";
+        assertEquals(gallery.goodImages(), Json.readLines(store.get(v1 + "training_data.jsonl"), Map.class).size(),
+                "the version lists what it was trained on");
+
+        PipelineResult second = stub("wf-retrain-2").run(retraining(List.of(gallery.url(), newGallery.url()), true, true));
+        assertEquals(newGallery.goodImages(), second.imagesKept(), "only the new gallery's images are trained on");
+        String run2 = "runs/wf-retrain-2/";
+        Map<String, Object> clean = Json.read(store.get(onlyKey(run2, "/clean/report.json")), Map.class);
+        assertEquals(gallery.goodImages(), ((Map<String, Integer>) clean.get("dropped")).get("ALREADY_TRAINED"));
+        String metrics = new String(store.get(onlyKey(run2, "/train/metrics.jsonl")));
+        assertTrue(metrics.contains("\"kind\":\"init\"") && metrics.contains(v1 + PublishActivitiesImpl.WEIGHTS_FILE),
+                "training started from the latest version's weights");
+        String v2 = "models/retrain/" + second.version() + "/";
+        assertEquals(gallery.goodImages() + newGallery.goodImages(), Json.readLines(store.get(v2 + "training_data.jsonl"), Map.class).size(),
+                "a continued version carries the data of the one it continued from");
+
+        WorkflowFailedException nothingNew = assertThrows(WorkflowFailedException.class,
+                () -> stub("wf-retrain-3").run(retraining(List.of(gallery.url(), newGallery.url()), true, true)));
+        ApplicationFailure cause = (ApplicationFailure) nothingNew.getCause();
+        assertEquals("NoNewData", cause.getType(), cause.getOriginalMessage());
     }
 
     static String onlyKey(String prefix, String suffix) {

@@ -1,5 +1,6 @@
 package dev.cnf.activities.clean;
 
+import dev.cnf.activities.publish.ModelRegistry;
 import dev.cnf.activities.dataset.Drop;
 import dev.cnf.activities.dataset.DropReason;
 import dev.cnf.activities.dataset.Sample;
@@ -37,11 +38,16 @@ public class CleanActivitiesImpl implements CleanActivities {
         List<Sample> kept = new ArrayList<>();
         List<Drop> drops = new ArrayList<>();
         Set<String> hashes = new HashSet<>();
+        Set<String> trained = r.skipTrainedBy() == null ? Set.of() : new ModelRegistry(store).trainedHashes(r.skipTrainedBy());
         int done = 0;
         for (Sample s : items) {
             Activity.getExecutionContext().heartbeat(done++);
             if (!hashes.add(s.sha256())) {
                 drops.add(new Drop(s.sourceUrl(), DropReason.DUPLICATE, "same bytes as an earlier image"));
+                continue;
+            }
+            if (trained.contains(s.sha256())) {
+                drops.add(new Drop(s.sourceUrl(), DropReason.ALREADY_TRAINED, "in the training data of " + r.skipTrainedBy() + "'s latest version"));
                 continue;
             }
             Mat img = OpenCv.decodeBgr(store.get(s.rawKey()));

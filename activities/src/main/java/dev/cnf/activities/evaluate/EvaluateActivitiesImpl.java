@@ -154,15 +154,12 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         List<double[]> probes = new ArrayList<>();
         for (Map<String, Object> row : Json.readLines(store.get(r.metricsKey()), Map.class)) {
             double step = ((Number) row.get("step")).doubleValue();
-            if ("resume".equals(row.get("kind"))) {
-                continue;
-            }
             if ("probe".equals(row.get("kind"))) {
                 gains.add(new double[] {step, number(row.get("conditionGain"))});
                 probes.add(new double[] {step, number(row.get("edgeF1"))});
-            } else {
+            } else if ("step".equals(row.get("kind"))) {
                 losses.add(new double[] {step, number(row.get("loss"))});
-            }
+            } // "resume" and "init" rows mark events, not measurements
         }
         ModelRegistry registry = new ModelRegistry(store);
         Optional<String> previous = registry.latestVersion(r.name());

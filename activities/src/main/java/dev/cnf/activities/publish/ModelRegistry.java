@@ -75,6 +75,27 @@ public final class ModelRegistry {
         return Json.read(store.get(dir(name, version) + "metrics.json"), Map.class);
     }
 
+    /** File listing every training sample of a version (source URL, SHA-256, caption), one JSON object per line. */
+    public static final String TRAINING_DATA = "training_data.jsonl";
+
+    /** SHA-256 of the images the latest version was trained on; empty when there is no latest or no list. */
+    @SuppressWarnings("unchecked")
+    public java.util.Set<String> trainedHashes(String name) {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        Optional<String> latest = latestVersion(name);
+        if (latest.isPresent() && store.exists(dir(name, latest.get()) + TRAINING_DATA)) {
+            for (Map<String, Object> row : Json.readLines(store.get(dir(name, latest.get()) + TRAINING_DATA), Map.class)) {
+                out.add(String.valueOf(row.get("sha256")));
+            }
+        }
+        return out;
+    }
+
+    /** The latest version's weights key, to continue training from; empty when the model has no latest version. */
+    public Optional<String> latestWeightsKey(String name) {
+        return latestVersion(name).map(v -> dir(name, v) + PublishActivitiesImpl.WEIGHTS_FILE);
+    }
+
     /** The held-out edge F1 a version was published with (the promotion gate's metric). */
     public Optional<Double> edgeF1(String name, String version) {
         Object v = metrics(name, version).get("edgeF1");

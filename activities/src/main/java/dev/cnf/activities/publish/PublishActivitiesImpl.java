@@ -79,6 +79,11 @@ public class PublishActivitiesImpl implements PublishActivities {
         files.put("model_card.json", Json.bytes(card));
         files.put("report.html", report);
         files.put("metrics.json", metricsBytes);
+        if (r.samplesKey() != null) {
+            // A version that continued from the latest one carries its data too: "new since the last version" stays true.
+            boolean continued = "true".equals(r.card().get("continuedFromLatest"));
+            files.put(ModelRegistry.TRAINING_DATA, trainingData(r.samplesKey(), continued ? r.name() : null));
+        }
         List<FileEntry> entries = new ArrayList<>();
         files.forEach((path, bytes) -> entries.add(new FileEntry(path, ObjectStore.sha256(bytes), bytes.length)));
         StringBuilder sums = new StringBuilder(); // sha256sum's format: `sha256sum -c SHA256SUMS` checks a download
@@ -109,6 +114,35 @@ public class PublishActivitiesImpl implements PublishActivities {
             moveLatest(r.name(), r.version(), manifestKey);
         }
         return result(dir, decision.promoted(), decision.reason());
+    }
+
+    /**
+     * Provenance of every sample the run trained on after cleaning (where it came from, its hash, its
+     * caption), plus, when the run continued from {@code continuedFrom}'s latest version, that version's list.
+     */
+    @SuppressWarnings("unchecked")
+    private byte[] trainingData(String samplesKey, String continuedFrom) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        Optional<String> previous = continuedFrom == null ? Optional.empty() : registry.latestVersion(continuedFrom);
+        if (previous.isPresent() && store.exists(ModelRegistry.dir(continuedFrom, previous.get()) + ModelRegistry.TRAINING_DATA)) {
+            for (Map<String, Object> row : Json.readLines(store.get(ModelRegistry.dir(continuedFrom, previous.get()) + ModelRegistry.TRAINING_DATA), Map.class)) {
+                if (seen.add(String.valueOf(row.get("sha256")))) {
+                    rows.add(row);
+                }
+            }
+        }
+        for (dev.cnf.activities.dataset.Sample s : dev.cnf.activities.dataset.SampleTables.read(store, samplesKey)) {
+            if (!seen.add(s.sha256())) {
+                continue;
+            }
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("sha256", s.sha256());
+            row.put("sourceUrl", s.sourceUrl());
+            row.put("caption", s.caption());
+            rows.add(row);
+        }
+        return Json.lines(rows);
     }
 
     /** The promotion gate on held-out edge F1 (automatic prompts), against the current latest version. */

@@ -92,6 +92,7 @@ public class TrainActivitiesImpl implements TrainActivities {
             BaseModels.Loaded loaded = BaseModels.load(r.baseModel(), cfg, manager);
             BaseModel base = loaded.model();
             ControlNet controlnet = base.newControlNet(manager, r.seed());
+            String initFrom = initialWeights(controlnet, r);
             DiffusionTrainer trainer = DiffusionTrainer.controlNet(base, controlnet, data, options, manager);
             Probe probe = new Probe(base, controlnet, trainer, probeSet, cfg.sampleSize(), r);
             List<Map<String, Object>> metrics = new ArrayList<>();
@@ -107,6 +108,13 @@ public class TrainActivitiesImpl implements TrainActivities {
                 metrics.add(resumed);
                 LOG.info("resumed training at step {} from {}", trainer.step(), lastCheckpoint);
             } else {
+                if (initFrom != null) {
+                    Map<String, Object> init = new LinkedHashMap<>();
+                    init.put("kind", "init");
+                    init.put("step", 0);
+                    init.put("from", initFrom);
+                    metrics.add(init);
+                }
                 metrics.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
             }
             long started = System.nanoTime();
@@ -218,6 +226,26 @@ public class TrainActivitiesImpl implements TrainActivities {
             }
             detector.restore(points);
         }
+    }
+
+    /** Loads the latest published weights of {@code r.continueFrom()} if asked and present; returns their key, or null. */
+    private String initialWeights(ControlNet controlnet, Request r) {
+        if (r.continueFrom() == null) {
+            return null;
+        }
+        Optional<String> key = new dev.cnf.activities.publish.ModelRegistry(store).latestWeightsKey(r.continueFrom());
+        if (key.isEmpty()) {
+            LOG.info("no published version of {} to continue from; training starts fresh", r.continueFrom());
+            return null;
+        }
+        try {
+            dev.cnf.model.io.Weights.load(controlnet, Safetensors.read(store.get(key.get())));
+        } catch (IllegalArgumentException e) {
+            throw ApplicationFailure.newNonRetryableFailure("cannot continue from " + key.get() + ": " + e.getMessage(), "InvalidInput");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return key.get();
     }
 
     /** The heartbeat's checkpoint if a previous attempt reported one, else the newest complete one in storage. */

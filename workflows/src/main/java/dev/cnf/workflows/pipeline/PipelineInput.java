@@ -32,6 +32,8 @@ import java.util.List;
  * @param promotionTolerance how much lower than the current latest's held-out edge F1 a new version may score and
  *                       still become latest; otherwise it is published as a candidate
  * @param userPrompt     the evaluation's "user" prompt mode (the paper's fourth mode); empty skips that mode
+ * @param onlyNewData    retraining: drop images the model's latest version was trained on (reason ALREADY_TRAINED)
+ * @param continueFromLatest retraining: start from the latest published version's weights instead of a fresh ControlNet
  */
 public record PipelineInput(
         String name,
@@ -57,7 +59,9 @@ public record PipelineInput(
         String version,
         Double controlScale,
         Double promotionTolerance,
-        String userPrompt) {
+        String userPrompt,
+        Boolean onlyNewData,
+        Boolean continueFromLatest) {
 
     public static final String DEFAULT_PROMPT = "a professional, detailed, high-quality image";
     public static final List<String> CAPTIONERS = List.of("alt", "template");
@@ -92,12 +96,14 @@ public record PipelineInput(
         controlScale = controlScale == null ? 1.0 : controlScale;
         promotionTolerance = promotionTolerance == null ? 0.02 : promotionTolerance;
         userPrompt = userPrompt == null ? "" : userPrompt;
+        onlyNewData = onlyNewData != null && onlyNewData;
+        continueFromLatest = continueFromLatest != null && continueFromLatest;
     }
 
     /** All defaults; what `{}` deserialises to. */
     public static PipelineInput defaults() {
         return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private static boolean blank(String s) {

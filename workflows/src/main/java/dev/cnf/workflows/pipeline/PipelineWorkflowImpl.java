@@ -128,7 +128,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             stage = "train";
             TrainActivities.Request request = new TrainActivities.Request(prefix, samplesKey, in.modelConfig(), in.baseModel(),
                     in.resolution(), trainSteps, in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery(), in.evalSamples(),
-                    probeEvery, in.guidanceScale());
+                    probeEvery, in.guidanceScale(), in.continueFromLatest() ? in.name() : null);
             Promise<TrainActivities.Result>[] promise = new Promise[1];
             interruptTraining = false;
             trainScope = Workflow.newCancellationScope(() -> promise[0] = Async.function(train::train, request));
@@ -234,8 +234,13 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
         checkpointBetweenStages("clean");
         stage = "clean";
-        CleanActivities.Result cl = clean.clean(new CleanActivities.Request(prefix, ing.itemsKey(), in.minSide(), in.resolution()));
+        CleanActivities.Result cl = clean.clean(new CleanActivities.Request(prefix, ing.itemsKey(), in.minSide(), in.resolution(),
+                in.onlyNewData() ? in.name() : null));
         completed.add("clean: kept " + cl.kept() + " of " + cl.seen() + reasons(cl.dropped()));
+        if (cl.kept() == 0 && in.onlyNewData() && cl.dropped().containsKey("ALREADY_TRAINED")) {
+            throw fail("nothing new to train on: all " + cl.seen() + " images were in the latest version's training data"
+                    + reasons(cl.dropped()), "NoNewData");
+        }
         if (cl.kept() == 0) {
             throw fail("no usable images: all " + cl.seen() + " were dropped" + reasons(cl.dropped()), "NoData");
         }
@@ -284,8 +289,10 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         card.put("imagesSeen", String.valueOf(ing.seen()));
         card.put("imagesKept", String.valueOf(cl.kept()));
         card.put("edgeF1NoControl", String.valueOf(ev.edgeF1NoControl()));
+        card.put("onlyNewData", String.valueOf(in.onlyNewData()));
+        card.put("continuedFromLatest", String.valueOf(in.continueFromLatest()));
         PublishActivities.Result pub = publish.publish(new PublishActivities.Request(in.name(), version, tr.weightsKey(),
-                tr.configKey(), ev.reportKey(), ev.evalMetricsKey(), card, in.promotionTolerance()));
+                tr.configKey(), ev.reportKey(), ev.evalMetricsKey(), card, in.promotionTolerance(), cond.samplesKey()));
         modelUri = pub.modelUri();
         reportUri = pub.reportUri();
         completed.add("publish: " + pub.modelUri() + (pub.promoted() ? " (latest)" : " (candidate: " + pub.decision() + ")"));

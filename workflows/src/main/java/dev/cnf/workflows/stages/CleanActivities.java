@@ -8,7 +8,8 @@ import java.util.Map;
 /** Decodes, validates, de-duplicates and normalises images to the training resolution. */
 @ActivityInterface
 public interface CleanActivities {
-    record Request(String runPrefix, String itemsKey, int minSide, int resolution) {}
+    /** @param skipTrainedBy a model name: drop images its latest version was trained on (null keeps them) */
+    record Request(String runPrefix, String itemsKey, int minSide, int resolution, String skipTrainedBy) {}
 
     /** seen == kept + sum(dropped), always. */
     record Result(int seen, int kept, Map<String, Integer> dropped, String samplesKey, String reportKey) {}

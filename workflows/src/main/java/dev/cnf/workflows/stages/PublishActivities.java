@@ -16,7 +16,7 @@ public interface PublishActivities {
      * @param promotionTolerance how far below the current latest's held-out edge F1 this version may be and still be promoted
      */
     record Request(String name, String version, String weightsKey, String configKey, String reportKey,
-                   String evalMetricsKey, Map<String, String> card, double promotionTolerance) {}
+                   String evalMetricsKey, Map<String, String> card, double promotionTolerance, String samplesKey) {}
 
     /** @param promoted whether latest.json now names this version; {@code decision} says why or why not */
     record Result(String modelUri, String manifestUri, String reportUri, boolean promoted, String decision) {}

@@ -8,8 +8,10 @@ import java.util.List;
 /** Trains the ControlNet; checkpoints to object storage and resumes from the last one on retry. */
 @ActivityInterface
 public interface TrainActivities {
+    /** @param continueFrom a model name: start from its latest version's weights instead of a fresh copy of the encoder (null: fresh) */
     record Request(String runPrefix, String samplesKey, String modelConfig, String baseModel, int resolution, int steps, int batchSize,
-                   double learningRate, long seed, int checkpointEvery, int heldOut, int probeEvery, double guidanceScale) {}
+                   double learningRate, long seed, int checkpointEvery, int heldOut, int probeEvery, double guidanceScale,
+                   String continueFrom) {}
 
     /**
      * What the activity heartbeats (enough to resume and to show progress) and reports to the workflow.
