@@ -122,7 +122,7 @@ class PipelineWorkflowTest {
         Map<String, Object> manifest = Json.read(store.get(dir + "manifest.json"), Map.class);
         List<Map<String, Object>> files = (List<Map<String, Object>>) manifest.get("files");
         assertEquals(Set.of(PublishActivitiesImpl.WEIGHTS_FILE, "config.json", "README.md", "model_card.json", "report.html", "metrics.json",
-                        PublishActivitiesImpl.SUMS_FILE),
+                        "training_data.jsonl", PublishActivitiesImpl.SUMS_FILE),
                 Set.copyOf(files.stream().map(f -> (String) f.get("path")).toList()));
         String sums = new String(store.get(dir + PublishActivitiesImpl.SUMS_FILE));
         for (Map<String, Object> f : files) {

@@ -9,7 +9,7 @@ import org.jsoup.Jsoup;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Captions from the page's alt text (cleaned of markup and whitespace), else the default prompt. */
+/** Captions from the page's alt text (cleaned of markup and whitespace), else the default prompt; or none at all (""). */
 public class CaptionActivitiesImpl implements CaptionActivities {
     private final ObjectStore store;
 
@@ -28,7 +28,9 @@ public class CaptionActivitiesImpl implements CaptionActivities {
         int fromAlt = 0;
         for (Sample s : SampleTables.read(store, r.samplesKey())) {
             String alt = cleanAltText(s.altText());
-            if ("alt".equals(r.captioner()) && !alt.isEmpty()) {
+            if ("none".equals(r.captioner())) {
+                out.add(s.withCaption("", "none")); // the paper's "no prompt" training mode
+            } else if ("alt".equals(r.captioner()) && !alt.isEmpty()) {
                 out.add(s.withCaption(alt, "alt"));
                 fromAlt++;
             } else {

@@ -66,7 +66,8 @@ final class ModelCard {
         if (decision.previousVersion() != null && decision.previousEdgeF1() != null) {
             md.append("Previous latest: ").append(decision.previousVersion()).append(" with edge F1 ").append(fmt(decision.previousEdgeF1())).append(".\n\n");
         }
-        md.append("## Files\n\n`report.html` (the full evaluation report), `metrics.json`, `model_card.json`; `SHA256SUMS` lists every file's ")
+        md.append("## Files\n\n`report.html` (the full evaluation report), `metrics.json`, `model_card.json`, `training_data.jsonl` (source URL, "
+                        + "SHA-256 and caption of every training image); `SHA256SUMS` lists every file's ")
                 .append("SHA-256 (`sha256sum -c SHA256SUMS`), and `manifest.json`, written last, lists them all.\n\n");
         md.append("## License\n\nThe weights derive from the base model and from the ingested images: their licenses apply. ")
                 .append("Check both before distributing.\n");

@@ -40,6 +40,7 @@ public final class StatusCommand implements Callable<Integer> {
                     + Progress.heartbeat(client, workflowId));
             if (st.training() != null) {
                 var t = st.training();
+                System.out.println("  train " + bar(t.step(), st.trainSteps()));
                 System.out.printf("  train step %d/%d, loss %.4f, %.2f steps/s, ETA %s, last checkpoint %s%n", t.step(), st.trainSteps(), t.loss(),
                         t.stepsPerSecond(), java.time.Duration.ofSeconds(Math.round(t.etaSeconds())).toString().substring(2).toLowerCase(),
                         t.lastCheckpointKey() == null ? "none yet" : t.lastCheckpointKey());
@@ -58,5 +59,12 @@ public final class StatusCommand implements Callable<Integer> {
         } finally {
             service.shutdownNow();
         }
+    }
+
+    /** A 30-character progress bar with the percentage, e.g. "[#########.....................]  30%". */
+    static String bar(int done, int total) {
+        double f = total <= 0 ? 0 : Math.min(1, Math.max(0, done / (double) total));
+        int filled = (int) Math.round(f * 30);
+        return "[" + "#".repeat(filled) + ".".repeat(30 - filled) + "] " + String.format("%3d%%", Math.round(f * 100));
     }
 }

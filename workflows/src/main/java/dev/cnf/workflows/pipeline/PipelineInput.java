@@ -13,9 +13,9 @@ import java.util.List;
  * @param maxDepth       link-following depth from each source page
  * @param minSide        drop images whose shorter side is below this (TOO_SMALL)
  * @param resolution     training resolution (square), must match the model config's sample size
- * @param captioner      "alt" (alt text, else the default prompt) or "template" (always the default prompt)
+ * @param captioner      "alt" (alt text, else the default prompt), "template" (always the default prompt) or "none" ("")
  * @param defaultPrompt  the paper's default prompt
- * @param condition      condition extractor; "canny" in this version
+ * @param condition      condition extractor: canny, hough, softedge, scribble, sketch or lineart
  * @param modelConfig    model preset; "tiny" in this version
  * @param baseModel      frozen base the ControlNet steers: "tiny-circles" (shipped, made by `cnf pretrain`) or "random" (untrained, seed 0)
  * @param trainSteps     optimizer steps
@@ -64,8 +64,8 @@ public record PipelineInput(
         Boolean continueFromLatest) {
 
     public static final String DEFAULT_PROMPT = "a professional, detailed, high-quality image";
-    public static final List<String> CAPTIONERS = List.of("alt", "template");
-    public static final List<String> CONDITIONS = List.of("canny");
+    public static final List<String> CAPTIONERS = List.of("alt", "template", "none");
+    public static final List<String> CONDITIONS = List.of("canny", "hough", "lineart", "scribble", "sketch", "softedge");
     public static final List<String> MODEL_CONFIGS = List.of("tiny");
     public static final List<String> BASE_MODELS = List.of("tiny-circles", "random");
 

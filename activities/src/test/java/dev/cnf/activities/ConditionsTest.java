@@ -1,0 +1,100 @@
+package dev.cnf.activities;
+
+import dev.cnf.activities.condition.Condition;
+import dev.cnf.activities.condition.Conditions;
+import dev.cnf.activities.imaging.OpenCv;
+import dev.cnf.workflows.pipeline.PipelineInput;
+import org.junit.jupiter.api.Test;
+import org.opencv.core.Core;
+import org.opencv.core.Mat;
+import org.opencv.core.MatOfByte;
+import org.opencv.imgcodecs.Imgcodecs;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Every condition on a committed real photo (OpenCV's fruits.jpg from Debian's opencv-doc) against
+ * golden images, and Canny against OpenCV's own Canny from Python on the same grey input.
+ * Regenerate the goldens after an intended change with -Dcnf.writeGoldens=$PWD/activities/src/test/resources/golden.
+ */
+class ConditionsTest {
+    static {
+        OpenCv.load();
+    }
+
+    static byte[] resource(String path) throws IOException {
+        try (InputStream in = ConditionsTest.class.getResourceAsStream(path)) {
+            assertNotNull(in, "missing resource " + path);
+            return in.readAllBytes();
+        }
+    }
+
+    static Mat photo() throws IOException {
+        return OpenCv.resizeCenterCrop(OpenCv.decodeBgr(resource("/dev/cnf/datasets/photos/fruits.jpg")), 256);
+    }
+
+    static int differingPixels(Mat a, Mat b) {
+        assertEquals(a.size(), b.size());
+        assertEquals(a.channels(), b.channels());
+        Mat diff = new Mat();
+        Core.absdiff(a, b, diff);
+        return Core.countNonZero(diff.reshape(1));
+    }
+
+    @Test
+    void cannyEqualsOpenCvsOwnCannyFromPython() throws IOException {
+        Mat gray = Imgcodecs.imdecode(new MatOfByte(resource("/golden/fruits_256_gray.png")), Imgcodecs.IMREAD_GRAYSCALE);
+        Mat reference = Imgcodecs.imdecode(new MatOfByte(resource("/golden/canny_opencv_python.png")), Imgcodecs.IMREAD_GRAYSCALE);
+        Mat ours = OpenCv.canny(gray, 100, 200);
+        assertTrue(Core.countNonZero(ours) > 1000, "a real photo has edges");
+        assertEquals(0, differingPixels(ours, reference), "our Canny (OpenCV " + Core.VERSION + ") vs Python's cv2.Canny (4.6)");
+    }
+
+    @Test
+    void everyConditionMatchesItsGoldenImage() throws IOException {
+        Mat photo = photo();
+        String write = System.getProperty("cnf.writeGoldens", "");
+        for (String name : Conditions.names()) {
+            Condition.Extracted e = Conditions.byName(name).extract(photo, new SplittableRandom(7));
+            assertEquals(photo.size(), e.image().size(), name);
+            assertEquals(3, e.image().channels(), name + " is stored as a 3-channel image");
+            assertTrue(Core.countNonZero(e.image().reshape(1)) > 100, name + " is not empty on a real photo");
+            if (!write.isBlank()) {
+                Files.write(Path.of(write, name + ".png"), OpenCv.encodePng(e.image()));
+                continue;
+            }
+            Mat golden = Imgcodecs.imdecode(new MatOfByte(resource("/golden/" + name + ".png")), Imgcodecs.IMREAD_COLOR);
+            assertEquals(0, differingPixels(e.image(), golden), name + " differs from its golden image");
+        }
+    }
+
+    @Test
+    void conditionsAreDeterministicForASeedAndRecordTheirChoices() throws IOException {
+        Mat photo = photo();
+        for (String name : Conditions.names()) {
+            Condition c = Conditions.byName(name);
+            Condition.Extracted a = c.extract(photo, new SplittableRandom(3));
+            Condition.Extracted b = c.extract(photo, new SplittableRandom(3));
+            assertEquals(0, differingPixels(a.image(), b.image()), name);
+            assertEquals(a.params(), b.params(), name);
+        }
+        Condition scribble = Conditions.byName("scribble");
+        assertNotEquals(scribble.extract(photo, new SplittableRandom(3)).params(), scribble.extract(photo, new SplittableRandom(4)).params(),
+                "scribbles are randomised per image");
+        assertTrue(Conditions.byName("canny").extract(photo, new SplittableRandom(3)).params().containsKey("low"));
+    }
+
+    @Test
+    void theWorkflowInputAcceptsExactlyTheRegisteredConditions() {
+        assertEquals(Set.copyOf(PipelineInput.CONDITIONS), Conditions.names());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Conditions.byName("depth"));
+        assertTrue(e.getMessage().contains("canny"), e.getMessage());
+    }
+}
