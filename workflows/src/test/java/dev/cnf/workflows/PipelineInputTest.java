@@ -46,7 +46,7 @@ class PipelineInputTest {
         List<String> p = in.problems();
         assertEquals(4, p.size(), p.toString());
         assertTrue(p.stream().anyMatch(s -> s.startsWith("trainSteps 0: must be in [1,")));
-        assertTrue(p.stream().anyMatch(s -> s.contains("condition 'depth': choose one of [canny]")));
+        assertTrue(p.stream().anyMatch(s -> s.contains("condition 'depth': choose one of [canny, hough, lineart, scribble, sketch, softedge]")));
         assertTrue(p.stream().anyMatch(s -> s.contains("'ftp://x' is not an http(s) URL")));
         assertTrue(p.stream().anyMatch(s -> s.startsWith("name 'Bad Name'")));
     }

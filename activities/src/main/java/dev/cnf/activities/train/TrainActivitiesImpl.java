@@ -44,8 +44,12 @@ public class TrainActivitiesImpl implements TrainActivities {
 
     private final ObjectStore store;
 
-    /** How often, at most, progress goes to the workflow (each report is a history event). */
-    static final long REPORT_EVERY_NANOS = 5_000_000_000L;
+    /**
+     * How often, at most, progress goes to the workflow besides checkpoints: each report is a history
+     * event, and a week of training at one a minute stays far below Temporal's 50k-event history limit.
+     * (Live step and loss are in the heartbeat, which `cnf status` also shows.)
+     */
+    static final long REPORT_EVERY_NANOS = 60_000_000_000L;
     private final ProgressSink progressSink;
 
     public TrainActivitiesImpl(ObjectStore store) {

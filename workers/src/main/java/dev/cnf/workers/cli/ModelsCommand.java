@@ -63,6 +63,22 @@ public final class ModelsCommand implements Runnable {
         }
     }
 
+    /** NAME [VERSION] of a published model, and where to find it. */
+    static class VersionRef {
+        @Mixin
+        Source source;
+
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "VERSION", description = "default: the latest version")
+        String version;
+
+        String resolve(ModelRegistry registry) {
+            return ModelsCommand.resolve(registry, name, version);
+        }
+    }
+
     static double number(Object v) {
         return v == null ? Double.NaN : Double.parseDouble(String.valueOf(v));
     }
@@ -126,22 +142,17 @@ public final class ModelsCommand implements Runnable {
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a version's model card and metrics (default: latest).")
     static final class Show implements Callable<Integer> {
         @Mixin
-        Source source;
-
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
-
-        @Parameters(index = "1", arity = "0..1", paramLabel = "VERSION", description = "default: the latest version")
-        String version;
+        VersionRef ref;
 
         @Option(names = "--json", description = "print the manifest and metrics as JSON")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
-            try (Source.Opened o = source.open()) {
+            try (Source.Opened o = ref.source.open()) {
                 ModelRegistry registry = new ModelRegistry(o.store());
-                String v = resolve(registry, name, version);
+                String name = ref.name;
+                String v = ref.resolve(registry);
                 Map<String, Object> manifest = registry.manifest(name, v);
                 Map<String, Object> metrics = new HashMap<>(registry.metrics(name, v));
                 metrics.remove("perSample");
@@ -160,13 +171,7 @@ public final class ModelsCommand implements Runnable {
             description = "Download a version (default: latest), verifying every file against the manifest and SHA256SUMS.")
     static final class Pull implements Callable<Integer> {
         @Mixin
-        Source source;
-
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
-
-        @Parameters(index = "1", arity = "0..1", paramLabel = "VERSION", description = "default: the latest version")
-        String version;
+        VersionRef ref;
 
         @Option(names = "--out", description = "target folder (default: ./NAME-VERSION); must not exist or be empty")
         Path out;
@@ -174,9 +179,10 @@ public final class ModelsCommand implements Runnable {
         @Override
         @SuppressWarnings("unchecked")
         public Integer call() throws Exception {
-            try (Source.Opened o = source.open()) {
+            try (Source.Opened o = ref.source.open()) {
                 ModelRegistry registry = new ModelRegistry(o.store());
-                String v = resolve(registry, name, version);
+                String name = ref.name;
+                String v = ref.resolve(registry);
                 Path target = out != null ? out : Path.of(name + "-" + v);
                 if (Files.exists(target) && (!Files.isDirectory(target) || Files.list(target).findAny().isPresent())) {
                     throw new IllegalArgumentException(target + " exists and is not an empty folder; choose another --out");

@@ -36,7 +36,7 @@ public interface PipelineWorkflow {
     @UpdateValidatorMethod(updateName = "updateTraining")
     void validateUpdateTraining(TrainingControl change);
 
-    /** Sent by the train activity (at most every few seconds): what the status query reports as training progress. */
+    /** Sent by the train activity (first step, checkpoints, pause; else at most once a minute): the status query's training progress. */
     @SignalMethod
     void trainingProgress(TrainActivities.Progress progress);
 }

@@ -101,7 +101,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     private void checkpointBetweenStages(String next) {
         if (paused && cancelReason == null) {
             String was = stage;
-            stage = "paused (before " + next + ")";
+            stage = "train".equals(next) && trainingProgress != null
+                    ? "paused (train at step " + trainingProgress.step() + ")" : "paused (before " + next + ")";
             Workflow.await(() -> !paused || cancelReason != null);
             stage = was;
         }
