@@ -19,10 +19,6 @@ public final class HealthServer implements AutoCloseable {
     private final HttpServer server;
     private final long startedNanos = System.nanoTime();
 
-    public HealthServer(String host, int port, BooleanSupplier ready) throws IOException {
-        this(host, port, ready, () -> "");
-    }
-
     public HealthServer(String host, int port, BooleanSupplier ready, java.util.function.Supplier<String> moreMetrics) throws IOException {
         server = HttpServer.create(new InetSocketAddress(host, port), 0);
         server.createContext("/healthz", ex -> reply(ex, 200, "ok\n"));

@@ -110,8 +110,9 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
             List<String> labels = new ArrayList<>();
             for (Map.Entry<String, List<float[]>> e : samples.entrySet()) {
                 float[] img = e.getValue().get(i);
-                double f1 = EdgeProbe.f1(img, conditions.get(i), size);
-                double ssim = EdgeProbe.edgeSsim(img, conditions.get(i), size);
+                EdgeProbe.Scores scores = EdgeProbe.scores(img, conditions.get(i), size);
+                double f1 = scores.f1();
+                double ssim = scores.ssim();
                 Map<String, Double> sums = byMode.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>());
                 sums.merge("edgeF1", f1 / chosen.size(), Double::sum);
                 sums.merge("edgeSSIM", ssim / chosen.size(), Double::sum);

@@ -19,28 +19,37 @@ public final class EdgeProbe {
 
     private EdgeProbe() {}
 
+    /**
+     * Edge F1 and edge SSIM of one sample against its condition. Edge SSIM is the structural similarity
+     * (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, range 1) between the input
+     * edge map and the sample's Canny edges, both as 0/1 images: softer than F1, near-misses still count.
+     */
+    public record Scores(double f1, double ssim) {}
+
+    /** The condition's edges (white above 127) and the sample's Canny edges, each as a 0/255 mask. */
+    private record Masks(Mat truth, Mat edges) {}
+
+    private static Masks masks(float[] sample, float[] condition, int size) {
+        OpenCv.load();
+        Mat truth = new Mat();
+        Core.compare(OpenCv.toGray(OpenCv.fromChw(condition, size, 0f, 1f)), new Scalar(127), truth, Core.CMP_GT);
+        Mat edges = OpenCv.canny(OpenCv.toGray(OpenCv.fromChw(sample, size, -1f, 1f)), LOW, HIGH);
+        return new Masks(truth, edges);
+    }
+
     /** F1 of one sample (RGB CHW in [-1,1]) against its condition (RGB CHW in [0,1], edges white). */
     public static double f1(float[] sample, float[] condition, int size) {
-        OpenCv.load();
-        Mat truth = new Mat();
-        Core.compare(OpenCv.toGray(OpenCv.fromChw(condition, size, 0f, 1f)), new Scalar(127), truth, Core.CMP_GT);
-        Mat edges = OpenCv.canny(OpenCv.toGray(OpenCv.fromChw(sample, size, -1f, 1f)), LOW, HIGH);
-        return OpenCv.edgeF1(edges, truth, 1);
+        Masks m = masks(sample, condition, size);
+        return OpenCv.edgeF1(m.edges(), m.truth(), 1);
     }
 
-    /**
-     * Edge SSIM: the structural similarity (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5,
-     * K1 0.01, K2 0.03, range 1) between the input edge map and the sample's Canny edges, both as
-     * 0/1 images. Softer than F1: near-misses still count.
-     */
-    public static double edgeSsim(float[] sample, float[] condition, int size) {
-        OpenCv.load();
-        Mat truth = new Mat();
-        Core.compare(OpenCv.toGray(OpenCv.fromChw(condition, size, 0f, 1f)), new Scalar(127), truth, Core.CMP_GT);
-        Mat edges = OpenCv.canny(OpenCv.toGray(OpenCv.fromChw(sample, size, -1f, 1f)), LOW, HIGH);
-        return ssim(unit(truth), unit(edges));
+    /** Both scores from one Canny pass over the sample. */
+    public static Scores scores(float[] sample, float[] condition, int size) {
+        Masks m = masks(sample, condition, size);
+        return new Scores(OpenCv.edgeF1(m.edges(), m.truth(), 1), ssim(unit(m.truth()), unit(m.edges())));
     }
 
+    /** A 0/255 mask as 0/1 doubles. */
     private static Mat unit(Mat mask) {
         Mat f = new Mat();
         mask.convertTo(f, CvType.CV_64F, 1 / 255.0);

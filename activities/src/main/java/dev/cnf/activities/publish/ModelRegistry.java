@@ -78,16 +78,20 @@ public final class ModelRegistry {
     /** File listing every training sample of a version (source URL, SHA-256, caption), one JSON object per line. */
     public static final String TRAINING_DATA = "training_data.jsonl";
 
-    /** SHA-256 of the images the latest version was trained on; empty when there is no latest or no list. */
+    /** The rows of the latest version's training-data list; empty when there is no latest version or no list. */
     @SuppressWarnings("unchecked")
+    public List<Map<String, Object>> latestTrainingData(String name) {
+        Optional<String> latest = latestVersion(name);
+        if (latest.isEmpty() || !store.exists(dir(name, latest.get()) + TRAINING_DATA)) {
+            return List.of();
+        }
+        return (List<Map<String, Object>>) (List<?>) Json.readLines(store.get(dir(name, latest.get()) + TRAINING_DATA), Map.class);
+    }
+
+    /** SHA-256 of the images the latest version was trained on; empty when there is no latest or no list. */
     public java.util.Set<String> trainedHashes(String name) {
         java.util.Set<String> out = new java.util.HashSet<>();
-        Optional<String> latest = latestVersion(name);
-        if (latest.isPresent() && store.exists(dir(name, latest.get()) + TRAINING_DATA)) {
-            for (Map<String, Object> row : Json.readLines(store.get(dir(name, latest.get()) + TRAINING_DATA), Map.class)) {
-                out.add(String.valueOf(row.get("sha256")));
-            }
-        }
+        latestTrainingData(name).forEach(row -> out.add(String.valueOf(row.get("sha256"))));
         return out;
     }
 

@@ -120,13 +120,11 @@ public class PublishActivitiesImpl implements PublishActivities {
      * Provenance of every sample the run trained on after cleaning (where it came from, its hash, its
      * caption), plus, when the run continued from {@code continuedFrom}'s latest version, that version's list.
      */
-    @SuppressWarnings("unchecked")
     private byte[] trainingData(String samplesKey, String continuedFrom) {
         List<Map<String, Object>> rows = new ArrayList<>();
         java.util.Set<String> seen = new java.util.HashSet<>();
-        Optional<String> previous = continuedFrom == null ? Optional.empty() : registry.latestVersion(continuedFrom);
-        if (previous.isPresent() && store.exists(ModelRegistry.dir(continuedFrom, previous.get()) + ModelRegistry.TRAINING_DATA)) {
-            for (Map<String, Object> row : Json.readLines(store.get(ModelRegistry.dir(continuedFrom, previous.get()) + ModelRegistry.TRAINING_DATA), Map.class)) {
+        if (continuedFrom != null) {
+            for (Map<String, Object> row : registry.latestTrainingData(continuedFrom)) {
                 if (seen.add(String.valueOf(row.get("sha256")))) {
                     rows.add(row);
                 }

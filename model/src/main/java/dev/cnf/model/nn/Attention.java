@@ -48,18 +48,18 @@ public final class Attention extends NamedBlock {
         if (groupNorm != null) {
             Shape s = x.getShape();
             NDArray seq = groupNorm.apply(ps, x, training).reshape(s.get(0), s.get(1), -1).transpose(0, 2, 1);
-            NDArray out = attend(ps, seq, seq, null, training).transpose(0, 2, 1).reshape(s);
+            NDArray out = attend(ps, seq, seq, training).transpose(0, 2, 1).reshape(s);
             return new NDList(out.add(x));
         }
         NDArray context = inputs.size() > 1 ? inputs.get(1) : x;
-        return new NDList(attend(ps, x, context, null, training));
+        return new NDList(attend(ps, x, context, training));
     }
 
-    private NDArray attend(ParameterStore ps, NDArray x, NDArray context, NDArray mask, boolean training) {
+    private NDArray attend(ParameterStore ps, NDArray x, NDArray context, boolean training) {
         NDArray q = toQ.apply(ps, x, training);
         NDArray k = toK.apply(ps, context, training);
         NDArray v = toV.apply(ps, context, training);
-        return toOut.apply(ps, scaledDotProduct(q, k, v, heads, headDim, mask), training);
+        return toOut.apply(ps, scaledDotProduct(q, k, v, heads, headDim, null), training);
     }
 
     /**
