@@ -2,7 +2,7 @@ package dev.cnf.activities;
 
 import dev.cnf.activities.caption.CaptionActivitiesImpl;
 import dev.cnf.activities.ingest.AddressPolicy;
-import dev.cnf.activities.ingest.ImageSniffer;
+import dev.cnf.activities.imaging.ImageSniffer;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;

@@ -5,6 +5,7 @@ import dev.cnf.activities.clean.CleanActivitiesImpl;
 import dev.cnf.activities.condition.ConditionActivitiesImpl;
 import dev.cnf.activities.evaluate.EvaluateActivitiesImpl;
 import dev.cnf.activities.ingest.AddressPolicy;
+import dev.cnf.activities.ingest.FetchPolicy;
 import dev.cnf.activities.ingest.HttpFetcher;
 import dev.cnf.activities.ingest.IngestActivitiesImpl;
 import dev.cnf.activities.publish.PublishActivitiesImpl;
@@ -29,10 +30,22 @@ import java.util.Set;
  */
 public final class WorkerHost implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkerHost.class);
-    /** What a worker process needs beyond the Temporal connection. */
+    /**
+     * What a worker process needs beyond the Temporal connection.
+     *
+     * @param fetch        politeness and safety limits of ingestion's HTTP fetches
+     * @param fetchThreads requests this worker has in flight while fetching a shard
+     */
     public record Settings(Set<String> queues, List<String> defaultSources, Set<String> allowedHosts,
-                           int cpuConcurrency, int gpuConcurrency) {
+                           int cpuConcurrency, int gpuConcurrency, FetchPolicy fetch, int fetchThreads) {
+        public Settings(Set<String> queues, List<String> defaultSources, Set<String> allowedHosts, int cpuConcurrency, int gpuConcurrency) {
+            this(queues, defaultSources, allowedHosts, cpuConcurrency, gpuConcurrency, FetchPolicy.defaults(), 16);
+        }
+
         public Settings {
+            if (fetchThreads < 1) {
+                throw new IllegalArgumentException("fetch threads must be >= 1, got " + fetchThreads);
+            }
             for (String q : queues) {
                 if (!q.equals(TaskQueues.CPU) && !q.equals(TaskQueues.GPU)) {
                     throw new IllegalArgumentException("unknown task queue '" + q + "'; use " + TaskQueues.CPU + " and/or " + TaskQueues.GPU);
@@ -66,10 +79,9 @@ public final class WorkerHost implements AutoCloseable {
     public static void register(Worker cpu, Worker gpu, ObjectStore store, Settings settings, WorkflowClient client) {
         if (cpu != null) {
             cpu.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
-            HttpFetcher fetcher = new HttpFetcher(new AddressPolicy(settings.allowedHosts()), 5, 20L << 20,
-                    Duration.ofSeconds(10), Duration.ofSeconds(60));
+            HttpFetcher fetcher = new HttpFetcher(new AddressPolicy(settings.allowedHosts()), settings.fetch());
             cpu.registerActivitiesImplementations(
-                    new IngestActivitiesImpl(store, fetcher, settings.defaultSources()),
+                    new IngestActivitiesImpl(store, fetcher, settings.defaultSources(), settings.fetchThreads()),
                     new CleanActivitiesImpl(store),
                     new CaptionActivitiesImpl(store),
                     new ConditionActivitiesImpl(store),

@@ -1,11 +1,14 @@
 package dev.cnf.activities.clean;
 
-import dev.cnf.activities.publish.ModelRegistry;
+import dev.cnf.activities.StageMetrics;
 import dev.cnf.activities.dataset.Drop;
 import dev.cnf.activities.dataset.DropReason;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
+import dev.cnf.activities.imaging.ImageDecoder;
 import dev.cnf.activities.imaging.OpenCv;
+import dev.cnf.activities.imaging.PerceptualHash;
+import dev.cnf.activities.publish.ModelRegistry;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workflows.stages.CleanActivities;
@@ -13,6 +16,7 @@ import io.temporal.activity.Activity;
 import org.opencv.core.Mat;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,10 +24,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Decodes every fetched original with OpenCV, drops what cannot serve as training data (each with a
- * reason code), and writes the survivors as square PNGs at the training resolution.
+ * Per shard: decodes every fetched original (header checked first, see {@link ImageDecoder}), drops
+ * what cannot serve as training data with a reason code, and writes the survivors as square PNGs at
+ * the training resolution with their perceptual hash. Then, over all shards in order: exact and near
+ * duplicates are dropped (the first copy stays) and the cleaning report is written, where
+ * seen == kept + dropped counts every reference discovered.
  */
 public class CleanActivitiesImpl implements CleanActivities {
+    /** Pixel limit for runs started before it was configurable (workflow version DEFAULT). */
+    static final long LEGACY_MAX_PIXELS = 64L << 20;
+
     private final ObjectStore store;
 
     public CleanActivitiesImpl(ObjectStore store) {
@@ -32,13 +42,18 @@ public class CleanActivitiesImpl implements CleanActivities {
     }
 
     @Override
-    public Result clean(Request r) {
+    public ShardResult cleanShard(ShardRequest r) {
+        String base = String.format("%s/clean/shards/shard-%05d", r.runPrefix(), r.shard());
+        String resultKey = base + ".result.json";
+        if (store.exists(resultKey)) {
+            return Json.read(store.get(resultKey), ShardResult.class);
+        }
         long started = System.nanoTime();
         List<Sample> items = SampleTables.read(store, r.itemsKey());
-        List<Sample> kept = new ArrayList<>();
+        Set<String> trained = r.skipTrainedBy() == null ? Set.of() : new ModelRegistry(store).trainedHashes(r.skipTrainedBy());
+        List<Sample> candidates = new ArrayList<>();
         List<Drop> drops = new ArrayList<>();
         Set<String> hashes = new HashSet<>();
-        Set<String> trained = r.skipTrainedBy() == null ? Set.of() : new ModelRegistry(store).trainedHashes(r.skipTrainedBy());
         int done = 0;
         for (Sample s : items) {
             Activity.getExecutionContext().heartbeat(done++);
@@ -50,32 +65,91 @@ public class CleanActivitiesImpl implements CleanActivities {
                 drops.add(new Drop(s.sourceUrl(), DropReason.ALREADY_TRAINED, "in the training data of " + r.skipTrainedBy() + "'s latest version"));
                 continue;
             }
-            Mat img = OpenCv.decodeBgr(store.get(s.rawKey()));
-            if (img.empty()) {
-                drops.add(new Drop(s.sourceUrl(), DropReason.DECODE_ERROR, "OpenCV could not decode " + s.bytes() + " bytes"));
+            ImageDecoder.Decoded decoded = ImageDecoder.decode(store.get(s.rawKey()), r.maxPixels());
+            if (!decoded.ok()) {
+                drops.add(new Drop(s.sourceUrl(), decoded.failure(), decoded.detail()));
                 continue;
             }
-            if (Math.min(img.cols(), img.rows()) < r.minSide()) {
-                drops.add(new Drop(s.sourceUrl(), DropReason.TOO_SMALL,
-                        img.cols() + "x" + img.rows() + " has a side under " + r.minSide()));
+            Mat img = decoded.bgr();
+            int w = img.cols(), h = img.rows();
+            if (Math.min(w, h) < r.minSide()) {
+                drops.add(new Drop(s.sourceUrl(), DropReason.TOO_SMALL, w + "x" + h + " has a side under " + r.minSide()));
                 continue;
             }
+            double aspect = (double) Math.max(w, h) / Math.min(w, h);
+            if (aspect > r.maxAspectRatio()) {
+                drops.add(new Drop(s.sourceUrl(), DropReason.BAD_ASPECT,
+                        String.format("%dx%d has aspect ratio %.2f, over %.2f", w, h, aspect, r.maxAspectRatio())));
+                continue;
+            }
+            String phash = PerceptualHash.hex(PerceptualHash.of(img));
             Mat square = OpenCv.resizeCenterCrop(img, r.resolution());
             String key = r.runPrefix() + "/clean/" + s.sha256() + ".png";
             store.put(key, OpenCv.encodePng(square), "image/png");
-            kept.add(s.withImage(key, img.cols(), img.rows()));
+            square.release();
+            img.release();
+            candidates.add(s.withImage(key, w, h, phash));
+        }
+        String candidatesKey = base + ".candidates.jsonl";
+        SampleTables.write(store, candidatesKey, candidates);
+        String dropsKey = base + ".drops.jsonl";
+        store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
+        ShardResult result = new ShardResult(r.shard(), items.size(), candidates.size(), Drop.countByReason(drops), candidatesKey, dropsKey);
+        store.put(resultKey, Json.bytes(result), "application/json"); // last: its presence means the shard is done
+        StageMetrics.throughput("clean", items.size(), started);
+        return result;
+    }
+
+    @Override
+    public Result dedupe(DedupeRequest r) {
+        List<Sample> kept = new ArrayList<>();
+        List<Drop> drops = new ArrayList<>();
+        for (String key : r.dropsKeys()) {
+            drops.addAll(Json.readLines(store.get(key), Drop.class));
+        }
+        Map<String, String> bySha = new HashMap<>();
+        NearDuplicateIndex near = new NearDuplicateIndex(r.nearDuplicateDistance());
+        for (String key : r.candidatesKeys()) {
+            Activity.getExecutionContext().heartbeat(kept.size());
+            for (Sample s : SampleTables.read(store, key)) {
+                String first = bySha.putIfAbsent(s.sha256(), s.sourceUrl());
+                if (first != null) {
+                    drops.add(new Drop(s.sourceUrl(), DropReason.DUPLICATE, "same bytes as " + first));
+                    continue;
+                }
+                if (r.nearDuplicateDistance() >= 0 && s.phash() != null) {
+                    long hash = PerceptualHash.parse(s.phash());
+                    String similar = near.nearest(hash);
+                    if (similar != null) {
+                        drops.add(new Drop(s.sourceUrl(), DropReason.NEAR_DUPLICATE, "looks like " + similar));
+                        continue;
+                    }
+                    near.add(hash, s.sourceUrl());
+                }
+                kept.add(s);
+            }
+        }
+        if (kept.size() + drops.size() != r.seen()) {
+            throw new IllegalStateException("cleaning report does not balance: seen " + r.seen() + " != kept " + kept.size()
+                    + " + dropped " + drops.size() + "; a stage lost or double-counted items");
         }
         String samplesKey = r.runPrefix() + "/clean/samples.jsonl";
         SampleTables.write(store, samplesKey, kept);
         Map<String, Integer> dropped = Drop.countByReason(drops);
         Map<String, Object> report = new LinkedHashMap<>();
-        report.put("seen", items.size());
+        report.put("seen", r.seen());
         report.put("kept", kept.size());
         report.put("dropped", dropped);
         report.put("drops", drops);
         String reportKey = r.runPrefix() + "/clean/report.json";
         store.put(reportKey, Json.bytes(report), "application/json");
-        dev.cnf.activities.StageMetrics.throughput("clean", items.size(), started);
-        return new Result(items.size(), kept.size(), dropped, samplesKey, reportKey);
+        return new Result(r.seen(), kept.size(), dropped, samplesKey, reportKey);
+    }
+
+    @Override
+    public Result clean(Request r) {
+        ShardResult shard = cleanShard(new ShardRequest(r.runPrefix(), 0, r.itemsKey(), r.minSide(), r.resolution(), Double.MAX_VALUE,
+                LEGACY_MAX_PIXELS, r.skipTrainedBy()));
+        return dedupe(new DedupeRequest(r.runPrefix(), List.of(shard.candidatesKey()), List.of(shard.dropsKey()), shard.seen(), -1));
     }
 }

@@ -2,8 +2,38 @@ package dev.cnf.activities.dataset;
 
 /** Why an item left the dataset. Every drop carries exactly one of these. */
 public enum DropReason {
-    HTTP_4XX, HTTP_5XX, TIMEOUT, NETWORK_ERROR, TOO_MANY_REDIRECTS, BLOCKED_ADDRESS, TOO_LARGE_BYTES,
-    NOT_AN_IMAGE, DECODE_ERROR, TOO_SMALL, DUPLICATE,
+    /** A source row or link that is no usable http(s)/s3 URL. */
+    INVALID_URL,
+    /** A redirect without a usable Location, or another 1xx/3xx answer. */
+    HTTP_3XX,
+    HTTP_4XX,
+    HTTP_5XX,
+    /** 429 Too Many Requests after every retry, or a Retry-After longer than we wait. */
+    RATE_LIMITED,
+    /** Connect, silence (read) or total deadline passed. */
+    TIMEOUT,
+    NETWORK_ERROR,
+    TOO_MANY_REDIRECTS,
+    /** A hop resolved to a loopback, private, link-local, multicast or unspecified address that is not allow-listed. */
+    BLOCKED_ADDRESS,
+    /** robots.txt disallows the URL for our user agent (or could not be read: RFC 9309 then assumes disallow). */
+    ROBOTS_DISALLOWED,
+    /** X-Robots-Tag or a page's meta robots says noai, noimageai, noindex or noimageindex (configurable). */
+    OPTED_OUT,
+    TOO_LARGE_BYTES,
+    /** The header's width x height exceeds the pixel limit; refused before decoding (decompression bombs). */
+    TOO_MANY_PIXELS,
+    /** Magic bytes match no raster image format (HTML, SVG, empty body...). */
+    NOT_AN_IMAGE,
+    /** A known format the decoder failed on, or a truncated file. */
+    DECODE_ERROR,
+    TOO_SMALL,
+    /** Longer side over shorter side above the limit: a centre crop would lose most of the image. */
+    BAD_ASPECT,
+    /** The same bytes (SHA-256) as an earlier item. */
+    DUPLICATE,
+    /** A perceptual hash within the Hamming threshold of an earlier item's (re-encoded or resized copies). */
+    NEAR_DUPLICATE,
     /** Retraining with onlyNewData: the same bytes were in the latest published version's training data. */
     ALREADY_TRAINED
 }

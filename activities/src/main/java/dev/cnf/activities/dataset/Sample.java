@@ -13,6 +13,7 @@ public record Sample(
         String altText,
         String rawKey,
         String sha256,
+        String phash,
         long bytes,
         String imageKey,
         int width,
@@ -23,18 +24,19 @@ public record Sample(
         Map<String, Object> conditionParams) {
 
     public static Sample fetched(String sourceUrl, String pageUrl, String altText, String rawKey, String sha256, long bytes) {
-        return new Sample(sha256.substring(0, 16), sourceUrl, pageUrl, altText, rawKey, sha256, bytes, null, 0, 0, null, null, null, null);
+        return new Sample(sha256.substring(0, 16), sourceUrl, pageUrl, altText, rawKey, sha256, null, bytes, null, 0, 0, null, null, null, null);
     }
 
-    public Sample withImage(String key, int w, int h) {
-        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, bytes, key, w, h, caption, captionSource, conditionKey, conditionParams);
+    /** The normalised training image, its original size (after EXIF orientation) and its perceptual hash. */
+    public Sample withImage(String key, int w, int h, String perceptualHash) {
+        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, perceptualHash, bytes, key, w, h, caption, captionSource, conditionKey, conditionParams);
     }
 
     public Sample withCaption(String text, String source) {
-        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, bytes, imageKey, width, height, text, source, conditionKey, conditionParams);
+        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, phash, bytes, imageKey, width, height, text, source, conditionKey, conditionParams);
     }
 
     public Sample withCondition(String key, Map<String, Object> params) {
-        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, bytes, imageKey, width, height, caption, captionSource, key, params);
+        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, phash, bytes, imageKey, width, height, caption, captionSource, key, params);
     }
 }

@@ -4,101 +4,376 @@ import dev.cnf.activities.dataset.DropReason;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * GETs a URL politely and safely: our user agent, timeouts, at most {@code maxRedirects} hops each
- * checked by the {@link AddressPolicy}, and at most {@code maxBytes} read.
+ * GETs a URL politely and safely. Every hop (redirects are followed by us, at most
+ * {@link FetchPolicy#maxRedirects}) is checked against the {@link AddressPolicy} after DNS
+ * resolution and against the host's robots.txt; per-host concurrency and pacing come from a
+ * {@link HostGate}; an attempt ends after the read (silence) or total timeout or when the body
+ * passes {@link FetchPolicy#maxBytes}; 429, 5xx, timeouts and network errors are retried with
+ * exponential backoff or the server's Retry-After.
+ *
+ * <p>Known gap: the address is checked on our own resolution and the HTTP client resolves again,
+ * so a DNS-rebinding host could switch addresses in between (Java 17 has no resolver hook).
  */
 public final class HttpFetcher {
-    public static final String USER_AGENT = "cnf-controlnet-factory/0.1 (+dataset ingestion; honours robots opt-outs)";
+    /** The product token robots.txt groups are matched against. */
+    public static final String ROBOTS_TOKEN = "cnf";
+    public static final String USER_AGENT = "cnf/0.1 (ControlNet Factory dataset ingestion; obeys robots.txt and X-Robots-Tag noai)";
 
-    /** Either a body or a drop reason with a detail. */
-    public record Response(URI finalUri, int status, String contentType, byte[] body, DropReason failure, String detail) {
+    /**
+     * Either a body or a drop reason with a detail.
+     *
+     * @param robotsDirectives X-Robots-Tag directives addressed to everyone or to us, lower case
+     */
+    public record Response(URI finalUri, int status, String contentType, byte[] body, DropReason failure, String detail,
+                           int attempts, Set<String> robotsDirectives) {
         public boolean ok() {
             return failure == null;
         }
     }
 
     private final HttpClient client;
-    private final AddressPolicy policy;
-    private final int maxRedirects;
-    private final long maxBytes;
-    private final Duration timeout;
+    private final AddressPolicy addresses;
+    private final FetchPolicy policy;
+    private final HostGate gate;
+    private final ConcurrentHashMap<String, RobotsTxt> robots = new ConcurrentHashMap<>();
 
-    public HttpFetcher(AddressPolicy policy, int maxRedirects, long maxBytes, Duration connectTimeout, Duration timeout) {
+    public HttpFetcher(AddressPolicy addresses, FetchPolicy policy) {
+        this.addresses = addresses;
         this.policy = policy;
-        this.maxRedirects = maxRedirects;
-        this.maxBytes = maxBytes;
-        this.timeout = timeout;
+        this.gate = new HostGate(policy.perHostConcurrency(), policy.perHostInterval());
         this.client = HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER) // every hop is checked by us
-                .connectTimeout(connectTimeout)
+                .connectTimeout(policy.connectTimeout())
                 .build();
     }
 
+    public FetchPolicy policy() {
+        return policy;
+    }
+
     public Response get(URI uri) {
+        return get(uri, () -> { });
+    }
+
+    /** @param tick called about once a second while waiting, so a caller can heartbeat */
+    public Response get(URI uri, Runnable tick) {
+        Response last = null;
+        for (int attempt = 1; attempt <= policy.maxRetries() + 1; attempt++) {
+            Attempt a = attempt(uri, tick, true);
+            last = a.response(attempt);
+            if (!a.retryable() || attempt == policy.maxRetries() + 1) {
+                break;
+            }
+            Duration wait = a.retryAfter() != null ? a.retryAfter() : policy.backoff().multipliedBy(1L << (attempt - 1));
+            if (wait.compareTo(policy.maxRetryAfter()) > 0) {
+                return new Response(last.finalUri(), last.status(), "", null, last.failure(),
+                        last.detail() + "; Retry-After " + wait.toSeconds() + " s is longer than the " + policy.maxRetryAfter().toSeconds()
+                                + " s we wait", attempt, Set.of());
+            }
+            if (!sleep(wait, tick)) {
+                return new Response(uri, 0, "", null, DropReason.NETWORK_ERROR, "interrupted", attempt, Set.of());
+            }
+        }
+        return last;
+    }
+
+    /** One attempt, following redirects. */
+    private record Attempt(URI uri, int status, String contentType, byte[] body, DropReason failure, String detail,
+                           boolean retryable, Duration retryAfter, Set<String> directives) {
+        Response response(int attempts) {
+            String d = failure != null && attempts > 1 ? detail + " (after " + attempts + " attempts)" : detail;
+            return new Response(uri, status, contentType, body, failure, d, attempts, directives);
+        }
+
+        static Attempt fail(URI uri, DropReason reason, String detail, boolean retryable) {
+            return new Attempt(uri, 0, "", null, reason, detail, retryable, null, Set.of());
+        }
+    }
+
+    private Attempt attempt(URI uri, Runnable tick, boolean checkRobots) {
         URI current = uri;
-        for (int hop = 0; hop <= maxRedirects; hop++) {
-            String blocked = policy.check(current);
+        for (int hop = 0; hop <= policy.maxRedirects(); hop++) {
+            String blocked = addresses.check(current);
             if (blocked != null) {
-                return fail(current, DropReason.BLOCKED_ADDRESS, blocked);
+                return Attempt.fail(current, DropReason.BLOCKED_ADDRESS, blocked + (hop > 0 ? " (redirected from " + uri + ")" : ""), false);
             }
-            HttpRequest req = HttpRequest.newBuilder(current).timeout(timeout).header("User-Agent", USER_AGENT).GET().build();
-            HttpResponse<InputStream> resp;
-            try {
-                resp = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
-            } catch (HttpTimeoutException e) {
-                return fail(current, DropReason.TIMEOUT, e.getMessage());
-            } catch (IOException e) {
-                return fail(current, DropReason.NETWORK_ERROR, String.valueOf(e.getMessage()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return fail(current, DropReason.NETWORK_ERROR, "interrupted");
+            if (checkRobots && policy.obeyRobots()) {
+                String refused = robotsRefusal(current, tick);
+                if (refused != null) {
+                    return Attempt.fail(current, DropReason.ROBOTS_DISALLOWED, refused, false);
+                }
             }
-            int status = resp.statusCode();
-            if (status >= 300 && status < 400 && resp.headers().firstValue("Location").isPresent()) {
-                close(resp);
-                current = current.resolve(resp.headers().firstValue("Location").get());
+            Attempt a = send(current, tick);
+            if (a.status() >= 300 && a.status() < 400 && a.detail() != null) {
+                try {
+                    current = current.resolve(new URI(a.detail().strip())).normalize();
+                } catch (Exception e) {
+                    return Attempt.fail(current, DropReason.HTTP_3XX, "unusable Location '" + a.detail() + "'", false);
+                }
                 continue;
             }
-            if (status >= 400) {
-                close(resp);
-                return fail(current, status < 500 ? DropReason.HTTP_4XX : DropReason.HTTP_5XX, "HTTP " + status);
-            }
-            try (InputStream in = resp.body()) {
-                ByteArrayOutputStream out = new ByteArrayOutputStream();
-                byte[] buf = new byte[64 * 1024];
-                int n;
-                while ((n = in.read(buf)) != -1) {
-                    out.write(buf, 0, n);
-                    if (out.size() > maxBytes) {
-                        return fail(current, DropReason.TOO_LARGE_BYTES, "more than " + maxBytes + " bytes");
+            return a;
+        }
+        return Attempt.fail(uri, DropReason.TOO_MANY_REDIRECTS, "more than " + policy.maxRedirects() + " redirects", false);
+    }
+
+    /** A single request; a redirect comes back with status 3xx and its Location in {@code detail}. */
+    private Attempt send(URI uri, Runnable tick) {
+        String hostPort = hostPort(uri);
+        try {
+            gate.acquire(hostPort);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Attempt.fail(uri, DropReason.NETWORK_ERROR, "interrupted", false);
+        }
+        AtomicLong lastActivity = new AtomicLong(System.nanoTime());
+        CompletableFuture<HttpResponse<byte[]>> future = null;
+        try {
+            HttpRequest req = HttpRequest.newBuilder(uri).header("User-Agent", USER_AGENT).GET().build();
+            future = client.sendAsync(req, info -> {
+                lastActivity.set(System.nanoTime());
+                boolean wanted = info.statusCode() >= 200 && info.statusCode() < 300;
+                long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1);
+                return wanted && declared <= policy.maxBytes() ? new Collector(policy.maxBytes(), lastActivity) : new Collector(-1, lastActivity);
+            });
+            long deadline = System.nanoTime() + policy.totalTimeout().toNanos();
+            HttpResponse<byte[]> resp;
+            while (true) {
+                try {
+                    resp = future.get(Math.min(1000, Math.max(1, policy.readTimeout().toMillis())), TimeUnit.MILLISECONDS);
+                    break;
+                } catch (TimeoutException waiting) {
+                    tick.run();
+                    long now = System.nanoTime();
+                    if (now > deadline) {
+                        future.cancel(true);
+                        return Attempt.fail(uri, DropReason.TIMEOUT, "no complete response within " + policy.totalTimeout().toSeconds() + " s", true);
+                    }
+                    if (now - lastActivity.get() > policy.readTimeout().toNanos()) {
+                        future.cancel(true);
+                        return Attempt.fail(uri, DropReason.TIMEOUT, "no data for " + policy.readTimeout().toMillis() + " ms", true);
                     }
                 }
-                return new Response(current, status, resp.headers().firstValue("Content-Type").orElse(""), out.toByteArray(), null, null);
-            } catch (IOException e) {
-                return fail(current, DropReason.NETWORK_ERROR, "body: " + e.getMessage());
+            }
+            return interpret(uri, resp);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof TooLarge || (cause != null && cause.getCause() instanceof TooLarge)) {
+                return Attempt.fail(uri, DropReason.TOO_LARGE_BYTES, "more than " + policy.maxBytes() + " bytes", false);
+            }
+            if (cause instanceof HttpConnectTimeoutException || cause instanceof HttpTimeoutException) {
+                return Attempt.fail(uri, DropReason.TIMEOUT, String.valueOf(cause.getMessage()), true);
+            }
+            return Attempt.fail(uri, DropReason.NETWORK_ERROR, cause == null ? e.toString() : cause.getClass().getSimpleName() + ": " + cause.getMessage(), true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            if (future != null) {
+                future.cancel(true);
+            }
+            return Attempt.fail(uri, DropReason.NETWORK_ERROR, "interrupted", false);
+        } catch (IllegalArgumentException e) {
+            return Attempt.fail(uri, DropReason.INVALID_URL, e.getMessage(), false);
+        } finally {
+            gate.release(hostPort);
+        }
+    }
+
+    private Attempt interpret(URI uri, HttpResponse<byte[]> resp) {
+        int status = resp.statusCode();
+        Set<String> directives = robotsDirectives(resp.headers().allValues("X-Robots-Tag"));
+        String type = resp.headers().firstValue("Content-Type").orElse("");
+        if (status >= 300 && status < 400) {
+            return resp.headers().firstValue("Location")
+                    .map(loc -> new Attempt(uri, status, type, null, null, loc, false, null, directives))
+                    .orElseGet(() -> Attempt.fail(uri, DropReason.HTTP_3XX, "HTTP " + status + " without Location", false));
+        }
+        if (status == 429 || status >= 500) {
+            Duration after = retryAfter(resp.headers().firstValue("Retry-After").orElse(null));
+            DropReason reason = status == 429 ? DropReason.RATE_LIMITED : DropReason.HTTP_5XX;
+            return new Attempt(uri, status, type, null, reason, "HTTP " + status, true, after, directives);
+        }
+        if (status >= 400) {
+            return new Attempt(uri, status, type, null, DropReason.HTTP_4XX, "HTTP " + status, false, null, directives);
+        }
+        if (status < 200 || status >= 300) {
+            return new Attempt(uri, status, type, null, DropReason.HTTP_3XX, "HTTP " + status, false, null, directives);
+        }
+        long declared = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
+        if (declared > policy.maxBytes() || resp.body() == null) {
+            return Attempt.fail(uri, DropReason.TOO_LARGE_BYTES, "Content-Length " + declared + " is over " + policy.maxBytes() + " bytes", false);
+        }
+        return new Attempt(uri, status, type, resp.body(), null, null, false, null, directives);
+    }
+
+    /** Reason robots.txt refuses the URL, or null. Unreachable robots.txt (5xx, network) means "disallow all" (RFC 9309 2.3.1.4). */
+    private String robotsRefusal(URI uri, Runnable tick) {
+        String hostPort = hostPort(uri);
+        RobotsTxt rules = robots.computeIfAbsent(uri.getScheme() + "://" + hostPort, origin -> {
+            Attempt a = attempt(URI.create(origin + "/robots.txt"), tick, false);
+            if (a.failure() == null) {
+                return RobotsTxt.parse(new String(a.body(), StandardCharsets.UTF_8), ROBOTS_TOKEN);
+            }
+            if (a.failure() == DropReason.HTTP_4XX || a.failure() == DropReason.TOO_MANY_REDIRECTS) {
+                return RobotsTxt.allowAll(); // "unavailable": no rules
+            }
+            return RobotsTxt.disallowAll(); // "unreachable": assume complete disallow
+        });
+        gate.setCrawlDelay(hostPort, rules.crawlDelay());
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        if (uri.getRawQuery() != null) {
+            path += "?" + uri.getRawQuery();
+        }
+        return rules.allows(path) ? null : "robots.txt of " + hostPort + " disallows " + path + " for user agent '" + ROBOTS_TOKEN + "'";
+    }
+
+    /** Directives from X-Robots-Tag values that apply to everyone or name our token ("cnf: noai"). */
+    static Set<String> robotsDirectives(List<String> headerValues) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String value : headerValues) {
+            String v = value.strip().toLowerCase(Locale.ROOT);
+            int colon = v.indexOf(':');
+            if (colon > 0 && !v.substring(0, colon).contains(",")) {
+                String agent = v.substring(0, colon).strip();
+                // "unavailable_after: <date>" is a directive with a value, not an agent
+                if (!agent.equals("unavailable_after") && !agent.equals("max-image-preview") && !agent.equals("max-snippet")
+                        && !agent.equals("max-video-preview")) {
+                    if (!agent.equals(ROBOTS_TOKEN)) {
+                        continue;
+                    }
+                    v = v.substring(colon + 1);
+                }
+            }
+            for (String d : v.split(",")) {
+                if (!d.isBlank()) {
+                    out.add(d.strip());
+                }
             }
         }
-        return fail(uri, DropReason.TOO_MANY_REDIRECTS, "more than " + maxRedirects + " redirects");
+        return out;
     }
 
-    private static void close(HttpResponse<InputStream> resp) {
+    static Duration retryAfter(String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
         try {
-            resp.body().close();
-        } catch (IOException ignored) {
-            // nothing to save
+            return Duration.ofSeconds(Math.max(0, Long.parseLong(value.strip())));
+        } catch (NumberFormatException notSeconds) {
+            try {
+                ZonedDateTime at = ZonedDateTime.parse(value.strip(), DateTimeFormatter.RFC_1123_DATE_TIME);
+                Duration d = Duration.between(ZonedDateTime.now(at.getZone()), at);
+                return d.isNegative() ? Duration.ZERO : d;
+            } catch (RuntimeException unparseable) {
+                return null;
+            }
         }
     }
 
-    private static Response fail(URI uri, DropReason reason, String detail) {
-        return new Response(uri, 0, "", null, reason, detail);
+    private static boolean sleep(Duration d, Runnable tick) {
+        long end = System.nanoTime() + d.toNanos();
+        try {
+            for (long left = d.toMillis(); left > 0; left = (end - System.nanoTime()) / 1_000_000) {
+                Thread.sleep(Math.min(left, 1000));
+                tick.run();
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static String hostPort(URI uri) {
+        int port = uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+        return String.valueOf(uri.getHost()).toLowerCase(Locale.ROOT) + ":" + port;
+    }
+
+    private static final class TooLarge extends IOException {
+        TooLarge() {
+            super("body over the byte limit");
+        }
+    }
+
+    /** Collects at most {@code max} bytes (max < 0: refuses the body at once); records when bytes last arrived. */
+    private static final class Collector implements HttpResponse.BodySubscriber<byte[]> {
+        private final long max;
+        private final AtomicLong lastActivity;
+        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        private Flow.Subscription subscription;
+
+        Collector(long max, AtomicLong lastActivity) {
+            this.max = max;
+            this.lastActivity = lastActivity;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            if (max < 0) {
+                s.cancel(); // an error page or an over-long body: not worth reading
+                result.complete(null);
+            } else {
+                s.request(Long.MAX_VALUE);
+            }
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            lastActivity.set(System.nanoTime());
+            for (ByteBuffer b : items) {
+                if (result.isDone()) {
+                    return;
+                }
+                if (buf.size() + (long) b.remaining() > max) {
+                    subscription.cancel();
+                    result.completeExceptionally(new TooLarge());
+                    return;
+                }
+                byte[] chunk = new byte[b.remaining()];
+                b.get(chunk);
+                buf.write(chunk, 0, chunk.length);
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            result.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(buf.toByteArray());
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return result;
+        }
     }
 }

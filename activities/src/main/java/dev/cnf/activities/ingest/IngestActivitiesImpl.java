@@ -1,8 +1,11 @@
 package dev.cnf.activities.ingest;
 
+import dev.cnf.activities.StageMetrics;
 import dev.cnf.activities.dataset.Drop;
 import dev.cnf.activities.dataset.DropReason;
 import dev.cnf.activities.dataset.Sample;
+import dev.cnf.activities.imaging.ImageDecoder;
+import dev.cnf.activities.imaging.ImageSniffer;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workflows.stages.IngestActivities;
@@ -11,6 +14,7 @@ import io.temporal.failure.ApplicationFailure;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
+import org.jsoup.parser.Parser;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -18,121 +22,455 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Crawls gallery pages breadth-first (same host, up to maxDepth links deep), collecting
- * {@code <img src alt title>}; a source that is itself an image is taken as one. Originals are
- * stored content-addressed ({@code <run>/raw/<sha256>}), never under a name built from the URL.
+ * Discovery expands the sources into image references: gallery pages crawled breadth-first (same
+ * host, up to maxDepth links deep; {@code <img src|srcset alt|title>}, {@code <picture><source srcset>}),
+ * sitemaps (page and image sitemaps, sitemap indexes), URL lists (.txt, .csv, .tsv, .jsonl, over
+ * http(s) or from S3) and S3 prefixes of images (a {@code name.txt} beside {@code name.jpg} is its
+ * caption). References are written in shards; each shard is fetched by its own activity, many
+ * requests at once but per-host limited by the fetcher. Originals are stored content-addressed
+ * ({@code <run>/raw/<sha256>}), never under a name built from the URL.
  */
 public class IngestActivitiesImpl implements IngestActivities {
+    /** Directives on a page that opt its images out (noindex alone only keeps the page itself out of an index). */
+    private static final Set<String> IMAGE_OPT_OUTS = Set.of("noai", "noimageai", "noimageindex");
+
     private final ObjectStore store;
     private final HttpFetcher fetcher;
     private final List<String> defaultSources;
+    private final ExecutorService pool;
 
-    public IngestActivitiesImpl(ObjectStore store, HttpFetcher fetcher, List<String> defaultSources) {
+    /** @param fetchThreads requests one worker runs at once (per-host limits apply on top) */
+    public IngestActivitiesImpl(ObjectStore store, HttpFetcher fetcher, List<String> defaultSources, int fetchThreads) {
         this.store = store;
         this.fetcher = fetcher;
         this.defaultSources = List.copyOf(defaultSources);
+        this.pool = Executors.newFixedThreadPool(fetchThreads, r -> {
+            Thread t = new Thread(r, "cnf-fetch");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
-    private static final String PAGE = "page: ";
+    /** One image to fetch: where it is, the page it was found on, and the text that came with it. */
+    public record Ref(String url, String page, String alt) {}
 
-    private record Page(URI uri, int depth) {}
+    private record Page(URI uri, int depth, boolean source) {}
 
-    private record ImageRef(URI uri, URI page, String alt) {}
+    /** Mutable state of one discovery. */
+    private final class Crawl {
+        final int maxImages;
+        final int maxDepth;
+        final Map<String, Ref> refs = new LinkedHashMap<>();
+        final List<Drop> drops = new ArrayList<>();
+        final List<Drop> pageFailures = new ArrayList<>();
+        final Deque<Page> pages = new ArrayDeque<>();
+        final Set<URI> seenPages = new HashSet<>();
+        final Set<String> mentioned = new HashSet<>();
+
+        Crawl(int maxImages, int maxDepth) {
+            this.maxImages = maxImages;
+            this.maxDepth = maxDepth;
+        }
+
+        boolean full() {
+            return refs.size() + drops.size() >= maxImages;
+        }
+
+        void image(String url, String page, String alt, String optedOutBy) {
+            if (full() || refs.containsKey(url)) {
+                return;
+            }
+            if (optedOutBy != null) {
+                drops.add(new Drop(url, DropReason.OPTED_OUT, "the page " + page + " says " + optedOutBy));
+                refs.put(url, null); // remembered so a second mention is not counted twice
+                return;
+            }
+            refs.put(url, new Ref(url, page, alt == null ? "" : alt.strip()));
+        }
+
+        void page(URI uri, int depth, boolean source) {
+            if (seenPages.add(uri)) {
+                pages.add(new Page(uri, depth, source));
+            }
+        }
+
+        void badUrl(String raw, String where) {
+            if (!full()) {
+                drops.add(new Drop(String.valueOf(raw), DropReason.INVALID_URL, where + ": '" + raw + "' is not an http(s) URL"));
+            }
+        }
+    }
 
     @Override
-    public Result ingest(Request r) {
+    public Discovery discover(DiscoverRequest r) {
         long started = System.nanoTime();
         List<String> sources = r.sources().isEmpty() ? defaultSources : r.sources();
         if (sources.isEmpty()) {
             throw ApplicationFailure.newNonRetryableFailure(
                     "no sources: set 'sources' in the workflow input, or start the worker with --default-source", "InvalidInput");
         }
-        Deque<Page> pages = new ArrayDeque<>();
-        Set<URI> seenPages = new HashSet<>();
-        Set<URI> seenImages = new HashSet<>();
-        List<ImageRef> images = new ArrayList<>();
-        List<Drop> drops = new ArrayList<>();
-        for (String s : sources) {
-            URI u = URI.create(s).normalize();
-            if (seenPages.add(u)) {
-                pages.add(new Page(u, 0));
-            }
+        Crawl crawl = crawl(sources, r.maxImages(), r.maxDepth());
+        List<Ref> refs = List.copyOf(crawl.refs.values());
+        List<String> shardKeys = new ArrayList<>();
+        int size = Math.max(1, r.shardSize());
+        for (int from = 0, shard = 0; from < refs.size(); from += size, shard++) {
+            String key = String.format("%s/ingest/refs/shard-%05d.jsonl", r.runPrefix(), shard);
+            store.put(key, Json.lines(refs.subList(from, Math.min(refs.size(), from + size))), "application/x-ndjson");
+            shardKeys.add(key);
         }
-        while (!pages.isEmpty() && images.size() < r.maxImages()) {
-            Page page = pages.poll();
-            Activity.getExecutionContext().heartbeat(images.size());
-            HttpFetcher.Response resp = fetcher.get(page.uri());
-            if (!resp.ok()) {
-                drops.add(new Drop(page.uri().toString(), resp.failure(), PAGE + resp.detail()));
-                continue;
-            }
-            if (ImageSniffer.sniff(resp.body()) != null) {
-                if (seenImages.add(page.uri())) {
-                    images.add(new ImageRef(page.uri(), page.uri(), ""));
-                }
-                continue;
-            }
-            Document doc = Jsoup.parse(new String(resp.body(), StandardCharsets.UTF_8), resp.finalUri().toString());
-            for (Element img : doc.select("img[src]")) {
-                URI src = safeUri(img.absUrl("src"));
-                if (src != null && seenImages.add(src) && images.size() < r.maxImages()) {
-                    String alt = img.attr("alt").isBlank() ? img.attr("title") : img.attr("alt");
-                    images.add(new ImageRef(src, page.uri(), alt.strip()));
-                }
-            }
-            if (page.depth() < r.maxDepth()) {
-                for (Element a : doc.select("a[href]")) {
-                    URI link = safeUri(a.absUrl("href"));
-                    if (link != null && sameHost(link, page.uri()) && seenPages.add(link)) {
-                        pages.add(new Page(link, page.depth() + 1));
-                    }
-                }
-            }
-        }
-
-        List<Sample> fetched = new ArrayList<>();
-        int done = 0;
-        for (ImageRef ref : images) {
-            HttpFetcher.Response resp = fetcher.get(ref.uri());
-            if (!resp.ok()) {
-                drops.add(new Drop(ref.uri().toString(), resp.failure(), resp.detail()));
-            } else if (ImageSniffer.sniff(resp.body()) == null) {
-                drops.add(new Drop(ref.uri().toString(), DropReason.NOT_AN_IMAGE,
-                        "magic bytes match no image format (server said '" + resp.contentType() + "')"));
-            } else {
-                String sha = ObjectStore.sha256(resp.body());
-                String key = r.runPrefix() + "/raw/" + sha;
-                if (!store.exists(key)) {
-                    store.put(key, resp.body(), "application/octet-stream");
-                }
-                fetched.add(Sample.fetched(ref.uri().toString(), ref.page().toString(), ref.alt(), key, sha, resp.body().length));
-            }
-            Activity.getExecutionContext().heartbeat(++done);
-        }
-        String itemsKey = r.runPrefix() + "/ingest/items.jsonl";
-        store.put(itemsKey, Json.lines(fetched), "application/x-ndjson");
-        String dropsKey = r.runPrefix() + "/ingest/drops.jsonl";
-        store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
-        dev.cnf.activities.StageMetrics.throughput("ingest", fetched.size(), started);
-        return new Result(images.size(), fetched.size(), Drop.countByReason(drops.stream().filter(d -> !d.detail().startsWith(PAGE)).toList()),
-                Drop.countByReason(drops.stream().filter(d -> d.detail().startsWith(PAGE)).toList()), itemsKey, dropsKey);
+        String dropsKey = r.runPrefix() + "/ingest/discovery-drops.jsonl";
+        store.put(dropsKey, Json.lines(crawl.drops), "application/x-ndjson");
+        String pagesKey = r.runPrefix() + "/ingest/page-failures.jsonl";
+        store.put(pagesKey, Json.lines(crawl.pageFailures), "application/x-ndjson");
+        StageMetrics.throughput("discover", refs.size(), started);
+        return new Discovery(refs.size() + crawl.drops.size(), shardKeys, Drop.countByReason(crawl.drops),
+                Drop.countByReason(crawl.pageFailures), dropsKey, pagesKey);
     }
 
-    private static URI safeUri(String s) {
+    private Crawl crawl(List<String> sources, int maxImages, int maxDepth) {
+        Crawl c = new Crawl(maxImages, maxDepth);
+        for (String s : sources) {
+            if (s.startsWith("s3://")) {
+                s3Source(c, s);
+            } else {
+                URI u = safeUri(s);
+                if (u == null) {
+                    c.pageFailures.add(new Drop(s, DropReason.INVALID_URL, "source '" + s + "' is not an http(s) or s3:// URL"));
+                } else {
+                    c.page(u, 0, true);
+                }
+            }
+        }
+        while (!c.pages.isEmpty() && !c.full()) {
+            Page page = c.pages.poll();
+            Runnable tick = () -> Activity.getExecutionContext().heartbeat(c.refs.size());
+            tick.run();
+            HttpFetcher.Response resp = fetcher.get(page.uri(), tick);
+            if (!resp.ok()) {
+                c.pageFailures.add(new Drop(page.uri().toString(), resp.failure(), resp.detail()));
+                continue;
+            }
+            String url = page.uri().toString();
+            if (ImageSniffer.sniff(resp.body()) != null) {
+                c.image(url, url, "", null);
+                continue;
+            }
+            String text = new String(resp.body(), StandardCharsets.UTF_8);
+            if (page.source() && UrlLists.isList(page.uri().getPath())) {
+                list(c, url, text);
+            } else if (isSitemap(text)) {
+                sitemap(c, page, text);
+            } else {
+                html(c, page, resp, text);
+            }
+        }
+        return c;
+    }
+
+    private void list(Crawl c, String listUrl, String text) {
+        try {
+            for (UrlLists.Row row : UrlLists.parse(listUrl, text)) {
+                if (row.error() != null) {
+                    if (!c.full()) {
+                        c.drops.add(new Drop(listUrl + "#" + row.line(), DropReason.INVALID_URL, listUrl + " " + row.error()));
+                    }
+                    continue;
+                }
+                URI u = safeUri(row.url());
+                if (u == null) {
+                    c.badUrl(row.url(), listUrl + " line " + row.line());
+                } else {
+                    c.image(u.toString(), listUrl, row.caption(), null);
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            c.pageFailures.add(new Drop(listUrl, DropReason.INVALID_URL, "URL list unusable: " + e.getMessage()));
+        }
+    }
+
+    static boolean isSitemap(String text) {
+        String head = text.substring(0, Math.min(text.length(), 2048));
+        return head.contains("<urlset") || head.contains("<sitemapindex");
+    }
+
+    /** Page and image sitemaps; listed pages are visited for their images but not crawled further. */
+    private void sitemap(Crawl c, Page page, String text) {
+        Document xml = Jsoup.parse(text, page.uri().toString(), Parser.xmlParser());
+        for (Element loc : xml.select("sitemap > loc")) {
+            URI u = safeUri(loc.text().strip());
+            if (u != null) {
+                c.page(u, page.depth(), page.source());
+            }
+        }
+        for (Element url : xml.select("url")) {
+            Element loc = url.selectFirst("> loc");
+            String pageUrl = loc == null ? page.uri().toString() : loc.text().strip();
+            for (Element image : url.select("image|image")) {
+                Element imageLoc = image.selectFirst("image|loc");
+                Element caption = image.selectFirst("image|caption");
+                Element title = image.selectFirst("image|title");
+                URI u = imageLoc == null ? null : safeUri(imageLoc.text().strip());
+                if (u == null) {
+                    c.badUrl(imageLoc == null ? "" : imageLoc.text(), "sitemap " + page.uri());
+                } else {
+                    c.image(u.toString(), pageUrl, caption != null ? caption.text() : title != null ? title.text() : "", null);
+                }
+            }
+            URI p = loc == null ? null : safeUri(pageUrl);
+            if (p != null) {
+                c.page(p, c.maxDepth, false);
+            }
+        }
+    }
+
+    private void html(Crawl c, Page page, HttpFetcher.Response resp, String text) {
+        Document doc = Jsoup.parse(text, resp.finalUri().toString());
+        Set<String> directives = new HashSet<>(resp.robotsDirectives());
+        for (Element meta : doc.select("meta[name]")) {
+            String name = meta.attr("name").toLowerCase(Locale.ROOT);
+            if (name.equals("robots") || name.equals(HttpFetcher.ROBOTS_TOKEN)) {
+                for (String d : meta.attr("content").toLowerCase(Locale.ROOT).split(",")) {
+                    directives.add(d.strip());
+                }
+            }
+        }
+        String optedOut = directives.stream()
+                .filter(d -> IMAGE_OPT_OUTS.contains(d) && fetcher.policy().optOutDirectives().contains(d))
+                .sorted().findFirst().map(d -> "'" + d + "' (X-Robots-Tag or meta robots)").orElse(null);
+        for (Element img : doc.select("img[src], img[srcset], picture > source[srcset]")) {
+            String best = bestSource(img, doc.location());
+            URI src = safeUri(best);
+            if (src == null) {
+                if (best != null && !best.startsWith("data:")) {
+                    c.badUrl(best, "page " + page.uri());
+                }
+                continue;
+            }
+            Element textual = img.tagName().equals("source") && img.parent() != null ? img.parent().selectFirst("img") : img;
+            String alt = textual == null ? "" : textual.attr("alt").isBlank() ? textual.attr("title") : textual.attr("alt");
+            c.image(src.toString(), page.uri().toString(), alt, optedOut);
+        }
+        boolean follow = !directives.contains("nofollow") && !directives.contains("none");
+        if (follow && page.depth() < c.maxDepth) {
+            for (Element a : doc.select("a[href]")) {
+                if (a.attr("rel").toLowerCase(Locale.ROOT).contains("nofollow")) {
+                    continue;
+                }
+                URI link = safeUri(a.absUrl("href"));
+                if (link != null && sameHost(link, page.uri())) {
+                    c.page(link, page.depth() + 1, false);
+                }
+            }
+        }
+    }
+
+    /** The widest candidate of srcset ("url 800w, url 2x"), else src; resolved against the page. */
+    static String bestSource(Element img, String base) {
+        String srcset = img.attr("srcset");
+        String best = img.attr("src");
+        double bestScore = best.isBlank() ? -1 : 0;
+        if (!srcset.isBlank()) {
+            for (String candidate : srcset.split(",\\s+|,(?=\\S+\\s)")) {
+                String[] parts = candidate.strip().split("\\s+");
+                if (parts.length == 0 || parts[0].isBlank()) {
+                    continue;
+                }
+                double score = 1;
+                if (parts.length > 1) {
+                    String d = parts[1].toLowerCase(Locale.ROOT);
+                    try {
+                        score = d.endsWith("w") ? Double.parseDouble(d.substring(0, d.length() - 1))
+                                : d.endsWith("x") ? Double.parseDouble(d.substring(0, d.length() - 1)) * 1000 : 1;
+                    } catch (NumberFormatException e) {
+                        score = 1;
+                    }
+                }
+                if (score > bestScore) {
+                    bestScore = score;
+                    best = parts[0];
+                }
+            }
+        }
+        if (best == null || best.isBlank()) {
+            return null;
+        }
+        try {
+            return URI.create(base).resolve(best.strip()).toString();
+        } catch (IllegalArgumentException e) {
+            return best;
+        }
+    }
+
+    /** An s3:// source: a URL list object, or a prefix whose objects are images (with optional name.txt captions). */
+    private void s3Source(Crawl c, String source) {
+        String rest = source.substring("s3://".length());
+        int slash = rest.indexOf('/');
+        String bucket = slash < 0 ? rest : rest.substring(0, slash);
+        String key = slash < 0 ? "" : rest.substring(slash + 1);
+        try {
+            if (UrlLists.isList(key)) {
+                list(c, source, new String(store.getFrom(bucket, key), StandardCharsets.UTF_8));
+                return;
+            }
+            List<String> keys = store.listIn(bucket, key);
+            Set<String> all = new HashSet<>(keys);
+            for (String k : keys) {
+                String lower = k.toLowerCase(Locale.ROOT);
+                if (lower.endsWith(".txt") || lower.endsWith(".json") || lower.endsWith("/")) {
+                    continue; // sidecars and folder markers
+                }
+                int dot = k.lastIndexOf('.');
+                String sidecar = (dot > k.lastIndexOf('/') ? k.substring(0, dot) : k) + ".txt";
+                String caption = all.contains(sidecar) ? new String(store.getFrom(bucket, sidecar), StandardCharsets.UTF_8).strip() : "";
+                c.image("s3://" + bucket + "/" + k, source, caption, null);
+                if (c.full()) {
+                    break;
+                }
+            }
+            if (keys.isEmpty()) {
+                c.pageFailures.add(new Drop(source, DropReason.HTTP_4XX, "no objects under " + source));
+            }
+        } catch (RuntimeException e) {
+            c.pageFailures.add(new Drop(source, DropReason.NETWORK_ERROR, "S3 source unreadable: " + e.getMessage()));
+        }
+    }
+
+    @Override
+    public ShardResult fetchShard(FetchShardRequest r) {
+        String base = String.format("%s/ingest/shards/shard-%05d", r.runPrefix(), r.shard());
+        String resultKey = base + ".result.json";
+        if (store.exists(resultKey)) {
+            return Json.read(store.get(resultKey), ShardResult.class); // finished before a retry or a worker loss
+        }
+        long started = System.nanoTime();
+        List<Ref> refs = Json.readLines(store.get(r.refsKey()), Ref.class);
+        List<Future<Object>> outcomes = new ArrayList<>();
+        for (Ref ref : refs) {
+            outcomes.add(pool.submit(() -> fetchOne(r.runPrefix(), ref)));
+        }
+        List<Sample> items = new ArrayList<>();
+        List<Drop> drops = new ArrayList<>();
+        long bytes = 0;
+        try {
+            for (int i = 0; i < outcomes.size(); i++) {
+                Object o = await(outcomes.get(i), i);
+                if (o instanceof Sample s) {
+                    items.add(s);
+                    bytes += s.bytes();
+                } else {
+                    drops.add((Drop) o);
+                }
+            }
+        } finally {
+            outcomes.forEach(f -> f.cancel(true)); // a cancelled activity stops its fetches
+        }
+        String itemsKey = base + ".items.jsonl";
+        store.put(itemsKey, Json.lines(items), "application/x-ndjson");
+        String dropsKey = base + ".drops.jsonl";
+        store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
+        ShardResult result = new ShardResult(r.shard(), refs.size(), items.size(), bytes, Drop.countByReason(drops), itemsKey, dropsKey);
+        store.put(resultKey, Json.bytes(result), "application/json"); // written last: its presence means the shard is done
+        StageMetrics.throughput("ingest", items.size(), started);
+        return result;
+    }
+
+    private static Object await(Future<Object> f, int index) {
+        while (true) {
+            try {
+                return f.get(1, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                Activity.getExecutionContext().heartbeat(index);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while fetching", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("fetch failed unexpectedly", e.getCause());
+            }
+        }
+    }
+
+    /** @return a fetched {@link Sample} or a {@link Drop} */
+    private Object fetchOne(String runPrefix, Ref ref) {
+        byte[] body;
+        String contentType;
+        if (ref.url().startsWith("s3://")) {
+            String rest = ref.url().substring(5);
+            int slash = rest.indexOf('/');
+            try {
+                body = store.getFrom(rest.substring(0, slash), rest.substring(slash + 1));
+            } catch (RuntimeException e) {
+                return new Drop(ref.url(), DropReason.NETWORK_ERROR, "S3 read failed: " + e.getMessage());
+            }
+            if (body.length > fetcher.policy().maxBytes()) {
+                return new Drop(ref.url(), DropReason.TOO_LARGE_BYTES, body.length + " bytes, over " + fetcher.policy().maxBytes());
+            }
+            contentType = "";
+        } else {
+            HttpFetcher.Response resp = fetcher.get(URI.create(ref.url()));
+            if (!resp.ok()) {
+                return new Drop(ref.url(), resp.failure(), resp.detail());
+            }
+            for (String d : resp.robotsDirectives()) {
+                if (fetcher.policy().optOutDirectives().contains(d)) {
+                    return new Drop(ref.url(), DropReason.OPTED_OUT, "X-Robots-Tag: " + d);
+                }
+            }
+            body = resp.body();
+            contentType = resp.contentType();
+        }
+        if (ImageSniffer.sniff(body) == null) {
+            String said = contentType.isBlank() ? "" : " (served as '" + contentType + "')";
+            return new Drop(ref.url(), DropReason.NOT_AN_IMAGE, ImageDecoder.describe(body) + said);
+        }
+        String sha = ObjectStore.sha256(body);
+        String key = runPrefix + "/raw/" + sha;
+        if (!store.exists(key)) {
+            store.put(key, body, "application/octet-stream");
+        }
+        return Sample.fetched(ref.url(), ref.page(), ref.alt(), key, sha, body.length);
+    }
+
+    @Override
+    public Result ingest(Request r) {
+        Discovery d = discover(new DiscoverRequest(r.runPrefix(), r.sources(), r.maxImages(), r.maxDepth(), Integer.MAX_VALUE));
+        List<Sample> items = new ArrayList<>();
+        List<Drop> drops = new ArrayList<>(Json.readLines(store.get(d.dropsKey()), Drop.class));
+        for (int i = 0; i < d.shardKeys().size(); i++) {
+            ShardResult s = fetchShard(new FetchShardRequest(r.runPrefix(), i, d.shardKeys().get(i)));
+            items.addAll(Json.readLines(store.get(s.itemsKey()), Sample.class));
+            drops.addAll(Json.readLines(store.get(s.dropsKey()), Drop.class));
+        }
+        String itemsKey = r.runPrefix() + "/ingest/items.jsonl";
+        store.put(itemsKey, Json.lines(items), "application/x-ndjson");
+        String dropsKey = r.runPrefix() + "/ingest/drops.jsonl";
+        store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
+        return new Result(d.refs(), items.size(), Drop.countByReason(drops), d.pageFailures(), itemsKey, dropsKey);
+    }
+
+    static URI safeUri(String s) {
         if (s == null || s.isBlank()) {
             return null;
         }
         try {
-            URI u = new URI(s).normalize();
+            URI u = new URI(s.strip()).normalize();
             String scheme = u.getScheme();
-            if (!"http".equalsIgnoreCase(scheme) && !"https".equalsIgnoreCase(scheme)) {
+            if ((!"http".equalsIgnoreCase(scheme) && !"https".equalsIgnoreCase(scheme)) || u.getHost() == null) {
                 return null;
             }
-            return new URI(u.getScheme(), u.getUserInfo(), u.getHost(), u.getPort(), u.getPath(), u.getQuery(), null);
+            return new URI(u.getScheme().toLowerCase(Locale.ROOT), u.getUserInfo(), u.getHost(), u.getPort(), u.getPath(), u.getQuery(), null);
         } catch (Exception e) {
             return null;
         }

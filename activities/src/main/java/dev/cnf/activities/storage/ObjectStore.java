@@ -67,11 +67,16 @@ public final class ObjectStore {
     }
 
     public byte[] get(String key) {
+        return getFrom(config.bucket(), key);
+    }
+
+    /** Reads from another bucket on the same endpoint and credentials (s3:// source imports). */
+    public byte[] getFrom(String bucket, String key) {
         return call(() -> {
-            try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(config.bucket()).object(key).build())) {
+            try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
                 return in.readAllBytes();
             }
-        }, "get " + key);
+        }, "get s3://" + bucket + "/" + key);
     }
 
     public boolean exists(String key) {
@@ -91,14 +96,19 @@ public final class ObjectStore {
 
     /** Keys under a prefix, recursively, sorted. */
     public List<String> list(String prefix) {
+        return listIn(config.bucket(), prefix);
+    }
+
+    /** Keys under a prefix of any bucket on this endpoint, recursively, sorted. */
+    public List<String> listIn(String bucket, String prefix) {
         return call(() -> {
             List<String> keys = new ArrayList<>();
-            for (Result<Item> r : client.listObjects(ListObjectsArgs.builder().bucket(config.bucket()).prefix(prefix).recursive(true).build())) {
+            for (Result<Item> r : client.listObjects(ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build())) {
                 keys.add(r.get().objectName());
             }
             keys.sort(null);
             return keys;
-        }, "list " + prefix);
+        }, "list s3://" + bucket + "/" + prefix);
     }
 
     public void delete(String key) {

@@ -1,5 +1,6 @@
 package dev.cnf.workers.cli;
 
+import dev.cnf.activities.ingest.FetchPolicy;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workers.HealthServer;
 import dev.cnf.workers.WorkerMetrics;
@@ -9,9 +10,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -44,19 +47,64 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--gpu-concurrency", defaultValue = "1", description = "concurrent activities on cnf-gpu (default ${DEFAULT-VALUE})")
     int gpuConcurrency;
 
+    @Option(names = "--fetch-threads", defaultValue = "16", description = "HTTP requests in flight per worker while fetching a shard (default ${DEFAULT-VALUE})")
+    int fetchThreads;
+
+    @Option(names = "--per-host-concurrency", defaultValue = "4", description = "requests in flight to one host:port (default ${DEFAULT-VALUE})")
+    int perHostConcurrency;
+
+    @Option(names = "--per-host-interval-ms", defaultValue = "0",
+            description = "least time between request starts to one host:port; robots.txt Crawl-delay can raise it (default ${DEFAULT-VALUE})")
+    long perHostIntervalMs;
+
+    @Option(names = "--max-download-mb", defaultValue = "20", description = "largest body fetched, MiB (default ${DEFAULT-VALUE})")
+    int maxDownloadMb;
+
+    @Option(names = "--timeouts-s", split = ",", defaultValue = "10,20,60",
+            description = "connect, read (silence) and total seconds per request (default ${DEFAULT-VALUE})")
+    List<Integer> timeouts;
+
+    @Option(names = "--retries", defaultValue = "2", description = "retries after 429, 5xx, timeouts and network errors (default ${DEFAULT-VALUE})")
+    int retries;
+
+    @Option(names = "--opt-out", split = ",", defaultValue = "noai,noimageai,noindex,noimageindex,none",
+            description = "X-Robots-Tag / meta robots directives that exclude an image; 'off' honours none (default ${DEFAULT-VALUE})")
+    List<String> optOut;
+
+    @Option(names = "--ignore-robots-txt", description = "do not read robots.txt (only for sources you own)")
+    boolean ignoreRobots;
+
     /** Counted down by SIGTERM/SIGINT (shutdown hook), or by tests. */
     final CountDownLatch stop = new CountDownLatch(1);
 
     /** The port /healthz, /readyz and /metrics are served on once started (-1 without them); for tests with --http-port 0. */
     public volatile int boundHttpPort = -1;
 
+    /** The fetch flags as a policy; a bad value fails here, before anything connects. */
+    FetchPolicy fetchPolicy() {
+        if (timeouts.size() != 3 || timeouts.stream().anyMatch(t -> t < 1)) {
+            throw new IllegalArgumentException("--timeouts-s takes three positive seconds: connect,read,total; got " + timeouts);
+        }
+        if (maxDownloadMb < 1 || perHostIntervalMs < 0) {
+            throw new IllegalArgumentException("--max-download-mb must be >= 1 and --per-host-interval-ms >= 0");
+        }
+        Set<String> optOuts = optOut.size() == 1 && optOut.get(0).equals("off") ? Set.of()
+                : optOut.stream().map(d -> d.strip().toLowerCase(java.util.Locale.ROOT)).collect(java.util.stream.Collectors.toSet());
+        return FetchPolicy.defaults()
+                .withTimeouts(Duration.ofSeconds(timeouts.get(0)), Duration.ofSeconds(timeouts.get(1)), Duration.ofSeconds(timeouts.get(2)))
+                .withMaxBytes((long) maxDownloadMb << 20)
+                .withHostLimits(perHostConcurrency, Duration.ofMillis(perHostIntervalMs))
+                .withRetries(retries, FetchPolicy.defaults().backoff(), FetchPolicy.defaults().maxRetryAfter())
+                .withRobots(!ignoreRobots, optOuts);
+    }
+
     @Override
     public Integer call() throws Exception {
-        if (cpuConcurrency < 1 || gpuConcurrency < 1) {
-            throw new IllegalArgumentException("--cpu-concurrency and --gpu-concurrency must be >= 1");
+        if (cpuConcurrency < 1 || gpuConcurrency < 1 || fetchThreads < 1 || perHostConcurrency < 1) {
+            throw new IllegalArgumentException("--cpu-concurrency, --gpu-concurrency, --fetch-threads and --per-host-concurrency must be >= 1");
         }
         WorkerHost.Settings settings = new WorkerHost.Settings(new LinkedHashSet<>(queues), defaultSources,
-                new LinkedHashSet<>(allowHosts), cpuConcurrency, gpuConcurrency);
+                new LinkedHashSet<>(allowHosts), cpuConcurrency, gpuConcurrency, fetchPolicy(), fetchThreads);
         ObjectStore store = new ObjectStore(storage.config());
         connection.validate();
         WorkerMetrics metrics = new WorkerMetrics();

@@ -8,7 +8,9 @@ import java.util.List;
  * from the Temporal UI or `cnf run`. Null means "use the default" (boxed types on purpose).
  *
  * @param name           model name: published under models/&lt;name&gt;/&lt;version&gt;/
- * @param sources        gallery pages or image URLs to ingest; empty → the worker's configured default source
+ * @param sources        gallery pages, sitemaps, image URLs, URL lists (.txt, .csv, .tsv, .jsonl) over http(s), or
+ *                       s3://bucket/prefix (images, name.txt captions beside them) or s3://bucket/list.csv;
+ *                       empty → the worker's configured default source
  * @param maxImages      stop ingesting after this many images
  * @param maxDepth       link-following depth from each source page
  * @param minSide        drop images whose shorter side is below this (TOO_SMALL)
@@ -34,6 +36,11 @@ import java.util.List;
  * @param userPrompt     the evaluation's "user" prompt mode (the paper's fourth mode); empty skips that mode
  * @param onlyNewData    retraining: drop images the model's latest version was trained on (reason ALREADY_TRAINED)
  * @param continueFromLatest retraining: start from the latest published version's weights instead of a fresh ControlNet
+ * @param shardSize      image references per ingestion shard (one fetch and one clean activity each)
+ * @param parallelShards shards in flight at once, across all workers
+ * @param maxAspectRatio drop images whose longer side exceeds this multiple of the shorter (BAD_ASPECT)
+ * @param maxPixels      drop images whose header declares more pixels (TOO_MANY_PIXELS), before decoding
+ * @param nearDuplicateDistance perceptual-hash Hamming distance (of 64 bits) counted as a near duplicate; -1 turns it off
  */
 public record PipelineInput(
         String name,
@@ -61,7 +68,12 @@ public record PipelineInput(
         Double promotionTolerance,
         String userPrompt,
         Boolean onlyNewData,
-        Boolean continueFromLatest) {
+        Boolean continueFromLatest,
+        Integer shardSize,
+        Integer parallelShards,
+        Double maxAspectRatio,
+        Long maxPixels,
+        Integer nearDuplicateDistance) {
 
     public static final String DEFAULT_PROMPT = "a professional, detailed, high-quality image";
     public static final List<String> CAPTIONERS = List.of("alt", "template", "none");
@@ -98,12 +110,18 @@ public record PipelineInput(
         userPrompt = userPrompt == null ? "" : userPrompt;
         onlyNewData = onlyNewData != null && onlyNewData;
         continueFromLatest = continueFromLatest != null && continueFromLatest;
+        shardSize = shardSize == null ? 256 : shardSize;
+        parallelShards = parallelShards == null ? 4 : parallelShards;
+        maxAspectRatio = maxAspectRatio == null ? 3.0 : maxAspectRatio;
+        // PIL's warning threshold (89.5 MP): larger pictures are rare outside decompression bombs
+        maxPixels = maxPixels == null ? 89_478_485L : maxPixels;
+        nearDuplicateDistance = nearDuplicateDistance == null ? 4 : nearDuplicateDistance;
     }
 
     /** All defaults; what `{}` deserialises to. */
     public static PipelineInput defaults() {
         return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private static boolean blank(String s) {
@@ -117,8 +135,8 @@ public record PipelineInput(
             p.add("name '" + name + "': use 1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
         for (String s : sources) {
-            if (!(s.startsWith("http://") || s.startsWith("https://"))) {
-                p.add("sources: '" + s + "' is not an http(s) URL");
+            if (!(s.startsWith("http://") || s.startsWith("https://") || s.matches("s3://[a-z0-9][a-z0-9.-]{1,62}(/.*)?"))) {
+                p.add("sources: '" + s + "' is neither an http(s) URL nor s3://bucket/prefix");
             }
         }
         range(p, "maxImages", maxImages, 1, 10_000_000);
@@ -158,6 +176,15 @@ public record PipelineInput(
         if (userPrompt.length() > 1000) {
             p.add("userPrompt: at most 1000 characters");
         }
+        range(p, "shardSize", shardSize, 1, 100_000);
+        range(p, "parallelShards", parallelShards, 1, 1024);
+        if (!(maxAspectRatio >= 1 && maxAspectRatio <= 100)) {
+            p.add("maxAspectRatio " + maxAspectRatio + ": must be in [1, 100]");
+        }
+        if (maxPixels < 64 || maxPixels > 1_000_000_000L) {
+            p.add("maxPixels " + maxPixels + ": must be in [64, 1000000000]");
+        }
+        range(p, "nearDuplicateDistance", nearDuplicateDistance, -1, 32);
         if (!version.isEmpty() && !version.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
             p.add("version '" + version + "': use letters, digits, '.', '_' or '-'");
         }

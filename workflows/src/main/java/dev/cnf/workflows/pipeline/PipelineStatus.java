@@ -14,7 +14,16 @@ import java.util.List;
  * @param training       the latest training progress the train activity reported (null before training)
  * @param trainSteps     the training steps in force (updatable)
  * @param probeEvery     the probe interval in force (updatable)
+ * @param dataset        ingestion and cleaning progress, shard by shard (null before discovery)
  */
 public record PipelineStatus(String workflowId, String version, String stage, List<String> completed,
                              String reportUri, String modelUri, String error, boolean paused, String cancelReason,
-                             TrainActivities.Progress training, int trainSteps, int probeEvery) {}
+                             TrainActivities.Progress training, int trainSteps, int probeEvery, DatasetProgress dataset) {
+
+    /**
+     * Counts over the shards finished so far. {@code seen} counts references in fetched shards plus those dropped at
+     * discovery; {@code candidates} passed cleaning in cleaned shards (duplicates across shards are removed after).
+     */
+    public record DatasetProgress(int shards, int shardsFetched, int shardsCleaned, int refs, int seen, int fetched,
+                                  int candidates, int dropped, long bytes) {}
+}

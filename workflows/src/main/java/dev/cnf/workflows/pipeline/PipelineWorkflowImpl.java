@@ -58,7 +58,11 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     private final EvaluateActivities evaluate = stub(EvaluateActivities.class, TaskQueues.GPU, Duration.ofHours(6), Duration.ofMinutes(2));
     private final PublishActivities publish = stub(PublishActivities.class, TaskQueues.CPU, Duration.ofMinutes(30), Duration.ofMinutes(1));
 
+    /** Change id of sharded ingestion (version 1); DEFAULT is the single-activity ingest + clean. */
+    static final String SHARDED_INGEST = "sharded-ingest";
+
     private String stage = "starting";
+    private PipelineStatus.DatasetProgress dataset;
     private String version = "";
     private final List<String> completed = new ArrayList<>();
     private String reportUri;
@@ -225,19 +229,9 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         // One prefix per run: an activity retried inside this run rewrites the very same keys.
         String prefix = "runs/" + info.getWorkflowId() + "/" + info.getRunId();
 
-        stage = "ingest";
-        IngestActivities.Result ing = ingest.ingest(new IngestActivities.Request(prefix, in.sources(), in.maxImages(), in.maxDepth()));
-        completed.add("ingest: fetched " + ing.fetched() + " of " + ing.seen() + reasons(ing.dropped()));
-        if (ing.seen() == 0) {
-            String pages = ing.pageFailures().isEmpty() ? "the pages had no <img> tags" : "pages failed" + reasons(ing.pageFailures());
-            throw fail("no images found at the sources: " + pages + "; details in " + ing.dropsKey(), "NoData");
-        }
-
-        checkpointBetweenStages("clean");
-        stage = "clean";
-        CleanActivities.Result cl = clean.clean(new CleanActivities.Request(prefix, ing.itemsKey(), in.minSide(), in.resolution(),
-                in.onlyNewData() ? in.name() : null));
-        completed.add("clean: kept " + cl.kept() + " of " + cl.seen() + reasons(cl.dropped()));
+        // Runs started before sharded ingestion replay the single-activity path they recorded.
+        int ingestVersion = Workflow.getVersion(SHARDED_INGEST, Workflow.DEFAULT_VERSION, 1);
+        CleanActivities.Result cl = ingestVersion == Workflow.DEFAULT_VERSION ? ingestAndCleanWhole(prefix, in) : ingestAndCleanSharded(prefix, in);
         if (cl.kept() == 0 && in.onlyNewData() && cl.dropped().containsKey("ALREADY_TRAINED")) {
             throw fail("nothing new to train on: all " + cl.seen() + " images were in the latest version's training data"
                     + reasons(cl.dropped()), "NoNewData");
@@ -287,7 +281,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         card.put("finalLoss", String.valueOf(tr.finalLoss()));
         card.put("convergedStep", tr.convergedStep() == null ? "not detected" : String.valueOf(tr.convergedStep()));
         card.put("edgeF1", String.valueOf(ev.edgeF1()));
-        card.put("imagesSeen", String.valueOf(ing.seen()));
+        card.put("imagesSeen", String.valueOf(cl.seen()));
         card.put("imagesKept", String.valueOf(cl.kept()));
         card.put("edgeF1NoControl", String.valueOf(ev.edgeF1NoControl()));
         card.put("onlyNewData", String.valueOf(in.onlyNewData()));
@@ -298,8 +292,101 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         reportUri = pub.reportUri();
         completed.add("publish: " + pub.modelUri() + (pub.promoted() ? " (latest)" : " (candidate: " + pub.decision() + ")"));
         stage = "done";
-        return new PipelineResult(version, pub.modelUri(), pub.manifestUri(), pub.reportUri(), ing.seen(), cl.kept(),
+        return new PipelineResult(version, pub.modelUri(), pub.manifestUri(), pub.reportUri(), cl.seen(), cl.kept(),
                 tr.steps(), tr.finalLoss(), ev.edgeF1(), pub.promoted(), pub.decision());
+    }
+
+    /** The pre-sharding path: one ingest activity, one clean activity. Kept byte-for-byte in what it schedules. */
+    private CleanActivities.Result ingestAndCleanWhole(String prefix, PipelineInput in) {
+        stage = "ingest";
+        IngestActivities.Result ing = ingest.ingest(new IngestActivities.Request(prefix, in.sources(), in.maxImages(), in.maxDepth()));
+        completed.add("ingest: fetched " + ing.fetched() + " of " + ing.seen() + reasons(ing.dropped()));
+        if (ing.seen() == 0) {
+            String pages = ing.pageFailures().isEmpty() ? "the pages had no <img> tags" : "pages failed" + reasons(ing.pageFailures());
+            throw fail("no images found at the sources: " + pages + "; details in " + ing.dropsKey(), "NoData");
+        }
+        checkpointBetweenStages("clean");
+        stage = "clean";
+        CleanActivities.Result cl = clean.clean(new CleanActivities.Request(prefix, ing.itemsKey(), in.minSide(), in.resolution(),
+                in.onlyNewData() ? in.name() : null));
+        completed.add("clean: kept " + cl.kept() + " of " + cl.seen() + reasons(cl.dropped()));
+        return cl;
+    }
+
+    /**
+     * Discovery writes shards of image references; each shard is fetched and then cleaned by its own
+     * activities (any worker on the CPU queue), at most {@code parallelShards} shards in flight. A shard
+     * that fails is retried alone; finished shards keep their stored results. Duplicates across shards
+     * are removed at the end.
+     */
+    private CleanActivities.Result ingestAndCleanSharded(String prefix, PipelineInput in) {
+        stage = "ingest";
+        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix, in.sources(), in.maxImages(),
+                in.maxDepth(), in.shardSize()));
+        int discoveryDrops = found.dropped().values().stream().mapToInt(Integer::intValue).sum();
+        dataset = new PipelineStatus.DatasetProgress(found.shardKeys().size(), 0, 0, found.refs(), discoveryDrops, 0, 0, discoveryDrops, 0);
+        if (found.refs() == 0) {
+            String pages = found.pageFailures().isEmpty() ? "the pages had no <img> tags and the lists no URLs"
+                    : "pages failed" + reasons(found.pageFailures());
+            throw fail("no images found at the sources: " + pages + "; details in " + found.pageFailuresKey(), "NoData");
+        }
+        String skipTrainedBy = in.onlyNewData() ? in.name() : null;
+        List<Promise<ShardOutcome>> all = new ArrayList<>();
+        List<Promise<ShardOutcome>> inFlight = new ArrayList<>();
+        for (int i = 0; i < found.shardKeys().size(); i++) {
+            while (inFlight.size() >= in.parallelShards()) {
+                Promise.anyOf(inFlight).get();
+                inFlight.removeIf(Promise::isCompleted);
+            }
+            checkpointBetweenStages("ingest shard " + i);
+            int shard = i;
+            String refsKey = found.shardKeys().get(i);
+            Promise<ShardOutcome> p = Async.function(() -> {
+                IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, shard, refsKey));
+                countFetched(f);
+                CleanActivities.ShardResult c = clean.cleanShard(new CleanActivities.ShardRequest(prefix, shard, f.itemsKey(), in.minSide(),
+                        in.resolution(), in.maxAspectRatio(), in.maxPixels(), skipTrainedBy));
+                countCleaned(c);
+                return new ShardOutcome(f, c);
+            });
+            all.add(p);
+            inFlight.add(p);
+        }
+        Promise.allOf(all).get();
+        PipelineStatus.DatasetProgress d = dataset;
+        completed.add("ingest: " + d.shards() + " shards, fetched " + d.fetched() + " of " + d.refs() + " (" + d.bytes() + " bytes)"
+                + reasons(found.dropped()));
+
+        checkpointBetweenStages("clean");
+        stage = "clean";
+        List<String> candidates = new ArrayList<>();
+        List<String> dropLists = new ArrayList<>(List.of(found.dropsKey()));
+        for (Promise<ShardOutcome> p : all) {
+            ShardOutcome o = p.get();
+            candidates.add(o.cleaned().candidatesKey());
+            dropLists.add(o.fetched().dropsKey());
+            dropLists.add(o.cleaned().dropsKey());
+        }
+        CleanActivities.Result cl = clean.dedupe(new CleanActivities.DedupeRequest(prefix, candidates, dropLists, found.refs(),
+                in.nearDuplicateDistance()));
+        completed.add("clean: kept " + cl.kept() + " of " + cl.seen() + reasons(cl.dropped()));
+        return cl;
+    }
+
+    private record ShardOutcome(IngestActivities.ShardResult fetched, CleanActivities.ShardResult cleaned) {}
+
+    private void countFetched(IngestActivities.ShardResult f) {
+        PipelineStatus.DatasetProgress d = dataset;
+        int dropped = f.dropped().values().stream().mapToInt(Integer::intValue).sum();
+        dataset = new PipelineStatus.DatasetProgress(d.shards(), d.shardsFetched() + 1, d.shardsCleaned(), d.refs(), d.seen() + f.seen(),
+                d.fetched() + f.fetched(), d.candidates(), d.dropped() + dropped, d.bytes() + f.bytes());
+    }
+
+    private void countCleaned(CleanActivities.ShardResult c) {
+        PipelineStatus.DatasetProgress d = dataset;
+        int dropped = c.dropped().values().stream().mapToInt(Integer::intValue).sum();
+        dataset = new PipelineStatus.DatasetProgress(d.shards(), d.shardsFetched(), d.shardsCleaned() + 1, d.refs(), d.seen(),
+                d.fetched(), d.candidates() + c.candidates(), d.dropped() + dropped, d.bytes());
     }
 
     private ApplicationFailure fail(String message, String type) {
@@ -320,6 +407,6 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     @Override
     public PipelineStatus status() {
         return new PipelineStatus(Workflow.getInfo().getWorkflowId(), version, stage, List.copyOf(completed), reportUri, modelUri, error,
-                paused, cancelReason, trainingProgress, trainSteps, probeEvery);
+                paused, cancelReason, trainingProgress, trainSteps, probeEvery, dataset);
     }
 }

@@ -3,11 +3,41 @@ package dev.cnf.workflows.stages;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
+import java.util.List;
 import java.util.Map;
 
-/** Decodes, validates, de-duplicates and normalises images to the training resolution. */
+/** Decodes, validates, normalises and de-duplicates images at the training resolution. */
 @ActivityInterface
 public interface CleanActivities {
+    /**
+     * @param maxAspectRatio longer over shorter side allowed (BAD_ASPECT above it)
+     * @param maxPixels      header width x height allowed (TOO_MANY_PIXELS above it, before decoding)
+     * @param skipTrainedBy  a model name: drop images its latest version was trained on (null keeps them)
+     */
+    record ShardRequest(String runPrefix, int shard, String itemsKey, int minSide, int resolution, double maxAspectRatio,
+                        long maxPixels, String skipTrainedBy) {}
+
+    /** seen == candidates + sum(dropped); candidatesKey lists decoded, normalised images with their hashes. */
+    record ShardResult(int shard, int seen, int candidates, Map<String, Integer> dropped, String candidatesKey, String dropsKey) {}
+
+    /**
+     * @param candidatesKeys         every shard's candidates, in shard order (the first of duplicates is kept)
+     * @param dropsKeys              every earlier drop list (discovery, fetch, clean shards): the report counts them all
+     * @param seen                   image references discovered in this run
+     * @param nearDuplicateDistance  perceptual-hash Hamming distance counted as a near duplicate; -1 turns the check off
+     */
+    record DedupeRequest(String runPrefix, List<String> candidatesKeys, List<String> dropsKeys, int seen, int nearDuplicateDistance) {}
+
+    /** Decodes and normalises one fetched shard. */
+    @ActivityMethod
+    ShardResult cleanShard(ShardRequest request);
+
+    /** Drops exact and near duplicates across all shards and writes the dataset table and the cleaning report. */
+    @ActivityMethod
+    Result dedupe(DedupeRequest request);
+
+    // --- the single-activity cleaning that runs started before sharding (workflow version DEFAULT) replay against ---
+
     /** @param skipTrainedBy a model name: drop images its latest version was trained on (null keeps them) */
     record Request(String runPrefix, String itemsKey, int minSide, int resolution, String skipTrainedBy) {}
 

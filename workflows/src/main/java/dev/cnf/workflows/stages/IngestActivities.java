@@ -6,9 +6,44 @@ import io.temporal.activity.ActivityMethod;
 import java.util.List;
 import java.util.Map;
 
-/** Fetches images from gallery pages and URLs; originals go to object storage, content-addressed. */
+/**
+ * Finds image references at the sources (gallery pages, sitemaps, URL lists, S3 prefixes) and fetches
+ * them shard by shard; originals go to object storage, content-addressed.
+ */
 @ActivityInterface
 public interface IngestActivities {
+    /**
+     * @param sources   http(s) gallery pages, sitemaps, image URLs, URL lists (.txt, .csv, .tsv, .jsonl) or s3://bucket/prefix
+     * @param shardSize image references per shard
+     */
+    record DiscoverRequest(String runPrefix, List<String> sources, int maxImages, int maxDepth, int shardSize) {}
+
+    /**
+     * @param refs         image references found, including those dropped at discovery; refs == sum(shard seen) + sum(dropped)
+     * @param shardKeys    JSON-lines tables of references, one per shard, in order
+     * @param dropped      references dropped before fetching (INVALID_URL, OPTED_OUT pages...), by reason
+     * @param pageFailures pages, sitemaps and lists (not images) that could not be read, by reason
+     * @param dropsKey     JSON lines: every reference dropped at discovery
+     * @param pageFailuresKey JSON lines: every page, sitemap or list that could not be read, and why
+     */
+    record Discovery(int refs, List<String> shardKeys, Map<String, Integer> dropped, Map<String, Integer> pageFailures, String dropsKey,
+                     String pageFailuresKey) {}
+
+    record FetchShardRequest(String runPrefix, int shard, String refsKey) {}
+
+    /** seen == fetched + sum(dropped); {@code bytes} downloaded for the fetched items. */
+    record ShardResult(int shard, int seen, int fetched, long bytes, Map<String, Integer> dropped, String itemsKey, String dropsKey) {}
+
+    /** Expands the sources into shards of image references; pages are crawled here, images are not fetched. */
+    @ActivityMethod
+    Discovery discover(DiscoverRequest request);
+
+    /** Fetches one shard's references. A finished shard's result is stored, so a retry returns it without refetching. */
+    @ActivityMethod
+    ShardResult fetchShard(FetchShardRequest request);
+
+    // --- the single-activity ingestion that runs started before sharding (workflow version DEFAULT) replay against ---
+
     record Request(String runPrefix, List<String> sources, int maxImages, int maxDepth) {}
 
     /**
@@ -19,6 +54,7 @@ public interface IngestActivities {
     record Result(int seen, int fetched, Map<String, Integer> dropped, Map<String, Integer> pageFailures,
                   String itemsKey, String dropsKey) {}
 
+    /** Discover and fetch everything in one activity; kept for workflows started before sharded ingestion. */
     @ActivityMethod
     Result ingest(Request request);
 }

@@ -1,4 +1,4 @@
-package dev.cnf.activities.ingest;
+package dev.cnf.activities.imaging;
 
 /** Decides the content type from magic bytes; headers are never trusted. */
 public final class ImageSniffer {

@@ -1,0 +1,177 @@
+package dev.cnf.activities.imaging;
+
+import dev.cnf.activities.dataset.DropReason;
+import org.opencv.core.Core;
+import org.opencv.core.CvType;
+import org.opencv.core.Mat;
+import org.opencv.core.MatOfByte;
+import org.opencv.core.Scalar;
+import org.opencv.imgcodecs.Imgcodecs;
+import org.opencv.imgproc.Imgproc;
+
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Turns downloaded bytes into an 8-bit BGR image, or says why not. The header is read first: the
+ * pixel limit is enforced before any decoder runs, and truncated JPEGs are refused (libjpeg would
+ * pad them with grey). EXIF orientation is applied (OpenCV's IMREAD_COLOR does this for JPEG),
+ * CMYK/YCCK, greyscale and 16-bit become RGB8, and transparency is composited over white. GIF
+ * (which OpenCV 4.9 cannot read) is decoded by the JDK's ImageIO: the first frame of an animation.
+ */
+public final class ImageDecoder {
+    private ImageDecoder() {}
+
+    /** An image or a drop reason; {@code format} is what the magic bytes say (null for non-images). */
+    public record Decoded(Mat bgr, String format, DropReason failure, String detail) {
+        public boolean ok() {
+            return failure == null;
+        }
+    }
+
+    public static Decoded decode(byte[] bytes, long maxPixels) {
+        OpenCv.load();
+        ImageHeader header = ImageHeader.read(bytes);
+        if (header == null) {
+            return fail(null, DropReason.NOT_AN_IMAGE, describe(bytes));
+        }
+        String format = header.format();
+        if (!header.hasSize()) {
+            return fail(format, DropReason.DECODE_ERROR, format + " header unreadable (" + bytes.length + " bytes)");
+        }
+        if (header.pixels() > maxPixels) {
+            return fail(format, DropReason.TOO_MANY_PIXELS, format + " header says " + header.width() + "x" + header.height() + " = "
+                    + header.pixels() + " pixels, over the limit of " + maxPixels + "; not decoded");
+        }
+        if (header.truncated()) {
+            return fail(format, DropReason.DECODE_ERROR, "truncated JPEG: no end-of-image marker after the scan data (" + bytes.length + " bytes)");
+        }
+        Mat bgr;
+        if (format.equals("gif")) {
+            bgr = decodeWithImageIo(bytes);
+        } else if (header.mayHaveAlpha()) {
+            bgr = normalise(Imgcodecs.imdecode(new MatOfByte(bytes), Imgcodecs.IMREAD_UNCHANGED));
+        } else {
+            bgr = Imgcodecs.imdecode(new MatOfByte(bytes), Imgcodecs.IMREAD_COLOR);
+        }
+        if (bgr == null || bgr.empty()) {
+            return fail(format, DropReason.DECODE_ERROR, "could not decode " + bytes.length + " bytes of " + format);
+        }
+        return new Decoded(bgr, format, null, null);
+    }
+
+    private static Decoded fail(String format, DropReason reason, String detail) {
+        return new Decoded(null, format, reason, detail);
+    }
+
+    /** What the bytes are when they are no raster image, for the drop's detail. */
+    public static String describe(byte[] bytes) {
+        if (bytes.length == 0) {
+            return "empty body (0 bytes)";
+        }
+        String head = new String(bytes, 0, Math.min(bytes.length, 1024), StandardCharsets.ISO_8859_1).strip().toLowerCase(Locale.ROOT);
+        if (head.contains("<svg")) {
+            return "SVG is vector graphics, not a raster image; rasterise it before ingesting";
+        }
+        if (head.startsWith("<")) {
+            return "HTML or XML text, not an image";
+        }
+        return "magic bytes match no image format (" + bytes.length + " bytes)";
+    }
+
+    /** Any depth and channel count OpenCV returns for IMREAD_UNCHANGED → 8-bit BGR, alpha composited over white. */
+    static Mat normalise(Mat m) {
+        if (m.empty()) {
+            return m;
+        }
+        Mat eight = m;
+        if (m.depth() == CvType.CV_16U) {
+            eight = new Mat();
+            m.convertTo(eight, CvType.CV_8U, 1.0 / 257.0);
+        } else if (m.depth() != CvType.CV_8U) {
+            eight = new Mat();
+            Core.normalize(m, eight, 0, 255, Core.NORM_MINMAX, CvType.CV_8U);
+        }
+        return switch (eight.channels()) {
+            case 1 -> convert(eight, Imgproc.COLOR_GRAY2BGR);
+            case 2 -> overWhite(convert(eight, -1));
+            case 4 -> overWhite(eight);
+            default -> eight;
+        };
+    }
+
+    private static Mat convert(Mat src, int code) {
+        Mat out = new Mat();
+        if (code >= 0) {
+            Imgproc.cvtColor(src, out, code);
+            return out;
+        }
+        // grey + alpha → BGRA
+        List<Mat> planes = new ArrayList<>();
+        Core.split(src, planes);
+        Core.merge(List.of(planes.get(0), planes.get(0), planes.get(0), planes.get(1)), out);
+        return out;
+    }
+
+    /** BGRA → BGR as if drawn on a white page: out = a·c + (1 − a)·255. */
+    private static Mat overWhite(Mat bgra) {
+        List<Mat> planes = new ArrayList<>();
+        Core.split(bgra, planes);
+        Mat alpha = new Mat();
+        planes.get(3).convertTo(alpha, CvType.CV_32F, 1.0 / 255);
+        Mat inverse = new Mat();
+        Core.subtract(new Mat(alpha.size(), CvType.CV_32F, new Scalar(1)), alpha, inverse);
+        List<Mat> out = new ArrayList<>();
+        for (int c = 0; c < 3; c++) {
+            Mat f = new Mat();
+            planes.get(c).convertTo(f, CvType.CV_32F);
+            Core.multiply(f, alpha, f);
+            Core.scaleAdd(inverse, 255.0, f, f);
+            Mat b = new Mat();
+            f.convertTo(b, CvType.CV_8U);
+            out.add(b);
+        }
+        Mat bgr = new Mat();
+        Core.merge(out, bgr);
+        return bgr;
+    }
+
+    private static Mat decodeWithImageIo(byte[] bytes) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                return null;
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                BufferedImage frame = reader.read(0);
+                BufferedImage bgr = new BufferedImage(frame.getWidth(), frame.getHeight(), BufferedImage.TYPE_3BYTE_BGR);
+                Graphics2D g = bgr.createGraphics();
+                g.setColor(Color.WHITE);
+                g.fillRect(0, 0, bgr.getWidth(), bgr.getHeight());
+                g.drawImage(frame, 0, 0, null);
+                g.dispose();
+                Mat m = new Mat(bgr.getHeight(), bgr.getWidth(), CvType.CV_8UC3);
+                m.put(0, 0, ((DataBufferByte) bgr.getRaster().getDataBuffer()).getData());
+                return m;
+            } finally {
+                reader.dispose();
+            }
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+}
