@@ -47,6 +47,10 @@ public class IngestActivitiesImpl implements IngestActivities {
     /** Directives on a page that opt its images out (noindex alone only keeps the page itself out of an index). */
     private static final Set<String> IMAGE_OPT_OUTS = Set.of("noai", "noimageai", "noimageindex");
 
+    /** Sources whose path names an image are taken as images without a discovery request. */
+    private static final java.util.regex.Pattern IMAGE_PATH =
+            java.util.regex.Pattern.compile("\\.(jpe?g|png|gif|webp|bmp|tiff?)$", java.util.regex.Pattern.CASE_INSENSITIVE);
+
     private final ObjectStore store;
     private final HttpFetcher fetcher;
     private final List<String> defaultSources;
@@ -90,12 +94,11 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
 
         void image(String url, String page, String alt, String optedOutBy) {
-            if (full() || refs.containsKey(url)) {
+            if (full() || !mentioned.add(url)) {
                 return;
             }
             if (optedOutBy != null) {
                 drops.add(new Drop(url, DropReason.OPTED_OUT, "the page " + page + " says " + optedOutBy));
-                refs.put(url, null); // remembered so a second mention is not counted twice
                 return;
             }
             refs.put(url, new Ref(url, page, alt == null ? "" : alt.strip()));
@@ -149,6 +152,8 @@ public class IngestActivitiesImpl implements IngestActivities {
                 URI u = safeUri(s);
                 if (u == null) {
                     c.pageFailures.add(new Drop(s, DropReason.INVALID_URL, "source '" + s + "' is not an http(s) or s3:// URL"));
+                } else if (IMAGE_PATH.matcher(u.getPath() == null ? "" : u.getPath()).find()) {
+                    c.image(u.toString(), u.toString(), "", null); // fetched once, by its shard
                 } else {
                     c.page(u, 0, true);
                 }
@@ -251,6 +256,10 @@ public class IngestActivitiesImpl implements IngestActivities {
                 .filter(d -> IMAGE_OPT_OUTS.contains(d) && fetcher.policy().optOutDirectives().contains(d))
                 .sorted().findFirst().map(d -> "'" + d + "' (X-Robots-Tag or meta robots)").orElse(null);
         for (Element img : doc.select("img[src], img[srcset], picture > source[srcset]")) {
+            if (img.tagName().equals("img") && img.parent() != null && img.parent().tagName().equals("picture")
+                    && img.parent().selectFirst("> source[srcset]") != null) {
+                continue; // the fallback of a <picture> whose <source> was taken: one picture, one image
+            }
             String best = bestSource(img, doc.location());
             URI src = safeUri(best);
             if (src == null) {

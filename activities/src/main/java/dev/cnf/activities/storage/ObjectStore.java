@@ -61,6 +61,21 @@ public final class ObjectStore {
         }, "create bucket " + config.bucket());
     }
 
+    /** Creates another bucket on this endpoint if missing (tests and imports). */
+    public void ensureBucketNamed(String bucket) {
+        call(() -> {
+            if (!client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build())) {
+                client.makeBucket(MakeBucketArgs.builder().bucket(bucket).region(config.region()).build());
+            }
+            return null;
+        }, "create bucket " + bucket);
+    }
+
+    public void putIn(String bucket, String key, byte[] bytes) {
+        call(() -> client.putObject(PutObjectArgs.builder().bucket(bucket).object(key)
+                .stream(new ByteArrayInputStream(bytes), bytes.length, -1).build()), "put s3://" + bucket + "/" + key);
+    }
+
     public void put(String key, byte[] bytes, String contentType) {
         call(() -> client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
                 .stream(new ByteArrayInputStream(bytes), bytes.length, -1).contentType(contentType).build()), "put " + key);

@@ -1,0 +1,218 @@
+package dev.cnf.workers.ingest;
+
+import dev.cnf.activities.clean.CleanActivitiesImpl;
+import dev.cnf.activities.dataset.Drop;
+import dev.cnf.activities.dataset.Sample;
+import dev.cnf.activities.imaging.OpenCv;
+import dev.cnf.activities.ingest.AddressPolicy;
+import dev.cnf.activities.ingest.FetchPolicy;
+import dev.cnf.activities.ingest.HttpFetcher;
+import dev.cnf.activities.ingest.IngestActivitiesImpl;
+import dev.cnf.activities.storage.Json;
+import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.workers.embedded.EmbeddedS3;
+import dev.cnf.workflows.stages.CleanActivities;
+import dev.cnf.workflows.stages.IngestActivities;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.testing.TestActivityEnvironment;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.opencv.core.Mat;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Ingestion and cleaning against a server that fails in every way the web does: each item ends with
+ * its expected outcome (a reason code or kept), seen == kept + dropped, and nothing hangs.
+ */
+class HostileGalleryTest {
+    @TempDir
+    static Path dir;
+    static EmbeddedS3 s3;
+    static ObjectStore store;
+    static HostileGallery gallery;
+    static TestActivityEnvironment env;
+    static IngestActivities ingest;
+    static CleanActivities clean;
+
+    @BeforeAll
+    static void start() throws Exception {
+        OpenCv.load();
+        s3 = EmbeddedS3.start(dir.resolve("s3"));
+        store = new ObjectStore(s3.config("hostile"));
+        store.ensureBucket();
+        int unusedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            unusedPort = s.getLocalPort();
+        }
+        gallery = new HostileGallery(unusedPort);
+        FetchPolicy policy = FetchPolicy.defaults()
+                .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(10))
+                .withMaxBytes(2L << 20)
+                .withRetries(2, Duration.ofMillis(100), Duration.ofSeconds(5));
+        policy = new FetchPolicy(3, policy.maxBytes(), policy.connectTimeout(), policy.readTimeout(), policy.totalTimeout(),
+                policy.maxRetries(), policy.backoff(), policy.maxRetryAfter(), 4, Duration.ZERO, true, FetchPolicy.DEFAULT_OPT_OUTS);
+        HttpFetcher fetcher = new HttpFetcher(new AddressPolicy(Set.of(gallery.hostPort())), policy);
+        env = TestActivityEnvironment.newInstance();
+        env.registerActivitiesImplementations(new IngestActivitiesImpl(store, fetcher, List.of(), 8), new CleanActivitiesImpl(store));
+        ActivityOptions options = ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(2))
+                .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build()).build();
+        ingest = env.newActivityStub(IngestActivities.class, options);
+        clean = env.newActivityStub(CleanActivities.class, options);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        env.close();
+        gallery.close();
+        s3.close();
+    }
+
+    /** Everything one run of the sharded path produces. */
+    record Outcome(int seen, CleanActivities.Result result, List<Sample> kept, List<Drop> drops) {}
+
+    static Outcome run(String prefix, List<String> sources, int shardSize, int nearDistance) {
+        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix, sources, 10_000, 1, shardSize));
+        List<String> candidates = new ArrayList<>();
+        List<String> dropLists = new ArrayList<>(List.of(found.dropsKey()));
+        for (int i = 0; i < found.shardKeys().size(); i++) {
+            IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, i, found.shardKeys().get(i)));
+            CleanActivities.ShardResult c = clean.cleanShard(new CleanActivities.ShardRequest(prefix, i, f.itemsKey(), 32, 64, 3.0,
+                    89_478_485L, null));
+            candidates.add(c.candidatesKey());
+            dropLists.add(f.dropsKey());
+            dropLists.add(c.dropsKey());
+        }
+        CleanActivities.Result r = clean.dedupe(new CleanActivities.DedupeRequest(prefix, candidates, dropLists, found.refs(), nearDistance));
+        return new Outcome(found.refs(), r, Json.readLines(store.get(r.samplesKey()), Sample.class), reportDrops(r.reportKey()));
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Drop> reportDrops(String key) {
+        Map<String, Object> report = Json.read(store.get(key), Map.class);
+        return Json.MAPPER.convertValue(report.get("drops"), Json.MAPPER.getTypeFactory().constructCollectionType(List.class, Drop.class));
+    }
+
+    static String path(String url) {
+        return URI.create(url).getPath();
+    }
+
+    @Test
+    @Timeout(120)
+    void everyHostileItemEndsWithItsExpectedOutcome() {
+        Outcome o = run("runs/hostile", List.of(gallery.origin() + "/index.html"), 5, 4);
+
+        Map<String, String> actual = new TreeMap<>();
+        o.kept().forEach(s -> actual.put(path(s.sourceUrl()), HostileGallery.KEPT));
+        for (Drop d : o.drops()) {
+            assertNull(actual.put(path(d.url()), d.reason().name()), "counted once: " + d.url());
+        }
+        assertEquals(new TreeMap<>(gallery.expected()), actual, "outcome per item; drop details: " + o.drops());
+        assertEquals(o.seen(), o.kept().size() + o.drops().size(), "seen = kept + dropped");
+        assertEquals(o.seen(), o.result().seen());
+
+        // retries: a 500 and a 429 each cost one more request, and Retry-After: 1 was waited for
+        assertEquals(2, gallery.requestTimes.get("/flaky/500-then-ok.jpg").size());
+        List<Long> limited = gallery.requestTimes.get("/flaky/429-retry-after-1.jpg");
+        assertEquals(2, limited.size());
+        assertTrue(limited.get(1) - limited.get(0) >= 950_000_000L, "Retry-After honoured");
+        assertEquals(1, gallery.requestTimes.get("/err/429-retry-after-an-hour.jpg").size(), "an hour is not waited for");
+        assertNull(gallery.requestTimes.get("/private/secret.jpg"), "robots.txt-disallowed URLs are never requested");
+        assertEquals(1, gallery.requestTimes.get("/robots.txt").size(), "robots.txt read once per host");
+
+        // normalisation: every kept image became a 64x64 RGB8 PNG; orientation and alpha handled
+        for (Sample s : o.kept()) {
+            Mat m = OpenCv.decodeBgr(store.get(s.imageKey()));
+            assertEquals(64, m.cols());
+            assertEquals(3, m.channels());
+            assertNotNull(s.phash());
+        }
+        Sample rotated = keptAt(o, "/odd/exif-rotated.jpg");
+        assertEquals(96, rotated.width(), "EXIF orientation 6 turns 160x96 into 96x160");
+        assertEquals(160, rotated.height());
+        Mat alpha = OpenCv.decodeBgr(store.get(keptAt(o, "/odd/alpha.png").imageKey()));
+        double[] corner = alpha.get(0, 0);
+        assertArrayEquals(new double[] {255, 255, 255}, corner, 1.0, "transparent pixels composited over white");
+        assertEquals(96, keptAt(o, "/odd/animated.gif").width(), "first frame of the animation");
+
+        String details = o.drops().toString();
+        assertTrue(details.contains("SVG"), "the SVG drop says what it was: " + details);
+        assertTrue(details.contains("60000x60000"), "the pixel-limit drop names the header's size");
+    }
+
+    @Test
+    @Timeout(60)
+    void aFinishedShardIsNotFetchedAgain() {
+        String prefix = "runs/retry";
+        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix,
+                List.of(gallery.origin() + "/ok/baboon.jpg", gallery.origin() + "/ok/home.jpg"), 10, 0, 10));
+        IngestActivities.ShardResult first = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0, found.shardKeys().get(0)));
+        int requests = gallery.requestTimes.get("/ok/baboon.jpg").size();
+        IngestActivities.ShardResult again = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0, found.shardKeys().get(0)));
+        assertEquals(first, again);
+        assertEquals(requests, gallery.requestTimes.get("/ok/baboon.jpg").size(), "the stored result answered the retry");
+    }
+
+    @Test
+    @Timeout(60)
+    void everySourceKindIsDiscovered() {
+        String o = gallery.origin();
+        gallery.put("/lists/urls.csv", "id,URL,caption\n1," + o + "/ok/baboon.jpg,\"a baboon, close up\"\n2,,no url here\n3,ftp://x/y.jpg,bad scheme\n");
+        gallery.put("/lists/urls.tsv", "url\ttext\n" + o + "/ok/home.jpg\ta home\n");
+        gallery.put("/lists/urls.jsonl", "{\"url\": \"" + o + "/ok/fruits.jpg\", \"caption\": \"fruit bowl\"}\nnot json\n");
+        gallery.put("/lists/urls.txt", "# comment\n" + o + "/ok/orange.jpg\n\n");
+        gallery.put("/sitemap.xml", "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
+                + "<sitemap><loc>" + o + "/sitemap-images.xml</loc></sitemap></sitemapindex>");
+        gallery.put("/sitemap-images.xml", "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" "
+                + "xmlns:image=\"http://www.google.com/schemas/sitemap-image/1.1\"><url><loc>" + o + "/srcset.html</loc>"
+                + "<image:image><image:loc>" + o + "/ok/messi5.jpg</image:loc><image:caption>a footballer</image:caption></image:image>"
+                + "</url></urlset>");
+        gallery.put("/srcset.html", "<html><body><img src=\"/odd/image.webp\" srcset=\"/odd/redirect-target.jpg 300w, /ok/building.jpg 900w\" alt=\"wide\">"
+                + "<picture><source srcset=\"/odd/16-bit.png 2x, /odd/alpha.png 1x\"><img src=\"/odd/cmyk.jpg\" alt=\"pictured\"></picture>"
+                + "<a href=\"/meta-optout/page.html\">more</a><a rel=\"nofollow\" href=\"/never.html\">x</a></body></html>");
+        gallery.put("/meta-optout/page.html", "<html><head><meta name=\"robots\" content=\"noai\"></head><body>"
+                + "<img src=\"/odd/animated.gif\"></body></html>");
+        List<String> sources = List.of(o + "/lists/urls.csv", o + "/lists/urls.tsv", o + "/lists/urls.jsonl", o + "/lists/urls.txt",
+                o + "/sitemap.xml", o + "/srcset.html", "s3://imports/photos/");
+        store.ensureBucketNamed("imports");
+        store.putIn("imports", "photos/squirrel.jpg", HostileGallery.photo("squirrel_cls"));
+        store.putIn("imports", "photos/squirrel.txt", "a squirrel on a branch\n".getBytes());
+
+        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest("runs/sources", sources, 100, 1, 100));
+        List<IngestActivitiesImpl.Ref> refs = Json.readLines(store.get(found.shardKeys().get(0)), IngestActivitiesImpl.Ref.class);
+        Map<String, String> captions = new TreeMap<>();
+        refs.forEach(r -> captions.put(r.url().startsWith("s3://") ? r.url() : path(r.url()), r.alt()));
+        Map<String, String> expected = new TreeMap<>(Map.of(
+                "/ok/baboon.jpg", "a baboon, close up",
+                "/ok/home.jpg", "a home",
+                "/ok/fruits.jpg", "fruit bowl",
+                "/ok/orange.jpg", "",
+                "/ok/messi5.jpg", "a footballer",
+                "/ok/building.jpg", "wide",
+                "/odd/16-bit.png", "pictured",
+                "s3://imports/photos/squirrel.jpg", "a squirrel on a branch"));
+        assertEquals(expected, captions, "widest srcset candidate, captions from every kind of source");
+        assertEquals(Map.of("INVALID_URL", 3, "OPTED_OUT", 1), found.dropped(), "two bad CSV rows, one bad JSON line; the noai page's image");
+        assertEquals(refs.size() + 4, found.refs());
+        assertNull(gallery.requestTimes.get("/never.html"), "rel=nofollow links are not followed");
+    }
+
+    static Sample keptAt(Outcome o, String path) {
+        return o.kept().stream().filter(s -> path(s.sourceUrl()).equals(path)).findFirst()
+                .orElseThrow(() -> new AssertionError(path + " not kept"));
+    }
+}
