@@ -120,6 +120,18 @@ class PipelineWorkflowTest {
         assertEquals(r.imagesSeen(), progress.seen());
         assertTrue(progress.bytes() > 0);
 
+        // the dataset as WebDataset shards, read back by the system's own tar
+        List<Map<String, Object>> rows = Json.readLines(store.get(onlyKey(run, "/dataset/manifest.jsonl")), (Class<Map<String, Object>>) (Class<?>) Map.class);
+        assertEquals(r.imagesKept(), rows.size());
+        Path tarFile = dataDir.resolve("shard.tar");
+        java.nio.file.Files.write(tarFile, store.get(onlyKey(run, "/dataset/shard-00000.tar")));
+        Process tar = new ProcessBuilder("tar", "-tf", tarFile.toString()).redirectErrorStream(true).start();
+        List<String> entries = new String(tar.getInputStream().readAllBytes()).lines().toList();
+        assertEquals(0, tar.waitFor(), String.join("\n", entries));
+        String key = (String) rows.get(0).get("key");
+        assertTrue(entries.containsAll(List.of(key + ".png", key + ".txt", key + ".json", key + ".canny.png")), entries.toString());
+        assertEquals(4 * rows.size(), entries.size());
+
         List<Sample> samples = Json.readLines(store.get(onlyKey(run, "/condition/samples.jsonl")), Sample.class);
         assertEquals(gallery.goodImages(), samples.size());
         for (Sample s : samples) {

@@ -2,6 +2,7 @@ package dev.cnf.activities.condition;
 
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
+import dev.cnf.activities.dataset.WebDataset;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workflows.stages.ConditionActivities;
@@ -41,6 +42,10 @@ public class ConditionActivitiesImpl implements ConditionActivities {
         }
         String key = r.runPrefix() + "/condition/samples.jsonl";
         SampleTables.write(store, key, out);
-        return new Result(out.size(), key);
+        int[] packed = {0};
+        String manifestKey = WebDataset.write(store, r.runPrefix() + "/dataset", condition.name(), out,
+                store::get,
+                () -> Activity.getExecutionContext().heartbeat(out.size() + packed[0]++));
+        return new Result(out.size(), key, manifestKey);
     }
 }

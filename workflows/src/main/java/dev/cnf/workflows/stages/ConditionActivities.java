@@ -8,7 +8,12 @@ import io.temporal.activity.ActivityMethod;
 public interface ConditionActivities {
     record Request(String runPrefix, String samplesKey, String condition, long seed) {}
 
-    record Result(int conditioned, String samplesKey) {}
+    /**
+     * @param samplesKey  the dataset table with condition keys
+     * @param manifestKey JSON lines, one row per sample (source URL, hashes, caption, shard) beside the WebDataset
+     *                    tar shards (image, caption .txt, metadata .json, condition .png); null in runs recorded before
+     */
+    record Result(int conditioned, String samplesKey, String manifestKey) {}
 
     @ActivityMethod
     Result condition(Request request);
