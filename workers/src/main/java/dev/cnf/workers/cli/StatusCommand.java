@@ -38,6 +38,16 @@ public final class StatusCommand implements Callable<Integer> {
             st.completed().forEach(l -> System.out.println("  done  " + l));
             System.out.println("  stage " + st.stage() + (st.paused() ? " (paused; `cnf resume " + workflowId + "` continues)" : "")
                     + Progress.heartbeat(client, workflowId));
+            if (st.dataset() != null && st.dataset().shardsCleaned() < st.dataset().shards()) {
+                var d = st.dataset();
+                System.out.println("  data  " + bar(d.shardsCleaned(), d.shards()));
+            }
+            if (st.dataset() != null) {
+                var d = st.dataset();
+                System.out.printf("  data  shards %d/%d fetched, %d/%d cleaned; %d of %d references seen, %d fetched (%.1f MB), %d candidates, %d dropped%n",
+                        d.shardsFetched(), d.shards(), d.shardsCleaned(), d.shards(), d.seen(), d.refs(), d.fetched(), d.bytes() / 1e6,
+                        d.candidates(), d.dropped());
+            }
             if (st.training() != null) {
                 var t = st.training();
                 System.out.println("  train " + bar(t.step(), st.trainSteps()));
