@@ -82,7 +82,7 @@ public class CleanActivitiesImpl implements CleanActivities {
                         String.format("%dx%d has aspect ratio %.2f, over %.2f", w, h, aspect, r.maxAspectRatio())));
                 continue;
             }
-            String phash = PerceptualHash.hex(PerceptualHash.of(img));
+            String phash = PerceptualHash.signature(img);
             Mat square = OpenCv.resizeCenterCrop(img, r.resolution());
             String key = r.runPrefix() + "/clean/" + s.sha256() + ".png";
             store.put(key, OpenCv.encodePng(square), "image/png");
@@ -118,13 +118,12 @@ public class CleanActivitiesImpl implements CleanActivities {
                     continue;
                 }
                 if (r.nearDuplicateDistance() >= 0 && s.phash() != null) {
-                    long hash = PerceptualHash.parse(s.phash());
-                    String similar = near.nearest(hash);
+                    String similar = near.nearest(s.phash());
                     if (similar != null) {
                         drops.add(new Drop(s.sourceUrl(), DropReason.NEAR_DUPLICATE, "looks like " + similar));
                         continue;
                     }
-                    near.add(hash, s.sourceUrl());
+                    near.add(s.phash(), s.sourceUrl());
                 }
                 kept.add(s);
             }

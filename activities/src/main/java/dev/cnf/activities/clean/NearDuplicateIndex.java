@@ -8,13 +8,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Finds an earlier 64-bit hash within a Hamming distance. For distances under 8 it is a multi-index
- * lookup (two hashes within d < 8 bits agree exactly on at least one of their 8 bytes), so millions
- * of images stay cheap; larger distances fall back to a scan.
+ * Finds an earlier image whose 64-bit hash is within a Hamming distance and whose colour layout
+ * differs by at most {@link #MAX_COLOUR_STEP} (of 15) in every cell (see {@link PerceptualHash#signature}).
+ * For distances under 8 it is a multi-index lookup (two hashes within d < 8 bits agree exactly on at
+ * least one of their 8 bytes), so millions of images stay cheap; larger distances fall back to a scan.
  */
 final class NearDuplicateIndex {
+    /** Re-encoding and resizing move a cell's mean by a step at most; another colour scheme moves it further. */
+    static final int MAX_COLOUR_STEP = 2;
+
     private final int maxDistance;
     private final List<Long> hashes = new ArrayList<>();
+    private final List<String> signatures = new ArrayList<>();
     private final List<String> owners = new ArrayList<>();
     private final Map<Integer, List<Integer>> byByte = new HashMap<>();
 
@@ -22,13 +27,17 @@ final class NearDuplicateIndex {
         this.maxDistance = maxDistance;
     }
 
-    /** @return the owner of an indexed hash within the distance (the closest, earliest on ties), or null */
-    String nearest(long hash) {
+    /** @return the owner of an indexed signature within the distances (the closest hash, earliest on ties), or null */
+    String nearest(String signature) {
+        long hash = PerceptualHash.parse(signature);
         int best = Integer.MAX_VALUE, bestIndex = -1;
         if (maxDistance < 8) {
             for (int b = 0; b < 8; b++) {
                 for (int i : byByte.getOrDefault(key(b, hash), List.of())) {
                     int d = PerceptualHash.distance(hash, hashes.get(i));
+                    if (PerceptualHash.colourDistance(signature, signatures.get(i)) > MAX_COLOUR_STEP) {
+                        continue;
+                    }
                     if (d < best || (d == best && i < bestIndex)) {
                         best = d;
                         bestIndex = i;
@@ -38,7 +47,7 @@ final class NearDuplicateIndex {
         } else {
             for (int i = 0; i < hashes.size(); i++) {
                 int d = PerceptualHash.distance(hash, hashes.get(i));
-                if (d < best) {
+                if (d < best && PerceptualHash.colourDistance(signature, signatures.get(i)) <= MAX_COLOUR_STEP) {
                     best = d;
                     bestIndex = i;
                 }
@@ -47,9 +56,11 @@ final class NearDuplicateIndex {
         return bestIndex >= 0 && best <= maxDistance ? owners.get(bestIndex) + " (pHash distance " + best + ")" : null;
     }
 
-    void add(long hash, String owner) {
+    void add(String signature, String owner) {
+        long hash = PerceptualHash.parse(signature);
         int index = hashes.size();
         hashes.add(hash);
+        signatures.add(signature);
         owners.add(owner);
         if (maxDistance < 8) {
             for (int b = 0; b < 8; b++) {

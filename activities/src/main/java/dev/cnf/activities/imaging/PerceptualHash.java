@@ -12,6 +12,10 @@ import java.util.Arrays;
  * 64-bit DCT perceptual hash (pHash): grey, 32x32 area-resized, 2-D DCT, the 8x8 lowest frequencies
  * compared with their median (DC excluded from the median). Re-encoded or resized copies land
  * within a few bits of each other; different pictures differ in ~32.
+ *
+ * <p>pHash sees only grey structure, so the same shape in other colours (a red and a blue circle on
+ * different backgrounds, as in Fill50K-style data) hashes alike. A colour layout (mean B, G, R of a
+ * 2x2 grid, 4 bits each) travels with the hash, and a near duplicate must match both.
  */
 public final class PerceptualHash {
     private PerceptualHash() {}
@@ -49,7 +53,38 @@ public final class PerceptualHash {
     }
 
     public static long parse(String hex) {
-        return Long.parseUnsignedLong(hex, 16);
+        return Long.parseUnsignedLong(hex.substring(0, 16), 16);
+    }
+
+    /** The hash and the colour layout as one string: 16 hex digits, '-', 12 hex digits. */
+    public static String signature(Mat bgr) {
+        Mat small = new Mat();
+        Imgproc.resize(bgr.channels() == 3 ? bgr : gray2bgr(bgr), small, new Size(2, 2), 0, 0, Imgproc.INTER_AREA);
+        byte[] px = new byte[12];
+        small.get(0, 0, px);
+        StringBuilder sb = new StringBuilder(hex(of(bgr))).append('-');
+        for (byte b : px) {
+            sb.append(Character.forDigit((b & 0xff) >> 4, 16));
+        }
+        return sb.toString();
+    }
+
+    /** Largest difference of one colour-layout cell (0-15), or 0 when either signature has no layout. */
+    public static int colourDistance(String a, String b) {
+        if (a.length() < 29 || b.length() < 29) {
+            return 0;
+        }
+        int worst = 0;
+        for (int i = 17; i < 29; i++) {
+            worst = Math.max(worst, Math.abs(Character.digit(a.charAt(i), 16) - Character.digit(b.charAt(i), 16)));
+        }
+        return worst;
+    }
+
+    private static Mat gray2bgr(Mat gray) {
+        Mat out = new Mat();
+        Imgproc.cvtColor(gray, out, Imgproc.COLOR_GRAY2BGR);
+        return out;
     }
 
     public static int distance(long a, long b) {
