@@ -79,7 +79,7 @@ class PipelineWorkflowTest {
 
     static PipelineInput small(String version) {
         // shards of 8 references, 2 in flight: the chain crosses shard boundaries and runs shards in parallel
-        return new PipelineInput("circles", null, null, null, null, 64, null, null, null, null, null, 12, 4, 1e-3, 3L, 5, 2, 3, 6, null, version, null, null, null, null, null, 8, 2, null, null, null);
+        return new PipelineInput("circles", null, null, null, null, 64, null, null, null, null, null, 12, 4, 1e-3, 3L, 5, 2, 3, 6, null, version, null, null, null, null, null, 8, 2, null, null, null, null);
     }
 
     static PipelineWorkflow stub(String id) {
@@ -234,7 +234,7 @@ class PipelineWorkflowTest {
     @Test
     void invalidInputFailsBeforeAnyWork() {
         PipelineInput bad = new PipelineInput(null, List.of("file:///etc/passwd"), null, null, null, null, null, null, "depth", null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-bad").run(bad));
         assertTrue(e.getCause().getMessage().contains("condition 'depth'"), e.getCause().getMessage());
         assertTrue(store.list("runs/wf-bad/").isEmpty(), "nothing was written");
@@ -243,7 +243,7 @@ class PipelineWorkflowTest {
     static PipelineInput training(String name, int steps) {
         // Checkpoints only at the end (checkpointEvery > steps), so a checkpoint mid-way can only come from the pause.
         return new PipelineInput(name, null, null, null, null, 64, null, null, null, null, null, steps, 4, 1e-3, 3L, 1000, 2, 3, 1000,
-                null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
@@ -316,7 +316,7 @@ class PipelineWorkflowTest {
 
     static PipelineInput retraining(List<String> sources, boolean onlyNew, boolean continueFrom) {
         return new PipelineInput("retrain", sources, null, null, null, 64, null, null, null, null, null, 8, 4, 1e-3, 3L, 5, 2, 3, 6,
-                null, null, null, 1.0, null, onlyNew, continueFrom, null, null, null, null, null);
+                null, null, null, 1.0, null, onlyNew, continueFrom, null, null, null, null, null, null);
     }
 
     @Test

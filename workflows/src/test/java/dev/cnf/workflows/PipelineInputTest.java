@@ -42,12 +42,15 @@ class PipelineInputTest {
 
     @Test
     void problemsNameTheFieldAndTheFix() {
-        PipelineInput in = fromUi("{\"trainSteps\": 0, \"condition\": \"depth\", \"sources\": [\"ftp://x\"], \"name\": \"Bad Name\"}");
+        PipelineInput in = fromUi("{\"trainSteps\": 0, \"condition\": \"depth\", \"sources\": [\"ftp://x\", \"s3://imports/photos/\"],"
+                + " \"name\": \"Bad Name\", \"shardSize\": 0, \"maxAspectRatio\": 0.5}");
         List<String> p = in.problems();
-        assertEquals(4, p.size(), p.toString());
+        assertEquals(6, p.size(), p.toString());
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("shardSize 0: must be in [1,")));
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("maxAspectRatio 0.5: must be in [1, 100]")));
         assertTrue(p.stream().anyMatch(s -> s.startsWith("trainSteps 0: must be in [1,")));
         assertTrue(p.stream().anyMatch(s -> s.contains("condition 'depth': choose one of [canny, hough, lineart, scribble, sketch, softedge]")));
-        assertTrue(p.stream().anyMatch(s -> s.contains("'ftp://x' is not an http(s) URL")));
+        assertTrue(p.stream().anyMatch(s -> s.contains("'ftp://x' is neither an http(s) URL nor s3://bucket/prefix")));
         assertTrue(p.stream().anyMatch(s -> s.startsWith("name 'Bad Name'")));
     }
 }

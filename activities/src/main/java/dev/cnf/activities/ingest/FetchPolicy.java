@@ -45,6 +45,11 @@ public record FetchPolicy(int maxRedirects, long maxBytes, Duration connectTimeo
                 perHostInterval, obeyRobots, optOutDirectives);
     }
 
+    public FetchPolicy withMaxRedirects(int redirects) {
+        return new FetchPolicy(redirects, maxBytes, connectTimeout, readTimeout, totalTimeout, maxRetries, backoff, maxRetryAfter,
+                perHostConcurrency, perHostInterval, obeyRobots, optOutDirectives);
+    }
+
     public FetchPolicy withMaxBytes(long bytes) {
         return new FetchPolicy(maxRedirects, bytes, connectTimeout, readTimeout, totalTimeout, maxRetries, backoff, maxRetryAfter,
                 perHostConcurrency, perHostInterval, obeyRobots, optOutDirectives);

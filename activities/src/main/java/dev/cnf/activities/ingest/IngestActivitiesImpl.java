@@ -84,9 +84,12 @@ public class IngestActivitiesImpl implements IngestActivities {
         final Set<URI> seenPages = new HashSet<>();
         final Set<String> mentioned = new HashSet<>();
 
-        Crawl(int maxImages, int maxDepth) {
+        final boolean followOtherHosts;
+
+        Crawl(int maxImages, int maxDepth, boolean followOtherHosts) {
             this.maxImages = maxImages;
             this.maxDepth = maxDepth;
+            this.followOtherHosts = followOtherHosts;
         }
 
         boolean full() {
@@ -125,7 +128,7 @@ public class IngestActivitiesImpl implements IngestActivities {
             throw ApplicationFailure.newNonRetryableFailure(
                     "no sources: set 'sources' in the workflow input, or start the worker with --default-source", "InvalidInput");
         }
-        Crawl crawl = crawl(sources, r.maxImages(), r.maxDepth());
+        Crawl crawl = crawl(sources, r.maxImages(), r.maxDepth(), r.followOtherHosts());
         List<Ref> refs = List.copyOf(crawl.refs.values());
         List<String> shardKeys = new ArrayList<>();
         int size = Math.max(1, r.shardSize());
@@ -143,8 +146,8 @@ public class IngestActivitiesImpl implements IngestActivities {
                 Drop.countByReason(crawl.pageFailures), dropsKey, pagesKey);
     }
 
-    private Crawl crawl(List<String> sources, int maxImages, int maxDepth) {
-        Crawl c = new Crawl(maxImages, maxDepth);
+    private Crawl crawl(List<String> sources, int maxImages, int maxDepth, boolean followOtherHosts) {
+        Crawl c = new Crawl(maxImages, maxDepth, followOtherHosts);
         for (String s : sources) {
             if (s.startsWith("s3://")) {
                 s3Source(c, s);
@@ -279,7 +282,7 @@ public class IngestActivitiesImpl implements IngestActivities {
                     continue;
                 }
                 URI link = safeUri(a.absUrl("href"));
-                if (link != null && sameHost(link, page.uri())) {
+                if (link != null && (c.followOtherHosts || sameHost(link, page.uri()))) {
                     c.page(link, page.depth() + 1, false);
                 }
             }
@@ -454,7 +457,7 @@ public class IngestActivitiesImpl implements IngestActivities {
 
     @Override
     public Result ingest(Request r) {
-        Discovery d = discover(new DiscoverRequest(r.runPrefix(), r.sources(), r.maxImages(), r.maxDepth(), Integer.MAX_VALUE));
+        Discovery d = discover(new DiscoverRequest(r.runPrefix(), r.sources(), r.maxImages(), r.maxDepth(), Integer.MAX_VALUE, false));
         List<Sample> items = new ArrayList<>();
         List<Drop> drops = new ArrayList<>(Json.readLines(store.get(d.dropsKey()), Drop.class));
         for (int i = 0; i < d.shardKeys().size(); i++) {

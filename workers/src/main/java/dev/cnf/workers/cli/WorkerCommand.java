@@ -64,6 +64,9 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "connect, read (silence) and total seconds per request (default ${DEFAULT-VALUE})")
     List<Integer> timeouts;
 
+    @Option(names = "--max-redirects", defaultValue = "5", description = "redirect hops followed, each one checked (default ${DEFAULT-VALUE})")
+    int maxRedirects;
+
     @Option(names = "--retries", defaultValue = "2", description = "retries after 429, 5xx, timeouts and network errors (default ${DEFAULT-VALUE})")
     int retries;
 
@@ -85,14 +88,15 @@ public final class WorkerCommand implements Callable<Integer> {
         if (timeouts.size() != 3 || timeouts.stream().anyMatch(t -> t < 1)) {
             throw new IllegalArgumentException("--timeouts-s takes three positive seconds: connect,read,total; got " + timeouts);
         }
-        if (maxDownloadMb < 1 || perHostIntervalMs < 0) {
-            throw new IllegalArgumentException("--max-download-mb must be >= 1 and --per-host-interval-ms >= 0");
+        if (maxDownloadMb < 1 || perHostIntervalMs < 0 || maxRedirects < 0 || retries < 0) {
+            throw new IllegalArgumentException("--max-download-mb must be >= 1; --per-host-interval-ms, --max-redirects and --retries >= 0");
         }
         Set<String> optOuts = optOut.size() == 1 && optOut.get(0).equals("off") ? Set.of()
                 : optOut.stream().map(d -> d.strip().toLowerCase(java.util.Locale.ROOT)).collect(java.util.stream.Collectors.toSet());
         return FetchPolicy.defaults()
                 .withTimeouts(Duration.ofSeconds(timeouts.get(0)), Duration.ofSeconds(timeouts.get(1)), Duration.ofSeconds(timeouts.get(2)))
                 .withMaxBytes((long) maxDownloadMb << 20)
+                .withMaxRedirects(maxRedirects)
                 .withHostLimits(perHostConcurrency, Duration.ofMillis(perHostIntervalMs))
                 .withRetries(retries, FetchPolicy.defaults().backoff(), FetchPolicy.defaults().maxRetryAfter())
                 .withRobots(!ignoreRobots, optOuts);

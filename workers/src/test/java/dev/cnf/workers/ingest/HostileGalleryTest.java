@@ -86,7 +86,7 @@ class HostileGalleryTest {
     record Outcome(int seen, CleanActivities.Result result, List<Sample> kept, List<Drop> drops) {}
 
     static Outcome run(String prefix, List<String> sources, int shardSize, int nearDistance) {
-        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix, sources, 10_000, 1, shardSize));
+        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix, sources, 10_000, 1, shardSize, false));
         List<String> candidates = new ArrayList<>();
         List<String> dropLists = new ArrayList<>(List.of(found.dropsKey()));
         for (int i = 0; i < found.shardKeys().size(); i++) {
@@ -159,7 +159,7 @@ class HostileGalleryTest {
     void aFinishedShardIsNotFetchedAgain() {
         String prefix = "runs/retry";
         IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix,
-                List.of(gallery.origin() + "/ok/baboon.jpg", gallery.origin() + "/ok/home.jpg"), 10, 0, 10));
+                List.of(gallery.origin() + "/ok/baboon.jpg", gallery.origin() + "/ok/home.jpg"), 10, 0, 10, false));
         IngestActivities.ShardResult first = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0, found.shardKeys().get(0)));
         int requests = gallery.requestTimes.get("/ok/baboon.jpg").size();
         IngestActivities.ShardResult again = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0, found.shardKeys().get(0)));
@@ -183,7 +183,8 @@ class HostileGalleryTest {
                 + "</url></urlset>");
         gallery.put("/srcset.html", "<html><body><img src=\"/odd/image.webp\" srcset=\"/odd/redirect-target.jpg 300w, /ok/building.jpg 900w\" alt=\"wide\">"
                 + "<picture><source srcset=\"/odd/16-bit.png 2x, /odd/alpha.png 1x\"><img src=\"/odd/cmyk.jpg\" alt=\"pictured\"></picture>"
-                + "<a href=\"/meta-optout/page.html\">more</a><a rel=\"nofollow\" href=\"/never.html\">x</a></body></html>");
+                + "<a href=\"/meta-optout/page.html\">more</a><a rel=\"nofollow\" href=\"/never.html\">x</a>"
+                + "<a href=\"http://localhost:" + o.substring(o.lastIndexOf(':') + 1) + "/elsewhere.html\">another host</a></body></html>");
         gallery.put("/meta-optout/page.html", "<html><head><meta name=\"robots\" content=\"noai\"></head><body>"
                 + "<img src=\"/odd/animated.gif\"></body></html>");
         List<String> sources = List.of(o + "/lists/urls.csv", o + "/lists/urls.tsv", o + "/lists/urls.jsonl", o + "/lists/urls.txt",
@@ -192,7 +193,7 @@ class HostileGalleryTest {
         store.putIn("imports", "photos/squirrel.jpg", HostileGallery.photo("squirrel_cls"));
         store.putIn("imports", "photos/squirrel.txt", "a squirrel on a branch\n".getBytes());
 
-        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest("runs/sources", sources, 100, 1, 100));
+        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest("runs/sources", sources, 100, 1, 100, false));
         List<IngestActivitiesImpl.Ref> refs = Json.readLines(store.get(found.shardKeys().get(0)), IngestActivitiesImpl.Ref.class);
         Map<String, String> captions = new TreeMap<>();
         refs.forEach(r -> captions.put(r.url().startsWith("s3://") ? r.url() : path(r.url()), r.alt()));
@@ -209,6 +210,11 @@ class HostileGalleryTest {
         assertEquals(Map.of("INVALID_URL", 3, "OPTED_OUT", 1), found.dropped(), "two bad CSV rows, one bad JSON line; the noai page's image");
         assertEquals(refs.size() + 4, found.refs());
         assertNull(gallery.requestTimes.get("/never.html"), "rel=nofollow links are not followed");
+        assertEquals(Map.of(), found.pageFailures(), "links to another host are not followed by default");
+
+        IngestActivities.Discovery wide = ingest.discover(new IngestActivities.DiscoverRequest("runs/wide", List.of(o + "/srcset.html"),
+                100, 1, 100, true));
+        assertEquals(Map.of("BLOCKED_ADDRESS", 1), wide.pageFailures(), "followOtherHosts tries localhost, which is not allow-listed");
     }
 
     static Sample keptAt(Outcome o, String path) {

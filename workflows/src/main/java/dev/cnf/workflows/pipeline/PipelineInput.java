@@ -41,6 +41,7 @@ import java.util.List;
  * @param maxAspectRatio drop images whose longer side exceeds this multiple of the shorter (BAD_ASPECT)
  * @param maxPixels      drop images whose header declares more pixels (TOO_MANY_PIXELS), before decoding
  * @param nearDuplicateDistance perceptual-hash Hamming distance (of 64 bits) counted as a near duplicate; -1 turns it off
+ * @param followOtherHosts crawl links to other hosts too (default: same host:port as the page)
  */
 public record PipelineInput(
         String name,
@@ -73,7 +74,8 @@ public record PipelineInput(
         Integer parallelShards,
         Double maxAspectRatio,
         Long maxPixels,
-        Integer nearDuplicateDistance) {
+        Integer nearDuplicateDistance,
+        Boolean followOtherHosts) {
 
     public static final String DEFAULT_PROMPT = "a professional, detailed, high-quality image";
     public static final List<String> CAPTIONERS = List.of("alt", "template", "none");
@@ -116,12 +118,13 @@ public record PipelineInput(
         // PIL's warning threshold (89.5 MP): larger pictures are rare outside decompression bombs
         maxPixels = maxPixels == null ? 89_478_485L : maxPixels;
         nearDuplicateDistance = nearDuplicateDistance == null ? 4 : nearDuplicateDistance;
+        followOtherHosts = followOtherHosts != null && followOtherHosts;
     }
 
     /** All defaults; what `{}` deserialises to. */
     public static PipelineInput defaults() {
         return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private static boolean blank(String s) {

@@ -322,7 +322,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     private CleanActivities.Result ingestAndCleanSharded(String prefix, PipelineInput in) {
         stage = "ingest";
         IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix, in.sources(), in.maxImages(),
-                in.maxDepth(), in.shardSize()));
+                in.maxDepth(), in.shardSize(), in.followOtherHosts()));
         int discoveryDrops = found.dropped().values().stream().mapToInt(Integer::intValue).sum();
         dataset = new PipelineStatus.DatasetProgress(found.shardKeys().size(), 0, 0, found.refs(), discoveryDrops, 0, 0, discoveryDrops, 0);
         if (found.refs() == 0) {

@@ -15,8 +15,9 @@ public interface IngestActivities {
     /**
      * @param sources   http(s) gallery pages, sitemaps, image URLs, URL lists (.txt, .csv, .tsv, .jsonl) or s3://bucket/prefix
      * @param shardSize image references per shard
+     * @param followOtherHosts follow links to other hosts too (images are taken from any host either way)
      */
-    record DiscoverRequest(String runPrefix, List<String> sources, int maxImages, int maxDepth, int shardSize) {}
+    record DiscoverRequest(String runPrefix, List<String> sources, int maxImages, int maxDepth, int shardSize, boolean followOtherHosts) {}
 
     /**
      * @param refs         image references found, including those dropped at discovery; refs == sum(shard seen) + sum(dropped)
