@@ -13,16 +13,34 @@ public final class Conditions {
             "sketch", SketchCondition::new,
             "lineart", LineartCondition::new));
 
+    /** Conditions whose extractor is a user-supplied annotator model (see {@link dev.cnf.activities.condition.annotator.TorchScriptAnnotator}). */
+    public static final java.util.Set<String> MODEL_BACKED = java.util.Set.of("depth", "normal", "pose", "seg");
+
     public static java.util.Set<String> names() {
-        return REGISTRY.keySet();
+        java.util.Set<String> all = new java.util.TreeSet<>(REGISTRY.keySet());
+        all.addAll(MODEL_BACKED);
+        return all;
+    }
+
+    /** The annotator kind a condition needs, or null for the classical conditions. */
+    public static dev.cnf.activities.condition.annotator.TorchScriptAnnotator.Kind annotatorKind(String name) {
+        return AnnotatedConditions.kindOf(name);
+    }
+
+    /** A model-backed condition over a loaded annotator (the caller closes the annotator). */
+    public static Condition withAnnotator(String name, dev.cnf.activities.condition.annotator.TorchScriptAnnotator annotator) {
+        return AnnotatedConditions.create(name, annotator);
     }
 
     private Conditions() {}
 
     public static Condition byName(String name) {
         Supplier<Condition> s = REGISTRY.get(name);
+        if (MODEL_BACKED.contains(name)) {
+            throw new IllegalArgumentException("condition '" + name + "' needs an annotator model: use withAnnotator");
+        }
         if (s == null) {
-            throw new IllegalArgumentException("unknown condition '" + name + "'; known: " + REGISTRY.keySet());
+            throw new IllegalArgumentException("unknown condition '" + name + "'; known: " + names());
         }
         return s.get();
     }

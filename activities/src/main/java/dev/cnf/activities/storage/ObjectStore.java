@@ -95,9 +95,13 @@ public final class ObjectStore {
     }
 
     public boolean exists(String key) {
+        return existsIn(config.bucket(), key);
+    }
+
+    public boolean existsIn(String bucket, String key) {
         return call(() -> {
             try {
-                client.statObject(StatObjectArgs.builder().bucket(config.bucket()).object(key).build());
+                client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build());
                 return true;
             } catch (ErrorResponseException e) {
                 if ("NoSuchKey".equals(e.errorResponse().code()) || "NoSuchObject".equals(e.errorResponse().code())
@@ -106,7 +110,7 @@ public final class ObjectStore {
                 }
                 throw e;
             }
-        }, "stat " + key);
+        }, "stat s3://" + bucket + "/" + key);
     }
 
     /** Keys under a prefix, recursively, sorted. */
