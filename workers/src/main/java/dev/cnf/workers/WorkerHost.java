@@ -12,6 +12,7 @@ import dev.cnf.activities.publish.PublishActivitiesImpl;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.activities.train.ProgressSink;
 import dev.cnf.activities.train.TrainActivitiesImpl;
+import dev.cnf.activities.validate.ValidateActivitiesImpl;
 import dev.cnf.workflows.TaskQueues;
 import dev.cnf.workflows.pipeline.PipelineWorkflowImpl;
 import io.temporal.client.WorkflowClient;
@@ -82,6 +83,7 @@ public final class WorkerHost implements AutoCloseable {
             HttpFetcher fetcher = new HttpFetcher(new AddressPolicy(settings.allowedHosts()), settings.fetch());
             cpu.registerActivitiesImplementations(
                     new IngestActivitiesImpl(store, fetcher, settings.defaultSources(), settings.fetchThreads()),
+                    new ValidateActivitiesImpl(store),
                     new CleanActivitiesImpl(store),
                     new CaptionActivitiesImpl(store),
                     new ConditionActivitiesImpl(store),

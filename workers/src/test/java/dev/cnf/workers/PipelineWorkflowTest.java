@@ -79,7 +79,7 @@ class PipelineWorkflowTest {
 
     static PipelineInput small(String version) {
         // shards of 8 references, 2 in flight: the chain crosses shard boundaries and runs shards in parallel
-        return new PipelineInput("circles", null, null, null, null, 64, null, null, null, null, null, 12, 4, 1e-3, 3L, 5, 2, 3, 6, null, version, null, null, null, null, null, 8, 2, null, null, null, null);
+        return new PipelineInput("circles", null, null, null, null, 64, null, null, null, null, null, 12, 4, 1e-3, 3L, 5, 2, 3, 6, null, version, null, null, null, null, null, 8, 2, null, null, null, null, null);
     }
 
     static PipelineWorkflow stub(String id) {
@@ -234,16 +234,57 @@ class PipelineWorkflowTest {
     @Test
     void invalidInputFailsBeforeAnyWork() {
         PipelineInput bad = new PipelineInput(null, List.of("file:///etc/passwd"), null, null, null, null, null, null, "depth", null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-bad").run(bad));
         assertTrue(e.getCause().getMessage().contains("condition 'depth'"), e.getCause().getMessage());
         assertTrue(store.list("runs/wf-bad/").isEmpty(), "nothing was written");
     }
 
+    static PipelineInput input(String json) throws Exception {
+        return Json.MAPPER.readValue(json, PipelineInput.class);
+    }
+
+    /** The tiny TorchScript depth model of the activities' tests (made by activities/src/test/python/make_annotators.py). */
+    static void uploadDepthModel() throws Exception {
+        Path model = Path.of("../activities/src/test/resources/annotators/depth.pt");
+        assertTrue(java.nio.file.Files.exists(model), "run from the workers module: " + model.toAbsolutePath());
+        store.put("annotators/depth.pt", java.nio.file.Files.readAllBytes(model), "application/octet-stream");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aDepthRunIsScoredByReExtractingDepth() throws Exception {
+        uploadDepthModel();
+        PipelineResult r = stub("wf-depth").run(input("""
+                {"name": "depthy", "condition": "depth", "annotatorModel": "s3://cnf-test/annotators/depth.pt", "resolution": 64,
+                 "trainSteps": 4, "batchSize": 4, "learningRate": 1e-3, "seed": 3, "checkpointEvery": 5, "evalSamples": 2,
+                 "evalSteps": 2, "probeEvery": 4}"""));
+        Map<String, Object> metrics = Json.read(store.get(onlyKey("runs/wf-depth/", "/evaluate/metrics.json")), Map.class);
+        double rmse = ((Number) metrics.get("depthRMSE")).doubleValue();
+        double floor = ((Number) metrics.get("depthRMSENoControl")).doubleValue();
+        assertTrue(rmse > 0 && rmse < 255 && floor > 0 && floor < 255, metrics.toString());
+        assertTrue(store.list("runs/wf-depth/").stream().anyMatch(k -> k.contains("/condition/depth/")), "depth maps stored");
+        assertTrue(new String(store.get(r.reportUri().substring(("s3://" + store.bucket() + "/").length()))).contains("depth RMSE"));
+    }
+
+    @Test
+    void aMissingAnnotatorModelFailsAtValidationBeforeAnyWork() throws Exception {
+        WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-missing-model").run(input("""
+                {"condition": "seg", "annotatorModel": "s3://cnf-test/annotators/missing.pt"}""")));
+        String message = e.getCause().getCause().getMessage();
+        assertTrue(message.contains("annotatorModel 's3://cnf-test/annotators/missing.pt': no such file"), message);
+        assertEquals("validate", PipelineWorkflowTest.stubFor("wf-missing-model").status().error().split(" ")[0]);
+        assertTrue(store.list("runs/wf-missing-model/").isEmpty(), "nothing was ingested");
+    }
+
+    static PipelineWorkflow stubFor(String id) {
+        return env.getWorkflowClient().newWorkflowStub(PipelineWorkflow.class, id);
+    }
+
     static PipelineInput training(String name, int steps) {
         // Checkpoints only at the end (checkpointEvery > steps), so a checkpoint mid-way can only come from the pause.
         return new PipelineInput(name, null, null, null, null, 64, null, null, null, null, null, steps, 4, 1e-3, 3L, 1000, 2, 3, 1000,
-                null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
@@ -316,7 +357,7 @@ class PipelineWorkflowTest {
 
     static PipelineInput retraining(List<String> sources, boolean onlyNew, boolean continueFrom) {
         return new PipelineInput("retrain", sources, null, null, null, 64, null, null, null, null, null, 8, 4, 1e-3, 3L, 5, 2, 3, 6,
-                null, null, null, 1.0, null, onlyNew, continueFrom, null, null, null, null, null, null);
+                null, null, null, 1.0, null, onlyNew, continueFrom, null, null, null, null, null, null, null);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.cnf.activities.condition;
 
+import dev.cnf.activities.condition.annotator.AnnotatorFiles;
+import dev.cnf.activities.condition.annotator.TorchScriptAnnotator;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.dataset.WebDataset;
@@ -24,12 +26,29 @@ public class ConditionActivitiesImpl implements ConditionActivities {
 
     @Override
     public Result condition(Request r) {
+        TorchScriptAnnotator.Kind kind = Conditions.annotatorKind(r.condition());
+        TorchScriptAnnotator annotator = null;
         Condition condition;
         try {
-            condition = Conditions.byName(r.condition());
+            if (kind != null) {
+                annotator = TorchScriptAnnotator.load(AnnotatorFiles.resolve(r.annotatorModel(), store), kind);
+                condition = Conditions.withAnnotator(r.condition(), annotator);
+            } else {
+                condition = Conditions.byName(r.condition());
+            }
         } catch (IllegalArgumentException e) {
             throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "InvalidInput");
         }
+        try {
+            return run(r, condition);
+        } finally {
+            if (annotator != null) {
+                annotator.close();
+            }
+        }
+    }
+
+    private Result run(Request r, Condition condition) {
         List<Sample> out = new ArrayList<>();
         int done = 0;
         for (Sample s : SampleTables.read(store, r.samplesKey())) {

@@ -98,6 +98,20 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         }
 
         Map<String, Map<String, Double>> byMode = new LinkedHashMap<>();
+        Map<String, Double> annotatorFloor = new LinkedHashMap<>();
+        AnnotatorProbe probe = AnnotatorProbe.forCondition(r.condition() == null ? "canny" : r.condition(), r.annotatorModel(), store);
+        try (probe) {
+            if (probe != null) {
+                Activity.getExecutionContext().heartbeat("re-extracting " + r.condition() + " from the samples");
+                for (int i = 0; i < chosen.size(); i++) {
+                    for (Map.Entry<String, List<float[]>> e : samples.entrySet()) {
+                        byMode.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>())
+                                .merge(probe.metric(), probe.score(e.getValue().get(i), conditions.get(i), size) / chosen.size(), Double::sum);
+                    }
+                    annotatorFloor.merge(probe.metric(), probe.score(floor.get(i), conditions.get(i), size) / chosen.size(), Double::sum);
+                }
+            }
+        }
         List<Map<String, Object>> perSample = new ArrayList<>();
         List<ReportPage.Row> rows = new ArrayList<>();
         double floorSum = 0;
@@ -142,6 +156,10 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         metrics.put("edgeF1", edgeF1);
         metrics.put("edgeSSIM", byMode.get("automatic").get("edgeSSIM"));
         metrics.put("edgeF1NoControl", edgeF1NoControl);
+        annotatorFloor.forEach((metric, floorValue) -> {
+            metrics.put(metric, byMode.get("automatic").get(metric));
+            metrics.put(metric + "NoControl", floorValue);
+        });
         metrics.put("promptModes", byMode);
         Map<String, String> modePrompts = new LinkedHashMap<>();
         prompts.forEach((k, v) -> modePrompts.put(k, k.equals("automatic") ? "(each sample's caption)" : v.get(0)));
@@ -170,6 +188,11 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         comparison.add(new ReportPage.Comparison("edge SSIM, automatic prompts", byMode.get("automatic").get("edgeSSIM"),
                 previousNumber(previousMetrics, "edgeSSIM")));
         comparison.add(new ReportPage.Comparison("edge F1, no control (floor)", edgeF1NoControl, previousNumber(previousMetrics, "edgeF1NoControl")));
+        annotatorFloor.forEach((metric, floorValue) -> {
+            String label = metric.equals("depthRMSE") ? "depth RMSE (0-255, lower is better)" : "segmentation mIoU";
+            comparison.add(new ReportPage.Comparison(label + ", automatic prompts", byMode.get("automatic").get(metric), previousNumber(previousMetrics, metric)));
+            comparison.add(new ReportPage.Comparison(label + ", no control (floor)", floorValue, previousNumber(previousMetrics, metric + "NoControl")));
+        });
         for (String mode : byMode.keySet()) {
             Object prevModes = previousMetrics.get("promptModes");
             Double prev = prevModes instanceof Map<?, ?> pm && pm.get(mode) instanceof Map<?, ?> mm && mm.get("edgeF1") != null

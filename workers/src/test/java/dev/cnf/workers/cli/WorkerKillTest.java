@@ -55,7 +55,7 @@ class WorkerKillTest {
                     Set.of(gallery.hostPort()), 2, 1));
             cpu.start();
             PipelineInput input = new PipelineInput("kill", List.of(gallery.url()), null, null, null, 64, null, null, null, null,
-                    "random", 60, 4, 1e-3, 9L, 10, 1, 2, 30, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                    "random", 60, 4, 1e-3, 9L, 10, 1, 2, 30, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
             Path logs = Path.of("target", "worker-kill-test");
             java.nio.file.Files.createDirectories(logs);

@@ -42,6 +42,8 @@ import java.util.List;
  * @param maxPixels      drop images whose header declares more pixels (TOO_MANY_PIXELS), before decoding
  * @param nearDuplicateDistance perceptual-hash Hamming distance (of 64 bits) counted as a near duplicate; -1 turns it off
  * @param followOtherHosts crawl links to other hosts too (default: same host:port as the page)
+ * @param annotatorModel TorchScript model of the depth, normal (a depth model), seg or pose condition, as s3://bucket/key
+ *                       or an absolute path on the workers; its existence is checked before any work starts
  */
 public record PipelineInput(
         String name,
@@ -75,11 +77,15 @@ public record PipelineInput(
         Double maxAspectRatio,
         Long maxPixels,
         Integer nearDuplicateDistance,
-        Boolean followOtherHosts) {
+        Boolean followOtherHosts,
+        String annotatorModel) {
 
     public static final String DEFAULT_PROMPT = "a professional, detailed, high-quality image";
     public static final List<String> CAPTIONERS = List.of("alt", "template", "none");
-    public static final List<String> CONDITIONS = List.of("canny", "hough", "lineart", "scribble", "sketch", "softedge");
+    public static final List<String> CONDITIONS = List.of("canny", "depth", "hough", "lineart", "normal", "pose", "scribble", "seg",
+            "sketch", "softedge");
+    /** Conditions extracted by a user-supplied annotator model ({@code annotatorModel}). */
+    public static final List<String> MODEL_BACKED_CONDITIONS = List.of("depth", "normal", "pose", "seg");
     public static final List<String> MODEL_CONFIGS = List.of("tiny");
     public static final List<String> BASE_MODELS = List.of("tiny-circles", "random");
 
@@ -119,12 +125,13 @@ public record PipelineInput(
         maxPixels = maxPixels == null ? 89_478_485L : maxPixels;
         nearDuplicateDistance = nearDuplicateDistance == null ? 4 : nearDuplicateDistance;
         followOtherHosts = followOtherHosts != null && followOtherHosts;
+        annotatorModel = annotatorModel == null ? "" : annotatorModel.strip();
     }
 
     /** All defaults; what `{}` deserialises to. */
     public static PipelineInput defaults() {
         return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private static boolean blank(String s) {
@@ -151,6 +158,13 @@ public record PipelineInput(
         }
         if (!CONDITIONS.contains(condition)) {
             p.add("condition '" + condition + "': choose one of " + CONDITIONS);
+        }
+        if (MODEL_BACKED_CONDITIONS.contains(condition) && annotatorModel.isEmpty()) {
+            p.add("annotatorModel: condition '" + condition + "' needs a TorchScript " + (condition.equals("normal") ? "depth" : condition)
+                    + " model, as s3://bucket/key or an absolute path on the workers");
+        }
+        if (!annotatorModel.isEmpty() && !annotatorModel.matches("s3://[a-z0-9][a-z0-9.-]{1,62}/.+") && !annotatorModel.startsWith("/")) {
+            p.add("annotatorModel '" + annotatorModel + "': use s3://bucket/key or an absolute path on the workers");
         }
         if (!MODEL_CONFIGS.contains(modelConfig)) {
             p.add("modelConfig '" + modelConfig + "': choose one of " + MODEL_CONFIGS);

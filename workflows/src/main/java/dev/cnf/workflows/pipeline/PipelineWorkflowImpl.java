@@ -8,6 +8,7 @@ import dev.cnf.workflows.stages.EvaluateActivities;
 import dev.cnf.workflows.stages.IngestActivities;
 import dev.cnf.workflows.stages.PublishActivities;
 import dev.cnf.workflows.stages.TrainActivities;
+import dev.cnf.workflows.stages.ValidateActivities;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
@@ -43,6 +44,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             .setDoNotRetry(INVALID_INPUT)
             .build();
 
+    private final ValidateActivities validate = stub(ValidateActivities.class, TaskQueues.CPU, Duration.ofMinutes(10), Duration.ofMinutes(1));
     private final IngestActivities ingest = stub(IngestActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
     private final CleanActivities clean = stub(CleanActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
     private final CaptionActivities caption = stub(CaptionActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
@@ -60,6 +62,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
     /** Change id of sharded ingestion (version 1); DEFAULT is the single-activity ingest + clean. */
     static final String SHARDED_INGEST = "sharded-ingest";
+    /** Change id of the validation activity before ingestion (version 1). */
+    static final String VALIDATE_ACTIVITY = "validate-activity";
 
     private String stage = "starting";
     private PipelineStatus.DatasetProgress dataset;
@@ -229,6 +233,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         // One prefix per run: an activity retried inside this run rewrites the very same keys.
         String prefix = "runs/" + info.getWorkflowId() + "/" + info.getRunId();
 
+        // What only I/O can tell (annotator files, S3 sources) is checked by a first activity; runs recorded before it skip it.
+        if (Workflow.getVersion(VALIDATE_ACTIVITY, Workflow.DEFAULT_VERSION, 1) == 1) {
+            stage = "validate";
+            validate.validate(in);
+        }
+
         // Runs started before sharded ingestion replay the single-activity path they recorded.
         int ingestVersion = Workflow.getVersion(SHARDED_INGEST, Workflow.DEFAULT_VERSION, 1);
         CleanActivities.Result cl = ingestVersion == Workflow.DEFAULT_VERSION ? ingestAndCleanWhole(prefix, in) : ingestAndCleanSharded(prefix, in);
@@ -247,7 +257,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
         checkpointBetweenStages("condition");
         stage = "condition";
-        ConditionActivities.Result cond = condition.condition(new ConditionActivities.Request(prefix, cap.samplesKey(), in.condition(), in.seed()));
+        ConditionActivities.Result cond = condition.condition(new ConditionActivities.Request(prefix, cap.samplesKey(), in.condition(), in.seed(),
+                in.annotatorModel()));
         completed.add("condition: " + cond.conditioned() + " " + in.condition() + " maps");
 
         TrainActivities.Result tr = trainUntilDone(prefix, cond.samplesKey(), in);
@@ -258,7 +269,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         stage = "evaluate";
         EvaluateActivities.Result ev = evaluate.evaluate(new EvaluateActivities.Request(prefix, in.name(), cond.samplesKey(), tr.weightsKey(),
                 tr.metricsKey(), cl.reportKey(), in.modelConfig(), in.baseModel(), in.evalSamples(), in.evalSteps(), in.guidanceScale(),
-                in.controlScale(), in.defaultPrompt(), in.userPrompt(), in.seed(), tr.convergedStep()));
+                in.controlScale(), in.defaultPrompt(), in.userPrompt(), in.seed(), tr.convergedStep(), in.condition(), in.annotatorModel()));
         completed.add(String.format("evaluate: %d samples, edge F1 %.3f (no control %.3f)", ev.samples(), ev.edgeF1(), ev.edgeF1NoControl()));
 
         checkpointBetweenStages("publish");

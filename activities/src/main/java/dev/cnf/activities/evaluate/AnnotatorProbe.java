@@ -1,0 +1,61 @@
+package dev.cnf.activities.evaluate;
+
+import dev.cnf.activities.condition.annotator.Ade20k;
+import dev.cnf.activities.condition.annotator.AnnotatorFiles;
+import dev.cnf.activities.condition.annotator.TorchScriptAnnotator;
+import dev.cnf.activities.imaging.OpenCv;
+import dev.cnf.activities.storage.ObjectStore;
+import org.opencv.core.Core;
+import org.opencv.core.CvType;
+import org.opencv.core.Mat;
+
+/**
+ * ControlNet++'s controllability metrics for model-backed conditions: the annotator re-extracts the
+ * condition from each generated sample and it is compared with the input condition. Depth: RMSE of the
+ * normalised depth maps on the 0-255 scale (lower is better). Segmentation: mean IoU of ADE20K classes.
+ */
+final class AnnotatorProbe implements AutoCloseable {
+    private final String condition;
+    private final TorchScriptAnnotator annotator;
+
+    private AnnotatorProbe(String condition, TorchScriptAnnotator annotator) {
+        this.condition = condition;
+        this.annotator = annotator;
+    }
+
+    /** @return a probe for depth or seg runs with a model, else null */
+    static AnnotatorProbe forCondition(String condition, String model, ObjectStore store) {
+        if (model == null || model.isBlank() || !(condition.equals("depth") || condition.equals("seg"))) {
+            return null;
+        }
+        TorchScriptAnnotator.Kind kind = condition.equals("depth") ? TorchScriptAnnotator.Kind.DEPTH : TorchScriptAnnotator.Kind.SEG;
+        return new AnnotatorProbe(condition, TorchScriptAnnotator.load(AnnotatorFiles.resolve(model, store), kind));
+    }
+
+    String metric() {
+        return condition.equals("depth") ? "depthRMSE" : "segMIoU";
+    }
+
+    boolean lowerIsBetter() {
+        return condition.equals("depth");
+    }
+
+    /** @param sample RGB CHW in [-1, 1]; @param conditionChw RGB CHW in [0, 1] */
+    double score(float[] sample, float[] conditionChw, int size) {
+        Mat generated = OpenCv.fromChw(sample, size, -1f, 1f);
+        Mat input = OpenCv.fromChw(conditionChw, size, 0f, 1f);
+        if (condition.equals("depth")) {
+            Mat truth = new Mat();
+            OpenCv.toGray(input).convertTo(truth, CvType.CV_32F, 1 / 255.0);
+            Mat diff = new Mat();
+            Core.subtract(annotator.depth(generated), truth, diff);
+            return 255 * Math.sqrt(Core.mean(diff.mul(diff)).val[0]);
+        }
+        return Ade20k.meanIou(Ade20k.classesOf(input), annotator.classes(generated));
+    }
+
+    @Override
+    public void close() {
+        annotator.close();
+    }
+}

@@ -1,0 +1,67 @@
+package dev.cnf.activities.validate;
+
+import dev.cnf.activities.condition.Conditions;
+import dev.cnf.activities.condition.annotator.AnnotatorFiles;
+import dev.cnf.activities.condition.annotator.TorchScriptAnnotator;
+import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.workflows.pipeline.PipelineInput;
+import dev.cnf.workflows.stages.ValidateActivities;
+import io.temporal.failure.ApplicationFailure;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Checks a run's input against the world before any work: the annotator model exists and loads as
+ * TorchScript, and every s3:// source has objects. Every problem names the field and what to do; any
+ * problem fails the run at once (non-retryable InvalidInput).
+ */
+public class ValidateActivitiesImpl implements ValidateActivities {
+    private final ObjectStore store;
+
+    public ValidateActivitiesImpl(ObjectStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public Result validate(PipelineInput in) {
+        List<String> problems = new ArrayList<>(in.problems());
+        List<String> checked = new ArrayList<>();
+        if (!in.annotatorModel().isEmpty() && PipelineInput.MODEL_BACKED_CONDITIONS.contains(in.condition())) {
+            checked.add("annotatorModel " + in.annotatorModel());
+            if (!AnnotatorFiles.exists(in.annotatorModel(), store)) {
+                problems.add("annotatorModel '" + in.annotatorModel() + "': no such file; upload the TorchScript model there"
+                        + " (e.g. mc cp model.pt " + in.annotatorModel() + ") or point to one that exists");
+            } else {
+                try (TorchScriptAnnotator ignored = TorchScriptAnnotator.load(AnnotatorFiles.resolve(in.annotatorModel(), store),
+                        Conditions.annotatorKind(in.condition()))) {
+                    checked.add("annotatorModel loads as TorchScript");
+                } catch (IllegalArgumentException e) {
+                    problems.add("annotatorModel: " + e.getMessage());
+                }
+            }
+        }
+        for (String source : in.sources()) {
+            if (source.startsWith("s3://")) {
+                String rest = source.substring(5);
+                int slash = rest.indexOf('/');
+                String bucket = slash < 0 ? rest : rest.substring(0, slash);
+                String key = slash < 0 ? "" : rest.substring(slash + 1);
+                checked.add("source " + source);
+                boolean found;
+                try {
+                    found = !store.listIn(bucket, key).isEmpty();
+                } catch (RuntimeException e) {
+                    found = false;
+                }
+                if (!found) {
+                    problems.add("sources: '" + source + "' has no objects (is the bucket or prefix right, and readable with the workers' credentials?)");
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw ApplicationFailure.newNonRetryableFailure("invalid input: " + String.join("; ", problems), "InvalidInput");
+        }
+        return new Result(checked);
+    }
+}
