@@ -9,6 +9,12 @@ They follow the contracts of the real models they stand in for, with hand-set we
   pose.pt   OpenPose-style: BGR/256 - 0.5 [1,3,H,W] -> 18 keypoint heatmaps [1,18,H,W] in COCO-18 order (here: keypoint k
             responds to one colour)
 
+and a tiny BLIP-style captioner (activities/src/test/resources/captioner/):
+  encoder.pt  CLIP-normalised RGB [1,3,32,32] -> image embedding [1,3] (here: the mean colour)
+  decoder.pt  (input_ids [B,T] int64, image_embeds [B,3]) -> logits [B,T,V]; a fixed grammar where greedy decoding
+              says "a red circle" and a beam of 2 finds the likelier "the <colour of the image> circle"
+  vocab.txt, captioner.json
+
 Regenerate with Debian's torch:  /usr/bin/python3 activities/src/test/python/make_annotators.py
 """
 import os
@@ -75,7 +81,68 @@ class Pose(torch.nn.Module):
         return torch.exp(-d / 0.002)
 
 
+VOCAB = ["[PAD]", "[BOS]", "[EOS]", "a", "the", "red", "green", "blue", "circle"]
+CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
+CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
+
+
+class CaptionEncoder(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(CLIP_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(CLIP_STD).view(1, 3, 1, 1))
+
+    def forward(self, x):
+        return (x * self.std + self.mean).mean(dim=(2, 3))
+
+
+class CaptionDecoder(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        v = len(VOCAB)
+        ix = {t: i for i, t in enumerate(VOCAB)}
+        table = torch.full((v, v), 1e-6)
+        table[ix["[BOS]"], ix["a"]] = 0.6
+        table[ix["[BOS]"], ix["the"]] = 0.4
+        table[ix["a"], ix["red"]] = 0.34
+        table[ix["a"], ix["green"]] = 0.33
+        table[ix["a"], ix["blue"]] = 0.33
+        for c in ("red", "green", "blue"):
+            table[ix[c], ix["circle"]] = 1.0
+        table[ix["circle"], ix["[EOS]"]] = 1.0
+        table[ix["[EOS]"], ix["[EOS]"]] = 1.0
+        table[ix["[PAD]"], ix["[EOS]"]] = 1.0
+        self.register_buffer("log_table", torch.log(table / table.sum(1, keepdim=True)))
+        colour = torch.full((3, v), -20.0)
+        colour[0, ix["red"]] = 0.0
+        colour[1, ix["green"]] = 0.0
+        colour[2, ix["blue"]] = 0.0
+        self.register_buffer("colour", colour)
+        self.the = ix["the"]
+
+    def forward(self, input_ids, image_embeds):
+        logits = self.log_table[input_ids]                      # [B, T, V]
+        # after "the", the image's dominant colour, almost surely
+        dominant = torch.nn.functional.one_hot(image_embeds.argmax(1), 3).float()  # [B, 3]
+        after_the = (dominant @ self.colour).unsqueeze(1)       # [B, 1, V]
+        is_the = (input_ids == self.the).unsqueeze(2).float()   # [B, T, 1]
+        return logits * (1 - is_the) + after_the * is_the
+
+
+def write_captioner():
+    out = os.path.join(os.path.dirname(__file__), "..", "resources", "captioner")
+    os.makedirs(out, exist_ok=True)
+    torch.jit.script(CaptionEncoder().eval()).save(os.path.join(out, "encoder.pt"))
+    torch.jit.script(CaptionDecoder().eval()).save(os.path.join(out, "decoder.pt"))
+    with open(os.path.join(out, "vocab.txt"), "w") as f:
+        f.write("\n".join(VOCAB) + "\n")
+    with open(os.path.join(out, "captioner.json"), "w") as f:
+        f.write('{"image_size": 32, "bos_id": 1, "eos_id": 2, "max_tokens": 10, "mean": %s, "std": %s}\n' % (CLIP_MEAN, CLIP_STD))
+    print(out)
+
+
 if __name__ == "__main__":
+    write_captioner()
     os.makedirs(OUT, exist_ok=True)
     example = torch.zeros(1, 3, 64, 64)
     for name, module in (("depth", Depth()), ("seg", Seg()), ("pose", Pose())):

@@ -1,6 +1,7 @@
 package dev.cnf.workers;
 
 import dev.cnf.activities.caption.CaptionActivitiesImpl;
+import dev.cnf.activities.caption.OpenAiCaptioner;
 import dev.cnf.activities.clean.CleanActivitiesImpl;
 import dev.cnf.activities.condition.ConditionActivitiesImpl;
 import dev.cnf.activities.evaluate.EvaluateActivitiesImpl;
@@ -36,11 +37,13 @@ public final class WorkerHost implements AutoCloseable {
      *
      * @param fetch        politeness and safety limits of ingestion's HTTP fetches
      * @param fetchThreads requests this worker has in flight while fetching a shard
+     * @param openAi       the openai captioner's endpoint (not configured: that captioner is refused at validation)
      */
     public record Settings(Set<String> queues, List<String> defaultSources, Set<String> allowedHosts,
-                           int cpuConcurrency, int gpuConcurrency, FetchPolicy fetch, int fetchThreads) {
+                           int cpuConcurrency, int gpuConcurrency, FetchPolicy fetch, int fetchThreads, OpenAiCaptioner.Config openAi) {
         public Settings(Set<String> queues, List<String> defaultSources, Set<String> allowedHosts, int cpuConcurrency, int gpuConcurrency) {
-            this(queues, defaultSources, allowedHosts, cpuConcurrency, gpuConcurrency, FetchPolicy.defaults(), 16);
+            this(queues, defaultSources, allowedHosts, cpuConcurrency, gpuConcurrency, FetchPolicy.defaults(), 16,
+                    OpenAiCaptioner.Config.fromEnvironment());
         }
 
         public Settings {
@@ -83,9 +86,9 @@ public final class WorkerHost implements AutoCloseable {
             HttpFetcher fetcher = new HttpFetcher(new AddressPolicy(settings.allowedHosts()), settings.fetch());
             cpu.registerActivitiesImplementations(
                     new IngestActivitiesImpl(store, fetcher, settings.defaultSources(), settings.fetchThreads()),
-                    new ValidateActivitiesImpl(store),
+                    new ValidateActivitiesImpl(store, settings.openAi()),
                     new CleanActivitiesImpl(store),
-                    new CaptionActivitiesImpl(store),
+                    new CaptionActivitiesImpl(store, settings.openAi()),
                     new ConditionActivitiesImpl(store),
                     new PublishActivitiesImpl(store));
         }

@@ -79,7 +79,8 @@ class PipelineWorkflowTest {
 
     static PipelineInput small(String version) {
         // shards of 8 references, 2 in flight: the chain crosses shard boundaries and runs shards in parallel
-        return new PipelineInput("circles", null, null, null, null, 64, null, null, null, null, null, 12, 4, 1e-3, 3L, 5, 2, 3, 6, null, version, null, null, null, null, null, 8, 2, null, null, null, null, null);
+        return Inputs.of("name", "circles", "resolution", 64, "trainSteps", 12, "batchSize", 4, "learningRate", 1e-3, "seed", 3,
+                "checkpointEvery", 5, "evalSamples", 2, "evalSteps", 3, "probeEvery", 6, "version", version, "shardSize", 8, "parallelShards", 2);
     }
 
     static PipelineWorkflow stub(String id) {
@@ -233,8 +234,7 @@ class PipelineWorkflowTest {
 
     @Test
     void invalidInputFailsBeforeAnyWork() {
-        PipelineInput bad = new PipelineInput(null, List.of("file:///etc/passwd"), null, null, null, null, null, null, "depth", null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        PipelineInput bad = Inputs.of("sources", List.of("file:///etc/passwd"), "condition", "depth");
         WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-bad").run(bad));
         assertTrue(e.getCause().getMessage().contains("condition 'depth'"), e.getCause().getMessage());
         assertTrue(store.list("runs/wf-bad/").isEmpty(), "nothing was written");
@@ -283,8 +283,8 @@ class PipelineWorkflowTest {
 
     static PipelineInput training(String name, int steps) {
         // Checkpoints only at the end (checkpointEvery > steps), so a checkpoint mid-way can only come from the pause.
-        return new PipelineInput(name, null, null, null, null, 64, null, null, null, null, null, steps, 4, 1e-3, 3L, 1000, 2, 3, 1000,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return Inputs.of("name", name, "resolution", 64, "trainSteps", steps, "batchSize", 4, "learningRate", 1e-3, "seed", 3,
+                "checkpointEvery", 1000, "evalSamples", 2, "evalSteps", 3, "probeEvery", 1000);
     }
 
     static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
@@ -356,8 +356,9 @@ class PipelineWorkflowTest {
     }
 
     static PipelineInput retraining(List<String> sources, boolean onlyNew, boolean continueFrom) {
-        return new PipelineInput("retrain", sources, null, null, null, 64, null, null, null, null, null, 8, 4, 1e-3, 3L, 5, 2, 3, 6,
-                null, null, null, 1.0, null, onlyNew, continueFrom, null, null, null, null, null, null, null);
+        return Inputs.of("name", "retrain", "sources", sources, "resolution", 64, "trainSteps", 8, "batchSize", 4, "learningRate", 1e-3,
+                "seed", 3, "checkpointEvery", 5, "evalSamples", 2, "evalSteps", 3, "probeEvery", 6, "promotionTolerance", 1.0,
+                "onlyNewData", onlyNew, "continueFromLatest", continueFrom);
     }
 
     @Test

@@ -2,19 +2,34 @@ package dev.cnf.activities.caption;
 
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
+import dev.cnf.activities.storage.Locations;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workflows.stages.CaptionActivities;
+import io.temporal.activity.Activity;
+import io.temporal.failure.ApplicationFailure;
 import org.jsoup.Jsoup;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
-/** Captions from the page's alt text (cleaned of markup and whitespace), else the default prompt; or none at all (""). */
+/**
+ * Captions every sample with the chosen captioner: {@code alt} (the page's alt text, cleaned of markup,
+ * else the default prompt), {@code template} (the paper's default prompt), {@code none} (""), {@code csv}
+ * (the user's captions by URL or file name, else the default prompt), {@code openai} (an OpenAI-compatible
+ * endpoint with image input, configured on the worker; an image it refuses gets the default prompt) or
+ * {@code model} (a TorchScript encoder-decoder, see {@link ModelCaptioner}). Captions are then fitted to
+ * the text encoder's token limit, cut at a word boundary and flagged when longer.
+ */
 public class CaptionActivitiesImpl implements CaptionActivities {
     private final ObjectStore store;
+    private final OpenAiCaptioner.Config openAi;
 
-    public CaptionActivitiesImpl(ObjectStore store) {
+    public CaptionActivitiesImpl(ObjectStore store, OpenAiCaptioner.Config openAi) {
         this.store = store;
+        this.openAi = openAi;
     }
 
     /** Alt text as plain text: entities decoded, tags removed, whitespace collapsed. */
@@ -22,23 +37,85 @@ public class CaptionActivitiesImpl implements CaptionActivities {
         return alt == null ? "" : Jsoup.parse(alt).text().replaceAll("\\s+", " ").strip();
     }
 
+    /** The token limit captions are fitted to; the tiny preset's hashing encoder counts words (77 at most). */
+    static CaptionLimit limitFor(String modelConfig) {
+        return CaptionLimit.words(77);
+    }
+
     @Override
     public Result caption(Request r) {
+        String captioner = r.captioner();
+        CsvCaptions csv = null;
+        OpenAiCaptioner remote = null;
+        ModelCaptioner model = null;
+        try {
+            switch (captioner) {
+                case "csv" -> {
+                    byte[] file = Locations.read(r.captionsFile(), store);
+                    csv = new CsvCaptions(r.captionsFile(), new String(file, StandardCharsets.UTF_8));
+                }
+                case "openai" -> remote = new OpenAiCaptioner(openAi);
+                case "model" -> model = ModelCaptioner.load(r.captionModel(), store, r.beams() == null ? 1 : r.beams());
+                default -> { }
+            }
+        } catch (IllegalArgumentException e) {
+            throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "InvalidInput");
+        }
+        CaptionLimit limit = limitFor(r.modelConfig());
         List<Sample> out = new ArrayList<>();
-        int fromAlt = 0;
-        for (Sample s : SampleTables.read(store, r.samplesKey())) {
-            String alt = cleanAltText(s.altText());
-            if ("none".equals(r.captioner())) {
-                out.add(s.withCaption("", "none")); // the paper's "no prompt" training mode
-            } else if ("alt".equals(r.captioner()) && !alt.isEmpty()) {
-                out.add(s.withCaption(alt, "alt"));
-                fromAlt++;
-            } else {
-                out.add(s.withCaption(r.defaultPrompt(), "template"));
+        Map<String, Integer> bySource = new TreeMap<>();
+        int truncated = 0;
+        try {
+            for (Sample s : SampleTables.read(store, r.samplesKey())) {
+                Activity.getExecutionContext().heartbeat(out.size());
+                String text;
+                String source;
+                switch (captioner) {
+                    case "none" -> {
+                        text = ""; // the paper's "no prompt" training mode
+                        source = "none";
+                    }
+                    case "alt" -> {
+                        String alt = cleanAltText(s.altText());
+                        text = alt.isEmpty() ? r.defaultPrompt() : alt;
+                        source = alt.isEmpty() ? "template" : "alt";
+                    }
+                    case "csv" -> {
+                        String given = csv.find(s.sourceUrl());
+                        text = given == null || given.isBlank() ? r.defaultPrompt() : given.strip();
+                        source = given == null || given.isBlank() ? "template" : "csv";
+                    }
+                    case "openai" -> {
+                        String given;
+                        try {
+                            given = remote.caption(store.get(s.imageKey()));
+                        } catch (OpenAiCaptioner.Refused refused) {
+                            given = null;
+                        }
+                        text = given == null ? r.defaultPrompt() : given;
+                        source = given == null ? "template" : "openai";
+                    }
+                    case "model" -> {
+                        text = model.caption(store.get(s.imageKey()));
+                        source = "model";
+                    }
+                    default -> {
+                        text = r.defaultPrompt();
+                        source = "template";
+                    }
+                }
+                CaptionLimit.Fitted fitted = limit.fit(text);
+                truncated += fitted.truncated() ? 1 : 0;
+                bySource.merge(source, 1, Integer::sum);
+                out.add(s.withCaption(fitted.text(), source, fitted.truncated()));
+            }
+        } finally {
+            if (model != null) {
+                model.close();
             }
         }
         String key = r.runPrefix() + "/caption/samples.jsonl";
         SampleTables.write(store, key, out);
-        return new Result(out.size(), fromAlt, key);
+        return new Result(out.size(), bySource.getOrDefault("alt", 0), key, bySource, truncated);
     }
 }

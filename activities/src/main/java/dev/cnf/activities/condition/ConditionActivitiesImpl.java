@@ -1,6 +1,6 @@
 package dev.cnf.activities.condition;
 
-import dev.cnf.activities.condition.annotator.AnnotatorFiles;
+import dev.cnf.activities.storage.Locations;
 import dev.cnf.activities.condition.annotator.TorchScriptAnnotator;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
@@ -31,7 +31,7 @@ public class ConditionActivitiesImpl implements ConditionActivities {
         Condition condition;
         try {
             if (kind != null) {
-                annotator = TorchScriptAnnotator.load(AnnotatorFiles.resolve(r.annotatorModel(), store), kind);
+                annotator = TorchScriptAnnotator.load(Locations.localFile(r.annotatorModel(), store), kind);
                 condition = Conditions.withAnnotator(r.condition(), annotator);
             } else {
                 condition = Conditions.byName(r.condition());

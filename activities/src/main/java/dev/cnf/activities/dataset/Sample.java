@@ -20,23 +20,29 @@ public record Sample(
         int height,
         String caption,
         String captionSource,
+        boolean captionTruncated,
         String conditionKey,
         Map<String, Object> conditionParams) {
 
     public static Sample fetched(String sourceUrl, String pageUrl, String altText, String rawKey, String sha256, long bytes) {
-        return new Sample(sha256.substring(0, 16), sourceUrl, pageUrl, altText, rawKey, sha256, null, bytes, null, 0, 0, null, null, null, null);
+        return new Sample(sha256.substring(0, 16), sourceUrl, pageUrl, altText, rawKey, sha256, null, bytes, null, 0, 0, null, null, false, null, null);
     }
 
     /** The normalised training image, its original size (after EXIF orientation) and its perceptual hash. */
     public Sample withImage(String key, int w, int h, String perceptualHash) {
-        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, perceptualHash, bytes, key, w, h, caption, captionSource, conditionKey, conditionParams);
+        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, perceptualHash, bytes, key, w, h, caption, captionSource, captionTruncated, conditionKey, conditionParams);
+    }
+
+    /** @param truncated the text was cut at a word boundary to fit the text encoder's tokens */
+    public Sample withCaption(String text, String source, boolean truncated) {
+        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, phash, bytes, imageKey, width, height, text, source, truncated, conditionKey, conditionParams);
     }
 
     public Sample withCaption(String text, String source) {
-        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, phash, bytes, imageKey, width, height, text, source, conditionKey, conditionParams);
+        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, phash, bytes, imageKey, width, height, text, source, false, conditionKey, conditionParams);
     }
 
     public Sample withCondition(String key, Map<String, Object> params) {
-        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, phash, bytes, imageKey, width, height, caption, captionSource, key, params);
+        return new Sample(id, sourceUrl, pageUrl, altText, rawKey, sha256, phash, bytes, imageKey, width, height, caption, captionSource, captionTruncated, key, params);
     }
 }

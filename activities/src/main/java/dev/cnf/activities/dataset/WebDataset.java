@@ -59,6 +59,7 @@ public final class WebDataset {
         m.put("original_height", s.height());
         m.put("caption", s.caption());
         m.put("caption_source", s.captionSource());
+        m.put("caption_truncated", s.captionTruncated());
         m.put("condition", conditionName);
         m.put("condition_params", s.conditionParams());
         return m;

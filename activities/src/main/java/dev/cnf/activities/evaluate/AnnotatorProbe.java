@@ -1,7 +1,7 @@
 package dev.cnf.activities.evaluate;
 
 import dev.cnf.activities.condition.annotator.Ade20k;
-import dev.cnf.activities.condition.annotator.AnnotatorFiles;
+import dev.cnf.activities.storage.Locations;
 import dev.cnf.activities.condition.annotator.TorchScriptAnnotator;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.ObjectStore;
@@ -29,7 +29,7 @@ final class AnnotatorProbe implements AutoCloseable {
             return null;
         }
         TorchScriptAnnotator.Kind kind = condition.equals("depth") ? TorchScriptAnnotator.Kind.DEPTH : TorchScriptAnnotator.Kind.SEG;
-        return new AnnotatorProbe(condition, TorchScriptAnnotator.load(AnnotatorFiles.resolve(model, store), kind));
+        return new AnnotatorProbe(condition, TorchScriptAnnotator.load(Locations.localFile(model, store), kind));
     }
 
     String metric() {

@@ -15,7 +15,8 @@ import java.util.Locale;
 public final class UrlLists {
     private UrlLists() {}
 
-    private static final List<String> URL_COLUMNS = List.of("url", "image_url", "imageurl", "src", "image");
+    /** Column names of the image; "file"/"filename" serve caption files that name images by file name. */
+    private static final List<String> URL_COLUMNS = List.of("url", "image_url", "imageurl", "src", "image", "file", "filename");
     private static final List<String> CAPTION_COLUMNS = List.of("caption", "text", "alt", "title");
 
     /** One entry: a URL and caption, or an error naming the line and what is wrong with it. */

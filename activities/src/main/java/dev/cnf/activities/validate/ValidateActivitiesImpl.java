@@ -1,7 +1,8 @@
 package dev.cnf.activities.validate;
 
+import dev.cnf.activities.caption.OpenAiCaptioner;
 import dev.cnf.activities.condition.Conditions;
-import dev.cnf.activities.condition.annotator.AnnotatorFiles;
+import dev.cnf.activities.storage.Locations;
 import dev.cnf.activities.condition.annotator.TorchScriptAnnotator;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workflows.pipeline.PipelineInput;
@@ -18,9 +19,11 @@ import java.util.List;
  */
 public class ValidateActivitiesImpl implements ValidateActivities {
     private final ObjectStore store;
+    private final OpenAiCaptioner.Config openAi;
 
-    public ValidateActivitiesImpl(ObjectStore store) {
+    public ValidateActivitiesImpl(ObjectStore store, OpenAiCaptioner.Config openAi) {
         this.store = store;
+        this.openAi = openAi;
     }
 
     @Override
@@ -29,17 +32,36 @@ public class ValidateActivitiesImpl implements ValidateActivities {
         List<String> checked = new ArrayList<>();
         if (!in.annotatorModel().isEmpty() && PipelineInput.MODEL_BACKED_CONDITIONS.contains(in.condition())) {
             checked.add("annotatorModel " + in.annotatorModel());
-            if (!AnnotatorFiles.exists(in.annotatorModel(), store)) {
+            if (!Locations.exists(in.annotatorModel(), store)) {
                 problems.add("annotatorModel '" + in.annotatorModel() + "': no such file; upload the TorchScript model there"
                         + " (e.g. mc cp model.pt " + in.annotatorModel() + ") or point to one that exists");
             } else {
-                try (TorchScriptAnnotator ignored = TorchScriptAnnotator.load(AnnotatorFiles.resolve(in.annotatorModel(), store),
+                try (TorchScriptAnnotator ignored = TorchScriptAnnotator.load(Locations.localFile(in.annotatorModel(), store),
                         Conditions.annotatorKind(in.condition()))) {
                     checked.add("annotatorModel loads as TorchScript");
                 } catch (IllegalArgumentException e) {
                     problems.add("annotatorModel: " + e.getMessage());
                 }
             }
+        }
+        if (in.captioner().equals("csv") && !in.captionsFile().isEmpty()) {
+            checked.add("captionsFile " + in.captionsFile());
+            if (!Locations.exists(in.captionsFile(), store)) {
+                problems.add("captionsFile '" + in.captionsFile() + "': no such file");
+            }
+        }
+        if (in.captioner().equals("model") && !in.captionModel().isEmpty()) {
+            String base = in.captionModel().endsWith("/") ? in.captionModel() : in.captionModel() + "/";
+            checked.add("captionModel " + base);
+            for (String f : List.of("encoder.pt", "decoder.pt", "vocab.txt", "captioner.json")) {
+                if (!Locations.exists(base + f, store)) {
+                    problems.add("captionModel: " + base + f + " is missing");
+                }
+            }
+        }
+        if (in.captioner().equals("openai") && !openAi.configured()) {
+            problems.add("captioner 'openai': this worker has no endpoint; start workers with CNF_OPENAI_BASE_URL and CNF_OPENAI_MODEL"
+                    + " (or --openai-base-url / --openai-model)");
         }
         for (String source : in.sources()) {
             if (source.startsWith("s3://")) {

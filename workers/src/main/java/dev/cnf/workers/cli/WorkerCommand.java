@@ -1,5 +1,6 @@
 package dev.cnf.workers.cli;
 
+import dev.cnf.activities.caption.OpenAiCaptioner;
 import dev.cnf.activities.ingest.FetchPolicy;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workers.HealthServer;
@@ -74,6 +75,13 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "X-Robots-Tag / meta robots directives that exclude an image; 'off' honours none (default ${DEFAULT-VALUE})")
     List<String> optOut;
 
+    @Option(names = "--openai-base-url", defaultValue = "${env:CNF_OPENAI_BASE_URL:-}",
+            description = "OpenAI-compatible endpoint for the openai captioner, e.g. https://api.openai.com/v1")
+    String openAiBaseUrl;
+
+    @Option(names = "--openai-model", defaultValue = "${env:CNF_OPENAI_MODEL:-}", description = "model name for the openai captioner")
+    String openAiModel;
+
     @Option(names = "--ignore-robots-txt", description = "do not read robots.txt (only for sources you own)")
     boolean ignoreRobots;
 
@@ -108,7 +116,10 @@ public final class WorkerCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--cpu-concurrency, --gpu-concurrency, --fetch-threads and --per-host-concurrency must be >= 1");
         }
         WorkerHost.Settings settings = new WorkerHost.Settings(new LinkedHashSet<>(queues), defaultSources,
-                new LinkedHashSet<>(allowHosts), cpuConcurrency, gpuConcurrency, fetchPolicy(), fetchThreads);
+                new LinkedHashSet<>(allowHosts), cpuConcurrency, gpuConcurrency, fetchPolicy(), fetchThreads,
+                // the key only from the environment: flags show up in process lists
+                new OpenAiCaptioner.Config(openAiBaseUrl, openAiModel, System.getenv().getOrDefault("CNF_OPENAI_API_KEY", ""),
+                        System.getenv().getOrDefault("CNF_OPENAI_INSTRUCTION", OpenAiCaptioner.Config.DEFAULT_INSTRUCTION)));
         ObjectStore store = new ObjectStore(storage.config());
         connection.validate();
         WorkerMetrics metrics = new WorkerMetrics();

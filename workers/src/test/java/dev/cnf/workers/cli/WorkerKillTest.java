@@ -54,8 +54,9 @@ class WorkerKillTest {
             WorkerHost cpu = new WorkerHost(client, store, new WorkerHost.Settings(Set.of(TaskQueues.CPU), List.of(),
                     Set.of(gallery.hostPort()), 2, 1));
             cpu.start();
-            PipelineInput input = new PipelineInput("kill", List.of(gallery.url()), null, null, null, 64, null, null, null, null,
-                    "random", 60, 4, 1e-3, 9L, 10, 1, 2, 30, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            PipelineInput input = dev.cnf.workers.Inputs.of("name", "kill", "sources", List.of(gallery.url()), "resolution", 64,
+                    "baseModel", "random", "trainSteps", 60, "batchSize", 4, "learningRate", 1e-3, "seed", 9, "checkpointEvery", 10,
+                    "evalSamples", 1, "evalSteps", 2, "probeEvery", 30);
 
             Path logs = Path.of("target", "worker-kill-test");
             java.nio.file.Files.createDirectories(logs);

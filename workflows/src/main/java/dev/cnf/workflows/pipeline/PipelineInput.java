@@ -15,7 +15,8 @@ import java.util.List;
  * @param maxDepth       link-following depth from each source page
  * @param minSide        drop images whose shorter side is below this (TOO_SMALL)
  * @param resolution     training resolution (square), must match the model config's sample size
- * @param captioner      "alt" (alt text, else the default prompt), "template" (always the default prompt) or "none" ("")
+ * @param captioner      "alt" (alt text, else the default prompt), "template" (always the default prompt), "none" (""),
+ *                       "csv" (captionsFile), "openai" (the workers' OpenAI-compatible endpoint) or "model" (captionModel)
  * @param defaultPrompt  the paper's default prompt
  * @param condition      condition extractor: canny, hough, softedge, scribble, sketch or lineart
  * @param modelConfig    model preset; "tiny" in this version
@@ -44,6 +45,9 @@ import java.util.List;
  * @param followOtherHosts crawl links to other hosts too (default: same host:port as the page)
  * @param annotatorModel TorchScript model of the depth, normal (a depth model), seg or pose condition, as s3://bucket/key
  *                       or an absolute path on the workers; its existence is checked before any work starts
+ * @param captionsFile   the csv captioner's CSV/TSV/JSONL (columns url or file, and caption), s3://bucket/key or a worker path
+ * @param captionModel   the model captioner's folder (encoder.pt, decoder.pt, vocab.txt, captioner.json), s3://bucket/prefix/ or a worker path
+ * @param captionBeams   the model captioner's beam width; 1 decodes greedily
  */
 public record PipelineInput(
         String name,
@@ -78,10 +82,13 @@ public record PipelineInput(
         Long maxPixels,
         Integer nearDuplicateDistance,
         Boolean followOtherHosts,
-        String annotatorModel) {
+        String annotatorModel,
+        String captionsFile,
+        String captionModel,
+        Integer captionBeams) {
 
     public static final String DEFAULT_PROMPT = "a professional, detailed, high-quality image";
-    public static final List<String> CAPTIONERS = List.of("alt", "template", "none");
+    public static final List<String> CAPTIONERS = List.of("alt", "template", "none", "csv", "openai", "model");
     public static final List<String> CONDITIONS = List.of("canny", "depth", "hough", "lineart", "normal", "pose", "scribble", "seg",
             "sketch", "softedge");
     /** Conditions extracted by a user-supplied annotator model ({@code annotatorModel}). */
@@ -126,12 +133,15 @@ public record PipelineInput(
         nearDuplicateDistance = nearDuplicateDistance == null ? 4 : nearDuplicateDistance;
         followOtherHosts = followOtherHosts != null && followOtherHosts;
         annotatorModel = annotatorModel == null ? "" : annotatorModel.strip();
+        captionsFile = captionsFile == null ? "" : captionsFile.strip();
+        captionModel = captionModel == null ? "" : captionModel.strip();
+        captionBeams = captionBeams == null ? 1 : captionBeams;
     }
 
     /** All defaults; what `{}` deserialises to. */
     public static PipelineInput defaults() {
         return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private static boolean blank(String s) {
@@ -155,6 +165,18 @@ public record PipelineInput(
         range(p, "resolution", resolution, 8, 2048);
         if (!CAPTIONERS.contains(captioner)) {
             p.add("captioner '" + captioner + "': choose one of " + CAPTIONERS);
+        }
+        if (captioner.equals("csv") && captionsFile.isEmpty()) {
+            p.add("captionsFile: the csv captioner needs a CSV/TSV/JSONL of captions (columns url or file, and caption), as s3://bucket/key or a worker path");
+        }
+        if (captioner.equals("model") && captionModel.isEmpty()) {
+            p.add("captionModel: the model captioner needs a folder with encoder.pt, decoder.pt, vocab.txt and captioner.json");
+        }
+        range(p, "captionBeams", captionBeams, 1, 16);
+        for (String[] loc : new String[][] {{"captionsFile", captionsFile}, {"captionModel", captionModel}}) {
+            if (!loc[1].isEmpty() && !loc[1].matches("s3://[a-z0-9][a-z0-9.-]{1,62}/.+") && !loc[1].startsWith("/")) {
+                p.add(loc[0] + " '" + loc[1] + "': use s3://bucket/key or an absolute path on the workers");
+            }
         }
         if (!CONDITIONS.contains(condition)) {
             p.add("condition '" + condition + "': choose one of " + CONDITIONS);

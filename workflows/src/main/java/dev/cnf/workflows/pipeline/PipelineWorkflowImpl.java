@@ -252,8 +252,10 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
         checkpointBetweenStages("caption");
         stage = "caption";
-        CaptionActivities.Result cap = caption.caption(new CaptionActivities.Request(prefix, cl.samplesKey(), in.captioner(), in.defaultPrompt()));
-        completed.add("caption: " + cap.captioned() + " captions, " + cap.fromAltText() + " from alt text");
+        CaptionActivities.Result cap = caption.caption(new CaptionActivities.Request(prefix, cl.samplesKey(), in.captioner(), in.defaultPrompt(),
+                in.captionsFile(), in.captionModel(), in.captionBeams(), in.modelConfig()));
+        completed.add("caption: " + cap.captioned() + " captions" + (cap.bySource() == null ? ", " + cap.fromAltText() + " from alt text"
+                : " " + cap.bySource() + (cap.truncated() != null && cap.truncated() > 0 ? ", " + cap.truncated() + " truncated to the text encoder" : "")));
 
         checkpointBetweenStages("condition");
         stage = "condition";

@@ -1,6 +1,4 @@
-package dev.cnf.activities.condition.annotator;
-
-import dev.cnf.activities.storage.ObjectStore;
+package dev.cnf.activities.storage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,27 +8,40 @@ import java.nio.file.StandardCopyOption;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Where an annotator model comes from: {@code s3://bucket/key} (downloaded once per worker into a
- * temporary folder) or a path on the worker. Model files are never fetched from the internet.
+ * Files a run names by location: {@code s3://bucket/key} on the workers' endpoint, or an absolute path
+ * on the worker (annotator models, caption files). Never fetched from the internet.
  */
-public final class AnnotatorFiles {
+public final class Locations {
     private static final ConcurrentHashMap<String, Path> DOWNLOADED = new ConcurrentHashMap<>();
 
-    private AnnotatorFiles() {}
+    private Locations() {}
 
-    /** @throws IllegalArgumentException naming the location when there is no file there */
-    public static Path resolve(String location, ObjectStore store) {
+    /**
+     * A local copy (S3 objects are downloaded once per worker, named by their SHA-256).
+     *
+     * @throws IllegalArgumentException naming the location when there is no file there
+     */
+    public static Path localFile(String location, ObjectStore store) {
         if (location == null || location.isBlank()) {
-            throw new IllegalArgumentException("no annotator model given: set annotatorModel to a TorchScript file (s3://bucket/key or a worker path)");
+            throw new IllegalArgumentException("no file given: name one as s3://bucket/key or an absolute path on the workers");
         }
         if (location.startsWith("s3://")) {
             return DOWNLOADED.computeIfAbsent(location, l -> download(l, store));
         }
         Path p = Path.of(location.startsWith("file:") ? java.net.URI.create(location).getPath() : location);
         if (!Files.isRegularFile(p)) {
-            throw new IllegalArgumentException("annotator model " + location + " does not exist on this worker");
+            throw new IllegalArgumentException(location + " does not exist on this worker");
         }
         return p;
+    }
+
+    /** The file's bytes. */
+    public static byte[] read(String location, ObjectStore store) {
+        try {
+            return Files.readAllBytes(localFile(location, store));
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read " + location, e);
+        }
     }
 
     /** Whether the location names an existing file, without downloading it. */
@@ -47,18 +58,18 @@ public final class AnnotatorFiles {
         String rest = location.substring(5);
         int slash = rest.indexOf('/');
         if (slash <= 0 || !store.existsIn(rest.substring(0, slash), rest.substring(slash + 1))) {
-            throw new IllegalArgumentException("annotator model " + location + " does not exist");
+            throw new IllegalArgumentException(location + " does not exist");
         }
         byte[] bytes = store.getFrom(rest.substring(0, slash), rest.substring(slash + 1));
         try {
-            Path dir = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "cnf-annotators"));
+            Path dir = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "cnf-files"));
             Path tmp = Files.createTempFile(dir, "download", ".pt");
             Files.write(tmp, bytes);
             Path file = dir.resolve(ObjectStore.sha256(bytes) + ".pt");
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return file;
         } catch (IOException e) {
-            throw new UncheckedIOException("could not store annotator model " + location, e);
+            throw new UncheckedIOException("could not store a local copy of " + location, e);
         }
     }
 }
