@@ -61,7 +61,7 @@ class ConditionsTest {
     void everyConditionMatchesItsGoldenImage() throws IOException {
         Mat photo = photo();
         String write = System.getProperty("cnf.writeGoldens", "");
-        for (String name : Conditions.names()) {
+        for (String name : Conditions.classicalNames()) {
             Condition.Extracted e = Conditions.byName(name).extract(photo, new SplittableRandom(7));
             assertEquals(photo.size(), e.image().size(), name);
             assertEquals(3, e.image().channels(), name + " is stored as a 3-channel image");
@@ -78,7 +78,7 @@ class ConditionsTest {
     @Test
     void conditionsAreDeterministicForASeedAndRecordTheirChoices() throws IOException {
         Mat photo = photo();
-        for (String name : Conditions.names()) {
+        for (String name : Conditions.classicalNames()) {
             Condition c = Conditions.byName(name);
             Condition.Extracted a = c.extract(photo, new SplittableRandom(3));
             Condition.Extracted b = c.extract(photo, new SplittableRandom(3));
@@ -94,7 +94,8 @@ class ConditionsTest {
     @Test
     void theWorkflowInputAcceptsExactlyTheRegisteredConditions() {
         assertEquals(Set.copyOf(PipelineInput.CONDITIONS), Conditions.names());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Conditions.byName("depth"));
+        assertEquals(Set.copyOf(PipelineInput.MODEL_BACKED_CONDITIONS), Conditions.MODEL_BACKED);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Conditions.byName("mlsd"));
         assertTrue(e.getMessage().contains("canny"), e.getMessage());
     }
 }

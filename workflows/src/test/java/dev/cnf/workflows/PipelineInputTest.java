@@ -42,14 +42,19 @@ class PipelineInputTest {
 
     @Test
     void problemsNameTheFieldAndTheFix() {
-        PipelineInput in = fromUi("{\"trainSteps\": 0, \"condition\": \"depth\", \"sources\": [\"ftp://x\", \"s3://imports/photos/\"],"
+        PipelineInput in = fromUi("{\"trainSteps\": 0, \"condition\": \"mlsd\", \"sources\": [\"ftp://x\", \"s3://imports/photos/\"],"
                 + " \"name\": \"Bad Name\", \"shardSize\": 0, \"maxAspectRatio\": 0.5}");
         List<String> p = in.problems();
         assertEquals(6, p.size(), p.toString());
         assertTrue(p.stream().anyMatch(s -> s.startsWith("shardSize 0: must be in [1,")));
         assertTrue(p.stream().anyMatch(s -> s.startsWith("maxAspectRatio 0.5: must be in [1, 100]")));
+        List<String> models = fromUi("{\"condition\": \"depth\", \"captioner\": \"csv\", \"captionBeams\": 0}").problems();
+        assertEquals(3, models.size(), models.toString());
+        assertTrue(models.stream().anyMatch(s -> s.startsWith("annotatorModel: condition 'depth' needs a TorchScript depth model")));
+        assertTrue(models.stream().anyMatch(s -> s.startsWith("captionsFile: the csv captioner needs")));
+        assertTrue(fromUi("{\"condition\": \"seg\", \"annotatorModel\": \"s3://models/seg.pt\"}").problems().isEmpty());
         assertTrue(p.stream().anyMatch(s -> s.startsWith("trainSteps 0: must be in [1,")));
-        assertTrue(p.stream().anyMatch(s -> s.contains("condition 'depth': choose one of [canny, hough, lineart, scribble, sketch, softedge]")));
+        assertTrue(p.stream().anyMatch(s -> s.contains("condition 'mlsd': choose one of [canny, depth, hough, lineart, normal, pose, scribble, seg, sketch, softedge]")));
         assertTrue(p.stream().anyMatch(s -> s.contains("'ftp://x' is neither an http(s) URL nor s3://bucket/prefix")));
         assertTrue(p.stream().anyMatch(s -> s.startsWith("name 'Bad Name'")));
     }

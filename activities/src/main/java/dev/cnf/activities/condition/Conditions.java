@@ -16,6 +16,11 @@ public final class Conditions {
     /** Conditions whose extractor is a user-supplied annotator model (see {@link dev.cnf.activities.condition.annotator.TorchScriptAnnotator}). */
     public static final java.util.Set<String> MODEL_BACKED = java.util.Set.of("depth", "normal", "pose", "seg");
 
+    /** The conditions computed with OpenCV alone. */
+    public static java.util.Set<String> classicalNames() {
+        return REGISTRY.keySet();
+    }
+
     public static java.util.Set<String> names() {
         java.util.Set<String> all = new java.util.TreeSet<>(REGISTRY.keySet());
         all.addAll(MODEL_BACKED);
