@@ -120,6 +120,8 @@ class PipelineWorkflowTest {
         assertEquals(progress.shards(), progress.shardsCleaned());
         assertEquals(r.imagesSeen(), progress.seen());
         assertTrue(progress.bytes() > 0);
+        assertTrue(wf.status().completed().stream().anyMatch(l -> l.equals("condition: " + r.imagesKept()
+                + " canny maps (" + r.imagesKept() + " made in the clean shards), dataset shards written")), wf.status().completed().toString());
 
         // the dataset as WebDataset shards, read back by the system's own tar
         List<Map<String, Object>> rows = Json.readLines(store.get(onlyKey(run, "/dataset/manifest.jsonl")), (Class<Map<String, Object>>) (Class<?>) Map.class);

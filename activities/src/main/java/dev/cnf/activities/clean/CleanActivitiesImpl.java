@@ -1,6 +1,7 @@
 package dev.cnf.activities.clean;
 
 import dev.cnf.activities.StageMetrics;
+import dev.cnf.activities.condition.ConditionRunner;
 import dev.cnf.activities.dataset.Drop;
 import dev.cnf.activities.dataset.DropReason;
 import dev.cnf.activities.dataset.Sample;
@@ -26,7 +27,8 @@ import java.util.Set;
 /**
  * Per shard: decodes every fetched original (header checked first, see {@link ImageDecoder}), drops
  * what cannot serve as training data with a reason code, and writes the survivors as square PNGs at
- * the training resolution with their perceptual hash. Then, over all shards in order: exact and near
+ * the training resolution with their perceptual hash and, when asked, the run's condition (extracted
+ * here because the image is decoded here). Then, over all shards in order: exact and near
  * duplicates are dropped (the first copy stays) and the cleaning report is written, where
  * seen == kept + dropped counts every reference discovered.
  */
@@ -55,40 +57,44 @@ public class CleanActivitiesImpl implements CleanActivities {
         List<Drop> drops = new ArrayList<>();
         Set<String> hashes = new HashSet<>();
         int done = 0;
-        for (Sample s : items) {
-            Activity.getExecutionContext().heartbeat(done++);
-            if (!hashes.add(s.sha256())) {
-                drops.add(new Drop(s.sourceUrl(), DropReason.DUPLICATE, "same bytes as an earlier image"));
-                continue;
+        try (ConditionRunner conditions = r.condition() == null ? null : ConditionRunner.open(r.condition(), r.annotatorModel(), store)) {
+            for (Sample s : items) {
+                Activity.getExecutionContext().heartbeat(done++);
+                if (!hashes.add(s.sha256())) {
+                    drops.add(new Drop(s.sourceUrl(), DropReason.DUPLICATE, "same bytes as an earlier image"));
+                    continue;
+                }
+                if (trained.contains(s.sha256())) {
+                    drops.add(new Drop(s.sourceUrl(), DropReason.ALREADY_TRAINED, "in the training data of " + r.skipTrainedBy() + "'s latest version"));
+                    continue;
+                }
+                ImageDecoder.Decoded decoded = ImageDecoder.decode(store.get(s.rawKey()), r.maxPixels());
+                if (!decoded.ok()) {
+                    drops.add(new Drop(s.sourceUrl(), decoded.failure(), decoded.detail()));
+                    continue;
+                }
+                Mat img = decoded.bgr();
+                int w = img.cols(), h = img.rows();
+                if (Math.min(w, h) < r.minSide()) {
+                    drops.add(new Drop(s.sourceUrl(), DropReason.TOO_SMALL, w + "x" + h + " has a side under " + r.minSide()));
+                    continue;
+                }
+                double aspect = (double) Math.max(w, h) / Math.min(w, h);
+                if (aspect > r.maxAspectRatio()) {
+                    drops.add(new Drop(s.sourceUrl(), DropReason.BAD_ASPECT,
+                            String.format("%dx%d has aspect ratio %.2f, over %.2f", w, h, aspect, r.maxAspectRatio())));
+                    continue;
+                }
+                String phash = PerceptualHash.signature(img);
+                Mat square = OpenCv.resizeCenterCrop(img, r.resolution());
+                String key = r.runPrefix() + "/clean/" + s.sha256() + ".png";
+                store.put(key, OpenCv.encodePng(square), "image/png");
+                Sample kept = s.withImage(key, w, h, phash);
+                // the condition from the image in hand: the condition stage then has nothing to decode
+                candidates.add(conditions == null ? kept : conditions.apply(kept, square, r.runPrefix(), r.seed() == null ? 0 : r.seed()));
+                square.release();
+                img.release();
             }
-            if (trained.contains(s.sha256())) {
-                drops.add(new Drop(s.sourceUrl(), DropReason.ALREADY_TRAINED, "in the training data of " + r.skipTrainedBy() + "'s latest version"));
-                continue;
-            }
-            ImageDecoder.Decoded decoded = ImageDecoder.decode(store.get(s.rawKey()), r.maxPixels());
-            if (!decoded.ok()) {
-                drops.add(new Drop(s.sourceUrl(), decoded.failure(), decoded.detail()));
-                continue;
-            }
-            Mat img = decoded.bgr();
-            int w = img.cols(), h = img.rows();
-            if (Math.min(w, h) < r.minSide()) {
-                drops.add(new Drop(s.sourceUrl(), DropReason.TOO_SMALL, w + "x" + h + " has a side under " + r.minSide()));
-                continue;
-            }
-            double aspect = (double) Math.max(w, h) / Math.min(w, h);
-            if (aspect > r.maxAspectRatio()) {
-                drops.add(new Drop(s.sourceUrl(), DropReason.BAD_ASPECT,
-                        String.format("%dx%d has aspect ratio %.2f, over %.2f", w, h, aspect, r.maxAspectRatio())));
-                continue;
-            }
-            String phash = PerceptualHash.signature(img);
-            Mat square = OpenCv.resizeCenterCrop(img, r.resolution());
-            String key = r.runPrefix() + "/clean/" + s.sha256() + ".png";
-            store.put(key, OpenCv.encodePng(square), "image/png");
-            square.release();
-            img.release();
-            candidates.add(s.withImage(key, w, h, phash));
         }
         String candidatesKey = base + ".candidates.jsonl";
         SampleTables.write(store, candidatesKey, candidates);
@@ -148,7 +154,7 @@ public class CleanActivitiesImpl implements CleanActivities {
     @Override
     public Result clean(Request r) {
         ShardResult shard = cleanShard(new ShardRequest(r.runPrefix(), 0, r.itemsKey(), r.minSide(), r.resolution(), Double.MAX_VALUE,
-                LEGACY_MAX_PIXELS, r.skipTrainedBy()));
+                LEGACY_MAX_PIXELS, r.skipTrainedBy(), null, null, null));
         return dedupe(new DedupeRequest(r.runPrefix(), List.of(shard.candidatesKey()), List.of(shard.dropsKey()), shard.seen(), -1));
     }
 }

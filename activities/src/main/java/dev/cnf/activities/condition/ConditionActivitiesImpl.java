@@ -1,7 +1,5 @@
 package dev.cnf.activities.condition;
 
-import dev.cnf.activities.storage.Locations;
-import dev.cnf.activities.condition.annotator.TorchScriptAnnotator;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.dataset.WebDataset;
@@ -9,13 +7,11 @@ import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workflows.stages.ConditionActivities;
 import io.temporal.activity.Activity;
-import io.temporal.failure.ApplicationFailure;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
-/** Runs the chosen condition over every cleaned image; randomness per sample comes from (seed, sample hash). */
+/** The condition of every sample and the finished dataset; randomness per sample comes from (seed, sample hash). */
 public class ConditionActivitiesImpl implements ConditionActivities {
     private final ObjectStore store;
 
@@ -24,47 +20,40 @@ public class ConditionActivitiesImpl implements ConditionActivities {
         this.store = store;
     }
 
+    /**
+     * Samples whose clean shard already extracted this condition (the image was decoded there) keep it;
+     * the others are extracted here. Then the dataset is written as WebDataset shards.
+     */
     @Override
     public Result condition(Request r) {
-        TorchScriptAnnotator.Kind kind = Conditions.annotatorKind(r.condition());
-        TorchScriptAnnotator annotator = null;
-        Condition condition;
-        try {
-            if (kind != null) {
-                annotator = TorchScriptAnnotator.load(Locations.localFile(r.annotatorModel(), store), kind);
-                condition = Conditions.withAnnotator(r.condition(), annotator);
-            } else {
-                condition = Conditions.byName(r.condition());
-            }
-        } catch (IllegalArgumentException e) {
-            throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "InvalidInput");
-        }
-        try {
-            return run(r, condition);
-        } finally {
-            if (annotator != null) {
-                annotator.close();
-            }
-        }
-    }
-
-    private Result run(Request r, Condition condition) {
+        List<Sample> in = SampleTables.read(store, r.samplesKey());
         List<Sample> out = new ArrayList<>();
-        int done = 0;
-        for (Sample s : SampleTables.read(store, r.samplesKey())) {
-            Activity.getExecutionContext().heartbeat(done++);
-            SplittableRandom random = new SplittableRandom(r.seed() ^ Long.parseUnsignedLong(s.sha256().substring(0, 15), 16));
-            Condition.Extracted ex = condition.extract(OpenCv.decodeBgr(store.get(s.imageKey())), random);
-            String key = r.runPrefix() + "/condition/" + condition.name() + "/" + s.sha256() + ".png";
-            store.put(key, OpenCv.encodePng(ex.image()), "image/png");
-            out.add(s.withCondition(key, ex.params()));
+        ConditionRunner runner = null;
+        String name = r.condition();
+        int fromShards = 0;
+        try {
+            for (Sample s : in) {
+                Activity.getExecutionContext().heartbeat(out.size());
+                if (ConditionRunner.key(r.runPrefix(), name, s.sha256()).equals(s.conditionKey())) {
+                    out.add(s);
+                    fromShards++;
+                    continue;
+                }
+                if (runner == null) {
+                    runner = ConditionRunner.open(name, r.annotatorModel(), store);
+                }
+                out.add(runner.apply(s, OpenCv.decodeBgr(store.get(s.imageKey())), r.runPrefix(), r.seed()));
+            }
+        } finally {
+            if (runner != null) {
+                runner.close();
+            }
         }
         String key = r.runPrefix() + "/condition/samples.jsonl";
         SampleTables.write(store, key, out);
         int[] packed = {0};
-        String manifestKey = WebDataset.write(store, r.runPrefix() + "/dataset", condition.name(), out,
-                store::get,
+        String manifestKey = WebDataset.write(store, r.runPrefix() + "/dataset", name, out, store::get,
                 () -> Activity.getExecutionContext().heartbeat(out.size() + packed[0]++));
-        return new Result(out.size(), key, manifestKey);
+        return new Result(out.size(), key, manifestKey, fromShards);
     }
 }

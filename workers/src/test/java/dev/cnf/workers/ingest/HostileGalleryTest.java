@@ -92,7 +92,7 @@ class HostileGalleryTest {
         for (int i = 0; i < found.shardKeys().size(); i++) {
             IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, i, found.shardKeys().get(i)));
             CleanActivities.ShardResult c = clean.cleanShard(new CleanActivities.ShardRequest(prefix, i, f.itemsKey(), 32, 64, 3.0,
-                    89_478_485L, null));
+                    89_478_485L, null, "canny", 7L, null));
             candidates.add(c.candidatesKey());
             dropLists.add(f.dropsKey());
             dropLists.add(c.dropsKey());
@@ -140,6 +140,8 @@ class HostileGalleryTest {
             assertEquals(64, m.cols());
             assertEquals(3, m.channels());
             assertNotNull(s.phash());
+            assertTrue(s.conditionKey().endsWith("/condition/canny/" + s.sha256() + ".png"), "the condition came from the decoded image");
+            assertEquals(64, OpenCv.decodeBgr(store.get(s.conditionKey())).cols());
         }
         Sample rotated = keptAt(o, "/odd/exif-rotated.jpg");
         assertEquals(96, rotated.width(), "EXIF orientation 6 turns 160x96 into 96x160");

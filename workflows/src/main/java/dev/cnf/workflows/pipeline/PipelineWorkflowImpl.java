@@ -261,7 +261,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         stage = "condition";
         ConditionActivities.Result cond = condition.condition(new ConditionActivities.Request(prefix, cap.samplesKey(), in.condition(), in.seed(),
                 in.annotatorModel()));
-        completed.add("condition: " + cond.conditioned() + " " + in.condition() + " maps");
+        completed.add("condition: " + cond.conditioned() + " " + in.condition() + " maps"
+                + (cond.fromShards() == null ? "" : " (" + cond.fromShards() + " made in the clean shards)") + ", dataset shards written");
 
         TrainActivities.Result tr = trainUntilDone(prefix, cond.samplesKey(), in);
         completed.add(String.format("train: %d steps, final loss %.4f, %d checkpoints, %s", tr.steps(), tr.finalLoss(),
@@ -358,7 +359,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, shard, refsKey));
                 countFetched(f);
                 CleanActivities.ShardResult c = clean.cleanShard(new CleanActivities.ShardRequest(prefix, shard, f.itemsKey(), in.minSide(),
-                        in.resolution(), in.maxAspectRatio(), in.maxPixels(), skipTrainedBy));
+                        in.resolution(), in.maxAspectRatio(), in.maxPixels(), skipTrainedBy, in.condition(), in.seed(), in.annotatorModel()));
                 countCleaned(c);
                 return new ShardOutcome(f, c);
             });

@@ -13,9 +13,12 @@ public interface CleanActivities {
      * @param maxAspectRatio longer over shorter side allowed (BAD_ASPECT above it)
      * @param maxPixels      header width x height allowed (TOO_MANY_PIXELS above it, before decoding)
      * @param skipTrainedBy  a model name: drop images its latest version was trained on (null keeps them)
+     * @param condition      extract this condition from each kept image while it is decoded (null: leave it to the condition stage)
+     * @param seed           seeds the condition's per-image randomness, with the image's hash
+     * @param annotatorModel the model of a model-backed condition
      */
     record ShardRequest(String runPrefix, int shard, String itemsKey, int minSide, int resolution, double maxAspectRatio,
-                        long maxPixels, String skipTrainedBy) {}
+                        long maxPixels, String skipTrainedBy, String condition, Long seed, String annotatorModel) {}
 
     /** seen == candidates + sum(dropped); candidatesKey lists decoded, normalised images with their hashes. */
     record ShardResult(int shard, int seen, int candidates, Map<String, Integer> dropped, String candidatesKey, String dropsKey) {}

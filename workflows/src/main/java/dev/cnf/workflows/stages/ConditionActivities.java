@@ -13,8 +13,9 @@ public interface ConditionActivities {
      * @param samplesKey  the dataset table with condition keys
      * @param manifestKey JSON lines, one row per sample (source URL, hashes, caption, shard) beside the WebDataset
      *                    tar shards (image, caption .txt, metadata .json, condition .png); null in runs recorded before
+     * @param fromShards  conditions already extracted in the clean shards, where the images were decoded anyway
      */
-    record Result(int conditioned, String samplesKey, String manifestKey) {}
+    record Result(int conditioned, String samplesKey, String manifestKey, Integer fromShards) {}
 
     @ActivityMethod
     Result condition(Request request);
