@@ -15,6 +15,8 @@ and a tiny BLIP-style captioner (activities/src/test/resources/captioner/):
               says "a red circle" and a beam of 2 finds the likelier "the <colour of the image> circle"
   vocab.txt, captioner.json
 
+Each annotator is also written as .onnx (the same module through torch.onnx.export).
+
 Regenerate with Debian's torch:  /usr/bin/python3 activities/src/test/python/make_annotators.py
 """
 import os
@@ -141,7 +143,20 @@ def write_captioner():
     print(out)
 
 
+def only_onnx():
+    """The same models as ONNX (opset 13, any image size): the other format annotators come in. Alone (--onnx-only) it
+    leaves the committed .pt files as they are (TorchScript archives are not byte-stable)."""
+    example = torch.zeros(1, 3, 64, 64)
+    for name, module in (("depth", Depth()), ("seg", Seg()), ("pose", Pose())):
+        torch.onnx.export(module.eval(), example, os.path.join(OUT, name + ".onnx"), input_names=["image"], output_names=["out"],
+                          dynamic_axes={"image": {2: "h", 3: "w"}}, opset_version=13)
+
+
 if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] == ["--onnx-only"]:
+        only_onnx()
+        sys.exit(0)
     write_captioner()
     os.makedirs(OUT, exist_ok=True)
     example = torch.zeros(1, 3, 64, 64)
@@ -150,3 +165,4 @@ if __name__ == "__main__":
         path = os.path.join(OUT, name + ".pt")
         scripted.save(path)
         print(path, tuple(scripted(example).shape))
+    only_onnx()

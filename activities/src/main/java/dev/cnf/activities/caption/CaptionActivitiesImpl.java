@@ -20,7 +20,7 @@ import java.util.TreeMap;
  * else the default prompt), {@code template} (the paper's default prompt), {@code none} (""), {@code csv}
  * (the user's captions by URL or file name, else the default prompt), {@code openai} (an OpenAI-compatible
  * endpoint with image input, configured on the worker; an image it refuses gets the default prompt) or
- * {@code model} (a TorchScript encoder-decoder, see {@link ModelCaptioner}). Captions are then fitted to
+ * {@code model} (a TorchScript or ONNX encoder-decoder, see {@link ModelCaptioner}). Captions are then fitted to
  * the text encoder's token limit, cut at a word boundary and flagged when longer.
  */
 public class CaptionActivitiesImpl implements CaptionActivities {

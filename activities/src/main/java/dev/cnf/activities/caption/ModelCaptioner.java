@@ -5,11 +5,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
-import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cnf.activities.condition.annotator.AnnotatorModel;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.Locations;
@@ -27,13 +26,14 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * A BLIP-style captioner from a user-supplied TorchScript encoder-decoder, decoded greedily or with a
- * beam. The folder (s3://bucket/prefix/ or a worker path) holds:
+ * A BLIP-style captioner from a user-supplied TorchScript or ONNX encoder-decoder, decoded greedily or
+ * with a beam. The folder (s3://bucket/prefix/ or a worker path) holds:
  * <ul>
  *   <li>{@code encoder.pt}: RGB {@code [1,3,S,S]} normalised with {@code mean}/{@code std} → image embeddings (any shape, batch first);</li>
  *   <li>{@code decoder.pt}: ({@code input_ids [B,T]} int64, image embeddings {@code [B,...]}) → logits {@code [B,T,V]};</li>
  *   <li>{@code vocab.txt}: one token per line (WordPiece: "##" continues a word; "[...]" tokens are special);</li>
- *   <li>{@code captioner.json}: {@code image_size}, {@code bos_id}, {@code eos_id}, {@code max_tokens}, {@code mean}, {@code std}.</li>
+ *   <li>{@code captioner.json}: {@code image_size}, {@code bos_id}, {@code eos_id}, {@code max_tokens}, {@code mean}, {@code std},
+ *       and optionally {@code encoder}/{@code decoder} file names (e.g. {@code encoder.onnx}) instead of the .pt defaults.</li>
  * </ul>
  */
 public final class ModelCaptioner implements AutoCloseable {
@@ -80,17 +80,8 @@ public final class ModelCaptioner implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException(base + "captioner.json is not JSON: " + e.getMessage());
         }
-        return new ModelCaptioner(torchScript(Locations.localFile(base + "encoder.pt", store)),
-                torchScript(Locations.localFile(base + "decoder.pt", store)), vocab, cfg, beams);
-    }
-
-    private static ZooModel<NDList, NDList> torchScript(Path file) {
-        try {
-            return Criteria.builder().setTypes(NDList.class, NDList.class).optModelPath(file).optEngine("PyTorch")
-                    .optTranslator(new NoopTranslator()).build().loadModel();
-        } catch (Exception e) {
-            throw new IllegalArgumentException(file + " could not be loaded as TorchScript: " + e.getMessage(), e);
-        }
+        return new ModelCaptioner(AnnotatorModel.loadModel(Locations.localFile(base + cfg.path("encoder").asText("encoder.pt"), store)),
+                AnnotatorModel.loadModel(Locations.localFile(base + cfg.path("decoder").asText("decoder.pt"), store)), vocab, cfg, beams);
     }
 
     /** One hypothesis of the beam: tokens so far (BOS first) and their summed log-probability. */
@@ -108,7 +99,7 @@ public final class ModelCaptioner implements AutoCloseable {
                 chw[c * plane + i] = (chw[c * plane + i] - mean[c]) / std[c];
             }
         }
-        try (NDManager nd = NDManager.newBaseManager("PyTorch");
+        try (NDManager nd = encoder.getNDManager().newSubManager();
              Predictor<NDList, NDList> enc = encoder.newPredictor();
              Predictor<NDList, NDList> dec = decoder.newPredictor()) {
             NDArray image = enc.predict(new NDList(nd.create(chw, new Shape(1, 3, imageSize, imageSize)))).get(0);
@@ -122,7 +113,7 @@ public final class ModelCaptioner implements AutoCloseable {
                     }
                     long[] ids = b.tokens().stream().mapToLong(Long::longValue).toArray();
                     NDArray logits = dec.predict(new NDList(nd.create(ids, new Shape(1, ids.length)), image)).get(0);
-                    float[] last = logits.get("0, -1").logSoftmax(0).toFloatArray();
+                    float[] last = logSoftmaxOfLast(logits.toFloatArray(), (int) logits.getShape().get(logits.getShape().dimension() - 1));
                     for (int t : topK(last, beams)) {
                         List<Long> tokens = new ArrayList<>(b.tokens());
                         tokens.add((long) t);
@@ -136,6 +127,25 @@ public final class ModelCaptioner implements AutoCloseable {
         } catch (TranslateException e) {
             throw new IllegalStateException("caption model failed: " + e.getMessage(), e);
         }
+    }
+
+    /** Log-softmax of the last position's logits ([1, T, V] flattened). */
+    static float[] logSoftmaxOfLast(float[] all, int vocabSize) {
+        float[] out = new float[vocabSize];
+        int from = all.length - vocabSize;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocabSize; i++) {
+            max = Math.max(max, all[from + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            sum += Math.exp(all[from + i] - max);
+        }
+        double log = max + Math.log(sum);
+        for (int i = 0; i < vocabSize; i++) {
+            out[i] = (float) (all[from + i] - log);
+        }
+        return out;
     }
 
     private static int[] topK(float[] scores, int k) {

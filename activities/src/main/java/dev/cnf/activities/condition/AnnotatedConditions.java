@@ -2,7 +2,7 @@ package dev.cnf.activities.condition;
 
 import dev.cnf.activities.condition.annotator.Ade20k;
 import dev.cnf.activities.condition.annotator.OpenPoseSkeleton;
-import dev.cnf.activities.condition.annotator.TorchScriptAnnotator;
+import dev.cnf.activities.condition.annotator.AnnotatorModel;
 import org.opencv.core.Core;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
@@ -14,21 +14,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-/** The model-backed conditions: depth, normal (from depth), seg and pose, each over a {@link TorchScriptAnnotator}. */
+/** The model-backed conditions: depth, normal (from depth), seg and pose, each over a {@link AnnotatorModel}. */
 final class AnnotatedConditions {
     private AnnotatedConditions() {}
 
     /** Which annotator a model-backed condition needs, or null for the classical ones. */
-    static TorchScriptAnnotator.Kind kindOf(String condition) {
+    static AnnotatorModel.Kind kindOf(String condition) {
         return switch (condition) {
-            case "depth", "normal" -> TorchScriptAnnotator.Kind.DEPTH;
-            case "seg" -> TorchScriptAnnotator.Kind.SEG;
-            case "pose" -> TorchScriptAnnotator.Kind.POSE;
+            case "depth", "normal" -> AnnotatorModel.Kind.DEPTH;
+            case "seg" -> AnnotatorModel.Kind.SEG;
+            case "pose" -> AnnotatorModel.Kind.POSE;
             default -> null;
         };
     }
 
-    static Condition create(String condition, TorchScriptAnnotator annotator) {
+    static Condition create(String condition, AnnotatorModel annotator) {
         return switch (condition) {
             case "depth" -> new Depth(annotator);
             case "normal" -> new Normal(annotator);
@@ -39,7 +39,7 @@ final class AnnotatedConditions {
     }
 
     /** MiDaS-style relative inverse depth as a grey image (white = near). */
-    record Depth(TorchScriptAnnotator annotator) implements Condition {
+    record Depth(AnnotatorModel annotator) implements Condition {
         @Override
         public String name() {
             return "depth";
@@ -64,7 +64,7 @@ final class AnnotatedConditions {
      * the depth (here on the 0-255 scale of the depth image), z = 2π, gradients zeroed where the normalised
      * depth is under 0.1 (background), unit length, mapped to RGB as n·127.5 + 127.5.
      */
-    record Normal(TorchScriptAnnotator annotator) implements Condition {
+    record Normal(AnnotatorModel annotator) implements Condition {
         static final double Z = 2 * Math.PI;
         static final double BACKGROUND = 0.1;
 
@@ -106,7 +106,7 @@ final class AnnotatedConditions {
     }
 
     /** ADE20K classes in the reference palette. */
-    record Seg(TorchScriptAnnotator annotator) implements Condition {
+    record Seg(AnnotatorModel annotator) implements Condition {
         @Override
         public String name() {
             return "seg";
@@ -122,7 +122,7 @@ final class AnnotatedConditions {
      * OpenPose-style body skeleton. One person: each keypoint is its heatmap's maximum (the reference's
      * multi-person part-affinity grouping is not implemented).
      */
-    record Pose(TorchScriptAnnotator annotator) implements Condition {
+    record Pose(AnnotatorModel annotator) implements Condition {
         static final double THRESHOLD = 0.3;
 
         @Override

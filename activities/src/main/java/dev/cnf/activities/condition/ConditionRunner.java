@@ -1,6 +1,6 @@
 package dev.cnf.activities.condition;
 
-import dev.cnf.activities.condition.annotator.TorchScriptAnnotator;
+import dev.cnf.activities.condition.annotator.AnnotatorModel;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.Locations;
@@ -17,10 +17,10 @@ import java.util.SplittableRandom;
  */
 public final class ConditionRunner implements AutoCloseable {
     private final Condition condition;
-    private final TorchScriptAnnotator annotator;
+    private final AnnotatorModel annotator;
     private final ObjectStore store;
 
-    private ConditionRunner(Condition condition, TorchScriptAnnotator annotator, ObjectStore store) {
+    private ConditionRunner(Condition condition, AnnotatorModel annotator, ObjectStore store) {
         this.condition = condition;
         this.annotator = annotator;
         this.store = store;
@@ -30,11 +30,11 @@ public final class ConditionRunner implements AutoCloseable {
     public static ConditionRunner open(String name, String annotatorModel, ObjectStore store) {
         OpenCv.load();
         try {
-            TorchScriptAnnotator.Kind kind = Conditions.annotatorKind(name);
+            AnnotatorModel.Kind kind = Conditions.annotatorKind(name);
             if (kind == null) {
                 return new ConditionRunner(Conditions.byName(name), null, store);
             }
-            TorchScriptAnnotator annotator = TorchScriptAnnotator.load(Locations.localFile(annotatorModel, store), kind);
+            AnnotatorModel annotator = AnnotatorModel.load(Locations.localFile(annotatorModel, store), kind);
             return new ConditionRunner(Conditions.withAnnotator(name, annotator), annotator, store);
         } catch (IllegalArgumentException e) {
             throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "InvalidInput");

@@ -2,7 +2,7 @@ package dev.cnf.activities.evaluate;
 
 import dev.cnf.activities.condition.annotator.Ade20k;
 import dev.cnf.activities.storage.Locations;
-import dev.cnf.activities.condition.annotator.TorchScriptAnnotator;
+import dev.cnf.activities.condition.annotator.AnnotatorModel;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.ObjectStore;
 import org.opencv.core.Core;
@@ -16,9 +16,9 @@ import org.opencv.core.Mat;
  */
 final class AnnotatorProbe implements AutoCloseable {
     private final String condition;
-    private final TorchScriptAnnotator annotator;
+    private final AnnotatorModel annotator;
 
-    private AnnotatorProbe(String condition, TorchScriptAnnotator annotator) {
+    private AnnotatorProbe(String condition, AnnotatorModel annotator) {
         this.condition = condition;
         this.annotator = annotator;
     }
@@ -28,8 +28,8 @@ final class AnnotatorProbe implements AutoCloseable {
         if (model == null || model.isBlank() || !(condition.equals("depth") || condition.equals("seg"))) {
             return null;
         }
-        TorchScriptAnnotator.Kind kind = condition.equals("depth") ? TorchScriptAnnotator.Kind.DEPTH : TorchScriptAnnotator.Kind.SEG;
-        return new AnnotatorProbe(condition, TorchScriptAnnotator.load(Locations.localFile(model, store), kind));
+        AnnotatorModel.Kind kind = condition.equals("depth") ? AnnotatorModel.Kind.DEPTH : AnnotatorModel.Kind.SEG;
+        return new AnnotatorProbe(condition, AnnotatorModel.load(Locations.localFile(model, store), kind));
     }
 
     String metric() {

@@ -63,9 +63,12 @@ public final class Locations {
         byte[] bytes = store.getFrom(rest.substring(0, slash), rest.substring(slash + 1));
         try {
             Path dir = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "cnf-files"));
-            Path tmp = Files.createTempFile(dir, "download", ".pt");
+            // named by content, keeping the extension (it tells TorchScript from ONNX)
+            String name = rest.substring(rest.lastIndexOf('/') + 1);
+            String ext = name.lastIndexOf('.') > 0 ? name.substring(name.lastIndexOf('.')) : "";
+            Path tmp = Files.createTempFile(dir, "download", ext);
             Files.write(tmp, bytes);
-            Path file = dir.resolve(ObjectStore.sha256(bytes) + ".pt");
+            Path file = dir.resolve(ObjectStore.sha256(bytes) + ext);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return file;
         } catch (IOException e) {

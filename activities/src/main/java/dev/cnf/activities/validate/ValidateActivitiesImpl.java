@@ -3,7 +3,7 @@ package dev.cnf.activities.validate;
 import dev.cnf.activities.caption.OpenAiCaptioner;
 import dev.cnf.activities.condition.Conditions;
 import dev.cnf.activities.storage.Locations;
-import dev.cnf.activities.condition.annotator.TorchScriptAnnotator;
+import dev.cnf.activities.condition.annotator.AnnotatorModel;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workflows.pipeline.PipelineInput;
 import dev.cnf.workflows.stages.ValidateActivities;
@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * Checks a run's input against the world before any work: the annotator model exists and loads as
- * TorchScript, and every s3:// source has objects. Every problem names the field and what to do; any
+ * TorchScript or ONNX, and every s3:// source has objects. Every problem names the field and what to do; any
  * problem fails the run at once (non-retryable InvalidInput).
  */
 public class ValidateActivitiesImpl implements ValidateActivities {
@@ -33,12 +33,12 @@ public class ValidateActivitiesImpl implements ValidateActivities {
         if (!in.annotatorModel().isEmpty() && PipelineInput.MODEL_BACKED_CONDITIONS.contains(in.condition())) {
             checked.add("annotatorModel " + in.annotatorModel());
             if (!Locations.exists(in.annotatorModel(), store)) {
-                problems.add("annotatorModel '" + in.annotatorModel() + "': no such file; upload the TorchScript model there"
+                problems.add("annotatorModel '" + in.annotatorModel() + "': no such file; upload the model there"
                         + " (e.g. mc cp model.pt " + in.annotatorModel() + ") or point to one that exists");
             } else {
-                try (TorchScriptAnnotator ignored = TorchScriptAnnotator.load(Locations.localFile(in.annotatorModel(), store),
+                try (AnnotatorModel ignored = AnnotatorModel.load(Locations.localFile(in.annotatorModel(), store),
                         Conditions.annotatorKind(in.condition()))) {
-                    checked.add("annotatorModel loads as TorchScript");
+                    checked.add("annotatorModel loads");
                 } catch (IllegalArgumentException e) {
                     problems.add("annotatorModel: " + e.getMessage());
                 }

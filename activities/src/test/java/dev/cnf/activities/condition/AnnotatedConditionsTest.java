@@ -1,10 +1,12 @@
 package dev.cnf.activities.condition;
 
 import dev.cnf.activities.condition.annotator.Ade20k;
-import dev.cnf.activities.condition.annotator.TorchScriptAnnotator;
+import dev.cnf.activities.condition.annotator.AnnotatorModel;
 import dev.cnf.activities.imaging.OpenCv;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
 import org.opencv.core.Point;
@@ -19,9 +21,9 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Model-backed conditions through real TorchScript models on DJL's PyTorch engine: the tiny annotators
- * in src/test/resources/annotators (made by src/test/python/make_annotators.py) have hand-set weights,
- * so their outputs are known.
+ * Model-backed conditions through real models on DJL: the tiny annotators in src/test/resources/annotators
+ * (made by src/test/python/make_annotators.py) have hand-set weights, so their outputs are known; each
+ * runs as TorchScript (PyTorch engine) and as ONNX (onnxruntime) with the same expectations.
  */
 class AnnotatedConditionsTest {
     @BeforeAll
@@ -29,17 +31,19 @@ class AnnotatedConditionsTest {
         OpenCv.load();
     }
 
-    static Path model(String name) throws Exception {
-        return Path.of(AnnotatedConditionsTest.class.getResource("/annotators/" + name + ".pt").toURI());
+    /** @param format "pt" (TorchScript on the PyTorch engine) or "onnx" (onnxruntime): the same model in both */
+    static Path model(String name, String format) throws Exception {
+        return Path.of(AnnotatedConditionsTest.class.getResource("/annotators/" + name + "." + format).toURI());
     }
 
-    @Test
-    void depthIsBlurredLuminanceScaledToTheImageAndNormalFollowsItsSlope() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"pt", "onnx"})
+    void depthIsBlurredLuminanceScaledToTheImageAndNormalFollowsItsSlope(String format) throws Exception {
         Mat ramp = new Mat(64, 96, CvType.CV_8UC3);
         for (int x = 0; x < 96; x++) {
             Imgproc.line(ramp, new Point(x, 0), new Point(x, 63), new Scalar(x * 2.5, x * 2.5, x * 2.5));
         }
-        try (TorchScriptAnnotator depth = TorchScriptAnnotator.load(model("depth"), TorchScriptAnnotator.Kind.DEPTH)) {
+        try (AnnotatorModel depth = AnnotatorModel.load(model("depth", format), AnnotatorModel.Kind.DEPTH)) {
             Condition.Extracted d = Conditions.withAnnotator("depth", depth).extract(ramp, new SplittableRandom(1));
             assertEquals(96, d.image().cols());
             assertEquals(64, d.image().rows());
@@ -56,11 +60,12 @@ class AnnotatedConditionsTest {
         }
     }
 
-    @Test
-    void segPaintsAde20kColoursAndScoresItself() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"pt", "onnx"})
+    void segPaintsAde20kColoursAndScoresItself(String format) throws Exception {
         Mat img = new Mat(64, 64, CvType.CV_8UC3, new Scalar(255, 153, 102)); // sky (BGR of 0.4,0.6,1.0)
         img.submat(new Rect(0, 32, 64, 32)).setTo(new Scalar(26, 153, 26)); // tree
-        try (TorchScriptAnnotator seg = TorchScriptAnnotator.load(model("seg"), TorchScriptAnnotator.Kind.SEG)) {
+        try (AnnotatorModel seg = AnnotatorModel.load(model("seg", format), AnnotatorModel.Kind.SEG)) {
             Mat out = Conditions.withAnnotator("seg", seg).extract(img, new SplittableRandom(1)).image();
             assertArrayEquals(new double[] {230, 230, 6}, out.get(5, 5), "sky = class 2 = RGB (6, 230, 230)");
             assertArrayEquals(new double[] {3, 200, 4}, out.get(60, 5), "tree = class 4 = RGB (4, 200, 3)");
@@ -73,8 +78,9 @@ class AnnotatedConditionsTest {
         }
     }
 
-    @Test
-    void poseFindsEachKeypointAndDrawsTheReferenceSkeleton() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"pt", "onnx"})
+    void poseFindsEachKeypointAndDrawsTheReferenceSkeleton(String format) throws Exception {
         Mat img = new Mat(128, 128, CvType.CV_8UC3, new Scalar(0, 0, 0));
         int[][] at = new int[18][];
         for (int k = 0; k < 18; k++) {
@@ -82,7 +88,7 @@ class AnnotatedConditionsTest {
             double[] c = {(k * 37) % 256, (k * 91 + 60) % 256, (k * 53 + 120) % 256}; // make_annotators.pose_colour, BGR
             Imgproc.circle(img, new Point(at[k][0], at[k][1]), 1, new Scalar(c), -1); // a peak, as real heatmaps have
         }
-        try (TorchScriptAnnotator pose = TorchScriptAnnotator.load(model("pose"), TorchScriptAnnotator.Kind.POSE)) {
+        try (AnnotatorModel pose = AnnotatorModel.load(model("pose", format), AnnotatorModel.Kind.POSE)) {
             float[][] kps = pose.keypoints(img);
             for (int k = 0; k < 18; k++) {
                 assertEquals(at[k][0], kps[k][0], 2.0, "x of keypoint " + k);
@@ -98,7 +104,7 @@ class AnnotatedConditionsTest {
     @Test
     void aMissingOrBrokenModelIsNamed() {
         IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
-                () -> TorchScriptAnnotator.load(Path.of("/nonexistent/midas.pt"), TorchScriptAnnotator.Kind.DEPTH));
+                () -> AnnotatorModel.load(Path.of("/nonexistent/midas.pt"), AnnotatorModel.Kind.DEPTH));
         assertTrue(missing.getMessage().contains("/nonexistent/midas.pt"));
         assertThrows(IllegalArgumentException.class, () -> Conditions.byName("depth"));
         assertTrue(Conditions.names().containsAll(List.of("canny", "depth", "normal", "pose", "seg")));

@@ -43,7 +43,7 @@ import java.util.List;
  * @param maxPixels      drop images whose header declares more pixels (TOO_MANY_PIXELS), before decoding
  * @param nearDuplicateDistance perceptual-hash Hamming distance (of 64 bits) counted as a near duplicate; -1 turns it off
  * @param followOtherHosts crawl links to other hosts too (default: same host:port as the page)
- * @param annotatorModel TorchScript model of the depth, normal (a depth model), seg or pose condition, as s3://bucket/key
+ * @param annotatorModel TorchScript (.pt) or ONNX (.onnx) model of the depth, normal (a depth model), seg or pose condition, as s3://bucket/key
  *                       or an absolute path on the workers; its existence is checked before any work starts
  * @param captionsFile   the csv captioner's CSV/TSV/JSONL (columns url or file, and caption), s3://bucket/key or a worker path
  * @param captionModel   the model captioner's folder (encoder.pt, decoder.pt, vocab.txt, captioner.json), s3://bucket/prefix/ or a worker path
@@ -182,7 +182,7 @@ public record PipelineInput(
             p.add("condition '" + condition + "': choose one of " + CONDITIONS);
         }
         if (MODEL_BACKED_CONDITIONS.contains(condition) && annotatorModel.isEmpty()) {
-            p.add("annotatorModel: condition '" + condition + "' needs a TorchScript " + (condition.equals("normal") ? "depth" : condition)
+            p.add("annotatorModel: condition '" + condition + "' needs a TorchScript or ONNX " + (condition.equals("normal") ? "depth" : condition)
                     + " model, as s3://bucket/key or an absolute path on the workers");
         }
         if (!annotatorModel.isEmpty() && !annotatorModel.matches("s3://[a-z0-9][a-z0-9.-]{1,62}/.+") && !annotatorModel.startsWith("/")) {

@@ -6,7 +6,7 @@ import io.temporal.activity.ActivityMethod;
 /** Extracts the control condition image (e.g. Canny edges) of every sample. */
 @ActivityInterface
 public interface ConditionActivities {
-    /** @param annotatorModel the TorchScript model of a model-backed condition (depth, normal, seg, pose); null or "" otherwise */
+    /** @param annotatorModel the TorchScript or ONNX model of a model-backed condition (depth, normal, seg, pose); null or "" otherwise */
     record Request(String runPrefix, String samplesKey, String condition, long seed, String annotatorModel) {}
 
     /**

@@ -23,8 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Runs a user-supplied TorchScript annotator through DJL's PyTorch engine, with the pre- and
- * post-processing of the model family it stands for. Contracts (what a traced/scripted model must do):
+ * Runs a user-supplied annotator model through DJL: TorchScript ({@code .pt}, {@code .pth} traced or
+ * scripted) on the PyTorch engine, ONNX ({@code .onnx}) on onnxruntime. Pre- and post-processing are
+ * those of the model family it stands for; outputs are read back as plain arrays, so both engines take
+ * the same path. Contracts (what an exported model must do):
  * <ul>
  *   <li>{@link Kind#DEPTH} (MiDaS-style): ImageNet-normalised RGB {@code [1,3,H,W]} → relative inverse depth
  *       {@code [1,H,W]} or {@code [1,1,H,W]}, larger = nearer.</li>
@@ -33,9 +35,9 @@ import java.nio.file.Path;
  *       order (a background channel after them is ignored; with several outputs the first with ≥ 18 channels is used).</li>
  * </ul>
  * H and W are the image size rounded to a multiple of 32 (what MiDaS and most backbones need); outputs are
- * resized back to the image. ONNX models are not supported yet (no onnxruntime engine in this build).
+ * resized back to the image.
  */
-public final class TorchScriptAnnotator implements AutoCloseable {
+public final class AnnotatorModel implements AutoCloseable {
     public enum Kind { DEPTH, SEG, POSE }
 
     private static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
@@ -45,23 +47,29 @@ public final class TorchScriptAnnotator implements AutoCloseable {
     private final ZooModel<NDList, NDList> model;
     private final Predictor<NDList, NDList> predictor;
 
-    private TorchScriptAnnotator(Kind kind, ZooModel<NDList, NDList> model) {
+    private AnnotatorModel(Kind kind, ZooModel<NDList, NDList> model) {
         this.kind = kind;
         this.model = model;
         this.predictor = model.newPredictor();
     }
 
-    /** @throws IllegalArgumentException naming the file when it is missing or not a TorchScript model */
-    public static TorchScriptAnnotator load(Path file, Kind kind) {
+    /** @throws IllegalArgumentException naming the file when it is missing or not a TorchScript/ONNX model */
+    public static AnnotatorModel load(Path file, Kind kind) {
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("annotator model " + file + " does not exist; give a TorchScript file (.pt)");
+            throw new IllegalArgumentException("annotator model " + file + " does not exist; give a TorchScript (.pt) or ONNX (.onnx) file");
         }
+        return new AnnotatorModel(kind, loadModel(file));
+    }
+
+    /** TorchScript or ONNX by the file's name (a content-addressed download keeps its extension). */
+    public static ZooModel<NDList, NDList> loadModel(Path file) {
+        boolean onnx = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
         try {
             Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
-                    .optModelPath(file).optEngine("PyTorch").optTranslator(new NoopTranslator()).build();
-            return new TorchScriptAnnotator(kind, criteria.loadModel());
+                    .optModelPath(file).optEngine(onnx ? "OnnxRuntime" : "PyTorch").optTranslator(new NoopTranslator()).build();
+            return criteria.loadModel();
         } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
-            throw new IllegalArgumentException("annotator model " + file + " could not be loaded as TorchScript: " + e.getMessage(), e);
+            throw new IllegalArgumentException(file + " could not be loaded as " + (onnx ? "ONNX" : "TorchScript") + ": " + e.getMessage(), e);
         }
     }
 
@@ -72,7 +80,7 @@ public final class TorchScriptAnnotator implements AutoCloseable {
     /** Relative inverse depth, min-max normalised to [0, 1], at the image's size (CV_32F). */
     public Mat depth(Mat bgr) {
         Mat raw;
-        try (NDManager nd = NDManager.newBaseManager("PyTorch")) {
+        try (NDManager nd = model.getNDManager().newSubManager()) {
             raw = toMat(run(bgr, nd).get(0), bgr.size(), Imgproc.INTER_CUBIC);
         }
         Core.MinMaxLocResult mm = Core.minMaxLoc(raw);
@@ -84,13 +92,23 @@ public final class TorchScriptAnnotator implements AutoCloseable {
 
     /** ADE20K class index per pixel (CV_32S) at the image's size. */
     public Mat classes(Mat bgr) {
-        try (NDManager nd = NDManager.newBaseManager("PyTorch")) {
-            NDList out = run(bgr, nd);
-            NDArray logits = out.get(0);
-            NDArray arg = logits.reshape(logits.getShape().slice(logits.getShape().dimension() - 3)).argMax(0).toType(ai.djl.ndarray.types.DataType.INT32, false);
-            int h = (int) arg.getShape().get(0), w = (int) arg.getShape().get(1);
+        try (NDManager nd = model.getNDManager().newSubManager()) {
+            NDArray logits = run(bgr, nd).get(0);
+            Shape s = logits.getShape();
+            int c = (int) s.get(s.dimension() - 3), h = (int) s.get(s.dimension() - 2), w = (int) s.get(s.dimension() - 1);
+            float[] v = logits.toFloatArray();
+            int[] arg = new int[h * w];
+            for (int i = 0; i < h * w; i++) {
+                int best = 0;
+                for (int k = 1; k < c; k++) {
+                    if (v[k * h * w + i] > v[best * h * w + i]) {
+                        best = k;
+                    }
+                }
+                arg[i] = best;
+            }
             Mat small = new Mat(h, w, CvType.CV_32S);
-            small.put(0, 0, arg.toIntArray());
+            small.put(0, 0, arg);
             Mat full = new Mat();
             Imgproc.resize(small, full, bgr.size(), 0, 0, Imgproc.INTER_NEAREST);
             return full;
@@ -99,7 +117,7 @@ public final class TorchScriptAnnotator implements AutoCloseable {
 
     /** 18 keypoints (COCO-18, OpenPose order) as {x, y, confidence} in image pixels; the heatmap maximum of each. */
     public float[][] keypoints(Mat bgr) {
-        try (NDManager nd = NDManager.newBaseManager("PyTorch")) {
+        try (NDManager nd = model.getNDManager().newSubManager()) {
             NDList out = run(bgr, nd);
             NDArray maps = null;
             for (NDArray a : out) {
@@ -112,7 +130,7 @@ public final class TorchScriptAnnotator implements AutoCloseable {
                 throw new IllegalStateException("pose model returned no output with 18 heatmap channels: " + shapes(out));
             }
             int h = (int) maps.getShape().get(2), w = (int) maps.getShape().get(3);
-            float[] all = maps.get("0").toFloatArray();
+            float[] all = maps.toFloatArray(); // batch 0 comes first
             float[][] points = new float[18][];
             for (int k = 0; k < 18; k++) {
                 Mat heat = new Mat(h, w, CvType.CV_32F);
@@ -161,7 +179,7 @@ public final class TorchScriptAnnotator implements AutoCloseable {
             throw new IllegalStateException(kind + " model must return one plane, got shape " + s);
         }
         Mat m = new Mat(h, w, CvType.CV_32F);
-        m.put(0, 0, a.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray());
+        m.put(0, 0, a.toFloatArray());
         Mat out = new Mat();
         Imgproc.resize(m, out, size, 0, 0, interpolation);
         return out;
