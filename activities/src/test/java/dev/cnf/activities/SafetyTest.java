@@ -39,5 +39,9 @@ class SafetyTest {
     void altTextIsCleanedOfMarkup() {
         assertEquals("red circle & blue", CaptionActivitiesImpl.cleanAltText("  <b>red</b>\n circle &amp; blue "));
         assertEquals("", CaptionActivitiesImpl.cleanAltText(null));
+        for (String boilerplate : new String[] {"image", "Click to enlarge.", "IMG_20240101_1234.jpg", "DSC01234", "  12345 ", "photo.png", "Thumbnail"}) {
+            assertEquals("", CaptionActivitiesImpl.cleanAltText(boilerplate), boilerplate);
+        }
+        assertEquals("a photo of a red barn", CaptionActivitiesImpl.cleanAltText("a photo of a red barn"));
     }
 }

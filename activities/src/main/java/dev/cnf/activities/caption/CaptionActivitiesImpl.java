@@ -32,9 +32,24 @@ public class CaptionActivitiesImpl implements CaptionActivities {
         this.openAi = openAi;
     }
 
-    /** Alt text as plain text: entities decoded, tags removed, whitespace collapsed. */
+    /** Alt texts that say nothing about the picture (CMS defaults, link labels). */
+    private static final java.util.Set<String> BOILERPLATE = java.util.Set.of("image", "img", "photo", "picture", "pic", "thumbnail",
+            "thumb", "logo", "icon", "banner", "untitled", "placeholder", "click to enlarge", "click here", "enlarge", "zoom",
+            "view image", "featured image", "alt", "null", "undefined", "no image", "image not found", "spacer");
+
+    /**
+     * Alt text as plain text: entities decoded, tags removed, whitespace collapsed; boilerplate (a file name,
+     * "image", "click to enlarge", only digits and punctuation...) becomes "" so the default prompt is used.
+     */
     public static String cleanAltText(String alt) {
-        return alt == null ? "" : Jsoup.parse(alt).text().replaceAll("\\s+", " ").strip();
+        String text = alt == null ? "" : Jsoup.parse(alt).text().replaceAll("\\s+", " ").strip();
+        String lower = text.toLowerCase(java.util.Locale.ROOT).replaceAll("[.!:]+$", "");
+        if (BOILERPLATE.contains(lower) || lower.matches("[\\p{Punct}\\d\\s_-]*")
+                || lower.matches("[\\w\\-. ]+\\.(jpe?g|png|gif|webp|bmp|tiff?|svg)")
+                || lower.matches("(img|dsc|dscn|pxl|image|photo)[_ -]?\\d+.*")) {
+            return "";
+        }
+        return text;
     }
 
     /** The token limit captions are fitted to; the tiny preset's hashing encoder counts words (77 at most). */
