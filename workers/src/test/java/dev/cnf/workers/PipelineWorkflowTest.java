@@ -266,7 +266,9 @@ class PipelineWorkflowTest {
         double floor = ((Number) metrics.get("depthRMSENoControl")).doubleValue();
         assertTrue(rmse > 0 && rmse < 255 && floor > 0 && floor < 255, metrics.toString());
         assertTrue(store.list("runs/wf-depth/").stream().anyMatch(k -> k.contains("/condition/depth/")), "depth maps stored");
-        assertTrue(new String(store.get(r.reportUri().substring(("s3://" + store.bucket() + "/").length()))).contains("depth RMSE"));
+        String published = "s3://" + store.bucket() + "/";
+        assertTrue(new String(store.get(r.reportUri().substring(published.length()))).contains("depth RMSE"));
+        assertTrue(new String(store.get(r.modelUri().substring(published.length()) + "README.md")).contains("depth RMSE"), "in the model card");
     }
 
     @Test

@@ -63,6 +63,12 @@ final class ModelCard {
             });
         }
         md.append("| no control (floor), automatic | ").append(fmt(metrics.get("edgeF1NoControl"))).append(" | |\n\n");
+        for (String[] m : new String[][] {{"depthRMSE", "depth RMSE (0-255, lower is better)"}, {"segMIoU", "segmentation mIoU (ADE20K)"}}) {
+            if (metrics.get(m[0]) != null) {
+                md.append("Re-extracted with the run's annotator model: ").append(m[1]).append(" ").append(fmt(metrics.get(m[0])))
+                        .append(" with control, ").append(fmt(metrics.get(m[0] + "NoControl"))).append(" without (automatic prompts).\n\n");
+            }
+        }
         if (decision.previousVersion() != null && decision.previousEdgeF1() != null) {
             md.append("Previous latest: ").append(decision.previousVersion()).append(" with edge F1 ").append(fmt(decision.previousEdgeF1())).append(".\n\n");
         }
