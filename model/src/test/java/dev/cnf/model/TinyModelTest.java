@@ -181,6 +181,95 @@ public class TinyModelTest {
         assertTrue(Double.isFinite(loss[0]));
     }
 
+    /** circles(n, seed) with the images at {@code poisoned} replaced by NaN: their steps are non-finite. */
+    static TrainingSet poisoned(int n, int... poisoned) {
+        TrainingSet clean = circles(n, 3);
+        List<float[]> images = new ArrayList<>(clean.images());
+        for (int i : poisoned) {
+            float[] nan = new float[images.get(i).length];
+            java.util.Arrays.fill(nan, Float.NaN);
+            images.set(i, nan);
+        }
+        return new TrainingSet(images, clean.conditions(), clean.captions());
+    }
+
+    @Test
+    void nonFiniteStepsAreSkippedAndTheRestTrains() {
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            DiffusionTrainer t = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), poisoned(8, 5),
+                    new DiffusionTrainer.Options(1, 1, 1e-3, 1e-2, 1.0, 0.5, 42), m);
+            int skipped = 0;
+            for (int i = 0; i < 24; i++) {
+                DiffusionTrainer.StepStats st = t.trainStep();
+                skipped += st.skipped() ? 1 : 0;
+                assertNull(st.rolledBack(), "a poisoned image once per epoch never makes 3 in a row");
+            }
+            assertEquals(3, skipped, "the poisoned image, once in each of 3 epochs of 8");
+            assertEquals(24, t.step());
+            Weights.export(t.trained()).values().forEach(w -> {
+                for (float v : w.data()) {
+                    assertTrue(Float.isFinite(v));
+                }
+            });
+        }
+    }
+
+    @Test
+    void recurringNonFiniteStepsRollBackOnceThenFailClearly() {
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            DiffusionTrainer t = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), poisoned(4, 0, 1, 2, 3), opts(), m);
+            assertTrue(t.trainStep().skipped());
+            assertTrue(t.trainStep().skipped());
+            DiffusionTrainer.NonFiniteTrainingException none = assertThrows(DiffusionTrainer.NonFiniteTrainingException.class, t::trainStep);
+            assertTrue(none.getMessage().contains("no checkpoint to roll back to"), none.getMessage());
+        }
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            DiffusionTrainer t = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), poisoned(4, 0, 1, 2, 3), opts(), m);
+            t.setRollbackPoint(t.checkpoint());
+            t.trainStep();
+            t.trainStep();
+            DiffusionTrainer.StepStats third = t.trainStep();
+            assertEquals(0, third.rolledBack(), "rolled back to the checkpoint at step 0");
+            assertEquals(0, t.step());
+            assertEquals(1, t.checkpoint().rollbacks(), "recorded, so a resumed run re-draws the same way");
+            t.trainStep();
+            t.trainStep();
+            DiffusionTrainer.NonFiniteTrainingException again = assertThrows(DiffusionTrainer.NonFiniteTrainingException.class, t::trainStep);
+            assertTrue(again.getMessage().contains("again after rolling back to step 0"), again.getMessage());
+        }
+    }
+
+    @Test
+    void smallScaleModeConnectsOnlyTheMiddleBlockUntilReconnected() {
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            dev.cnf.model.controlnet.ControlNet cn = base.newControlNet(m, 8);
+            DiffusionTrainer t = DiffusionTrainer.controlNet(base, cn, circles(8, 1), opts(), m);
+            Map<String, Tensor> before = Weights.export(cn);
+            cn.connectSkips(false);
+            for (int i = 0; i < 3; i++) {
+                t.trainStep();
+            }
+            Map<String, Tensor> after = Weights.export(cn);
+            java.util.Set<String> moved = new java.util.TreeSet<>();
+            before.forEach((k, v) -> {
+                if (!v.equals(after.get(k))) {
+                    moved.add(k);
+                }
+            });
+            assertTrue(moved.stream().anyMatch(k -> k.contains("mid")), "the middle block's zero conv trains: " + moved);
+            assertTrue(moved.stream().noneMatch(k -> k.startsWith("controlnet_down_blocks")), "skip zero convs get no gradient: " + moved);
+            cn.connectSkips(true);
+            t.trainStep();
+            Map<String, Tensor> reconnected = Weights.export(cn);
+            assertTrue(reconnected.keySet().stream().anyMatch(k -> k.startsWith("controlnet_down_blocks") && !reconnected.get(k).equals(after.get(k))),
+                    "after reconnecting, the skip zero convs train too");
+        }
+    }
+
     @Test
     void resumingFromACheckpointIsBitwiseIdentical() throws Exception {
         TrainingSet data = circles(8, 2);

@@ -272,6 +272,22 @@ class PipelineWorkflowTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void smallScaleModeReconnectsTheSkipsAtTheGivenStep() throws Exception {
+        PipelineResult r = stub("wf-small").run(Inputs.of("name", "small-scale", "resolution", 64, "trainSteps", 6, "batchSize", 4,
+                "learningRate", 1e-3, "seed", 3, "checkpointEvery", 3, "evalSamples", 2, "evalSteps", 2, "probeEvery", 3,
+                "trainingMode", "small", "reconnectSkipsAt", 4));
+        assertEquals(6, r.trainSteps());
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) (List<?>) Json.readLines(
+                store.get(onlyKey("runs/wf-small/", "/train/metrics.jsonl")), Map.class);
+        List<Map<String, Object>> reconnects = rows.stream().filter(m -> "reconnect".equals(m.get("kind"))).toList();
+        assertEquals(1, reconnects.size(), rows.toString());
+        assertEquals(4, ((Number) reconnects.get(0).get("step")).intValue());
+        assertTrue(new String(store.get(r.modelUri().substring(("s3://" + store.bucket() + "/").length()) + "README.md"))
+                .contains("small (skips reconnected at step 4)"), "the model card says how it was trained");
+    }
+
+    @Test
     void aMissingAnnotatorModelFailsAtValidationBeforeAnyWork() throws Exception {
         WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-missing-model").run(input("""
                 {"condition": "seg", "annotatorModel": "s3://cnf-test/annotators/missing.pt"}""")));

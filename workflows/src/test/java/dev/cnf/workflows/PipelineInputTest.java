@@ -50,7 +50,7 @@ class PipelineInputTest {
         assertTrue(p.stream().anyMatch(s -> s.startsWith("maxAspectRatio 0.5: must be in [1, 100]")));
         List<String> models = fromUi("{\"condition\": \"depth\", \"captioner\": \"csv\", \"captionBeams\": 0}").problems();
         assertEquals(3, models.size(), models.toString());
-        assertTrue(models.stream().anyMatch(s -> s.startsWith("annotatorModel: condition 'depth' needs a TorchScript depth model")));
+        assertTrue(models.stream().anyMatch(s -> s.startsWith("annotatorModel: condition 'depth' needs a TorchScript or ONNX depth model")));
         assertTrue(models.stream().anyMatch(s -> s.startsWith("captionsFile: the csv captioner needs")));
         assertTrue(fromUi("{\"condition\": \"seg\", \"annotatorModel\": \"s3://models/seg.pt\"}").problems().isEmpty());
         assertTrue(p.stream().anyMatch(s -> s.startsWith("trainSteps 0: must be in [1,")));

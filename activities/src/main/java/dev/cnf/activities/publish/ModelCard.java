@@ -45,6 +45,7 @@ final class ModelCard {
                 .append(row("resolution", card.get("resolution"))).append('\n');
         md.append("## Training\n\n| | |\n|---|---|\n")
                 .append(row("steps", card.get("trainSteps")))
+                .append(row("mode", card.getOrDefault("trainingMode", "default")))
                 .append(row("batch size", card.get("batchSize")))
                 .append(row("learning rate", card.get("learningRate")))
                 .append(row("seed", card.get("seed")))

@@ -102,7 +102,7 @@ public class TrainActivitiesImpl implements TrainActivities {
             List<Map<String, Object>> metrics = new ArrayList<>();
             String lastCheckpoint = resumeFrom(ctx, ckptRoot).orElse(null);
             if (lastCheckpoint != null) {
-                restore(trainer, metrics, lastCheckpoint);
+                trainer.setRollbackPoint(restore(trainer, metrics, lastCheckpoint));
                 probe.restore(metrics);
                 Map<String, Object> resumed = new LinkedHashMap<>();
                 resumed.put("kind", "resume");
@@ -120,7 +120,11 @@ public class TrainActivitiesImpl implements TrainActivities {
                     metrics.add(init);
                 }
                 metrics.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
+                trainer.setRollbackPoint(trainer.checkpoint()); // recurring non-finite steps before the first checkpoint go back here
             }
+            boolean smallScale = "small".equals(r.mode());
+            int reconnectAt = r.reconnectAt() == null ? -1 : r.reconnectAt();
+            controlnet.connectSkips(!smallScale || connectNow(trainer.step(), reconnectAt, probe));
             long started = System.nanoTime();
             long lastReport = 0;
             long lastCheckpointAt = started;
@@ -128,8 +132,14 @@ public class TrainActivitiesImpl implements TrainActivities {
             int startStep = trainer.step();
             double loss = metrics.stream().filter(m -> m.containsKey("loss")).reduce((a, b) -> b)
                     .map(m -> Double.parseDouble(String.valueOf(m.get("loss")))).orElse(Double.NaN);
-            while (trainer.step() < r.steps()) {
-                DiffusionTrainer.StepStats st = trainer.trainStep();
+            while (trainer.step() < r.steps() && !patienceOver(trainer.step(), probe, r)) {
+                DiffusionTrainer.StepStats st;
+                try {
+                    st = trainer.trainStep();
+                } catch (DiffusionTrainer.NonFiniteTrainingException e) {
+                    // deterministic: a retry would fail the same way
+                    throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "NonFiniteLoss");
+                }
                 loss = st.loss();
                 double elapsed = (System.nanoTime() - started) / 1e9;
                 Map<String, Object> row = new LinkedHashMap<>();
@@ -138,12 +148,24 @@ public class TrainActivitiesImpl implements TrainActivities {
                 row.put("loss", st.loss());
                 row.put("gradNorm", st.gradNorm());
                 row.put("stepsPerSecond", (st.step() - startStep) / Math.max(elapsed, 1e-9));
-                row.put("retries", st.retries());
+                row.put("skipped", st.skipped());
+                if (st.rolledBack() != null) {
+                    row.put("rolledBackTo", st.rolledBack());
+                }
                 metrics.add(row);
                 if (st.step() % r.probeEvery() == 0 || st.step() == r.steps()) {
                     metrics.add(probe.measure(manager, st.step()));
                 }
-                boolean checkpointed = st.step() % r.checkpointEvery() == 0 || st.step() == r.steps();
+                if (smallScale && !controlnet.skipsConnected() && connectNow(st.step(), reconnectAt, probe)) {
+                    controlnet.connectSkips(true);
+                    Map<String, Object> event = new LinkedHashMap<>();
+                    event.put("kind", "reconnect");
+                    event.put("step", st.step());
+                    event.put("why", reconnectAt >= 0 ? "reconnectAt" : "sudden convergence detected");
+                    metrics.add(event);
+                    LOG.info("small-scale mode: skip connections reconnected at step {}", st.step());
+                }
+                boolean checkpointed = st.step() % r.checkpointEvery() == 0 || st.step() == r.steps() || patienceOver(st.step(), probe, r);
                 if (checkpointed) {
                     lastCheckpoint = saveCheckpoint(trainer, metrics, ckptRoot, r);
                     lastCheckpointAt = System.nanoTime();
@@ -180,6 +202,18 @@ public class TrainActivitiesImpl implements TrainActivities {
             return new Result(trainer.step(), loss, weightsKey, configKey, metricsKey, completeCheckpoints(ckptRoot), loaded.sha256(),
                     probe.detector.convergedStep().isPresent() ? probe.detector.convergedStep().getAsInt() : null);
         }
+    }
+
+    /** Small-scale mode: connect the skips at the given step, or (reconnectAt -1) once sudden convergence was detected. */
+    private static boolean connectNow(int step, int reconnectAt, Probe probe) {
+        return reconnectAt >= 0 ? step >= reconnectAt : probe.detector.convergedStep().isPresent();
+    }
+
+    /** The detector's stop action: training ends {@code stopAfterConvergence} steps after the detected step. */
+    private static boolean patienceOver(int step, Probe probe, Request r) {
+        Integer patience = r.stopAfterConvergence();
+        return patience != null && patience >= 0 && probe.detector.convergedStep().isPresent()
+                && step >= probe.detector.convergedStep().getAsInt() + patience;
     }
 
     /** Convergence probe on the held-out split: condition gain + edge F1 of few-step samples, fed to the detector. */
@@ -274,14 +308,17 @@ public class TrainActivitiesImpl implements TrainActivities {
     }
 
     @SuppressWarnings("unchecked")
-    private void restore(DiffusionTrainer trainer, List<Map<String, Object>> metrics, String dir) {
+    private DiffusionTrainer.Checkpoint restore(DiffusionTrainer trainer, List<Map<String, Object>> metrics, String dir) {
         try {
             Map<String, Object> state = Json.read(store.get(dir + "state.json"), Map.class);
             int step = ((Number) state.get("step")).intValue();
-            trainer.restore(new DiffusionTrainer.Checkpoint(step,
+            int rollbacks = state.get("rollbacks") instanceof Number n ? n.intValue() : 0;
+            DiffusionTrainer.Checkpoint c = new DiffusionTrainer.Checkpoint(step,
                     Safetensors.read(store.get(dir + "controlnet.safetensors")),
-                    Safetensors.read(store.get(dir + "optimizer.safetensors"))));
+                    Safetensors.read(store.get(dir + "optimizer.safetensors")), rollbacks);
+            trainer.restore(c);
             metrics.addAll((List<Map<String, Object>>) (List<?>) Json.readLines(store.get(dir + "metrics.jsonl"), Map.class));
+            return c;
         } catch (IOException e) {
             throw new UncheckedIOException("checkpoint " + dir + " is unreadable", e);
         }
@@ -295,8 +332,12 @@ public class TrainActivitiesImpl implements TrainActivities {
         store.put(dir + "metrics.jsonl", Json.lines(metrics), "application/x-ndjson");
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("step", c.step());
+        state.put("rollbacks", c.rollbacks());
         state.put("request", r);
         store.put(dir + "state.json", Json.bytes(state), "application/json"); // written last: marks the checkpoint complete
+        trainer.setRollbackPoint(c);
+        // the metrics log so far, at a stable key, for dashboards and `cnf status` readers between checkpoints
+        store.put(r.runPrefix() + "/train/metrics.jsonl", Json.lines(metrics), "application/x-ndjson");
         List<String> complete = completeCheckpoints(root);
         for (int i = 0; i < complete.size() - KEEP_CHECKPOINTS; i++) {
             for (String key : store.list(complete.get(i))) {

@@ -54,6 +54,20 @@ public final class ControlNet extends NamedBlock {
         return config;
     }
 
+    /**
+     * The paper's small-scale mode: only the middle block's residual reaches the UNet; the 12 skip residuals
+     * are zero until {@link #connectSkips}. A run-time switch, not a weight: trainer, probes and samplers see the same.
+     */
+    private volatile boolean skipsConnected = true;
+
+    public void connectSkips(boolean connected) {
+        skipsConnected = connected;
+    }
+
+    public boolean skipsConnected() {
+        return skipsConnected;
+    }
+
     /** The paper's trainable copy: start from the base UNet's encoder weights. */
     public void copyEncoderFrom(UNet unet) {
         copyFrom(unet.namedParameters(), "");
@@ -86,7 +100,8 @@ public final class ControlNet extends NamedBlock {
         Encoder.Encoded enc = encoder.run(ps, inputs.get(0), temb, text, hint, training);
         NDList out = new NDList();
         for (int i = 0; i < zeroConvs.size(); i++) {
-            out.add(zeroConvs.get(i).apply(ps, enc.skips().get(i), training));
+            NDArray r = zeroConvs.get(i).apply(ps, enc.skips().get(i), training);
+            out.add(skipsConnected ? r : r.zerosLike()); // disconnected: no signal, no gradient
         }
         out.add(midZeroConv.apply(ps, enc.mid(), training));
         return out;

@@ -34,18 +34,32 @@ import java.util.SplittableRandom;
  * never stopped.
  */
 public final class DiffusionTrainer {
-    /** Hyper-parameters; {@code emptyPromptRate} is the paper's 50% prompt dropout. */
+    /**
+     * Hyper-parameters; {@code emptyPromptRate} is the paper's 50% prompt dropout.
+     *
+     * @param maxNonFinite consecutive non-finite steps (each skipped) before rolling back to the last good checkpoint
+     */
     public record Options(int batchSize, int gradAccumulation, double learningRate, double weightDecay,
-                          double maxGradNorm, double emptyPromptRate, long seed) {
+                          double maxGradNorm, double emptyPromptRate, long seed, int maxNonFinite) {
         public Options {
-            if (batchSize < 1 || gradAccumulation < 1) {
-                throw new IllegalArgumentException("batchSize and gradAccumulation must be >= 1");
+            if (batchSize < 1 || gradAccumulation < 1 || maxNonFinite < 1) {
+                throw new IllegalArgumentException("batchSize, gradAccumulation and maxNonFinite must be >= 1");
             }
+        }
+
+        public Options(int batchSize, int gradAccumulation, double learningRate, double weightDecay, double maxGradNorm,
+                       double emptyPromptRate, long seed) {
+            this(batchSize, gradAccumulation, learningRate, weightDecay, maxGradNorm, emptyPromptRate, seed, DEFAULT_MAX_NON_FINITE);
         }
     }
 
-    /** @param retries how often this step was recomputed after non-finite values */
-    public record StepStats(int step, double loss, double gradNorm, int retries) {}
+    static final int DEFAULT_MAX_NON_FINITE = 3;
+
+    /**
+     * @param skipped    the loss or gradients were not finite: gradients discarded, no update
+     * @param rolledBack non-null when this step ended in a rollback: the step the trainer went back to
+     */
+    public record StepStats(int step, double loss, double gradNorm, boolean skipped, Integer rolledBack) {}
 
     private final BaseModel base;
     private final ControlNet controlnet;
@@ -58,9 +72,13 @@ public final class DiffusionTrainer {
     private final AdamW optimizer;
     private int step;
     private int nonFiniteTotal;
+    private int consecutiveNonFinite;
+    /** Rollbacks so far: they re-draw the data order and noise of the steps after the rollback point. */
+    private int rollbacks;
+    private Checkpoint rollbackPoint;
+    private boolean rolledBackSinceGood;
     private int[] permutation;
     private long permutationEpoch = -1;
-    static final int MAX_NON_FINITE_TRIES = 3;
     private static final Logger LOG = LoggerFactory.getLogger(DiffusionTrainer.class);
 
     private DiffusionTrainer(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager) {
@@ -96,41 +114,63 @@ public final class DiffusionTrainer {
 
 
     /**
-     * One optimizer step over {@code gradAccumulation} micro-batches. If the loss or the gradient
-     * norm is not finite, the gradients are discarded and the same step (same data, noise and
-     * timesteps) is computed again, up to {@link #MAX_NON_FINITE_TRIES} times; then it fails.
+     * One optimizer step over {@code gradAccumulation} micro-batches. A step whose loss or gradient norm is
+     * not finite is skipped (gradients discarded, no update, the step's data consumed). After
+     * {@code maxNonFinite} skipped steps in a row the trainer rolls back to its rollback point (the last
+     * good checkpoint, see {@link #setRollbackPoint}) and re-draws data order and noise from there; if it
+     * happens again before the next good checkpoint, training fails with a {@link NonFiniteTrainingException}.
      */
     public StepStats trainStep() {
         GradMode.disableOnThisThread();
-        for (int attempt = 1; ; attempt++) {
-            double lossSum = 0;
-            double gradNorm;
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                for (int micro = 0; micro < options.gradAccumulation(); micro++) {
-                    lossSum += microBatch(micro);
-                }
-                gradNorm = clipGradients();
-                boolean finite = Double.isFinite(lossSum) && Double.isFinite(gradNorm);
-                if (finite) {
-                    optimizer.step(options.learningRate());
-                }
-                for (Parameter p : trainable.values()) {
-                    zeroInPlace(p.getArray().getGradient());
-                }
-                if (finite) {
-                    step++;
-                    return new StepStats(step, lossSum / options.gradAccumulation(), gradNorm, attempt - 1);
-                }
+        double lossSum = 0;
+        double gradNorm;
+        boolean finite;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            for (int micro = 0; micro < options.gradAccumulation(); micro++) {
+                lossSum += microBatch(micro);
             }
-            nonFiniteTotal++;
-            LOG.warn("step {}: non-finite loss {} or gradient norm {} (try {} of {}); gradients discarded, step recomputed",
-                    step + 1, lossSum, gradNorm, attempt, MAX_NON_FINITE_TRIES);
-            if (attempt >= MAX_NON_FINITE_TRIES) {
-                throw new NonFiniteTrainingException("step " + (step + 1) + ": loss or gradients non-finite " + attempt
-                        + " times in a row; lower the learning rate or restore an earlier checkpoint");
+            gradNorm = clipGradients();
+            finite = Double.isFinite(lossSum) && Double.isFinite(gradNorm);
+            if (finite) {
+                optimizer.step(options.learningRate());
+            }
+            for (Parameter p : trainable.values()) {
+                zeroInPlace(p.getArray().getGradient());
             }
         }
+        step++;
+        double loss = lossSum / options.gradAccumulation();
+        if (finite) {
+            consecutiveNonFinite = 0;
+            return new StepStats(step, loss, gradNorm, false, null);
+        }
+        nonFiniteTotal++;
+        consecutiveNonFinite++;
+        LOG.warn("step {}: non-finite loss {} or gradient norm {}; skipped ({} in a row, rollback after {})",
+                step, loss, gradNorm, consecutiveNonFinite, options.maxNonFinite());
+        if (consecutiveNonFinite < options.maxNonFinite()) {
+            return new StepStats(step, loss, gradNorm, true, null);
+        }
+        if (rollbackPoint == null || rolledBackSinceGood) {
+            throw new NonFiniteTrainingException("steps " + (step - consecutiveNonFinite + 1) + "-" + step + " were non-finite"
+                    + (rolledBackSinceGood ? " again after rolling back to step " + rollbackPoint.step() : " and there is no checkpoint to roll back to")
+                    + "; lower the learning rate or check the data (NaN/Inf inputs)");
+        }
+        Checkpoint to = rollbackPoint;
+        restore(to);
+        rollbacks = to.rollbacks() + 1;
+        rolledBackSinceGood = true;
+        consecutiveNonFinite = 0;
+        LOG.warn("rolled back to step {} after {} non-finite steps in a row; data order and noise re-drawn from there",
+                to.step(), options.maxNonFinite());
+        return new StepStats(step, loss, gradNorm, true, to.step());
+    }
+
+    /** The state to roll back to on recurring non-finite steps: set it to each checkpoint saved or restored. */
+    public void setRollbackPoint(Checkpoint good) {
+        rollbackPoint = good;
+        rolledBackSinceGood = false;
     }
 
     /** Sets a gradient to exactly zero, NaN and Inf included (g - g would keep NaN). */
@@ -152,7 +192,7 @@ public final class DiffusionTrainer {
 
     private double microBatch(int micro) {
         int b = options.batchSize();
-        SplittableRandom rng = new SplittableRandom(mix(options.seed(), step * 1_000L + micro));
+        SplittableRandom rng = new SplittableRandom(mix(seed(), step * 1_000L + micro));
         List<float[]> images = new ArrayList<>();
         List<float[]> conds = new ArrayList<>();
         List<String> prompts = new ArrayList<>();
@@ -263,7 +303,7 @@ public final class DiffusionTrainer {
             for (int i = 0; i < n; i++) {
                 permutation[i] = i;
             }
-            SplittableRandom r = new SplittableRandom(mix(options.seed() ^ 0x5eed, epoch));
+            SplittableRandom r = new SplittableRandom(mix(seed() ^ 0x5eed, epoch));
             for (int i = n - 1; i > 0; i--) {
                 int j = r.nextInt(i + 1);
                 int tmp = permutation[i];
@@ -275,6 +315,11 @@ public final class DiffusionTrainer {
         return permutation[(int) (global % n)];
     }
 
+    /** The run's seed; after a rollback a different one, so the steps after it see other data and noise. */
+    private long seed() {
+        return rollbacks == 0 ? options.seed() : mix(options.seed(), 0x0011BAC4L + rollbacks);
+    }
+
     static long mix(long seed, long salt) {
         long z = seed * 0x9E3779B97F4A7C15L + salt;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
@@ -282,16 +327,25 @@ public final class DiffusionTrainer {
         return z ^ (z >>> 31);
     }
 
-    /** Everything needed to continue bit-for-bit: the trained block's weights, optimizer moments and the step. */
-    public record Checkpoint(int step, Map<String, Tensor> weights, Map<String, Tensor> optimizerState) {}
+    /**
+     * Everything needed to continue bit-for-bit: the trained block's weights, optimizer moments, the step and
+     * how many rollbacks re-drew the randomness so far.
+     */
+    public record Checkpoint(int step, Map<String, Tensor> weights, Map<String, Tensor> optimizerState, int rollbacks) {
+        public Checkpoint(int step, Map<String, Tensor> weights, Map<String, Tensor> optimizerState) {
+            this(step, weights, optimizerState, 0);
+        }
+    }
 
     public Checkpoint checkpoint() {
-        return new Checkpoint(step, Weights.export(trained()), optimizer.state());
+        return new Checkpoint(step, Weights.export(trained()), optimizer.state(), rollbacks);
     }
 
     public void restore(Checkpoint c) {
         Weights.load(trained(), c.weights());
         optimizer.restore(c.optimizerState(), c.step());
         step = c.step();
+        rollbacks = c.rollbacks();
+        permutationEpoch = -1; // the data order depends on the seed, which depends on the rollbacks
     }
 }

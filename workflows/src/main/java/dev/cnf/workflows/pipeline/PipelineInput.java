@@ -48,6 +48,10 @@ import java.util.List;
  * @param captionsFile   the csv captioner's CSV/TSV/JSONL (columns url or file, and caption), s3://bucket/key or a worker path
  * @param captionModel   the model captioner's folder (encoder.pt, decoder.pt, vocab.txt, captioner.json), s3://bucket/prefix/ or a worker path
  * @param captionBeams   the model captioner's beam width; 1 decodes greedily
+ * @param trainingMode   "default" (all 12 skips and the middle block connected) or "small" (the paper's small-scale mode:
+ *                       only the middle block, the skips reconnected at reconnectSkipsAt or when sudden convergence is detected)
+ * @param reconnectSkipsAt small mode: step to reconnect the skips; -1 reconnects when the detector fires
+ * @param stopAfterConvergence end training this many steps after sudden convergence is detected; -1 trains all trainSteps
  */
 public record PipelineInput(
         String name,
@@ -85,7 +89,10 @@ public record PipelineInput(
         String annotatorModel,
         String captionsFile,
         String captionModel,
-        Integer captionBeams) {
+        Integer captionBeams,
+        String trainingMode,
+        Integer reconnectSkipsAt,
+        Integer stopAfterConvergence) {
 
     public static final String DEFAULT_PROMPT = "a professional, detailed, high-quality image";
     public static final List<String> CAPTIONERS = List.of("alt", "template", "none", "csv", "openai", "model");
@@ -94,6 +101,7 @@ public record PipelineInput(
     /** Conditions extracted by a user-supplied annotator model ({@code annotatorModel}). */
     public static final List<String> MODEL_BACKED_CONDITIONS = List.of("depth", "normal", "pose", "seg");
     public static final List<String> MODEL_CONFIGS = List.of("tiny");
+    public static final List<String> TRAINING_MODES = List.of("default", "small");
     public static final List<String> BASE_MODELS = List.of("tiny-circles", "random");
 
     public PipelineInput {
@@ -136,12 +144,15 @@ public record PipelineInput(
         captionsFile = captionsFile == null ? "" : captionsFile.strip();
         captionModel = captionModel == null ? "" : captionModel.strip();
         captionBeams = captionBeams == null ? 1 : captionBeams;
+        trainingMode = blank(trainingMode) ? "default" : trainingMode;
+        reconnectSkipsAt = reconnectSkipsAt == null ? -1 : reconnectSkipsAt;
+        stopAfterConvergence = stopAfterConvergence == null ? -1 : stopAfterConvergence;
     }
 
     /** All defaults; what `{}` deserialises to. */
     public static PipelineInput defaults() {
         return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private static boolean blank(String s) {
@@ -173,6 +184,12 @@ public record PipelineInput(
             p.add("captionModel: the model captioner needs a folder with encoder.pt, decoder.pt, vocab.txt and captioner.json");
         }
         range(p, "captionBeams", captionBeams, 1, 16);
+        if (!TRAINING_MODES.contains(trainingMode)) {
+            p.add("trainingMode '" + trainingMode + "': choose one of " + TRAINING_MODES
+                    + " (the paper's large-scale mode, unlocking the base UNet, is not implemented)");
+        }
+        range(p, "reconnectSkipsAt", reconnectSkipsAt, -1, 10_000_000);
+        range(p, "stopAfterConvergence", stopAfterConvergence, -1, 10_000_000);
         for (String[] loc : new String[][] {{"captionsFile", captionsFile}, {"captionModel", captionModel}}) {
             if (!loc[1].isEmpty() && !loc[1].matches("s3://[a-z0-9][a-z0-9.-]{1,62}/.+") && !loc[1].startsWith("/")) {
                 p.add(loc[0] + " '" + loc[1] + "': use s3://bucket/key or an absolute path on the workers");

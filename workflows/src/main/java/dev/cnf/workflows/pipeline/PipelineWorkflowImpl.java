@@ -137,7 +137,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             stage = "train";
             TrainActivities.Request request = new TrainActivities.Request(prefix, samplesKey, in.modelConfig(), in.baseModel(),
                     in.resolution(), trainSteps, in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery(), in.evalSamples(),
-                    probeEvery, in.guidanceScale(), in.continueFromLatest() ? in.name() : null);
+                    probeEvery, in.guidanceScale(), in.continueFromLatest() ? in.name() : null, in.trainingMode(),
+                    in.reconnectSkipsAt(), in.stopAfterConvergence());
             Promise<TrainActivities.Result>[] promise = new Promise[1];
             interruptTraining = false;
             trainScope = Workflow.newCancellationScope(() -> promise[0] = Async.function(train::train, request));
@@ -287,6 +288,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         card.put("captioner", in.captioner());
         card.put("resolution", String.valueOf(in.resolution()));
         card.put("trainSteps", String.valueOf(tr.steps()));
+        card.put("trainingMode", in.trainingMode() + ("small".equals(in.trainingMode())
+                ? " (skips reconnected " + (in.reconnectSkipsAt() >= 0 ? "at step " + in.reconnectSkipsAt() : "when sudden convergence was detected") + ")" : ""));
         card.put("batchSize", String.valueOf(in.batchSize()));
         card.put("learningRate", String.valueOf(in.learningRate()));
         card.put("seed", String.valueOf(in.seed()));

@@ -9,9 +9,15 @@ import java.util.List;
 @ActivityInterface
 public interface TrainActivities {
     /** @param continueFrom a model name: start from its latest version's weights instead of a fresh copy of the encoder (null: fresh) */
+    /**
+     * @param mode                 "default" (all skips and the middle block connected) or "small" (the paper's small-scale
+     *                             mode: only the middle block until the skips are reconnected); null means default
+     * @param reconnectAt          small mode: the step to connect the skips, or -1 for when sudden convergence is detected
+     * @param stopAfterConvergence stop this many steps after sudden convergence is detected; -1 trains all steps
+     */
     record Request(String runPrefix, String samplesKey, String modelConfig, String baseModel, int resolution, int steps, int batchSize,
                    double learningRate, long seed, int checkpointEvery, int heldOut, int probeEvery, double guidanceScale,
-                   String continueFrom) {}
+                   String continueFrom, String mode, Integer reconnectAt, Integer stopAfterConvergence) {}
 
     /**
      * What the activity heartbeats (enough to resume and to show progress) and reports to the workflow.
