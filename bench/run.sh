@@ -29,9 +29,11 @@ for m in model activities; do
 done
 java_model=(java -Dai.djl.offline=true -cp "model/target/test-classes:model/target/classes:$(cat "$out/model.cp")")
 java_data=(java -cp "activities/target/test-classes:activities/target/classes:$(cat "$out/activities.cp")")
+mvn -B -q dependency:build-classpath -pl workers -Dmdep.outputFile="$out/workers.cp" -Dmdep.includeScope=test >&2
+java_workers=(java -Dai.djl.offline=true -cp "workers/target/test-classes:workers/target/classes:$(cat "$out/workers.cp")")
 photos=datasets/src/main/resources/dev/cnf/datasets/photos
 
-if $smoke; then images=40; train_steps=2; mid_steps=1; sample_reps=1; else images=800; train_steps=10; mid_steps=3; sample_reps=2; fi
+if $smoke; then images=40; train_steps=2; mid_steps=1; sample_reps=1; crawl=32; else images=800; train_steps=10; mid_steps=3; sample_reps=2; crawl=400; fi
 
 run() { # name, command...: appends the command's last stdout line (JSON) to results.jsonl
   local name="$1"; shift
@@ -62,4 +64,5 @@ if ! $smoke; then
   run sample_mid-sd_djl "${java_model[@]}" dev.cnf.model.bench.TrainStepBench sample mid-sd 2 1
   run sample_mid-sd_torch "$py" bench/peers/torch_step.py sample mid-sd 2 1 "$threads"
 fi
+run ingest_scaling "${java_workers[@]}" dev.cnf.workers.bench.IngestScalingBench "$crawl" 512 256 "$out/scaling"
 "$py" bench/report.py "$out/results.jsonl" "$here" $($smoke && echo --smoke)

@@ -86,6 +86,37 @@ class CheckpointFormatsTest {
     }
 
     @Test
+    void controlNetWritesTheOriginalLayoutAsTheReferenceScriptDoes() throws IOException {
+        // The Python script maps diffusers → original independently; our inverse must give its exact names and tensors.
+        StableDiffusionConfig sd = StableDiffusionConfig.tinySd();
+        Map<String, Tensor> diffusers = Safetensors.read(Files.readAllBytes(copy("weights/controlnet.safetensors")));
+        Map<String, Tensor> reference = new java.util.TreeMap<>();
+        Safetensors.read(Files.readAllBytes(copy("weights/original_single_file.safetensors"))).forEach((k, v) -> {
+            if (k.startsWith(OriginalCheckpoint.CONTROL)) {
+                reference.put(k, v);
+            }
+        });
+        Map<String, Tensor> ours = new java.util.TreeMap<>(OriginalCheckpoint.controlNetToOriginal(diffusers, sd.controlnet()));
+        assertEquals(reference.keySet(), ours.keySet());
+        reference.forEach((k, v) -> assertEquals(v, ours.get(k), k));
+
+        // The demo's tiny preset conditions on pooled text through `text_embedding`, which the original layout lacks.
+        dev.cnf.model.config.ControlNetConfig tiny = dev.cnf.model.config.ModelConfig.tiny().controlNet();
+        assertEquals(tiny.toJson(), dev.cnf.model.config.ControlNetConfig.fromJson(tiny.toJson()).toJson(), "the published config.json reads back");
+        ControlNet tinyNet = new ControlNet(tiny);
+        tinyNet.initializeParameters(manager, 3);
+        IllegalArgumentException noPlace = assertThrows(IllegalArgumentException.class,
+                () -> OriginalCheckpoint.controlNetToOriginal(Weights.export(tinyNet), tiny));
+        assertTrue(noPlace.getMessage().contains("text_embedding.weight"), noPlace.getMessage());
+
+        Map<String, Tensor> stray = new java.util.LinkedHashMap<>(diffusers);
+        stray.put("class_embedding.linear_1.weight", new Tensor(new long[] {1}, new float[] {0}));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OriginalCheckpoint.controlNetToOriginal(stray, sd.controlnet()));
+        assertTrue(e.getMessage().contains("class_embedding.linear_1.weight"), e.getMessage());
+    }
+
+    @Test
     void diffusersFoldersSaveAndLoadEveryModelClass() throws IOException {
         StableDiffusionConfig sd = StableDiffusionConfig.tinySd();
         Path root = dir.resolve("pipeline");

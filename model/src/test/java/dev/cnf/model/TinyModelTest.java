@@ -271,6 +271,89 @@ public class TinyModelTest {
     }
 
     @Test
+    void trainingFromCachedEncodingsIsBitwiseIdentical() {
+        TrainingSet data = circles(8, 2);
+        Map<String, Tensor> direct;
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            DiffusionTrainer t = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), data, opts(), m);
+            for (int i = 0; i < 4; i++) t.trainStep();
+            direct = Weights.export(t.trained());
+        }
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            DiffusionTrainer t = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), data, opts(), m);
+            List<float[]> latents = new ArrayList<>();
+            for (float[] img : data.images()) {
+                latents.add(DiffusionTrainer.encodeImage(base, m, img));
+            }
+            Map<String, float[]> text = new java.util.HashMap<>();
+            long[] textShape = null;
+            for (String p : new java.util.TreeSet<>(data.captions())) {
+                NDArray e = DiffusionTrainer.encodePrompt(base, m, p);
+                text.put(p, e.toFloatArray());
+                textShape = java.util.Arrays.copyOfRange(e.getShape().getShape(), 1, e.getShape().dimension());
+            }
+            text.put("", DiffusionTrainer.encodePrompt(base, m, "").toFloatArray());
+            int side = CFG.sampleSize() / base.codec().downsampling();
+            long[] latentShape = {latents.get(0).length / (side * side), side, side};
+            t.useEncoded(new DiffusionTrainer.Encoded(latents, latentShape, text, textShape));
+            for (int i = 0; i < 4; i++) t.trainStep();
+            assertEquals(direct, Weights.export(t.trained()), "the encoders' outputs, cached, train exactly the same");
+        }
+    }
+
+    @Test
+    void largeScaleModeUnlocksTheBaseAtItsStepAndResumesBitwise() {
+        TrainingSet data = circles(8, 2);
+        Map<String, Tensor> initialBase;
+        Map<String, Tensor> straightBase;
+        Map<String, Tensor> straightControl;
+        DiffusionTrainer.Checkpoint afterUnlock;
+        DiffusionTrainer.Checkpoint beforeUnlock;
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            initialBase = Weights.export(base.unet());
+            DiffusionTrainer t = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), data, opts(), m);
+            t.unlockBaseAt(2, 1e-3);
+            t.trainStep();
+            beforeUnlock = t.checkpoint();
+            t.trainStep();
+            assertFalse(t.baseUnlocked());
+            assertEquals(initialBase, Weights.export(base.unet()), "frozen until the unlock step");
+            assertNull(t.checkpoint().baseWeights());
+            t.trainStep();
+            assertTrue(t.baseUnlocked());
+            assertNotEquals(initialBase, Weights.export(base.unet()), "trained after it");
+            afterUnlock = t.checkpoint();
+            assertNotNull(afterUnlock.baseWeights());
+            t.trainStep();
+            t.trainStep();
+            straightBase = Weights.export(base.unet());
+            straightControl = Weights.export(t.trained());
+            // a rollback to before the unlock restores the frozen base and locks it again
+            t.restore(beforeUnlock);
+            assertFalse(t.baseUnlocked());
+            assertEquals(initialBase, Weights.export(base.unet()));
+        }
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            DiffusionTrainer t = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), data, opts(), m);
+            t.unlockBaseAt(2, 1e-3);
+            t.restore(afterUnlock);
+            t.trainStep();
+            t.trainStep();
+            assertEquals(straightBase, Weights.export(base.unet()), "resumed base weights");
+            assertEquals(straightControl, Weights.export(t.trained()), "resumed ControlNet weights");
+        }
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            DiffusionTrainer frozen = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), data, opts(), m);
+            assertThrows(IllegalArgumentException.class, () -> frozen.restore(afterUnlock), "a frozen-base run refuses unlocked checkpoints");
+        }
+    }
+
+    @Test
     void resumingFromACheckpointIsBitwiseIdentical() throws Exception {
         TrainingSet data = circles(8, 2);
         Map<String, Tensor> straight;

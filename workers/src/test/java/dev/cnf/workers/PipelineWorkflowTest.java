@@ -64,7 +64,7 @@ class PipelineWorkflowTest {
         String dir = System.getProperty("cnf.recordHistories", "");
         if (!dir.isBlank()) {
             java.nio.file.Files.createDirectories(Path.of(dir));
-            java.nio.file.Files.writeString(Path.of(dir, workflowId + ".json"),
+            java.nio.file.Files.writeString(Path.of(dir, workflowId.replace('/', '-') + ".json"),
                     env.getWorkflowClient().fetchHistory(workflowId).toJson(true));
         }
     }
@@ -152,6 +152,8 @@ class PipelineWorkflowTest {
         assertEquals(Set.of(PublishActivitiesImpl.WEIGHTS_FILE, "config.json", "README.md", "model_card.json", "report.html", "metrics.json",
                         "training_data.jsonl", PublishActivitiesImpl.SUMS_FILE),
                 Set.copyOf(files.stream().map(f -> (String) f.get("path")).toList()));
+        // the tiny preset's pooled-text embedding has no place in the original single-file layout: said, not hidden
+        assertTrue(String.valueOf(manifest.get("originalLayoutSkipped")).contains("text_embedding"), manifest.toString());
         String sums = new String(store.get(dir + PublishActivitiesImpl.SUMS_FILE));
         for (Map<String, Object> f : files) {
             assertEquals(f.get("sha256"), ObjectStore.sha256(store.get(dir + f.get("path"))), "checksum of " + f.get("path"));
@@ -192,14 +194,14 @@ class PipelineWorkflowTest {
         card.remove("status");
         card.remove("decision");
         PublishActivities.Request same = new PublishActivities.Request("circles", "v-fixed", onlyKey(run, "/train/controlnet.safetensors"),
-                onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), onlyKey(run, "/evaluate/metrics.json"), card, 0.02, null);
+                onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), onlyKey(run, "/evaluate/metrics.json"), card, 0.02, null, null);
         assertEquals(first.modelUri(), publish.publish(same).modelUri());
         assertArrayEquals(manifest, store.get(dir + "manifest.json"));
         // Different content under the same version is refused, and the workflow fails without touching it.
         Map<String, String> other = new HashMap<>(card);
         other.put("note", "different");
         ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> publish.publish(new PublishActivities.Request("circles", "v-fixed",
-                same.weightsKey(), same.configKey(), same.reportKey(), same.evalMetricsKey(), other, 0.02, null)));
+                same.weightsKey(), same.configKey(), same.reportKey(), same.evalMetricsKey(), other, 0.02, null, null)));
         assertEquals("VersionExists", f.getType());
         assertThrows(WorkflowFailedException.class, () -> stub("wf-publish-again").run(small("v-fixed")));
         assertArrayEquals(manifest, store.get(dir + "manifest.json"));
@@ -214,14 +216,20 @@ class PipelineWorkflowTest {
         Map<String, Object> metrics = Json.read(store.get(onlyKey(run, "/evaluate/metrics.json")), Map.class);
         double f1 = ((Number) metrics.get("edgeF1")).doubleValue();
         PublishActivitiesImpl publish = new PublishActivitiesImpl(store);
-        java.util.function.BiFunction<String, Double, PublishActivities.Result> publishWith = (version, edgeF1) -> {
+        // a version of `model` whose evaluation scored `value` on `metric`, the rest as measured by the run
+        interface Publisher {
+            PublishActivities.Result apply(String model, String version, String metric, double value);
+        }
+        Publisher publishScored = (model, version, metric, value) -> {
             Map<String, Object> changed = new HashMap<>(metrics);
-            changed.put("edgeF1", edgeF1);
-            String key = run + "gate-test/" + version + "/metrics.json";
+            changed.put(metric, value);
+            String key = run + "gate-test/" + model + "/" + version + "/metrics.json";
             store.put(key, Json.bytes(changed), "application/json");
-            return publish.publish(new PublishActivities.Request("gated", version, onlyKey(run, "/train/controlnet.safetensors"),
-                    onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), key, Map.of("name", "gated"), 0.05, null));
+            return publish.publish(new PublishActivities.Request(model, version, onlyKey(run, "/train/controlnet.safetensors"),
+                    onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), key, Map.of("name", model), 0.05, null, null));
         };
+        java.util.function.BiFunction<String, Double, PublishActivities.Result> publishWith =
+                (version, edgeF1) -> publishScored.apply("gated", version, "edgeF1", edgeF1);
         assertTrue(publishWith.apply("20260101-000000-a", f1).promoted(), "the first version of a model is promoted");
         PublishActivities.Result worse = publishWith.apply("20260102-000000-b", f1 - 0.2);
         assertFalse(worse.promoted());
@@ -232,6 +240,45 @@ class PipelineWorkflowTest {
         PublishActivities.Result within = publishWith.apply("20260103-000000-c", f1 - 0.04);
         assertTrue(within.promoted(), "within the tolerance: " + within.decision());
         assertEquals("20260103-000000-c", Json.read(store.get("models/gated/latest.json"), Map.class).get("version"));
+
+        // Where a depth annotator measured the samples the gate compares depth RMSE, lower being better;
+        // the tolerance (0.05) is a fraction of its 0-255 scale, 12.75.
+        assertTrue(publishScored.apply("gated-depth", "20260101-000000-a", "depthRMSE", 20.0).promoted());
+        PublishActivities.Result worseDepth = publishScored.apply("gated-depth", "20260102-000000-b", "depthRMSE", 33.0);
+        assertFalse(worseDepth.promoted(), worseDepth.decision());
+        assertTrue(worseDepth.decision().contains("depth RMSE 33.0000 vs 20.0000"), worseDepth.decision());
+        PublishActivities.Result betterDepth = publishScored.apply("gated-depth", "20260103-000000-c", "depthRMSE", 9.0);
+        assertTrue(betterDepth.promoted(), betterDepth.decision());
+        Map<String, Object> depthManifest = Json.read(store.get("models/gated-depth/20260103-000000-c/manifest.json"), Map.class);
+        assertEquals("depthRMSE", depthManifest.get("gateMetric"));
+        assertEquals(9.0, ((Number) depthManifest.get("gateValue")).doubleValue());
+    }
+
+    @Test
+    void anSdShapedControlNetIsAlsoPublishedInTheOriginalSingleFileLayout() throws Exception {
+        stub("wf-original").run(small("o-1"));
+        String run = "runs/wf-original/";
+        dev.cnf.model.config.ControlNetConfig sd = dev.cnf.model.config.StableDiffusionConfig.tinySd().controlnet();
+        Map<String, dev.cnf.model.io.Tensor> weights;
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch")) {
+            dev.cnf.model.controlnet.ControlNet net = new dev.cnf.model.controlnet.ControlNet(sd);
+            net.initializeParameters(m, 5);
+            weights = dev.cnf.model.io.Weights.export(net);
+        }
+        store.put(run + "sd/controlnet.safetensors", dev.cnf.model.io.Safetensors.write(weights, Map.of()), "application/octet-stream");
+        store.put(run + "sd/config.json", sd.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json");
+        PublishActivities.Result published = new PublishActivitiesImpl(store).publish(new PublishActivities.Request("sd-shaped", "20260101-000000-a",
+                run + "sd/controlnet.safetensors", run + "sd/config.json", onlyKey(run, "/evaluate/report.html"),
+                onlyKey(run, "/evaluate/metrics.json"), Map.of("name", "sd-shaped"), 0.02, null, null));
+        String dir = "models/sd-shaped/20260101-000000-a/";
+        Map<String, dev.cnf.model.io.Tensor> original = dev.cnf.model.io.Safetensors.read(store.get(dir + "control_sd-shaped.safetensors"));
+        assertEquals(weights.size(), original.size());
+        assertTrue(original.keySet().stream().allMatch(k -> k.startsWith("control_model.")), original.keySet().toString());
+        assertEquals(weights.get("controlnet_mid_block.weight"), original.get("control_model.middle_block_out.0.weight"));
+        assertEquals(weights.get("controlnet_cond_embedding.conv_in.weight"), original.get("control_model.input_hint_block.0.weight"));
+        assertTrue(new String(store.get(dir + PublishActivitiesImpl.SUMS_FILE)).contains("  control_sd-shaped.safetensors\n"));
+        assertTrue(new String(store.get(dir + "README.md")).contains("`control_sd-shaped.safetensors` holds the same weights"));
+        assertTrue(published.promoted());
     }
 
     @Test
@@ -288,6 +335,59 @@ class PipelineWorkflowTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void largeScaleModeTrainsTheBaseFromItsStepAndPublishesIt() throws Exception {
+        PipelineResult r = stub("wf-large").run(Inputs.of("name", "large-scale", "resolution", 64, "trainSteps", 6, "batchSize", 4,
+                "learningRate", 1e-3, "seed", 3, "checkpointEvery", 3, "evalSamples", 2, "evalSteps", 2, "probeEvery", 3,
+                "trainingMode", "large", "unlockBaseAt", 4, "baseLearningRate", 1e-4));
+        String run = "runs/wf-large/";
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) (List<?>) Json.readLines(store.get(onlyKey(run, "/train/metrics.jsonl")), Map.class);
+        List<Map<String, Object>> unlocks = rows.stream().filter(m -> "unlock".equals(m.get("kind"))).toList();
+        assertEquals(1, unlocks.size(), rows.toString());
+        assertEquals(4, ((Number) unlocks.get(0).get("step")).intValue());
+        List<String> keys = store.list(run);
+        assertTrue(keys.stream().noneMatch(k -> k.contains("/step-00000003/base_unet")), "frozen at step 3: no base weights in that checkpoint");
+        assertTrue(keys.stream().anyMatch(k -> k.endsWith("/step-00000006/base_unet.safetensors")), keys.toString());
+        assertTrue(keys.stream().anyMatch(k -> k.endsWith("/step-00000006/base_unet_optimizer.safetensors")));
+
+        String dir = r.modelUri().substring(("s3://" + store.bucket() + "/").length());
+        Map<String, dev.cnf.model.io.Tensor> published = dev.cnf.model.io.Safetensors.read(store.get(dir + PublishActivitiesImpl.BASE_UNET_FILE));
+        Map<String, dev.cnf.model.io.Tensor> shipped;
+        try (java.io.InputStream in = getClass().getResourceAsStream("/dev/cnf/datasets/base/tiny-circles/unet.safetensors")) {
+            shipped = dev.cnf.model.io.Safetensors.read(in.readAllBytes());
+        }
+        assertEquals(shipped.keySet(), published.keySet(), "the base UNet's own parameter names");
+        assertNotEquals(shipped, published, "two steps of joint training changed the base");
+        List<Map<String, Object>> files = (List<Map<String, Object>>) Json.read(store.get(dir + "manifest.json"), Map.class).get("files");
+        assertTrue(files.stream().anyMatch(f -> PublishActivitiesImpl.BASE_UNET_FILE.equals(f.get("path"))), "listed and checksummed");
+        String card = new String(store.get(dir + "README.md"));
+        assertTrue(card.contains("large (base UNet unlocked at step 4, learning rate 1.0E-4)"), card);
+        assertTrue(card.contains(PublishActivitiesImpl.BASE_UNET_FILE));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aSecondRunOnTheSameDataTakesTheEncodingsFromTheCache() throws Exception {
+        Object[] fields = {"name", "cached", "resolution", 64, "trainSteps", 2, "batchSize", 4, "learningRate", 1e-3, "seed", 3,
+                "checkpointEvery", 5, "evalSamples", 2, "evalSteps", 2, "probeEvery", 2, "promotionTolerance", 1.0};
+        Map<String, Object> first = cacheRow(stub("wf-cache-1").run(Inputs.of(fields)), "wf-cache-1");
+        Map<String, Object> second = cacheRow(stub("wf-cache-2").run(Inputs.of(fields)), "wf-cache-2");
+        int images = ((Number) first.get("latentHits")).intValue() + ((Number) first.get("latentMisses")).intValue();
+        assertTrue(images > 0);
+        assertEquals(images, ((Number) second.get("latentHits")).intValue(), "every latent from the cache: " + second);
+        assertEquals(0, ((Number) second.get("latentMisses")).intValue());
+        assertEquals(0, ((Number) second.get("textMisses")).intValue(), "no prompt encoded again");
+        assertTrue(store.list("cache/").stream().anyMatch(k -> k.contains("/64/latents/")), "content-addressed under cache/<base>/<resolution>/");
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> cacheRow(PipelineResult r, String workflowId) {
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) (List<?>) Json.readLines(
+                store.get(onlyKey("runs/" + workflowId + "/", "/train/metrics.jsonl")), Map.class);
+        return rows.stream().filter(m -> "cache".equals(m.get("kind"))).findFirst().orElseThrow();
+    }
+
+    @Test
     void aMissingAnnotatorModelFailsAtValidationBeforeAnyWork() throws Exception {
         WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-missing-model").run(input("""
                 {"condition": "seg", "annotatorModel": "s3://cnf-test/annotators/missing.pt"}""")));
@@ -315,6 +415,57 @@ class PipelineWorkflowTest {
             }
             Thread.sleep(100);
         }
+    }
+
+    @Test
+    void theShardsRunInAChildWorkflowThatContinuesAsNewAndPausesWithItsParent() throws Exception {
+        PipelineWorkflow wf = stub("wf-child");
+        io.temporal.client.WorkflowClient.start(wf::run, Inputs.of("name", "children", "resolution", 64, "trainSteps", 2, "batchSize", 4,
+                "learningRate", 1e-3, "seed", 3, "checkpointEvery", 5, "evalSamples", 2, "evalSteps", 2, "probeEvery", 2,
+                "shardSize", 8, "parallelShards", 2, "shardsPerRun", 2));
+        wf.pause(); // lands before, during or after the shards: the run waits in each case
+        await(() -> wf.status().stage().startsWith("paused"), "the run to pause");
+        wf.resume();
+        PipelineResult r = io.temporal.client.WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
+        assertEquals(gallery.goodImages(), r.imagesKept());
+        PipelineStatus.DatasetProgress progress = wf.status().dataset();
+        assertTrue(progress.shards() > 2, "enough shards to continue as new: " + progress.shards());
+        assertEquals(progress.shards(), progress.shardsCleaned(), "every shard reported to the parent");
+
+        List<io.temporal.api.history.v1.HistoryEvent> parent = env.getWorkflowClient().fetchHistory("wf-child").getEvents();
+        assertEquals(progress.shards(), parent.stream().filter(e -> e.hasWorkflowExecutionSignaledEventAttributes()
+                && e.getWorkflowExecutionSignaledEventAttributes().getSignalName().equals("shardDone")).count());
+        assertTrue(parent.stream().anyMatch(io.temporal.api.history.v1.HistoryEvent::hasStartChildWorkflowExecutionInitiatedEventAttributes));
+        assertTrue(parent.stream().noneMatch(e -> e.hasActivityTaskScheduledEventAttributes()
+                && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals("FetchShard")),
+                "the shard activities are in the child's history, not the parent's");
+        io.temporal.common.WorkflowExecutionHistory child = env.getWorkflowClient().fetchHistory("wf-child/dataset");
+        assertFalse(child.getEvents().get(0).getWorkflowExecutionStartedEventAttributes().getContinuedExecutionRunId().isEmpty(),
+                "the child's last run continued an earlier one");
+        long fetchesInLastRun = child.getEvents().stream().filter(e -> e.hasActivityTaskScheduledEventAttributes()
+                && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals("FetchShard")).count();
+        assertTrue(fetchesInLastRun <= 2, "a run starts at most shardsPerRun shards: " + fetchesInLastRun);
+        recordHistory("wf-child");
+        recordHistory("wf-child/dataset");
+    }
+
+    @Test
+    void aCancelDuringIngestionStopsTheChildWorkflowToo() throws Exception {
+        PipelineWorkflow wf = stub("wf-child-cancel");
+        io.temporal.client.WorkflowClient.start(wf::run, Inputs.of("name", "children-cancelled", "resolution", 64, "trainSteps", 2,
+                "batchSize", 4, "seed", 3, "evalSamples", 2, "shardSize", 4, "parallelShards", 1, "shardsPerRun", 1));
+        await(() -> wf.status().dataset() != null && wf.status().dataset().shardsCleaned() >= 1, "a first shard in the child");
+        wf.cancel("stop the crawl");
+        WorkflowFailedException e = assertThrows(WorkflowFailedException.class,
+                () -> io.temporal.client.WorkflowStub.fromTyped(wf).getResult(PipelineResult.class));
+        assertEquals("Cancelled", ((ApplicationFailure) e.getCause()).getType());
+        var child = env.getWorkflowClient().getWorkflowServiceStubs().blockingStub().describeWorkflowExecution(
+                io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest.newBuilder().setNamespace(env.getNamespace())
+                        .setExecution(io.temporal.api.common.v1.WorkflowExecution.newBuilder().setWorkflowId("wf-child-cancel/dataset")).build());
+        assertNotEquals(io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+                child.getWorkflowExecutionInfo().getStatus(), "the child does not run on");
+        PipelineStatus.DatasetProgress d = wf.status().dataset();
+        assertTrue(d.shardsCleaned() < d.shards(), "cancelled before every shard ran: " + d);
     }
 
     @Test

@@ -57,5 +57,12 @@ class PipelineInputTest {
         assertTrue(p.stream().anyMatch(s -> s.contains("condition 'mlsd': choose one of [canny, depth, hough, lineart, normal, pose, scribble, seg, sketch, softedge]")));
         assertTrue(p.stream().anyMatch(s -> s.contains("'ftp://x' is neither an http(s) URL nor s3://bucket/prefix")));
         assertTrue(p.stream().anyMatch(s -> s.startsWith("name 'Bad Name'")));
+        List<String> modes = fromUi("{\"trainingMode\": \"large\", \"trainSteps\": 10}").problems();
+        assertEquals(List.of("unlockBaseAt -1: trainingMode large needs the step to unlock the base UNet, in [1, trainSteps)"), modes);
+        assertEquals(List.of("unlockBaseAt 4: only trainingMode large unlocks the base UNet; leave it unset (-1)"),
+                fromUi("{\"unlockBaseAt\": 4}").problems());
+        PipelineInput large = fromUi("{\"trainingMode\": \"large\", \"trainSteps\": 10, \"unlockBaseAt\": 5, \"learningRate\": 0.001}");
+        assertTrue(large.problems().isEmpty(), large.problems().toString());
+        assertEquals(1e-4, large.baseLearningRate(), 1e-15, "a tenth of the ControlNet's rate unless set");
     }
 }

@@ -82,6 +82,9 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         List<float[]> floor;
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             BaseModel base = BaseModels.load(r.baseModel(), cfg, manager).model();
+            if (r.baseUnetKey() != null) { // large mode: the base UNet was trained jointly with the ControlNet
+                Weights.load(base.unet(), Safetensors.read(store.get(r.baseUnetKey())));
+            }
             ControlNet cn = base.newControlNet(manager, r.seed());
             Weights.load(cn, Safetensors.read(store.get(r.weightsKey())));
             ControlNetSampler sampler = new ControlNetSampler(base, cn);

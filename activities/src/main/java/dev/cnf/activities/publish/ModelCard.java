@@ -70,8 +70,19 @@ final class ModelCard {
                         .append(" with control, ").append(fmt(metrics.get(m[0] + "NoControl"))).append(" without (automatic prompts).\n\n");
             }
         }
-        if (decision.previousVersion() != null && decision.previousEdgeF1() != null) {
-            md.append("Previous latest: ").append(decision.previousVersion()).append(" with edge F1 ").append(fmt(decision.previousEdgeF1())).append(".\n\n");
+        if (decision.previousVersion() != null && decision.previousValue() != null && !decision.previousValue().isNaN()) {
+            md.append("Previous latest: ").append(decision.previousVersion()).append(" with ").append(decision.metric().label())
+                    .append(" ").append(fmt(decision.previousValue())).append(".\n\n");
+        }
+        if (card.getOrDefault("trainingMode", "").startsWith("large")) {
+            md.append("Large-scale mode: the base UNet trained jointly with this ControlNet is `").append(PublishActivitiesImpl.BASE_UNET_FILE)
+                    .append("`; use it in place of the base model's UNet, the ControlNet expects it.\n\n");
+        }
+        if (card.get("originalLayoutFile") != null) {
+            md.append("`").append(card.get("originalLayoutFile")).append("` holds the same weights in ControlNet's original single-file layout ")
+                    .append("(`control_model.*` keys), for tools that load lllyasviel's releases.\n\n");
+        } else if (card.get("originalLayoutSkipped") != null) {
+            md.append("No original-layout single file: ").append(card.get("originalLayoutSkipped")).append(".\n\n");
         }
         md.append("## Files\n\n`report.html` (the full evaluation report), `metrics.json`, `model_card.json`, `training_data.jsonl` (source URL, "
                         + "SHA-256 and caption of every training image); `SHA256SUMS` lists every file's ")

@@ -99,10 +99,4 @@ public final class ModelRegistry {
     public Optional<String> latestWeightsKey(String name) {
         return latestVersion(name).map(v -> dir(name, v) + PublishActivitiesImpl.WEIGHTS_FILE);
     }
-
-    /** The held-out edge F1 a version was published with (the promotion gate's metric). */
-    public Optional<Double> edgeF1(String name, String version) {
-        Object v = metrics(name, version).get("edgeF1");
-        return v == null ? Optional.empty() : Optional.of(Double.parseDouble(String.valueOf(v)));
-    }
 }

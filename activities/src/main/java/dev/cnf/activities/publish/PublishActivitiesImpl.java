@@ -2,6 +2,9 @@ package dev.cnf.activities.publish;
 
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.model.config.ControlNetConfig;
+import dev.cnf.model.io.OriginalCheckpoint;
+import dev.cnf.model.io.Safetensors;
 import dev.cnf.workflows.stages.PublishActivities;
 import io.temporal.failure.ApplicationFailure;
 
@@ -25,6 +28,8 @@ import java.util.Optional;
 public class PublishActivitiesImpl implements PublishActivities {
     public static final String WEIGHTS_FILE = "diffusion_pytorch_model.safetensors";
     public static final String SUMS_FILE = "SHA256SUMS";
+    /** Large mode: the base UNet trained jointly with the ControlNet, in the base model's parameter names. */
+    public static final String BASE_UNET_FILE = "unet/diffusion_pytorch_model.safetensors";
     private final ObjectStore store;
     private final ModelRegistry registry;
 
@@ -36,7 +41,35 @@ public class PublishActivitiesImpl implements PublishActivities {
     record FileEntry(String path, String sha256, long bytes) {}
 
     /** The gate's verdict. */
-    record Decision(boolean promoted, String reason, String previousVersion, Double previousEdgeF1) {}
+    record Decision(boolean promoted, String reason, String previousVersion, GateMetric metric, Double previousValue) {}
+
+    /**
+     * What the gate compares: the condition's own controllability measure where the run had an annotator
+     * (depth RMSE, lower is better; segmentation mIoU), else edge F1. The tolerance is a fraction of the
+     * metric's full scale (1 for F1 and mIoU, 255 for RMSE on 0-255 depth maps).
+     */
+    record GateMetric(String key, String label, boolean higherIsBetter, double fullScale) {
+        static final GateMetric EDGE_F1 = new GateMetric("edgeF1", "held-out edge F1", true, 1);
+
+        static GateMetric of(Map<String, Object> metrics) {
+            if (metrics.get("depthRMSE") != null) {
+                return new GateMetric("depthRMSE", "held-out depth RMSE", false, 255);
+            }
+            if (metrics.get("segMIoU") != null) {
+                return new GateMetric("segMIoU", "held-out segmentation mIoU", true, 1);
+            }
+            return EDGE_F1;
+        }
+
+        double value(Map<String, Object> metrics) {
+            return Double.parseDouble(String.valueOf(metrics.get(key)));
+        }
+
+        boolean noWorse(double value, double previous, double tolerance) {
+            double slack = tolerance * fullScale;
+            return higherIsBetter ? value >= previous - slack : value <= previous + slack;
+        }
+    }
 
     @Override
     @SuppressWarnings("unchecked")
@@ -51,6 +84,7 @@ public class PublishActivitiesImpl implements PublishActivities {
         // workflow run), not the gate's verdict, which depends on when it was asked.
         String contentId = ObjectStore.sha256((ObjectStore.sha256(weights) + ObjectStore.sha256(config)
                 + ObjectStore.sha256(metricsBytes) + ObjectStore.sha256(report)
+                + (r.baseUnetKey() == null ? "" : ObjectStore.sha256(store.get(r.baseUnetKey())))
                 + ObjectStore.sha256(Json.bytes(new java.util.TreeMap<>(r.card())))).getBytes(StandardCharsets.UTF_8));
 
         String manifestKey = dir + "manifest.json";
@@ -67,15 +101,28 @@ public class PublishActivitiesImpl implements PublishActivities {
             return result(dir, promoted, String.valueOf(existing.get("decision")));
         }
 
-        double edgeF1 = Double.parseDouble(String.valueOf(metrics.get("edgeF1")));
-        Decision decision = gate(r.name(), r.version(), edgeF1, r.promotionTolerance());
+        double edgeF1 = GateMetric.EDGE_F1.value(metrics);
+        Decision decision = gate(r.name(), r.version(), metrics, r.promotionTolerance());
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("config.json", config);
         files.put(WEIGHTS_FILE, weights);
-        Map<String, Object> card = new LinkedHashMap<>(r.card());
+        if (r.baseUnetKey() != null) {
+            files.put(BASE_UNET_FILE, store.get(r.baseUnetKey()));
+        }
+        Map<String, String> cardText = new LinkedHashMap<>(r.card());
+        String originalFile = originalLayoutFile(r.name());
+        String originalSkipped = null;
+        try {
+            files.put(originalFile, originalLayout(weights, config));
+            cardText.put("originalLayoutFile", originalFile);
+        } catch (IllegalArgumentException e) {
+            originalSkipped = e.getMessage(); // the diffusers folder is the product; the single file is a convenience
+            cardText.put("originalLayoutSkipped", originalSkipped);
+        }
+        Map<String, Object> card = new LinkedHashMap<>(r.card()); // the card as the workflow wrote it: part of the content id
         card.put("status", decision.promoted() ? "latest" : "candidate");
         card.put("decision", decision.reason());
-        files.put("README.md", ModelCard.markdown(r.card(), metrics, decision).getBytes(StandardCharsets.UTF_8));
+        files.put("README.md", ModelCard.markdown(cardText, metrics, decision).getBytes(StandardCharsets.UTF_8));
         files.put("model_card.json", Json.bytes(card));
         files.put("report.html", report);
         files.put("metrics.json", metricsBytes);
@@ -103,10 +150,16 @@ public class PublishActivitiesImpl implements PublishActivities {
         manifest.put("name", r.name());
         manifest.put("version", r.version());
         manifest.put("format", "diffusers ControlNetModel");
+        manifest.put("originalLayoutFile", originalSkipped == null ? originalFile : null);
+        if (originalSkipped != null) {
+            manifest.put("originalLayoutSkipped", originalSkipped);
+        }
         manifest.put("status", decision.promoted() ? "latest" : "candidate");
         manifest.put("decision", decision.reason());
         manifest.put("previousLatest", decision.previousVersion());
         manifest.put("edgeF1", edgeF1);
+        manifest.put("gateMetric", decision.metric().key());
+        manifest.put("gateValue", decision.metric().value(metrics));
         manifest.put("contentId", contentId);
         manifest.put("files", entries);
         store.put(manifestKey, Json.bytes(manifest), "application/json");
@@ -143,21 +196,47 @@ public class PublishActivitiesImpl implements PublishActivities {
         return Json.lines(rows);
     }
 
-    /** The promotion gate on held-out edge F1 (automatic prompts), against the current latest version. */
-    Decision gate(String name, String version, double edgeF1, double tolerance) {
+    /**
+     * The promotion gate, against the current latest version: the new version's {@link GateMetric} may be
+     * worse by at most the tolerance. When the latest version lacks that metric (another condition or an
+     * older version) both are compared on edge F1, which every version has.
+     */
+    Decision gate(String name, String version, Map<String, Object> metrics, double tolerance) {
+        GateMetric metric = GateMetric.of(metrics);
         Optional<String> latest = registry.latestVersion(name);
         if (latest.isEmpty()) {
-            return new Decision(true, "first published version of " + name, null, null);
+            return new Decision(true, "first published version of " + name, null, metric, null);
         }
         if (latest.get().equals(version)) {
-            return new Decision(true, "already the latest version", version, edgeF1);
+            return new Decision(true, "already the latest version", version, metric, metric.value(metrics));
         }
-        double previous = registry.edgeF1(name, latest.get()).orElse(Double.NEGATIVE_INFINITY);
-        String numbers = String.format("held-out edge F1 %.4f vs %.4f for latest %s (tolerance %.4f)", edgeF1, previous, latest.get(), tolerance);
-        if (edgeF1 >= previous - tolerance) {
-            return new Decision(true, "promoted: " + numbers, latest.get(), previous);
+        Map<String, Object> previousMetrics = registry.metrics(name, latest.get());
+        if (previousMetrics.get(metric.key()) == null) {
+            metric = GateMetric.EDGE_F1;
         }
-        return new Decision(false, "kept as candidate: " + numbers, latest.get(), previous);
+        double value = metric.value(metrics);
+        double previous = previousMetrics.get(metric.key()) == null ? Double.NaN : metric.value(previousMetrics);
+        String numbers = String.format("%s %.4f vs %.4f for latest %s (tolerance %.4f of full scale)",
+                metric.label(), value, previous, latest.get(), tolerance);
+        if (Double.isNaN(previous) || metric.noWorse(value, previous, tolerance)) {
+            return new Decision(true, "promoted: " + numbers, latest.get(), metric, previous);
+        }
+        return new Decision(false, "kept as candidate: " + numbers, latest.get(), metric, previous);
+    }
+
+    /** The single file in ControlNet's original layout, named as lllyasviel's releases are (control_sd15_canny). */
+    static String originalLayoutFile(String name) {
+        return "control_" + name + ".safetensors";
+    }
+
+    /** The weights renamed to the original layout ({@code control_model.*}); the tensors are the same bytes' values. */
+    private static byte[] originalLayout(byte[] diffusersWeights, byte[] config) {
+        try {
+            ControlNetConfig c = ControlNetConfig.fromJson(new String(config, StandardCharsets.UTF_8));
+            return Safetensors.write(OriginalCheckpoint.controlNetToOriginal(Safetensors.read(diffusersWeights), c), Map.of("format", "pt"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("the trained weights are unreadable", e);
+        }
     }
 
     /** Points latest.json at this version unless a newer version (versions sort by time) already holds it. */

@@ -11,6 +11,7 @@ import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.Safetensors;
+import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.BaseModel;
 import dev.cnf.model.train.ConvergenceDetector;
@@ -39,6 +40,9 @@ import java.util.Optional;
  * and because all randomness is derived from (seed, step) it ends with the same weights.
  */
 public class TrainActivitiesImpl implements TrainActivities {
+    /** Large-mode checkpoints also hold the base UNet and its optimizer moments. */
+    private static final String BASE_WEIGHTS = "base_unet.safetensors";
+    private static final String BASE_OPTIMIZER = "base_unet_optimizer.safetensors";
     static final int KEEP_CHECKPOINTS = 3;
     private static final Logger LOG = LoggerFactory.getLogger(TrainActivitiesImpl.class);
 
@@ -97,10 +101,21 @@ public class TrainActivitiesImpl implements TrainActivities {
             BaseModel base = loaded.model();
             ControlNet controlnet = base.newControlNet(manager, r.seed());
             String initFrom = initialWeights(controlnet, r);
+            // read before this attempt heartbeats: the previous attempt's last reported checkpoint
+            String lastCheckpoint = resumeFrom(ctx, ckptRoot).orElse(null);
+            Progress beforeTraining = new Progress(0, r.steps(), 0, lastCheckpoint, 0, 0);
             DiffusionTrainer trainer = DiffusionTrainer.controlNet(base, controlnet, data, options, manager);
+            if ("large".equals(r.mode())) {
+                trainer.unlockBaseAt(r.unlockBaseAt(), r.baseLearningRate());
+            }
+            EncodingCache.Stats[] cacheStats = new EncodingCache.Stats[1];
+            trainer.useEncoded(new EncodingCache(store, loaded.sha256(), cfg.sampleSize())
+                    .prepare(base, manager, split.train(), data,
+                            // keep the previous attempt's checkpoint in the details while the encoders run
+                            () -> ctx.heartbeat(beforeTraining), cacheStats));
+            LOG.info("encoder cache: {}", cacheStats[0]);
             Probe probe = new Probe(base, controlnet, trainer, probeSet, cfg.sampleSize(), r);
             List<Map<String, Object>> metrics = new ArrayList<>();
-            String lastCheckpoint = resumeFrom(ctx, ckptRoot).orElse(null);
             if (lastCheckpoint != null) {
                 trainer.setRollbackPoint(restore(trainer, metrics, lastCheckpoint));
                 probe.restore(metrics);
@@ -119,6 +134,7 @@ public class TrainActivitiesImpl implements TrainActivities {
                     init.put("from", initFrom);
                     metrics.add(init);
                 }
+                metrics.add(cacheStats[0].row());
                 metrics.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
                 trainer.setRollbackPoint(trainer.checkpoint()); // recurring non-finite steps before the first checkpoint go back here
             }
@@ -134,6 +150,7 @@ public class TrainActivitiesImpl implements TrainActivities {
                     .map(m -> Double.parseDouble(String.valueOf(m.get("loss")))).orElse(Double.NaN);
             while (trainer.step() < r.steps() && !patienceOver(trainer.step(), probe, r)) {
                 DiffusionTrainer.StepStats st;
+                boolean wasUnlocked = trainer.baseUnlocked();
                 try {
                     st = trainer.trainStep();
                 } catch (DiffusionTrainer.NonFiniteTrainingException e) {
@@ -141,6 +158,13 @@ public class TrainActivitiesImpl implements TrainActivities {
                     throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "NonFiniteLoss");
                 }
                 loss = st.loss();
+                if (!wasUnlocked && trainer.baseUnlocked()) {
+                    Map<String, Object> unlock = new LinkedHashMap<>();
+                    unlock.put("kind", "unlock");
+                    unlock.put("step", st.step() - 1); // the step count when the base joined training
+                    unlock.put("baseLearningRate", r.baseLearningRate());
+                    metrics.add(unlock);
+                }
                 double elapsed = (System.nanoTime() - started) / 1e9;
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("kind", "step");
@@ -199,8 +223,13 @@ public class TrainActivitiesImpl implements TrainActivities {
             store.put(configKey, base.controlNetConfig().toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json");
             String metricsKey = r.runPrefix() + "/train/metrics.jsonl";
             store.put(metricsKey, Json.lines(metrics), "application/x-ndjson");
+            String baseUnetKey = null;
+            if (trainer.baseUnlocked()) { // large mode: the base changed, and the ControlNet only works with this one
+                baseUnetKey = r.runPrefix() + "/train/base_unet.safetensors";
+                store.put(baseUnetKey, Safetensors.write(Weights.export(base.unet()), Map.of("format", "pt")), "application/octet-stream");
+            }
             return new Result(trainer.step(), loss, weightsKey, configKey, metricsKey, completeCheckpoints(ckptRoot), loaded.sha256(),
-                    probe.detector.convergedStep().isPresent() ? probe.detector.convergedStep().getAsInt() : null);
+                    probe.detector.convergedStep().isPresent() ? probe.detector.convergedStep().getAsInt() : null, baseUnetKey);
         }
     }
 
@@ -313,9 +342,12 @@ public class TrainActivitiesImpl implements TrainActivities {
             Map<String, Object> state = Json.read(store.get(dir + "state.json"), Map.class);
             int step = ((Number) state.get("step")).intValue();
             int rollbacks = state.get("rollbacks") instanceof Number n ? n.intValue() : 0;
+            boolean withBase = store.exists(dir + BASE_WEIGHTS);
             DiffusionTrainer.Checkpoint c = new DiffusionTrainer.Checkpoint(step,
                     Safetensors.read(store.get(dir + "controlnet.safetensors")),
-                    Safetensors.read(store.get(dir + "optimizer.safetensors")), rollbacks);
+                    Safetensors.read(store.get(dir + "optimizer.safetensors")), rollbacks,
+                    withBase ? Safetensors.read(store.get(dir + BASE_WEIGHTS)) : null,
+                    withBase ? Safetensors.read(store.get(dir + BASE_OPTIMIZER)) : null);
             trainer.restore(c);
             metrics.addAll((List<Map<String, Object>>) (List<?>) Json.readLines(store.get(dir + "metrics.jsonl"), Map.class));
             return c;
@@ -329,6 +361,10 @@ public class TrainActivitiesImpl implements TrainActivities {
         String dir = root + String.format("step-%08d/", c.step());
         store.put(dir + "controlnet.safetensors", Safetensors.write(c.weights(), Map.of("format", "pt")), "application/octet-stream");
         store.put(dir + "optimizer.safetensors", Safetensors.write(c.optimizerState(), Map.of("optimizer", "AdamW")), "application/octet-stream");
+        if (c.baseWeights() != null) { // large mode past the unlock
+            store.put(dir + BASE_WEIGHTS, Safetensors.write(c.baseWeights(), Map.of("format", "pt")), "application/octet-stream");
+            store.put(dir + BASE_OPTIMIZER, Safetensors.write(c.baseOptimizerState(), Map.of("optimizer", "AdamW")), "application/octet-stream");
+        }
         store.put(dir + "metrics.jsonl", Json.lines(metrics), "application/x-ndjson");
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("step", c.step());

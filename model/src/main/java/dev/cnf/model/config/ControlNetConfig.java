@@ -50,6 +50,7 @@ public record ControlNetConfig(UNetConfig unet, int conditioningChannels, List<I
         o.put("controlnet_conditioning_channel_order", "rgb");
         o.put("global_pool_conditions", false);
         unet.putShared(o);
+        o.put("mid_block_type", unet.midBlockType()); // diffusers >= 0.27 reads it; without it a mid block without attention would not round-trip
         return pretty(o);
     }
 }

@@ -142,6 +142,87 @@ public final class OriginalCheckpoint {
         return unetKey(k, c.unet(), true);
     }
 
+    /**
+     * The ControlNet's diffusers-named weights renamed to the original single-file layout under
+     * {@code control_model.} (what ControlNet's own code and the A1111 extension load): the inverse of
+     * {@link #controlNet}. Every name is checked to map back, so a writer can never emit a file this
+     * class would not read.
+     */
+    public static Map<String, Tensor> controlNetToOriginal(Map<String, Tensor> diffusers, ControlNetConfig c) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : diffusers.entrySet()) {
+            String original = originalControlKey(e.getKey(), c);
+            if (original == null || !e.getKey().equals(controlKey(original, c))) {
+                throw new IllegalArgumentException("ControlNet weight " + e.getKey()
+                        + " has no name in the original single-file layout; only the diffusers folder can hold these weights");
+            }
+            out.put(CONTROL + original, e.getValue());
+        }
+        return out;
+    }
+
+    private static final Pattern D_HINT = Pattern.compile("controlnet_cond_embedding\\.(conv_in|conv_out|blocks\\.(\\d+))\\.(.+)");
+    private static final Pattern D_ZERO = Pattern.compile("controlnet_down_blocks\\.(\\d+)\\.(.+)");
+    private static final Pattern D_DOWN = Pattern.compile("down_blocks\\.(\\d+)\\.(resnets|attentions)\\.(\\d+)\\.(.+)");
+    private static final Pattern D_DOWNSAMPLE = Pattern.compile("down_blocks\\.(\\d+)\\.downsamplers\\.0\\.conv\\.(.+)");
+    private static final Pattern D_MID = Pattern.compile("mid_block\\.(resnets|attentions)\\.(\\d)\\.(.+)");
+
+    private static String originalControlKey(String k, ControlNetConfig c) {
+        UNetConfig u = c.unet();
+        int per = u.layersPerBlock() + 1;
+        Matcher m = D_HINT.matcher(k);
+        if (m.matches()) {
+            int lastConv = 2 * (c.conditioningEmbeddingOutChannels().size() - 1) + 1;
+            int conv = m.group(1).equals("conv_in") ? 0 : m.group(1).equals("conv_out") ? lastConv : Integer.parseInt(m.group(2)) + 1;
+            return "input_hint_block." + 2 * conv + "." + m.group(3);
+        }
+        m = D_ZERO.matcher(k);
+        if (m.matches()) {
+            return "zero_convs." + m.group(1) + ".0." + m.group(2);
+        }
+        if (k.startsWith("controlnet_mid_block.")) {
+            return "middle_block_out.0." + k.substring("controlnet_mid_block.".length());
+        }
+        if (k.startsWith("time_embedding.linear_1.")) {
+            return "time_embed.0." + k.substring("time_embedding.linear_1.".length());
+        }
+        if (k.startsWith("time_embedding.linear_2.")) {
+            return "time_embed.2." + k.substring("time_embedding.linear_2.".length());
+        }
+        if (k.startsWith("conv_in.")) {
+            return "input_blocks.0.0." + k.substring("conv_in.".length());
+        }
+        m = D_DOWN.matcher(k);
+        if (m.matches()) {
+            int index = 1 + Integer.parseInt(m.group(1)) * per + Integer.parseInt(m.group(3));
+            return m.group(2).equals("resnets")
+                    ? "input_blocks." + index + ".0." + resnetToOriginal(m.group(4))
+                    : "input_blocks." + index + ".1." + m.group(4);
+        }
+        m = D_DOWNSAMPLE.matcher(k);
+        if (m.matches()) {
+            return "input_blocks." + (1 + Integer.parseInt(m.group(1)) * per + u.layersPerBlock()) + ".0.op." + m.group(2);
+        }
+        m = D_MID.matcher(k);
+        if (m.matches()) {
+            int slot = m.group(1).equals("attentions") ? 1 : m.group(2).equals("0") ? 0 : u.midHasAttention() ? 2 : 1;
+            return "middle_block." + slot + "." + (m.group(1).equals("resnets") ? resnetToOriginal(m.group(3)) : m.group(3));
+        }
+        return null;
+    }
+
+    /** ResnetBlock2D (diffusers) → ResBlock (ldm); the module name leads the key. */
+    private static String resnetToOriginal(String k) {
+        String[][] names = {{"norm1.", "in_layers.0."}, {"conv1.", "in_layers.2."}, {"time_emb_proj.", "emb_layers.1."},
+                {"norm2.", "out_layers.0."}, {"conv2.", "out_layers.3."}, {"conv_shortcut.", "skip_connection."}};
+        for (String[] n : names) {
+            if (k.startsWith(n[0])) {
+                return n[1] + k.substring(n[0].length());
+            }
+        }
+        return k;
+    }
+
     private static final Pattern VAE_DOWN = Pattern.compile("encoder\\.down\\.(\\d+)\\.(block\\.(\\d+)|downsample)\\.(.+)");
     private static final Pattern VAE_UP = Pattern.compile("decoder\\.up\\.(\\d+)\\.(block\\.(\\d+)|upsample)\\.(.+)");
     private static final Pattern VAE_MID = Pattern.compile("(encoder|decoder)\\.mid\\.(block_1|attn_1|block_2)\\.(.+)");

@@ -77,6 +77,44 @@ public final class DiffusionTrainer {
     private int rollbacks;
     private Checkpoint rollbackPoint;
     private boolean rolledBackSinceGood;
+    private Encoded encoded;
+    /** The paper's large-scale mode: from this step on the base UNet trains too, with its own optimizer. */
+    private int unlockBaseAt = -1;
+    private double baseLearningRate;
+    private AdamW baseOptimizer;
+    private Map<String, Parameter> baseParameters = Map.of();
+    /** The frozen base as it was, to go back to when a rollback lands before the unlock. */
+    private Map<String, Tensor> baseBeforeUnlock;
+
+    /**
+     * The frozen encoders' outputs for the training set, computed once (and cached by the caller): latents per
+     * training image in data order, and the text embedding of each caption and of "" (the dropped prompt).
+     *
+     * @param latentShape one sample's latent shape, without the batch dimension
+     * @param textShape   one prompt's embedding shape, without the batch dimension
+     */
+    public record Encoded(List<float[]> latents, long[] latentShape, Map<String, float[]> text, long[] textShape) {}
+
+    /** Trains from pre-computed encodings: the codec and the text encoder are not run again. */
+    public void useEncoded(Encoded e) {
+        if (e.latents().size() != data.size()) {
+            throw new IllegalArgumentException("encoded latents for " + e.latents().size() + " images, the training set has " + data.size());
+        }
+        this.encoded = e;
+    }
+
+    /** Encodes one image ([-1,1] CHW) with the frozen codec: what {@link Encoded#latents()} holds. */
+    public static float[] encodeImage(BaseModel base, NDManager manager, float[] chw) {
+        try (NDManager m = manager.newSubManager()) {
+            int h = (int) Math.sqrt(chw.length / 3.0);
+            return base.codec().encode(m.create(chw, new Shape(1, 3, h, h))).toFloatArray();
+        }
+    }
+
+    /** Embeds one prompt with the frozen text encoder: what {@link Encoded#text()} holds. */
+    public static NDArray encodePrompt(BaseModel base, NDManager manager, String prompt) {
+        return base.textEncoder().encode(new ParameterStore(manager, false), manager, List.of(prompt));
+    }
     private int[] permutation;
     private long permutationEpoch = -1;
     private static final Logger LOG = LoggerFactory.getLogger(DiffusionTrainer.class);
@@ -103,6 +141,42 @@ public final class DiffusionTrainer {
         return new DiffusionTrainer(base, null, data, options, manager);
     }
 
+    /**
+     * The paper's large-scale mode: after {@code step} steps of ControlNet training, the base UNet's weights
+     * are unlocked and trained jointly with learning rate {@code learningRate} (their own AdamW; gradients
+     * clipped together with the ControlNet's).
+     */
+    public void unlockBaseAt(int step, double learningRate) {
+        if (controlnet == null) {
+            throw new IllegalStateException("only a ControlNet trainer has a frozen base to unlock");
+        }
+        if (step < 0 || !(learningRate > 0)) {
+            throw new IllegalArgumentException("unlock step must be >= 0 and the base learning rate > 0");
+        }
+        this.unlockBaseAt = step;
+        this.baseLearningRate = learningRate;
+    }
+
+    /** Whether the base UNet is being trained (large-scale mode, past the unlock step). */
+    public boolean baseUnlocked() {
+        return baseOptimizer != null;
+    }
+
+    private void unlockBase() {
+        baseBeforeUnlock = Weights.export(base.unet());
+        base.unet().namedParameters().values().forEach(p -> p.freeze(false));
+        baseParameters = base.unet().namedParameters();
+        baseOptimizer = AdamW.withTorchDefaults(baseParameters, manager, options.weightDecay());
+        LOG.info("step {}: base UNet unlocked ({} tensors, learning rate {})", step, baseParameters.size(), baseLearningRate);
+    }
+
+    private void relockBase() {
+        base.unet().namedParameters().values().forEach(p -> p.freeze(true));
+        Weights.load(base.unet(), baseBeforeUnlock);
+        baseParameters = Map.of();
+        baseOptimizer = null;
+    }
+
     /** The block whose weights this trainer updates. */
     public NamedBlock trained() {
         return controlnet != null ? controlnet : base.unet();
@@ -122,6 +196,9 @@ public final class DiffusionTrainer {
      */
     public StepStats trainStep() {
         GradMode.disableOnThisThread();
+        if (unlockBaseAt >= 0 && step >= unlockBaseAt && baseOptimizer == null) {
+            unlockBase();
+        }
         double lossSum = 0;
         double gradNorm;
         boolean finite;
@@ -134,8 +211,14 @@ public final class DiffusionTrainer {
             finite = Double.isFinite(lossSum) && Double.isFinite(gradNorm);
             if (finite) {
                 optimizer.step(options.learningRate());
+                if (baseOptimizer != null) {
+                    baseOptimizer.step(baseLearningRate);
+                }
             }
             for (Parameter p : trainable.values()) {
+                zeroInPlace(p.getArray().getGradient());
+            }
+            for (Parameter p : baseParameters.values()) {
                 zeroInPlace(p.getArray().getGradient());
             }
         }
@@ -196,14 +279,16 @@ public final class DiffusionTrainer {
         List<float[]> images = new ArrayList<>();
         List<float[]> conds = new ArrayList<>();
         List<String> prompts = new ArrayList<>();
+        List<Integer> indices = new ArrayList<>();
         for (int i = 0; i < b; i++) {
             long global = ((long) step * options.gradAccumulation() + micro) * b + i;
             int idx = sampleIndex(global);
+            indices.add(idx);
             images.add(data.images().get(idx));
             conds.add(data.conditions().get(idx));
             prompts.add(rng.nextDouble() < options.emptyPromptRate() ? "" : data.captions().get(idx));
         }
-        Batch batch = noisyBatch(images, conds, prompts, rng);
+        Batch batch = encoded == null ? noisyBatch(images, conds, prompts, rng) : noisyEncodedBatch(indices, conds, prompts, rng);
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
             NDArray loss = predict(batch, batch.cond(), true).sub(batch.eps()).square().mean();
             gc.backward(loss.div(options.gradAccumulation()));
@@ -220,13 +305,43 @@ public final class DiffusionTrainer {
         int chw = images.get(0).length;
         int h = (int) Math.sqrt(chw / 3.0);
         float[] imgs = new float[b * chw];
-        float[] cs = new float[b * chw];
         for (int i = 0; i < b; i++) {
             System.arraycopy(images.get(i), 0, imgs, i * chw, chw);
+        }
+        NDArray latents = base.codec().encode(manager.create(imgs, new Shape(b, 3, h, h)));
+        return noise(latents, base.textEncoder().encode(ps, manager, prompts), conds, rng);
+    }
+
+    /** The same batch from the pre-computed encodings (bit-identical draws: the noise comes after the encoders). */
+    private Batch noisyEncodedBatch(List<Integer> indices, List<float[]> conds, List<String> prompts, SplittableRandom rng) {
+        int b = indices.size();
+        int per = encoded.latents().get(0).length;
+        float[] lat = new float[b * per];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(encoded.latents().get(indices.get(i)), 0, lat, i * per, per);
+        }
+        int perText = encoded.text().values().iterator().next().length;
+        float[] txt = new float[b * perText];
+        for (int i = 0; i < b; i++) {
+            float[] e = encoded.text().get(prompts.get(i));
+            if (e == null) {
+                throw new IllegalStateException("no cached text embedding for prompt '" + prompts.get(i) + "'");
+            }
+            System.arraycopy(e, 0, txt, i * perText, perText);
+        }
+        return noise(manager.create(lat, new Shape(b).addAll(new Shape(encoded.latentShape()))),
+                manager.create(txt, new Shape(b).addAll(new Shape(encoded.textShape()))), conds, rng);
+    }
+
+    private Batch noise(NDArray latents, NDArray text, List<float[]> conds, SplittableRandom rng) {
+        int b = conds.size();
+        int chw = conds.get(0).length;
+        int h = (int) Math.sqrt(chw / 3.0);
+        float[] cs = new float[b * chw];
+        for (int i = 0; i < b; i++) {
             System.arraycopy(conds.get(i), 0, cs, i * chw, chw);
         }
         Shape imgShape = new Shape(b, 3, h, h);
-        NDArray latents = base.codec().encode(manager.create(imgs, imgShape));
         float[] noise = new float[(int) latents.getShape().size()];
         for (int i = 0; i < noise.length; i++) {
             noise[i] = (float) rng.nextGaussian();
@@ -243,7 +358,7 @@ public final class DiffusionTrainer {
         NDArray eps = manager.create(noise, latents.getShape());
         Shape col = new Shape(b, 1, 1, 1);
         NDArray noisy = latents.mul(manager.create(sa, col)).add(eps.mul(manager.create(sb, col)));
-        return new Batch(noisy, eps, manager.create(t), base.textEncoder().encode(ps, manager, prompts), manager.create(cs, imgShape));
+        return new Batch(noisy, eps, manager.create(t), text, manager.create(cs, imgShape));
     }
 
     /** Predicted noise; the ControlNet (if any) sees {@code cond}. */
@@ -252,7 +367,7 @@ public final class DiffusionTrainer {
         if (controlnet != null) {
             unetIn.addAll(controlnet.forward(ps, new NDList(batch.noisy(), batch.timesteps(), batch.text(), cond), training, null));
         }
-        return base.unet().forward(ps, unetIn, training && controlnet == null, null).singletonOrThrow();
+        return base.unet().forward(ps, unetIn, training && (controlnet == null || baseOptimizer != null), null).singletonOrThrow();
     }
 
     /**
@@ -279,7 +394,9 @@ public final class DiffusionTrainer {
     private double clipGradients() {
         double sq = 0;
         List<NDArray> grads = new ArrayList<>();
-        for (Parameter p : trainable.values()) {
+        List<Parameter> all = new ArrayList<>(trainable.values());
+        all.addAll(baseParameters.values());
+        for (Parameter p : all) {
             NDArray g = p.getArray().getGradient();
             grads.add(g);
             sq += g.square().sum().getFloat();
@@ -329,19 +446,39 @@ public final class DiffusionTrainer {
 
     /**
      * Everything needed to continue bit-for-bit: the trained block's weights, optimizer moments, the step and
-     * how many rollbacks re-drew the randomness so far.
+     * how many rollbacks re-drew the randomness so far; in large-scale mode past the unlock, the base UNet's
+     * weights and moments too (null before).
      */
-    public record Checkpoint(int step, Map<String, Tensor> weights, Map<String, Tensor> optimizerState, int rollbacks) {
+    public record Checkpoint(int step, Map<String, Tensor> weights, Map<String, Tensor> optimizerState, int rollbacks,
+                             Map<String, Tensor> baseWeights, Map<String, Tensor> baseOptimizerState) {
+        public Checkpoint(int step, Map<String, Tensor> weights, Map<String, Tensor> optimizerState, int rollbacks) {
+            this(step, weights, optimizerState, rollbacks, null, null);
+        }
+
         public Checkpoint(int step, Map<String, Tensor> weights, Map<String, Tensor> optimizerState) {
             this(step, weights, optimizerState, 0);
         }
     }
 
     public Checkpoint checkpoint() {
-        return new Checkpoint(step, Weights.export(trained()), optimizer.state(), rollbacks);
+        return new Checkpoint(step, Weights.export(trained()), optimizer.state(), rollbacks,
+                baseOptimizer == null ? null : Weights.export(base.unet()), baseOptimizer == null ? null : baseOptimizer.state());
     }
 
     public void restore(Checkpoint c) {
+        if (c.baseWeights() != null) {
+            if (unlockBaseAt < 0) {
+                throw new IllegalArgumentException("checkpoint at step " + c.step() + " has trained base weights (large-scale mode) "
+                        + "but this trainer keeps the base frozen");
+            }
+            if (baseOptimizer == null) {
+                unlockBase(); // snapshots the frozen base first, in case of a later rollback before the unlock
+            }
+            Weights.load(base.unet(), c.baseWeights());
+            baseOptimizer.restore(c.baseOptimizerState(), c.step() - unlockBaseAt);
+        } else if (baseOptimizer != null) {
+            relockBase();
+        }
         Weights.load(trained(), c.weights());
         optimizer.restore(c.optimizerState(), c.step());
         step = c.step();

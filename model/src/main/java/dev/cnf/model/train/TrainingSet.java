@@ -17,4 +17,9 @@ public record TrainingSet(List<float[]> images, List<float[]> conditions, List<S
     public int size() {
         return images.size();
     }
+
+    /** The (square) image side in pixels. */
+    public int resolution() {
+        return (int) Math.round(Math.sqrt(images.get(0).length / 3.0));
+    }
 }

@@ -32,8 +32,9 @@ import java.util.List;
  * @param guidanceScale  classifier-free guidance scale for evaluation
  * @param version        published version; empty → derived from the workflow start time and run id
  * @param controlScale   ControlNet residual scale when sampling for evaluation
- * @param promotionTolerance how much lower than the current latest's held-out edge F1 a new version may score and
- *                       still become latest; otherwise it is published as a candidate
+ * @param promotionTolerance how much worse than the current latest a new version may score on the gate's metric
+ *                       (depth RMSE or segmentation mIoU when an annotator measured it, else edge F1), as a
+ *                       fraction of that metric's full scale, and still become latest; otherwise it is a candidate
  * @param userPrompt     the evaluation's "user" prompt mode (the paper's fourth mode); empty skips that mode
  * @param onlyNewData    retraining: drop images the model's latest version was trained on (reason ALREADY_TRAINED)
  * @param continueFromLatest retraining: start from the latest published version's weights instead of a fresh ControlNet
@@ -48,10 +49,14 @@ import java.util.List;
  * @param captionsFile   the csv captioner's CSV/TSV/JSONL (columns url or file, and caption), s3://bucket/key or a worker path
  * @param captionModel   the model captioner's folder (encoder.pt, decoder.pt, vocab.txt, captioner.json), s3://bucket/prefix/ or a worker path
  * @param captionBeams   the model captioner's beam width; 1 decodes greedily
- * @param trainingMode   "default" (all 12 skips and the middle block connected) or "small" (the paper's small-scale mode:
+ * @param trainingMode   "default" (all 12 skips and the middle block connected), "small" (the paper's small-scale mode:
  *                       only the middle block, the skips reconnected at reconnectSkipsAt or when sudden convergence is detected)
+ *                       or "large" (the paper's large-scale mode: after unlockBaseAt steps the base UNet trains too)
  * @param reconnectSkipsAt small mode: step to reconnect the skips; -1 reconnects when the detector fires
  * @param stopAfterConvergence end training this many steps after sudden convergence is detected; -1 trains all trainSteps
+ * @param shardsPerRun   shards the dataset child workflow starts before it continues as new (bounds its history)
+ * @param unlockBaseAt   large mode: the step from which the base UNet's weights train jointly with the ControlNet
+ * @param baseLearningRate large mode: the base UNet's own AdamW learning rate (default: learningRate / 10)
  */
 public record PipelineInput(
         String name,
@@ -92,7 +97,10 @@ public record PipelineInput(
         Integer captionBeams,
         String trainingMode,
         Integer reconnectSkipsAt,
-        Integer stopAfterConvergence) {
+        Integer stopAfterConvergence,
+        Integer unlockBaseAt,
+        Double baseLearningRate,
+        Integer shardsPerRun) {
 
     public static final String DEFAULT_PROMPT = "a professional, detailed, high-quality image";
     public static final List<String> CAPTIONERS = List.of("alt", "template", "none", "csv", "openai", "model");
@@ -101,7 +109,7 @@ public record PipelineInput(
     /** Conditions extracted by a user-supplied annotator model ({@code annotatorModel}). */
     public static final List<String> MODEL_BACKED_CONDITIONS = List.of("depth", "normal", "pose", "seg");
     public static final List<String> MODEL_CONFIGS = List.of("tiny");
-    public static final List<String> TRAINING_MODES = List.of("default", "small");
+    public static final List<String> TRAINING_MODES = List.of("default", "small", "large");
     public static final List<String> BASE_MODELS = List.of("tiny-circles", "random");
 
     public PipelineInput {
@@ -147,12 +155,15 @@ public record PipelineInput(
         trainingMode = blank(trainingMode) ? "default" : trainingMode;
         reconnectSkipsAt = reconnectSkipsAt == null ? -1 : reconnectSkipsAt;
         stopAfterConvergence = stopAfterConvergence == null ? -1 : stopAfterConvergence;
+        unlockBaseAt = unlockBaseAt == null ? -1 : unlockBaseAt;
+        baseLearningRate = baseLearningRate == null ? learningRate / 10 : baseLearningRate;
+        shardsPerRun = shardsPerRun == null ? 500 : shardsPerRun;
     }
 
     /** All defaults; what `{}` deserialises to. */
     public static PipelineInput defaults() {
         return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private static boolean blank(String s) {
@@ -185,11 +196,19 @@ public record PipelineInput(
         }
         range(p, "captionBeams", captionBeams, 1, 16);
         if (!TRAINING_MODES.contains(trainingMode)) {
-            p.add("trainingMode '" + trainingMode + "': choose one of " + TRAINING_MODES
-                    + " (the paper's large-scale mode, unlocking the base UNet, is not implemented)");
+            p.add("trainingMode '" + trainingMode + "': choose one of " + TRAINING_MODES);
+        }
+        if (trainingMode.equals("large") && !(unlockBaseAt >= 1 && unlockBaseAt < trainSteps)) {
+            p.add("unlockBaseAt " + unlockBaseAt + ": trainingMode large needs the step to unlock the base UNet, in [1, trainSteps)");
+        } else if (!trainingMode.equals("large") && unlockBaseAt != -1) {
+            p.add("unlockBaseAt " + unlockBaseAt + ": only trainingMode large unlocks the base UNet; leave it unset (-1)");
+        }
+        if (!(baseLearningRate > 0 && baseLearningRate < 1)) {
+            p.add("baseLearningRate " + baseLearningRate + ": must be in (0, 1)");
         }
         range(p, "reconnectSkipsAt", reconnectSkipsAt, -1, 10_000_000);
         range(p, "stopAfterConvergence", stopAfterConvergence, -1, 10_000_000);
+        range(p, "shardsPerRun", shardsPerRun, 1, 100_000);
         for (String[] loc : new String[][] {{"captionsFile", captionsFile}, {"captionModel", captionModel}}) {
             if (!loc[1].isEmpty() && !loc[1].matches("s3://[a-z0-9][a-z0-9.-]{1,62}/.+") && !loc[1].startsWith("/")) {
                 p.add(loc[0] + " '" + loc[1] + "': use s3://bucket/key or an absolute path on the workers");
@@ -227,7 +246,7 @@ public record PipelineInput(
             p.add("controlScale " + controlScale + ": must be in [0, 2]");
         }
         if (!(promotionTolerance >= 0 && promotionTolerance <= 1)) {
-            p.add("promotionTolerance " + promotionTolerance + ": must be in [0, 1] (edge F1 points)");
+            p.add("promotionTolerance " + promotionTolerance + ": must be in [0, 1] (a fraction of the gate metric's full scale)");
         }
         if (userPrompt.length() > 1000) {
             p.add("userPrompt: at most 1000 characters");

@@ -39,4 +39,8 @@ public interface PipelineWorkflow {
     /** Sent by the train activity (first step, checkpoints, pause; else at most once a minute): the status query's training progress. */
     @SignalMethod
     void trainingProgress(TrainActivities.Progress progress);
+
+    /** Sent by the {@link DatasetWorkflow} child after each shard: the status query's dataset counts. */
+    @SignalMethod
+    void shardDone(DatasetWorkflow.ShardOutcome outcome);
 }

@@ -16,7 +16,10 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.workflow.Async;
+import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.ChildWorkflowCancellationType;
+import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
@@ -37,7 +40,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     public static final String INVALID_INPUT = "InvalidInput";
     private static final DateTimeFormatter VERSION_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
-    private static final RetryOptions RETRY = RetryOptions.newBuilder()
+    static final RetryOptions RETRY = RetryOptions.newBuilder()
             .setInitialInterval(Duration.ofSeconds(1))
             .setMaximumInterval(Duration.ofMinutes(1))
             .setMaximumAttempts(5)
@@ -64,6 +67,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     static final String SHARDED_INGEST = "sharded-ingest";
     /** Change id of the validation activity before ingestion (version 1). */
     static final String VALIDATE_ACTIVITY = "validate-activity";
+    /** Change id of the shards' fan-out in a child workflow (version 1); DEFAULT runs the shard activities here. */
+    static final String DATASET_CHILD = "dataset-child-workflow";
 
     private String stage = "starting";
     private PipelineStatus.DatasetProgress dataset;
@@ -84,7 +89,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     /** Largest step counts an update may set; the same bound the input check uses. */
     private static final int MAX_TRAIN_STEPS = 10_000_000;
 
-    private static <T> T stub(Class<T> type, String queue, Duration startToClose, Duration heartbeat) {
+    static <T> T stub(Class<T> type, String queue, Duration startToClose, Duration heartbeat) {
         return Workflow.newActivityStub(type, ActivityOptions.newBuilder()
                 .setTaskQueue(queue)
                 .setStartToCloseTimeout(startToClose)
@@ -97,9 +102,10 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     public PipelineResult run(PipelineInput raw) {
         try {
             return runStages(raw);
-        } catch (ActivityFailure e) {
+        } catch (ActivityFailure | ChildWorkflowFailure e) {
             // Keep the status query truthful after a stage gave up its retries.
-            error = stage + " failed: " + (e.getCause() instanceof ApplicationFailure af ? af.getOriginalMessage() : e.getMessage());
+            Throwable cause = e.getCause() instanceof ActivityFailure inner ? inner.getCause() : e.getCause();
+            error = stage + " failed: " + (cause instanceof ApplicationFailure af ? af.getOriginalMessage() : e.getMessage());
             stage = "failed";
             throw e;
         }
@@ -138,7 +144,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             TrainActivities.Request request = new TrainActivities.Request(prefix, samplesKey, in.modelConfig(), in.baseModel(),
                     in.resolution(), trainSteps, in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery(), in.evalSamples(),
                     probeEvery, in.guidanceScale(), in.continueFromLatest() ? in.name() : null, in.trainingMode(),
-                    in.reconnectSkipsAt(), in.stopAfterConvergence());
+                    in.reconnectSkipsAt(), in.stopAfterConvergence(), in.unlockBaseAt(), in.baseLearningRate());
             Promise<TrainActivities.Result>[] promise = new Promise[1];
             interruptTraining = false;
             trainScope = Workflow.newCancellationScope(() -> promise[0] = Async.function(train::train, request));
@@ -273,7 +279,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         stage = "evaluate";
         EvaluateActivities.Result ev = evaluate.evaluate(new EvaluateActivities.Request(prefix, in.name(), cond.samplesKey(), tr.weightsKey(),
                 tr.metricsKey(), cl.reportKey(), in.modelConfig(), in.baseModel(), in.evalSamples(), in.evalSteps(), in.guidanceScale(),
-                in.controlScale(), in.defaultPrompt(), in.userPrompt(), in.seed(), tr.convergedStep(), in.condition(), in.annotatorModel()));
+                in.controlScale(), in.defaultPrompt(), in.userPrompt(), in.seed(), tr.convergedStep(), in.condition(), in.annotatorModel(),
+                tr.baseUnetKey()));
         completed.add(String.format("evaluate: %d samples, edge F1 %.3f (no control %.3f)", ev.samples(), ev.edgeF1(), ev.edgeF1NoControl()));
 
         checkpointBetweenStages("publish");
@@ -288,8 +295,11 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         card.put("captioner", in.captioner());
         card.put("resolution", String.valueOf(in.resolution()));
         card.put("trainSteps", String.valueOf(tr.steps()));
-        card.put("trainingMode", in.trainingMode() + ("small".equals(in.trainingMode())
-                ? " (skips reconnected " + (in.reconnectSkipsAt() >= 0 ? "at step " + in.reconnectSkipsAt() : "when sudden convergence was detected") + ")" : ""));
+        card.put("trainingMode", in.trainingMode() + switch (in.trainingMode()) {
+            case "small" -> " (skips reconnected " + (in.reconnectSkipsAt() >= 0 ? "at step " + in.reconnectSkipsAt() : "when sudden convergence was detected") + ")";
+            case "large" -> " (base UNet unlocked at step " + in.unlockBaseAt() + ", learning rate " + in.baseLearningRate() + ")";
+            default -> "";
+        });
         card.put("batchSize", String.valueOf(in.batchSize()));
         card.put("learningRate", String.valueOf(in.learningRate()));
         card.put("seed", String.valueOf(in.seed()));
@@ -304,7 +314,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         card.put("onlyNewData", String.valueOf(in.onlyNewData()));
         card.put("continuedFromLatest", String.valueOf(in.continueFromLatest()));
         PublishActivities.Result pub = publish.publish(new PublishActivities.Request(in.name(), version, tr.weightsKey(),
-                tr.configKey(), ev.reportKey(), ev.evalMetricsKey(), card, in.promotionTolerance(), cond.samplesKey()));
+                tr.configKey(), ev.reportKey(), ev.evalMetricsKey(), card, in.promotionTolerance(), cond.samplesKey(),
+                tr.baseUnetKey()));
         modelUri = pub.modelUri();
         reportUri = pub.reportUri();
         completed.add("publish: " + pub.modelUri() + (pub.promoted() ? " (latest)" : " (candidate: " + pub.decision() + ")"));
@@ -348,28 +359,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             throw fail("no images found at the sources: " + pages + "; details in " + found.pageFailuresKey(), "NoData");
         }
         String skipTrainedBy = in.onlyNewData() ? in.name() : null;
-        List<Promise<ShardOutcome>> all = new ArrayList<>();
-        List<Promise<ShardOutcome>> inFlight = new ArrayList<>();
-        for (int i = 0; i < found.shardKeys().size(); i++) {
-            while (inFlight.size() >= in.parallelShards()) {
-                Promise.anyOf(inFlight).get();
-                inFlight.removeIf(Promise::isCompleted);
-            }
-            checkpointBetweenStages("ingest shard " + i);
-            int shard = i;
-            String refsKey = found.shardKeys().get(i);
-            Promise<ShardOutcome> p = Async.function(() -> {
-                IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, shard, refsKey));
-                countFetched(f);
-                CleanActivities.ShardResult c = clean.cleanShard(new CleanActivities.ShardRequest(prefix, shard, f.itemsKey(), in.minSide(),
-                        in.resolution(), in.maxAspectRatio(), in.maxPixels(), skipTrainedBy, in.condition(), in.seed(), in.annotatorModel()));
-                countCleaned(c);
-                return new ShardOutcome(f, c);
-            });
-            all.add(p);
-            inFlight.add(p);
-        }
-        Promise.allOf(all).get();
+        DatasetWorkflow.CleanSettings settings = new DatasetWorkflow.CleanSettings(in.minSide(), in.resolution(), in.maxAspectRatio(),
+                in.maxPixels(), skipTrainedBy, in.condition(), in.seed(), in.annotatorModel());
+        // Runs recorded before the child workflow replay the shard activities they scheduled themselves.
+        List<DatasetWorkflow.ShardOutcome> outcomes = Workflow.getVersion(DATASET_CHILD, Workflow.DEFAULT_VERSION, 1) == 1
+                ? shardsInChildWorkflow(prefix, in, found, settings)
+                : shardsHere(prefix, in, found, settings);
         PipelineStatus.DatasetProgress d = dataset;
         completed.add("ingest: " + d.shards() + " shards, fetched " + d.fetched() + " of " + d.refs() + " (" + d.bytes() + " bytes)"
                 + reasons(found.dropped()));
@@ -378,8 +373,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         stage = "clean";
         List<String> candidates = new ArrayList<>();
         List<String> dropLists = new ArrayList<>(List.of(found.dropsKey()));
-        for (Promise<ShardOutcome> p : all) {
-            ShardOutcome o = p.get();
+        for (DatasetWorkflow.ShardOutcome o : outcomes) {
             candidates.add(o.cleaned().candidatesKey());
             dropLists.add(o.fetched().dropsKey());
             dropLists.add(o.cleaned().dropsKey());
@@ -390,7 +384,89 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         return cl;
     }
 
-    private record ShardOutcome(IngestActivities.ShardResult fetched, CleanActivities.ShardResult cleaned) {}
+    /** The shards' activities scheduled by this workflow (runs from before the child workflow). */
+    private List<DatasetWorkflow.ShardOutcome> shardsHere(String prefix, PipelineInput in, IngestActivities.Discovery found,
+                                                          DatasetWorkflow.CleanSettings c) {
+        List<Promise<DatasetWorkflow.ShardOutcome>> all = new ArrayList<>();
+        List<Promise<DatasetWorkflow.ShardOutcome>> inFlight = new ArrayList<>();
+        for (int i = 0; i < found.shardKeys().size(); i++) {
+            while (inFlight.size() >= in.parallelShards()) {
+                Promise.anyOf(inFlight).get();
+                inFlight.removeIf(Promise::isCompleted);
+            }
+            checkpointBetweenStages("ingest shard " + i);
+            int shard = i;
+            String refsKey = found.shardKeys().get(i);
+            Promise<DatasetWorkflow.ShardOutcome> p = Async.function(() -> {
+                IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, shard, refsKey));
+                countFetched(f);
+                CleanActivities.ShardResult cl = clean.cleanShard(new CleanActivities.ShardRequest(prefix, shard, f.itemsKey(), c.minSide(),
+                        c.resolution(), c.maxAspectRatio(), c.maxPixels(), c.skipTrainedBy(), c.condition(), c.seed(), c.annotatorModel()));
+                countCleaned(cl);
+                return new DatasetWorkflow.ShardOutcome(f, cl);
+            });
+            all.add(p);
+            inFlight.add(p);
+        }
+        Promise.allOf(all).get();
+        return all.stream().map(Promise::get).toList();
+    }
+
+    /**
+     * The shards in a {@link DatasetWorkflow} child, which continues as new every {@code shardsPerRun} shards;
+     * its shardDone signals keep the status query's counts current. Pause and resume are passed on (shards in
+     * flight finish, no new one starts); cancel cancels the child, whose finished shards stay stored.
+     */
+    private List<DatasetWorkflow.ShardOutcome> shardsInChildWorkflow(String prefix, PipelineInput in, IngestActivities.Discovery found,
+                                                                     DatasetWorkflow.CleanSettings c) {
+        checkpointBetweenStages("ingest shards");
+        WorkflowInfo info = Workflow.getInfo();
+        DatasetWorkflow child = Workflow.newChildWorkflowStub(DatasetWorkflow.class, ChildWorkflowOptions.newBuilder()
+                .setWorkflowId(info.getWorkflowId() + "/dataset")
+                .setTaskQueue(TaskQueues.CPU)
+                .setCancellationType(ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED)
+                .build());
+        DatasetWorkflow.Input input = new DatasetWorkflow.Input(prefix, info.getWorkflowId(), found.shardKeys(), 0, in.parallelShards(),
+                in.shardsPerRun(), c, paused, List.of());
+        List<Promise<DatasetWorkflow.Result>> result = new ArrayList<>();
+        CancellationScope scope = Workflow.newCancellationScope(() -> result.add(Async.function(child::run, input)));
+        scope.run();
+        Workflow.getWorkflowExecution(child).get(); // started: signals can reach it
+        boolean[] childPaused = {paused};
+        while (!result.get(0).isCompleted()) {
+            boolean forwarded = childPaused[0];
+            Workflow.await(() -> result.get(0).isCompleted() || paused != forwarded || cancelReason != null);
+            if (result.get(0).isCompleted()) {
+                break;
+            }
+            if (cancelReason != null) {
+                scope.cancel();
+                break;
+            }
+            if (paused) {
+                child.pause();
+                stage = "paused (ingest: shards in flight finish, no new one starts)";
+            } else {
+                child.resume();
+                stage = "ingest";
+            }
+            childPaused[0] = paused;
+        }
+        try {
+            return result.get(0).get().shards();
+        } catch (ChildWorkflowFailure | CanceledFailure e) {
+            if (cancelReason != null) {
+                throw cancelled("the end of ingestion");
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void shardDone(DatasetWorkflow.ShardOutcome outcome) {
+        countFetched(outcome.fetched());
+        countCleaned(outcome.cleaned());
+    }
 
     private void countFetched(IngestActivities.ShardResult f) {
         PipelineStatus.DatasetProgress d = dataset;

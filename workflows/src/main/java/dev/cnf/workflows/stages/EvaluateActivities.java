@@ -14,7 +14,8 @@ public interface EvaluateActivities {
      */
     record Request(String runPrefix, String name, String samplesKey, String weightsKey, String metricsKey, String cleanReportKey,
                    String modelConfig, String baseModel, int samples, int steps, double guidanceScale, double controlScale,
-                   String defaultPrompt, String userPrompt, long seed, Integer convergedStep, String condition, String annotatorModel) {}
+                   String defaultPrompt, String userPrompt, long seed, Integer convergedStep, String condition, String annotatorModel,
+                   String baseUnetKey) {}
 
     /**
      * @param edgeF1 mean F1 between the input edges and Canny edges of the samples, automatic prompts (controllability)

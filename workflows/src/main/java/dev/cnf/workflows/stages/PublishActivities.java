@@ -13,10 +13,12 @@ import java.util.Map;
 public interface PublishActivities {
     /**
      * @param configKey          the ControlNet's diffusers config.json
-     * @param promotionTolerance how far below the current latest's held-out edge F1 this version may be and still be promoted
+     * @param promotionTolerance how much worse than the current latest this version may score on the gate's metric (fraction of its full scale) and still be promoted
+     * @param baseUnetKey        large mode: the jointly trained base UNet, published beside the ControlNet (null otherwise)
      */
     record Request(String name, String version, String weightsKey, String configKey, String reportKey,
-                   String evalMetricsKey, Map<String, String> card, double promotionTolerance, String samplesKey) {}
+                   String evalMetricsKey, Map<String, String> card, double promotionTolerance, String samplesKey,
+                   String baseUnetKey) {}
 
     /** @param promoted whether latest.json now names this version; {@code decision} says why or why not */
     record Result(String modelUri, String manifestUri, String reportUri, boolean promoted, String decision) {}

@@ -14,10 +14,13 @@ public interface TrainActivities {
      *                             mode: only the middle block until the skips are reconnected); null means default
      * @param reconnectAt          small mode: the step to connect the skips, or -1 for when sudden convergence is detected
      * @param stopAfterConvergence stop this many steps after sudden convergence is detected; -1 trains all steps
+     * @param unlockBaseAt         "large" mode (the paper's large-scale mode): the step from which the base UNet trains too
+     * @param baseLearningRate     "large" mode: the base UNet's learning rate
      */
     record Request(String runPrefix, String samplesKey, String modelConfig, String baseModel, int resolution, int steps, int batchSize,
                    double learningRate, long seed, int checkpointEvery, int heldOut, int probeEvery, double guidanceScale,
-                   String continueFrom, String mode, Integer reconnectAt, Integer stopAfterConvergence) {}
+                   String continueFrom, String mode, Integer reconnectAt, Integer stopAfterConvergence,
+                   Integer unlockBaseAt, Double baseLearningRate) {}
 
     /**
      * What the activity heartbeats (enough to resume and to show progress) and reports to the workflow.
@@ -27,9 +30,12 @@ public interface TrainActivities {
      */
     record Progress(int step, int totalSteps, double loss, String lastCheckpointKey, double stepsPerSecond, double etaSeconds) {}
 
-    /** @param convergedStep the step at which sudden convergence was detected, or null */
+    /**
+     * @param convergedStep the step at which sudden convergence was detected, or null
+     * @param baseUnetKey   large mode: the jointly trained base UNet's weights (null when the base stayed frozen)
+     */
     record Result(int steps, double finalLoss, String weightsKey, String configKey, String metricsKey,
-                  List<String> checkpointKeys, String baseSha256, Integer convergedStep) {}
+                  List<String> checkpointKeys, String baseSha256, Integer convergedStep, String baseUnetKey) {}
 
     @ActivityMethod
     Result train(Request request);

@@ -1,0 +1,114 @@
+package dev.cnf.activities.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.cnf.activities.dataset.Sample;
+import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.model.io.Safetensors;
+import dev.cnf.model.io.Tensor;
+import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.train.DiffusionTrainer;
+import dev.cnf.model.train.TrainingSet;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The frozen encoders' outputs, content-addressed in object storage so that every run on the same data
+ * and base model skips the codec (VAE) and the text encoder:
+ * {@code cache/<base sha256>/<resolution>/latents/<image sha256>.safetensors} and
+ * {@code .../text/<sha256 of the prompt>.safetensors}. Entries are immutable: a key names its inputs.
+ */
+final class EncodingCache {
+    /** What one preparation found and computed. */
+    record Stats(int latentHits, int latentMisses, int textHits, int textMisses) {
+        Map<String, Object> row() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("step", 0); // every metrics row has a step; the cache is read before the first
+            m.put("kind", "cache");
+            m.put("latentHits", latentHits);
+            m.put("latentMisses", latentMisses);
+            m.put("textHits", textHits);
+            m.put("textMisses", textMisses);
+            return m;
+        }
+    }
+
+    private final ObjectStore store;
+    private final String root;
+
+    EncodingCache(ObjectStore store, String baseSha256, int resolution) {
+        this.store = store;
+        this.root = "cache/" + baseSha256 + "/" + resolution + "/";
+    }
+
+    /** Encodings for {@code samples} (the training set, in order), from the cache where present. */
+    DiffusionTrainer.Encoded prepare(BaseModel base, NDManager manager, List<Sample> samples, TrainingSet data, Runnable heartbeat,
+                                     Stats[] stats) {
+        int latentHits = 0, latentMisses = 0, textHits = 0, textMisses = 0;
+        List<float[]> latents = new ArrayList<>();
+        long[] latentShape = null;
+        for (int i = 0; i < samples.size(); i++) {
+            heartbeat.run();
+            String key = root + "latents/" + samples.get(i).sha256() + ".safetensors";
+            Tensor t = read(key);
+            if (t == null) {
+                float[] v = DiffusionTrainer.encodeImage(base, manager, data.images().get(i));
+                int side = data.resolution() / base.codec().downsampling();
+                t = new Tensor(new long[] {v.length / (side * side), side, side}, v);
+                write(key, t);
+                latentMisses++;
+            } else {
+                latentHits++;
+            }
+            latents.add(t.data());
+            latentShape = t.shape();
+        }
+        Set<String> prompts = new LinkedHashSet<>(data.captions());
+        prompts.add(""); // the dropped prompt
+        Map<String, float[]> text = new LinkedHashMap<>();
+        long[] textShape = null;
+        for (String p : prompts) {
+            String key = root + "text/" + ObjectStore.sha256(p.getBytes(StandardCharsets.UTF_8)) + ".safetensors";
+            Tensor t = read(key);
+            if (t == null) {
+                try (NDManager m = manager.newSubManager()) {
+                    NDArray e = DiffusionTrainer.encodePrompt(base, m, p);
+                    long[] shape = e.getShape().getShape();
+                    t = new Tensor(Arrays.copyOfRange(shape, 1, shape.length), e.toFloatArray());
+                }
+                write(key, t);
+                textMisses++;
+            } else {
+                textHits++;
+            }
+            text.put(p, t.data());
+            textShape = t.shape();
+        }
+        stats[0] = new Stats(latentHits, latentMisses, textHits, textMisses);
+        return new DiffusionTrainer.Encoded(latents, latentShape, text, textShape);
+    }
+
+    private Tensor read(String key) {
+        if (!store.exists(key)) {
+            return null;
+        }
+        try {
+            return Safetensors.read(store.get(key)).get("value");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cache entry " + key + " is unreadable", e);
+        }
+    }
+
+    private void write(String key, Tensor t) {
+        store.put(key, Safetensors.write(Map.of("value", t), Map.of("format", "pt")), "application/octet-stream");
+    }
+}

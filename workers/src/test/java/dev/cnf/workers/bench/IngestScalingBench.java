@@ -1,0 +1,113 @@
+package dev.cnf.workers.bench;
+
+import dev.cnf.datasets.GalleryServer;
+import dev.cnf.workers.cli.CnfCli;
+import dev.cnf.workers.Inputs;
+import dev.cnf.workers.embedded.EmbeddedS3;
+import dev.cnf.workers.embedded.EmbeddedTemporal;
+import dev.cnf.workflows.TaskQueues;
+import dev.cnf.workflows.pipeline.PipelineInput;
+import dev.cnf.workflows.pipeline.PipelineStatus;
+import dev.cnf.workflows.pipeline.PipelineWorkflow;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Horizontal scaling of the data stages: the same crawl (ingest + clean, conditions extracted in the
+ * shards) with 1 and then 2 worker processes on the cnf-cpu queue, each pinned to its own core with
+ * {@code taskset}, as separate machines would be. Temporal (test server), S3Proxy and the gallery run
+ * in this JVM. Prints one JSON line: images/s per worker count, the ratio, and each worker's peak RSS.
+ * Not a unit test; {@code bench/run.sh} runs it.
+ *
+ * <p>Usage: {@code IngestScalingBench <images> <image size> <resolution> <work dir>}
+ */
+public final class IngestScalingBench {
+    public static void main(String[] args) throws Exception {
+        int images = Integer.parseInt(args[0]);
+        int size = Integer.parseInt(args[1]);
+        int resolution = Integer.parseInt(args[2]);
+        Path dir = Path.of(args[3]);
+        Files.createDirectories(dir);
+        int cores = Runtime.getRuntime().availableProcessors();
+        StringBuilder json = new StringBuilder("{\"images\": " + images + ", \"image_size\": " + size + ", \"resolution\": " + resolution
+                + ", \"cores\": " + cores + ", \"runs\": [");
+        double[] rate = new double[3];
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.start();
+             EmbeddedS3 s3 = EmbeddedS3.start(dir.resolve("s3"));
+             GalleryServer gallery = GalleryServer.start(images, size, 5)) {
+            WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
+                    WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.target()).build());
+            WorkflowClient client = WorkflowClient.newInstance(service);
+            for (int workers = 1; workers <= 2; workers++) {
+                List<Process> procs = new ArrayList<>();
+                for (int w = 0; w < workers; w++) {
+                    procs.add(startWorker(w % cores, List.of("worker", "--queues", TaskQueues.CPU, "--temporal", temporal.target(),
+                            "--s3", s3.endpoint(), "--s3-access-key", EmbeddedS3.ACCESS_KEY, "--s3-secret-key", EmbeddedS3.SECRET_KEY,
+                            "--bucket", "scale-" + workers, "--http-port", "-1", "--allow-host", gallery.hostPort(),
+                            "--cpu-concurrency", "4", "--per-host-concurrency", "8"), dir.resolve("worker-" + workers + "-" + w + ".log")));
+                }
+                Thread.sleep(8000); // JVM start, native libraries, first poll
+                PipelineInput input = Inputs.of("name", "scale", "sources", List.of(gallery.url()), "maxImages", images + 100,
+                        "resolution", resolution, "shardSize", 16, "parallelShards", 8, "nearDuplicateDistance", -1);
+                String id = "scale-" + workers;
+                PipelineWorkflow wf = client.newWorkflowStub(PipelineWorkflow.class,
+                        WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.CPU).setWorkflowId(id).build());
+                long start = System.nanoTime();
+                WorkflowClient.start(wf::run, input);
+                PipelineStatus st;
+                while (true) { // done when the clean stage has reported (the run then waits for a GPU worker: none here)
+                    st = wf.status();
+                    if (st.completed().stream().anyMatch(l -> l.startsWith("clean:")) || st.error() != null) {
+                        break;
+                    }
+                    Thread.sleep(50);
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                client.newUntypedWorkflowStub(id).terminate("benchmark done");
+                if (st.error() != null) {
+                    throw new IllegalStateException("run failed: " + st.error());
+                }
+                int seen = st.dataset().seen();
+                rate[workers] = seen / seconds;
+                StringBuilder rss = new StringBuilder();
+                for (Process p : procs) {
+                    rss.append(rss.length() == 0 ? "" : ", ").append(peakRssMiB(p.pid()));
+                    p.destroy();
+                    p.waitFor();
+                }
+                json.append(workers == 1 ? "" : ", ").append(String.format(
+                        "{\"workers\": %d, \"images_seen\": %d, \"seconds\": %.2f, \"images_per_second\": %.2f, \"peak_rss_mib\": [%s]}",
+                        workers, seen, seconds, rate[workers], rss));
+            }
+            service.shutdown();
+        }
+        json.append(String.format("], \"speedup\": %.3f}", rate[2] / rate[1]));
+        System.out.println(json);
+        System.exit(0);
+    }
+
+    /** VmHWM: the process's peak resident set, MiB. */
+    static long peakRssMiB(long pid) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+            }
+        }
+        return -1;
+    }
+
+    static Process startWorker(int cpu, List<String> args, Path log) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("taskset", "-c", String.valueOf(cpu),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dai.djl.offline=true", "-Djava.awt.headless=true",
+                "-Xmx2g", "-XX:ActiveProcessorCount=1", "-cp", System.getProperty("java.class.path"), CnfCli.class.getName()));
+        cmd.addAll(args);
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+}

@@ -1,0 +1,69 @@
+package dev.cnf.workflows.pipeline;
+
+import dev.cnf.workflows.TaskQueues;
+import dev.cnf.workflows.stages.CleanActivities;
+import dev.cnf.workflows.stages.IngestActivities;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.Workflow;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Deterministic orchestration of the shards; the I/O is in the ingest and clean activities. */
+public class DatasetWorkflowImpl implements DatasetWorkflow {
+    private final IngestActivities ingest = PipelineWorkflowImpl.stub(IngestActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
+    private final CleanActivities clean = PipelineWorkflowImpl.stub(CleanActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
+    private boolean paused;
+
+    @Override
+    public Result run(Input in) {
+        paused = paused || in.paused();
+        PipelineWorkflow parent = Workflow.newExternalWorkflowStub(PipelineWorkflow.class, in.parentWorkflowId());
+        int total = in.refsKeys().size();
+        int end = Math.min(total, in.next() + in.shardsPerRun());
+        List<Promise<ShardOutcome>> started = new ArrayList<>();
+        List<Promise<ShardOutcome>> inFlight = new ArrayList<>();
+        for (int i = in.next(); i < end; i++) {
+            while (inFlight.size() >= in.parallelShards()) {
+                Promise.anyOf(inFlight).get();
+                inFlight.removeIf(Promise::isCompleted);
+            }
+            Workflow.await(() -> !paused);
+            int shard = i;
+            String refsKey = in.refsKeys().get(i);
+            CleanSettings c = in.clean();
+            Promise<ShardOutcome> p = Async.function(() -> {
+                IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(in.runPrefix(), shard, refsKey));
+                CleanActivities.ShardResult cl = clean.cleanShard(new CleanActivities.ShardRequest(in.runPrefix(), shard, f.itemsKey(),
+                        c.minSide(), c.resolution(), c.maxAspectRatio(), c.maxPixels(), c.skipTrainedBy(), c.condition(), c.seed(),
+                        c.annotatorModel()));
+                ShardOutcome outcome = new ShardOutcome(f, cl);
+                parent.shardDone(outcome);
+                return outcome;
+            });
+            started.add(p);
+            inFlight.add(p);
+        }
+        Promise.allOf(started).get();
+        List<ShardOutcome> done = new ArrayList<>(in.done());
+        started.forEach(p -> done.add(p.get()));
+        if (end < total) {
+            // This run's history is as long as it should get; the next run starts where it stopped.
+            Workflow.continueAsNew(new Input(in.runPrefix(), in.parentWorkflowId(), in.refsKeys(), end, in.parallelShards(),
+                    in.shardsPerRun(), in.clean(), paused, done));
+        }
+        return new Result(done);
+    }
+
+    @Override
+    public void pause() {
+        paused = true;
+    }
+
+    @Override
+    public void resume() {
+        paused = false;
+    }
+}
