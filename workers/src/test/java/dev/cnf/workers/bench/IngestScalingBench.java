@@ -23,7 +23,8 @@ import java.util.List;
  * Horizontal scaling of the data stages: the same crawl (ingest + clean, conditions extracted in the
  * shards) with 1 and then 2 worker processes on the cnf-cpu queue, each pinned to its own core with
  * {@code taskset}, as separate machines would be. Temporal (test server), S3Proxy and the gallery run
- * in this JVM. Prints one JSON line: images/s per worker count, the ratio, and each worker's peak RSS.
+ * in this JVM (a warm-up pass first). Prints one JSON line: images/s per worker count, the ratio, each
+ * worker's peak RSS and CPU seconds, and the CPU seconds of this JVM's infrastructure.
  * Not a unit test; {@code bench/run.sh} runs it.
  *
  * <p>Usage: {@code IngestScalingBench <images> <image size> <resolution> <work dir>}
@@ -45,20 +46,24 @@ public final class IngestScalingBench {
             WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
                     WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.target()).build());
             WorkflowClient client = WorkflowClient.newInstance(service);
-            for (int workers = 1; workers <= 2; workers++) {
+            boolean first = true;
+            // the first pass (1 worker) warms the JIT of Temporal, S3Proxy and the gallery in this JVM and is not reported
+            for (int workers : new int[] {1, 1, 2}) {
                 List<Process> procs = new ArrayList<>();
                 for (int w = 0; w < workers; w++) {
                     procs.add(startWorker(w % cores, List.of("worker", "--queues", TaskQueues.CPU, "--temporal", temporal.target(),
                             "--s3", s3.endpoint(), "--s3-access-key", EmbeddedS3.ACCESS_KEY, "--s3-secret-key", EmbeddedS3.SECRET_KEY,
-                            "--bucket", "scale-" + workers, "--http-port", "-1", "--allow-host", gallery.hostPort(),
+                            "--bucket", "scale-" + workers + (first ? "-warmup" : ""), "--http-port", "-1", "--allow-host", gallery.hostPort(),
                             "--cpu-concurrency", "4", "--per-host-concurrency", "8"), dir.resolve("worker-" + workers + "-" + w + ".log")));
                 }
                 Thread.sleep(8000); // JVM start, native libraries, first poll
                 PipelineInput input = Inputs.of("name", "scale", "sources", List.of(gallery.url()), "maxImages", images + 100,
                         "resolution", resolution, "shardSize", 16, "parallelShards", 8, "nearDuplicateDistance", -1);
-                String id = "scale-" + workers;
+                String id = "scale-" + workers + (first ? "-warmup" : "");
                 PipelineWorkflow wf = client.newWorkflowStub(PipelineWorkflow.class,
                         WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.CPU).setWorkflowId(id).build());
+                long[] workerCpuBefore = procs.stream().mapToLong(p -> cpuMillis(p.pid())).toArray();
+                long hostCpuBefore = hostCpuMillis();
                 long start = System.nanoTime();
                 WorkflowClient.start(wf::run, input);
                 PipelineStatus st;
@@ -70,11 +75,24 @@ public final class IngestScalingBench {
                     Thread.sleep(50);
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
+                double hostCpu = (hostCpuMillis() - hostCpuBefore) / 1000.0;
+                StringBuilder workerCpu = new StringBuilder();
+                for (int w = 0; w < procs.size(); w++) {
+                    workerCpu.append(w == 0 ? "" : ", ").append(String.format("%.1f", (cpuMillis(procs.get(w).pid()) - workerCpuBefore[w]) / 1000.0));
+                }
                 client.newUntypedWorkflowStub(id).terminate("benchmark done");
                 if (st.error() != null) {
                     throw new IllegalStateException("run failed: " + st.error());
                 }
                 int seen = st.dataset().seen();
+                if (first) {
+                    procs.forEach(Process::destroy);
+                    for (Process p : procs) {
+                        p.waitFor();
+                    }
+                    first = false;
+                    continue;
+                }
                 rate[workers] = seen / seconds;
                 StringBuilder rss = new StringBuilder();
                 for (Process p : procs) {
@@ -82,15 +100,33 @@ public final class IngestScalingBench {
                     p.destroy();
                     p.waitFor();
                 }
-                json.append(workers == 1 ? "" : ", ").append(String.format(
-                        "{\"workers\": %d, \"images_seen\": %d, \"seconds\": %.2f, \"images_per_second\": %.2f, \"peak_rss_mib\": [%s]}",
-                        workers, seen, seconds, rate[workers], rss));
+                json.append(json.charAt(json.length() - 1) == '[' ? "" : ", ").append(String.format(
+                        "{\"workers\": %d, \"images_seen\": %d, \"seconds\": %.2f, \"images_per_second\": %.2f, \"peak_rss_mib\": [%s], "
+                                + "\"worker_cpu_seconds\": [%s], \"infrastructure_cpu_seconds\": %.1f}",
+                        workers, seen, seconds, rate[workers], rss, workerCpu, hostCpu));
             }
             service.shutdown();
         }
         json.append(String.format("], \"speedup\": %.3f}", rate[2] / rate[1]));
         System.out.println(json);
         System.exit(0);
+    }
+
+    /** User + system CPU time of a process, from /proc/PID/stat (clock ticks of 10 ms). */
+    static long cpuMillis(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10; // fields 14 and 15 of stat(5)
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
+    /** CPU time of this JVM: the in-process Temporal server, S3Proxy and gallery. */
+    static long hostCpuMillis() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime() / 1_000_000;
     }
 
     /** VmHWM: the process's peak resident set, MiB. */
