@@ -2,7 +2,6 @@ package dev.cnf.activities.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.io.Tensor;
@@ -24,8 +23,10 @@ import java.util.Set;
 /**
  * The frozen encoders' outputs, content-addressed in object storage so that every run on the same data
  * and base model skips the codec (VAE) and the text encoder:
- * {@code cache/<base sha256>/<resolution>/latents/<image sha256>.safetensors} and
- * {@code .../text/<sha256 of the prompt>.safetensors}. Entries are immutable: a key names its inputs.
+ * {@code cache/<base sha256>/<resolution>/latents/<sha256 of the encoder's input>.safetensors} and
+ * {@code .../text/<sha256 of the prompt>.safetensors}. Entries are immutable: a key names its inputs. The
+ * latent key hashes the very pixels the codec sees (not the source file), so a change in cleaning or
+ * cropping can never serve a stale latent.
  */
 final class EncodingCache {
     /** What one preparation found and computed. */
@@ -50,15 +51,17 @@ final class EncodingCache {
         this.root = "cache/" + baseSha256 + "/" + resolution + "/";
     }
 
-    /** Encodings for {@code samples} (the training set, in order), from the cache where present. */
-    DiffusionTrainer.Encoded prepare(BaseModel base, NDManager manager, List<Sample> samples, TrainingSet data, Runnable heartbeat,
-                                     Stats[] stats) {
+    /** The encodings and how many came from the cache. */
+    record Prepared(DiffusionTrainer.Encoded encoded, Stats stats) {}
+
+    /** Encodings for the training set, in order, from the cache where present. */
+    Prepared prepare(BaseModel base, NDManager manager, TrainingSet data, Runnable heartbeat) {
         int latentHits = 0, latentMisses = 0, textHits = 0, textMisses = 0;
         List<float[]> latents = new ArrayList<>();
         long[] latentShape = null;
-        for (int i = 0; i < samples.size(); i++) {
+        for (int i = 0; i < data.size(); i++) {
             heartbeat.run();
-            String key = root + "latents/" + samples.get(i).sha256() + ".safetensors";
+            String key = root + "latents/" + sha256(data.images().get(i)) + ".safetensors";
             Tensor t = read(key);
             if (t == null) {
                 float[] v = DiffusionTrainer.encodeImage(base, manager, data.images().get(i));
@@ -93,8 +96,14 @@ final class EncodingCache {
             text.put(p, t.data());
             textShape = t.shape();
         }
-        stats[0] = new Stats(latentHits, latentMisses, textHits, textMisses);
-        return new DiffusionTrainer.Encoded(latents, latentShape, text, textShape);
+        return new Prepared(new DiffusionTrainer.Encoded(latents, latentShape, text, textShape),
+                new Stats(latentHits, latentMisses, textHits, textMisses));
+    }
+
+    private static String sha256(float[] pixels) {
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(pixels.length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(pixels);
+        return ObjectStore.sha256(bytes.array());
     }
 
     private Tensor read(String key) {

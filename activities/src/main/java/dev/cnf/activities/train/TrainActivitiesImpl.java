@@ -108,12 +108,11 @@ public class TrainActivitiesImpl implements TrainActivities {
             if ("large".equals(r.mode())) {
                 trainer.unlockBaseAt(r.unlockBaseAt(), r.baseLearningRate());
             }
-            EncodingCache.Stats[] cacheStats = new EncodingCache.Stats[1];
-            trainer.useEncoded(new EncodingCache(store, loaded.sha256(), cfg.sampleSize())
-                    .prepare(base, manager, split.train(), data,
-                            // keep the previous attempt's checkpoint in the details while the encoders run
-                            () -> ctx.heartbeat(beforeTraining), cacheStats));
-            LOG.info("encoder cache: {}", cacheStats[0]);
+            EncodingCache.Prepared encoded = new EncodingCache(store, loaded.sha256(), cfg.sampleSize())
+                    // keeps the previous attempt's checkpoint in the heartbeat details while the encoders run
+                    .prepare(base, manager, data, () -> ctx.heartbeat(beforeTraining));
+            trainer.useEncoded(encoded.encoded());
+            LOG.info("encoder cache: {}", encoded.stats());
             Probe probe = new Probe(base, controlnet, trainer, probeSet, cfg.sampleSize(), r);
             List<Map<String, Object>> metrics = new ArrayList<>();
             if (lastCheckpoint != null) {
@@ -134,7 +133,7 @@ public class TrainActivitiesImpl implements TrainActivities {
                     init.put("from", initFrom);
                     metrics.add(init);
                 }
-                metrics.add(cacheStats[0].row());
+                metrics.add(encoded.stats().row());
                 metrics.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
                 trainer.setRollbackPoint(trainer.checkpoint()); // recurring non-finite steps before the first checkpoint go back here
             }

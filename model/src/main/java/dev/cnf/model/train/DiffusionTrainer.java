@@ -85,6 +85,10 @@ public final class DiffusionTrainer {
     private Map<String, Parameter> baseParameters = Map.of();
     /** The frozen base as it was, to go back to when a rollback lands before the unlock. */
     private Map<String, Tensor> baseBeforeUnlock;
+    /** The current epoch's data order (see sampleIndex). */
+    private int[] permutation;
+    private long permutationEpoch = -1;
+    private static final Logger LOG = LoggerFactory.getLogger(DiffusionTrainer.class);
 
     /**
      * The frozen encoders' outputs for the training set, computed once (and cached by the caller): latents per
@@ -115,9 +119,6 @@ public final class DiffusionTrainer {
     public static NDArray encodePrompt(BaseModel base, NDManager manager, String prompt) {
         return base.textEncoder().encode(new ParameterStore(manager, false), manager, List.of(prompt));
     }
-    private int[] permutation;
-    private long permutationEpoch = -1;
-    private static final Logger LOG = LoggerFactory.getLogger(DiffusionTrainer.class);
 
     private DiffusionTrainer(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager) {
         this.base = base;
