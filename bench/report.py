@@ -98,10 +98,11 @@ def main():
            "a per-stage profile in the issue note found the openpnp build's resize and Canny slower than Debian's.",
            "- Two runs on this noisy 2-core box differed by up to 3x for the PyTorch peer's tiny-sd sampling (OpenBLAS and OpenMP "
            "thread pools share 2 cores); compare ratios from one run only.",
-           "- Scaling pins each worker to one core (`taskset`), standing in for separate machines. On a 2-core box this cannot "
-           "show the target (>= 1.8x): the in-process Temporal, S3Proxy and gallery need about half a core themselves (last "
-           "column), so with two workers the box is full; each worker is also a fresh JVM, whose warm-up is a larger share "
-           "when it handles half the images. Run it on a box with spare cores (or workers on other machines) to measure scaling.",
+           "- Scaling pins each worker to one core (`taskset`), standing in for separate machines; before the measured crawl the "
+           "same workers crawl a smaller gallery of other images, so they are warm as long-lived services are. On a 2-core box "
+           "this cannot show the target (>= 1.8x): the in-process Temporal, S3Proxy and gallery take about as much CPU as a "
+           "worker (last column), so with two workers the box is full. Run it on a box with spare cores (or with workers on "
+           "other machines) to measure scaling.",
            "- Not measured: sd15 at 512 px in bf16 on a GPU (no GPU was lent to this run)."]
     with open(os.path.join(outdir, "RESULTS.md"), "w") as fh:
         fh.write("\n".join(md) + "\n")

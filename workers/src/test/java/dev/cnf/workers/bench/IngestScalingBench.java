@@ -23,7 +23,8 @@ import java.util.List;
  * Horizontal scaling of the data stages: the same crawl (ingest + clean, conditions extracted in the
  * shards) with 1 and then 2 worker processes on the cnf-cpu queue, each pinned to its own core with
  * {@code taskset}, as separate machines would be. Temporal (test server), S3Proxy and the gallery run
- * in this JVM (a warm-up pass first). Prints one JSON line: images/s per worker count, the ratio, each
+ * in this JVM. Each worker count first crawls a smaller gallery of other images (unmeasured) so that the
+ * long-lived workers and this JVM are warm, as in service. Prints one JSON line: images/s per worker count, the ratio, each
  * worker's peak RSS and CPU seconds, and the CPU seconds of this JVM's infrastructure.
  * Not a unit test; {@code bench/run.sh} runs it.
  *
@@ -42,56 +43,32 @@ public final class IngestScalingBench {
         double[] rate = new double[3];
         try (EmbeddedTemporal temporal = EmbeddedTemporal.start();
              EmbeddedS3 s3 = EmbeddedS3.start(dir.resolve("s3"));
-             GalleryServer gallery = GalleryServer.start(images, size, 5)) {
+             GalleryServer gallery = GalleryServer.start(images, size, 5);
+             GalleryServer warmUpGallery = GalleryServer.start(Math.max(16, images / 4), size, 99)) {
             WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
                     WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.target()).build());
             WorkflowClient client = WorkflowClient.newInstance(service);
-            boolean first = true;
-            // the first pass (1 worker) warms the JIT of Temporal, S3Proxy and the gallery in this JVM and is not reported
-            for (int workers : new int[] {1, 1, 2}) {
+            for (int workers = 1; workers <= 2; workers++) {
                 List<Process> procs = new ArrayList<>();
                 for (int w = 0; w < workers; w++) {
                     procs.add(startWorker(w % cores, List.of("worker", "--queues", TaskQueues.CPU, "--temporal", temporal.target(),
                             "--s3", s3.endpoint(), "--s3-access-key", EmbeddedS3.ACCESS_KEY, "--s3-secret-key", EmbeddedS3.SECRET_KEY,
-                            "--bucket", "scale-" + workers + (first ? "-warmup" : ""), "--http-port", "-1", "--allow-host", gallery.hostPort(),
-                            "--cpu-concurrency", "4", "--per-host-concurrency", "8"), dir.resolve("worker-" + workers + "-" + w + ".log")));
+                            "--bucket", "scale-" + workers, "--http-port", "-1", "--allow-host", gallery.hostPort(),
+                            "--allow-host", warmUpGallery.hostPort(), "--cpu-concurrency", "4", "--per-host-concurrency", "8"),
+                            dir.resolve("worker-" + workers + "-" + w + ".log")));
                 }
                 Thread.sleep(8000); // JVM start, native libraries, first poll
-                PipelineInput input = Inputs.of("name", "scale", "sources", List.of(gallery.url()), "maxImages", images + 100,
-                        "resolution", resolution, "shardSize", 16, "parallelShards", 8, "nearDuplicateDistance", -1);
-                String id = "scale-" + workers + (first ? "-warmup" : "");
-                PipelineWorkflow wf = client.newWorkflowStub(PipelineWorkflow.class,
-                        WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.CPU).setWorkflowId(id).build());
+                // Workers are long-lived services: a crawl of other images first warms their JIT (and this JVM's), unmeasured.
+                crawl(client, "scale-" + workers + "-warm-up", warmUpGallery.url(), images, resolution);
                 long[] workerCpuBefore = procs.stream().mapToLong(p -> cpuMillis(p.pid())).toArray();
                 long hostCpuBefore = hostCpuMillis();
                 long start = System.nanoTime();
-                WorkflowClient.start(wf::run, input);
-                PipelineStatus st;
-                while (true) { // done when the clean stage has reported (the run then waits for a GPU worker: none here)
-                    st = wf.status();
-                    if (st.completed().stream().anyMatch(l -> l.startsWith("clean:")) || st.error() != null) {
-                        break;
-                    }
-                    Thread.sleep(50);
-                }
+                int seen = crawl(client, "scale-" + workers, gallery.url(), images, resolution);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 double hostCpu = (hostCpuMillis() - hostCpuBefore) / 1000.0;
                 StringBuilder workerCpu = new StringBuilder();
                 for (int w = 0; w < procs.size(); w++) {
                     workerCpu.append(w == 0 ? "" : ", ").append(String.format("%.1f", (cpuMillis(procs.get(w).pid()) - workerCpuBefore[w]) / 1000.0));
-                }
-                client.newUntypedWorkflowStub(id).terminate("benchmark done");
-                if (st.error() != null) {
-                    throw new IllegalStateException("run failed: " + st.error());
-                }
-                int seen = st.dataset().seen();
-                if (first) {
-                    procs.forEach(Process::destroy);
-                    for (Process p : procs) {
-                        p.waitFor();
-                    }
-                    first = false;
-                    continue;
                 }
                 rate[workers] = seen / seconds;
                 StringBuilder rss = new StringBuilder();
@@ -100,7 +77,7 @@ public final class IngestScalingBench {
                     p.destroy();
                     p.waitFor();
                 }
-                json.append(json.charAt(json.length() - 1) == '[' ? "" : ", ").append(String.format(
+                json.append(workers == 1 ? "" : ", ").append(String.format(
                         "{\"workers\": %d, \"images_seen\": %d, \"seconds\": %.2f, \"images_per_second\": %.2f, \"peak_rss_mib\": [%s], "
                                 + "\"worker_cpu_seconds\": [%s], \"infrastructure_cpu_seconds\": %.1f}",
                         workers, seen, seconds, rate[workers], rss, workerCpu, hostCpu));
@@ -110,6 +87,28 @@ public final class IngestScalingBench {
         json.append(String.format("], \"speedup\": %.3f}", rate[2] / rate[1]));
         System.out.println(json);
         System.exit(0);
+    }
+
+    /** Runs the pipeline on {@code url} until its clean stage has reported, then terminates it; returns the images seen. */
+    static int crawl(WorkflowClient client, String id, String url, int images, int resolution) throws InterruptedException {
+        PipelineInput input = Inputs.of("name", "scale", "sources", List.of(url), "maxImages", images + 100,
+                "resolution", resolution, "shardSize", 16, "parallelShards", 8, "nearDuplicateDistance", -1);
+        PipelineWorkflow wf = client.newWorkflowStub(PipelineWorkflow.class,
+                WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.CPU).setWorkflowId(id).build());
+        WorkflowClient.start(wf::run, input);
+        PipelineStatus st;
+        while (true) { // the run then waits for a GPU worker: none here
+            st = wf.status();
+            if (st.completed().stream().anyMatch(l -> l.startsWith("clean:")) || st.error() != null) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        client.newUntypedWorkflowStub(id).terminate("benchmark done");
+        if (st.error() != null) {
+            throw new IllegalStateException(id + " failed: " + st.error());
+        }
+        return st.dataset().seen();
     }
 
     /** User + system CPU time of a process, from /proc/PID/stat (clock ticks of 10 ms). */
@@ -142,7 +141,12 @@ public final class IngestScalingBench {
     static Process startWorker(int cpu, List<String> args, Path log) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("taskset", "-c", String.valueOf(cpu),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dai.djl.offline=true", "-Djava.awt.headless=true",
-                "-Xmx2g", "-XX:ActiveProcessorCount=1", "-cp", System.getProperty("java.class.path"), CnfCli.class.getName()));
+                "-Xmx2g", "-XX:ActiveProcessorCount=1"));
+        String jfr = System.getProperty("cnf.bench.jfr", ""); // a folder: each worker records a profile there (JDK Flight Recorder)
+        if (!jfr.isBlank()) {
+            cmd.add("-XX:StartFlightRecording=settings=profile,filename=" + Path.of(jfr, log.getFileName().toString().replace(".log", ".jfr")));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CnfCli.class.getName()));
         cmd.addAll(args);
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
