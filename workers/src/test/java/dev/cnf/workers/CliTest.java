@@ -106,7 +106,10 @@ class CliTest {
             String[] args = {"demo", "--data-dir", dir.toString(), "--gallery-images", "10",
                     "--set", "trainSteps=8", "--set", "batchSize=4", "--set", "evalSamples=2", "--set", "evalSteps=3"};
             first = CnfCli.commandLine().execute(args);
-            second = CnfCli.commandLine().execute(args);
+            // the second version in the paper's large-scale mode: it publishes the trained base UNet in unet/
+            List<String> large = new java.util.ArrayList<>(List.of(args));
+            large.addAll(List.of("--set", "trainingMode=large", "--set", "unlockBaseAt=4"));
+            second = CnfCli.commandLine().execute(large.toArray(String[]::new));
         } finally {
             System.setOut(original);
         }
@@ -167,6 +170,20 @@ class CliTest {
             String[] parts = line.split("  ");
             assertEquals(parts[0], ObjectStore.sha256(java.nio.file.Files.readAllBytes(out.resolve(parts[1]))), parts[1]);
         }
+
+        // A large-mode version has a file in a folder (unet/): pulled into the same layout, verified like the rest.
+        String largeVersion;
+        try (var versionDirs = java.nio.file.Files.list(dir.resolve("s3/cnf/models/controlnet-canny"))) {
+            largeVersion = versionDirs.filter(v -> java.nio.file.Files.isDirectory(v.resolve("unet"))).findFirst().orElseThrow()
+                    .getFileName().toString();
+        }
+        Path largeOut = dir.resolve("pulled-large");
+        Captured pullLarge = captured("models", "pull", "controlnet-canny", largeVersion, "--data-dir", data, "--out", largeOut.toString());
+        assertEquals(0, pullLarge.code(), pullLarge.out());
+        Path unet = largeOut.resolve("unet/diffusion_pytorch_model.safetensors");
+        assertTrue(java.nio.file.Files.exists(unet), pullLarge.out());
+        assertTrue(java.nio.file.Files.readAllLines(largeOut.resolve("SHA256SUMS")).contains(
+                ObjectStore.sha256(java.nio.file.Files.readAllBytes(unet)) + "  unet/diffusion_pytorch_model.safetensors"));
 
         // Flip one byte of the stored weights behind the store's back: the pull must refuse and write nothing.
         Path stored = dir.resolve("s3/cnf/models/controlnet-canny/" + latest + "/diffusion_pytorch_model.safetensors");

@@ -194,7 +194,7 @@ public final class ModelsCommand implements Runnable {
                     Map<String, String> sums = new HashMap<>();
                     for (Map<String, Object> f : files) {
                         String path = String.valueOf(f.get("path"));
-                        if (path.contains("/") || path.startsWith(".")) {
+                        if (!SAFE_PATH.matcher(path).matches()) {
                             throw new IllegalStateException("manifest lists an unsafe path '" + path + "'; refusing to write it");
                         }
                         byte[] bytes = o.store().get(dir + path);
@@ -205,6 +205,7 @@ public final class ModelsCommand implements Runnable {
                             return CnfCli.EXIT_WORKFLOW_FAILED;
                         }
                         sums.put(path, actual);
+                        Files.createDirectories(staging.resolve(path).getParent());
                         Files.write(staging.resolve(path), bytes);
                     }
                     Path sumsFile = staging.resolve("SHA256SUMS");
@@ -219,21 +220,24 @@ public final class ModelsCommand implements Runnable {
                     }
                     Files.createDirectories(target);
                     for (String path : sums.keySet()) {
+                        Files.createDirectories(target.resolve(path).getParent());
                         Files.move(staging.resolve(path), target.resolve(path), StandardCopyOption.REPLACE_EXISTING);
                     }
                     System.out.println("pulled " + name + " " + v + " to " + target + ": " + files.size() + " files, SHA-256 verified");
                     return 0;
                 } finally {
-                    try (var left = Files.list(staging)) {
-                        for (Path p : left.toList()) {
+                    try (var left = Files.walk(staging)) { // deepest first: files, then their folders, then staging
+                        for (Path p : left.sorted(java.util.Comparator.reverseOrder()).toList()) {
                             Files.deleteIfExists(p);
                         }
                     }
-                    Files.deleteIfExists(staging);
                 }
             }
         }
     }
+
+    /** A file of a version: a name, or one folder and a name (large mode's unet/), never absolute, hidden or "..". */
+    static final java.util.regex.Pattern SAFE_PATH = java.util.regex.Pattern.compile("([A-Za-z0-9][A-Za-z0-9._-]*/)?[A-Za-z0-9][A-Za-z0-9._-]*");
 
     static String resolve(ModelRegistry registry, String name, String version) {
         if (version != null && !version.equals("latest")) {
