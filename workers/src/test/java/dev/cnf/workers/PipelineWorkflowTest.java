@@ -363,6 +363,18 @@ class PipelineWorkflowTest {
         String card = new String(store.get(dir + "README.md"));
         assertTrue(card.contains("large (base UNet unlocked at step 4, learning rate 1.0E-4)"), card);
         assertTrue(card.contains(PublishActivitiesImpl.BASE_UNET_FILE));
+
+        // Continuing from it (default mode) starts from its ControlNet and its base UNet, keeps that base frozen and publishes it again.
+        PipelineResult next = stub("wf-large-continued").run(Inputs.of("name", "large-scale", "resolution", 64, "trainSteps", 2,
+                "batchSize", 4, "learningRate", 1e-3, "seed", 4, "checkpointEvery", 5, "evalSamples", 2, "evalSteps", 2, "probeEvery", 2,
+                "continueFromLatest", true, "promotionTolerance", 1.0));
+        List<Map<String, Object>> nextRows = (List<Map<String, Object>>) (List<?>) Json.readLines(
+                store.get(onlyKey("runs/wf-large-continued/", "/train/metrics.jsonl")), Map.class);
+        Map<String, Object> init = nextRows.stream().filter(m -> "init".equals(m.get("kind"))).findFirst().orElseThrow();
+        assertEquals(dir + PublishActivitiesImpl.BASE_UNET_FILE, init.get("baseUnetFrom"));
+        String nextDir = next.modelUri().substring(("s3://" + store.bucket() + "/").length());
+        assertArrayEquals(store.get(dir + PublishActivitiesImpl.BASE_UNET_FILE), store.get(nextDir + PublishActivitiesImpl.BASE_UNET_FILE),
+                "the frozen base the ControlNet was trained against");
     }
 
     @Test

@@ -94,9 +94,4 @@ public final class ModelRegistry {
         latestTrainingData(name).forEach(row -> out.add(String.valueOf(row.get("sha256"))));
         return out;
     }
-
-    /** The latest version's weights key, to continue training from; empty when the model has no latest version. */
-    public Optional<String> latestWeightsKey(String name) {
-        return latestVersion(name).map(v -> dir(name, v) + PublishActivitiesImpl.WEIGHTS_FILE);
-    }
 }

@@ -100,7 +100,7 @@ public class TrainActivitiesImpl implements TrainActivities {
             BaseModels.Loaded loaded = BaseModels.load(r.baseModel(), cfg, manager);
             BaseModel base = loaded.model();
             ControlNet controlnet = base.newControlNet(manager, r.seed());
-            String initFrom = initialWeights(controlnet, r);
+            Init init = initialWeights(controlnet, base, r);
             // read before this attempt heartbeats: the previous attempt's last reported checkpoint
             String lastCheckpoint = resumeFrom(ctx, ckptRoot).orElse(null);
             Progress beforeTraining = new Progress(0, r.steps(), 0, lastCheckpoint, 0, 0);
@@ -126,12 +126,15 @@ public class TrainActivitiesImpl implements TrainActivities {
                 metrics.add(resumed);
                 LOG.info("resumed training at step {} from {}", trainer.step(), lastCheckpoint);
             } else {
-                if (initFrom != null) {
-                    Map<String, Object> init = new LinkedHashMap<>();
-                    init.put("kind", "init");
-                    init.put("step", 0);
-                    init.put("from", initFrom);
-                    metrics.add(init);
+                if (init.controlNetFrom() != null) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("kind", "init");
+                    row.put("step", 0);
+                    row.put("from", init.controlNetFrom());
+                    if (init.baseUnetFrom() != null) {
+                        row.put("baseUnetFrom", init.baseUnetFrom());
+                    }
+                    metrics.add(row);
                 }
                 metrics.add(encoded.stats().row());
                 metrics.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
@@ -223,7 +226,9 @@ public class TrainActivitiesImpl implements TrainActivities {
             String metricsKey = r.runPrefix() + "/train/metrics.jsonl";
             store.put(metricsKey, Json.lines(metrics), "application/x-ndjson");
             String baseUnetKey = null;
-            if (trainer.baseUnlocked()) { // large mode: the base changed, and the ControlNet only works with this one
+            // the base differs from the shipped one (trained here in large mode, or continued from a large-mode
+            // version): the ControlNet only works with this UNet, so it travels with it
+            if (trainer.baseUnlocked() || init.baseUnetFrom() != null) {
                 baseUnetKey = r.runPrefix() + "/train/base_unet.safetensors";
                 store.put(baseUnetKey, Safetensors.write(Weights.export(base.unet()), Map.of("format", "pt")), "application/octet-stream");
             }
@@ -295,23 +300,38 @@ public class TrainActivitiesImpl implements TrainActivities {
     }
 
     /** Loads the latest published weights of {@code r.continueFrom()} if asked and present; returns their key, or null. */
-    private String initialWeights(ControlNet controlnet, Request r) {
+    /** Where the starting weights came from: null for a fresh ControlNet and the shipped base UNet. */
+    record Init(String controlNetFrom, String baseUnetFrom) {}
+
+    /**
+     * With continueFrom, the latest version's ControlNet, and its jointly trained base UNet when that version
+     * was trained in large mode (the ControlNet expects it); otherwise a fresh copy of the encoder.
+     */
+    private Init initialWeights(ControlNet controlnet, BaseModel base, Request r) {
         if (r.continueFrom() == null) {
-            return null;
+            return new Init(null, null);
         }
-        Optional<String> key = new dev.cnf.activities.publish.ModelRegistry(store).latestWeightsKey(r.continueFrom());
-        if (key.isEmpty()) {
+        dev.cnf.activities.publish.ModelRegistry registry = new dev.cnf.activities.publish.ModelRegistry(store);
+        Optional<String> version = registry.latestVersion(r.continueFrom());
+        if (version.isEmpty()) {
             LOG.info("no published version of {} to continue from; training starts fresh", r.continueFrom());
-            return null;
+            return new Init(null, null);
         }
+        String dir = dev.cnf.activities.publish.ModelRegistry.dir(r.continueFrom(), version.get());
+        String weights = dir + dev.cnf.activities.publish.PublishActivitiesImpl.WEIGHTS_FILE;
+        String baseUnet = dir + dev.cnf.activities.publish.PublishActivitiesImpl.BASE_UNET_FILE;
+        boolean withBase = store.exists(baseUnet);
         try {
-            dev.cnf.model.io.Weights.load(controlnet, Safetensors.read(store.get(key.get())));
+            Weights.load(controlnet, Safetensors.read(store.get(weights)));
+            if (withBase) {
+                Weights.load(base.unet(), Safetensors.read(store.get(baseUnet)));
+            }
         } catch (IllegalArgumentException e) {
-            throw ApplicationFailure.newNonRetryableFailure("cannot continue from " + key.get() + ": " + e.getMessage(), "InvalidInput");
+            throw ApplicationFailure.newNonRetryableFailure("cannot continue from " + dir + ": " + e.getMessage(), "InvalidInput");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return key.get();
+        return new Init(weights, withBase ? baseUnet : null);
     }
 
     /** The heartbeat's checkpoint if a previous attempt reported one, else the newest complete one in storage. */
