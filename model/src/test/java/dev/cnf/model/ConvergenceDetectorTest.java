@@ -33,6 +33,17 @@ class ConvergenceDetectorTest {
     }
 
     @Test
+    void patienceCountsFromTheDetectedStep() {
+        ConvergenceDetector d = new ConvergenceDetector(ConvergenceDetector.Settings.defaults());
+        assertFalse(d.patienceOver(1_000, 0), "no stop before convergence");
+        feed(d, 0.10, 0.11, 0.10, 0.12, 0.45, 0.47, 0.50, 0.52); // converged at 100
+        assertFalse(d.patienceOver(149, 50));
+        assertTrue(d.patienceOver(150, 50));
+        assertTrue(d.patienceOver(100, 0));
+        assertFalse(d.patienceOver(10_000, -1), "-1 trains every step");
+    }
+
+    @Test
     void aSingleSpikeIsNotConvergence() {
         ConvergenceDetector d = new ConvergenceDetector(ConvergenceDetector.Settings.defaults());
         assertTrue(feed(d, 0.10, 0.11, 0.40, 0.10, 0.12, 0.11).isEmpty());

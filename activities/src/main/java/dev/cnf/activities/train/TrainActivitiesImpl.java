@@ -244,9 +244,7 @@ public class TrainActivitiesImpl implements TrainActivities {
 
     /** The detector's stop action: training ends {@code stopAfterConvergence} steps after the detected step. */
     private static boolean patienceOver(int step, Probe probe, Request r) {
-        Integer patience = r.stopAfterConvergence();
-        return patience != null && patience >= 0 && probe.detector.convergedStep().isPresent()
-                && step >= probe.detector.convergedStep().getAsInt() + patience;
+        return r.stopAfterConvergence() != null && probe.detector.patienceOver(step, r.stopAfterConvergence());
     }
 
     /** Convergence probe on the held-out split: condition gain + edge F1 of few-step samples, fed to the detector. */

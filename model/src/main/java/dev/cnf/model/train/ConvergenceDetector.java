@@ -70,6 +70,14 @@ public final class ConvergenceDetector {
         return convergedStep == null ? OptionalInt.empty() : OptionalInt.of(convergedStep);
     }
 
+    /**
+     * The detector's stop action: true once {@code step} is at least {@code patience} steps past the detected
+     * step; never before convergence, and never with a negative patience (train all steps).
+     */
+    public boolean patienceOver(int step, int patience) {
+        return patience >= 0 && convergedStep != null && step >= convergedStep + patience;
+    }
+
     public List<Point> points() {
         return List.copyOf(points);
     }
