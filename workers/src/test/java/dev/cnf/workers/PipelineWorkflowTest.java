@@ -379,6 +379,33 @@ class PipelineWorkflowTest {
 
     @Test
     @SuppressWarnings("unchecked")
+    void evaluationEveryNStepsLeavesTheTrainedWeightsUnchanged() throws Exception {
+        Object[] fields = {"name", "evaluated", "resolution", 64, "trainSteps", 6, "batchSize", 4, "learningRate", 1e-3, "seed", 3,
+                "checkpointEvery", 5, "evalSamples", 2, "evalSteps", 2, "probeEvery", 3, "promotionTolerance", 1.0};
+        PipelineWorkflow wf = stub("wf-eval-every");
+        java.util.List<Object> withEvery = new java.util.ArrayList<>(List.of(fields));
+        withEvery.addAll(List.of("evalEvery", 3));
+        PipelineResult r = wf.run(Inputs.of(withEvery.toArray()));
+        assertEquals(6, r.trainSteps());
+        assertTrue(wf.status().completed().stream().anyMatch(l -> l.startsWith("evaluate at step 3: edge F1")), wf.status().completed().toString());
+        String run = "runs/wf-eval-every/";
+        Map<String, Object> atThree = Json.read(store.get(onlyKey(run, "/evaluate/step-00000003/metrics.json")), Map.class);
+        assertEquals(3, ((Number) atThree.get("atStep")).intValue());
+        assertTrue(store.exists(onlyKey(run, "/evaluate/step-00000003/metrics.json").replace("metrics.json", "report.html")));
+        Map<String, Object> last = Json.read(store.get(onlyKey(run, "/evaluate/metrics.json")), Map.class);
+        List<Map<String, Object>> during = (List<Map<String, Object>>) last.get("duringTraining");
+        assertEquals(1, during.size());
+        assertEquals(3, ((Number) during.get(0).get("atStep")).intValue());
+        assertTrue(new String(store.get(onlyKey(run, "/evaluate/report.html"))).contains("at step 3 (during training)"));
+
+        // the segments resume from each other's checkpoints: the weights are those of one uninterrupted run
+        stub("wf-eval-end").run(Inputs.of(fields));
+        assertArrayEquals(store.get(onlyKey("runs/wf-eval-end/", "/train/controlnet.safetensors")),
+                store.get(onlyKey(run, "/train/controlnet.safetensors")));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
     void aSecondRunOnTheSameDataTakesTheEncodingsFromTheCache() throws Exception {
         Object[] fields = {"name", "cached", "resolution", 64, "trainSteps", 2, "batchSize", 4, "learningRate", 1e-3, "seed", 3,
                 "checkpointEvery", 5, "evalSamples", 2, "evalSteps", 2, "probeEvery", 2, "promotionTolerance", 1.0};
@@ -443,10 +470,12 @@ class PipelineWorkflowTest {
         PipelineStatus.DatasetProgress progress = wf.status().dataset();
         assertTrue(progress.shards() > 2, "enough shards to continue as new: " + progress.shards());
         assertEquals(progress.shards(), progress.shardsCleaned(), "every shard reported to the parent");
+        assertEquals(r.imagesSeen(), progress.seen());
 
         List<io.temporal.api.history.v1.HistoryEvent> parent = env.getWorkflowClient().fetchHistory("wf-child").getEvents();
-        assertEquals(progress.shards(), parent.stream().filter(e -> e.hasWorkflowExecutionSignaledEventAttributes()
-                && e.getWorkflowExecutionSignaledEventAttributes().getSignalName().equals("shardDone")).count());
+        long signals = parent.stream().filter(e -> e.hasWorkflowExecutionSignaledEventAttributes()
+                && e.getWorkflowExecutionSignaledEventAttributes().getSignalName().equals("datasetProgress")).count();
+        assertTrue(signals >= 1 && signals <= progress.shards(), "progress in batches, at most one signal per shard: " + signals);
         assertTrue(parent.stream().anyMatch(io.temporal.api.history.v1.HistoryEvent::hasStartChildWorkflowExecutionInitiatedEventAttributes));
         assertTrue(parent.stream().noneMatch(e -> e.hasActivityTaskScheduledEventAttributes()
                 && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals("FetchShard")),

@@ -64,5 +64,7 @@ class PipelineInputTest {
         PipelineInput large = fromUi("{\"trainingMode\": \"large\", \"trainSteps\": 10, \"unlockBaseAt\": 5, \"learningRate\": 0.001}");
         assertTrue(large.problems().isEmpty(), large.problems().toString());
         assertEquals(1e-4, large.baseLearningRate(), 1e-15, "a tenth of the ControlNet's rate unless set");
+        assertEquals(List.of("evalEvery 10: evaluates during training every this many steps, in [1, trainSteps); 0 evaluates only the end"),
+                fromUi("{\"trainSteps\": 10, \"evalEvery\": 10}").problems());
     }
 }

@@ -9,6 +9,7 @@ import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.imaging.ImageDecoder;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.imaging.PerceptualHash;
+import dev.cnf.activities.ingest.IngestActivitiesImpl;
 import dev.cnf.activities.publish.ModelRegistry;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
@@ -45,7 +46,7 @@ public class CleanActivitiesImpl implements CleanActivities {
 
     @Override
     public ShardResult cleanShard(ShardRequest r) {
-        String base = String.format("%s/clean/shards/shard-%05d", r.runPrefix(), r.shard());
+        String base = shardBase(r.runPrefix(), r.shard());
         String resultKey = base + ".result.json";
         if (store.exists(resultKey)) {
             return Json.read(store.get(resultKey), ShardResult.class);
@@ -106,16 +107,28 @@ public class CleanActivitiesImpl implements CleanActivities {
         return result;
     }
 
+    /** Where shard {@code shard} of a run keeps its cleaning results ({@code .candidates.jsonl}, {@code .drops.jsonl}). */
+    public static String shardBase(String runPrefix, int shard) {
+        return String.format("%s/clean/shards/shard-%05d", runPrefix, shard);
+    }
+
     @Override
     public Result dedupe(DedupeRequest r) {
         List<Sample> kept = new ArrayList<>();
         List<Drop> drops = new ArrayList<>();
-        for (String key : r.dropsKeys()) {
+        List<String> dropsKeys = new ArrayList<>(r.dropsKeys());
+        List<String> candidatesKeys = new ArrayList<>(r.candidatesKeys());
+        for (int shard = 0; r.shards() != null && shard < r.shards(); shard++) {
+            dropsKeys.add(IngestActivitiesImpl.shardBase(r.runPrefix(), shard) + ".drops.jsonl");
+            dropsKeys.add(shardBase(r.runPrefix(), shard) + ".drops.jsonl");
+            candidatesKeys.add(shardBase(r.runPrefix(), shard) + ".candidates.jsonl");
+        }
+        for (String key : dropsKeys) {
             drops.addAll(Json.readLines(store.get(key), Drop.class));
         }
         Map<String, String> bySha = new HashMap<>();
         NearDuplicateIndex near = new NearDuplicateIndex(r.nearDuplicateDistance());
-        for (String key : r.candidatesKeys()) {
+        for (String key : candidatesKeys) {
             Activity.getExecutionContext().heartbeat(kept.size());
             for (Sample s : SampleTables.read(store, key)) {
                 String first = bySha.putIfAbsent(s.sha256(), s.sourceUrl());

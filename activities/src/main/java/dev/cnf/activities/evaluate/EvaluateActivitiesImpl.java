@@ -168,7 +168,26 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         prompts.forEach((k, v) -> modePrompts.put(k, k.equals("automatic") ? "(each sample's caption)" : v.get(0)));
         metrics.put("prompts", modePrompts);
         metrics.put("perSample", perSample);
-        String metricsKey = r.runPrefix() + "/evaluate/metrics.json";
+        if (r.atStep() != null) {
+            metrics.put("atStep", r.atStep());
+        }
+        List<Map<String, Object>> duringTraining = new ArrayList<>();
+        for (String key : r.duringTrainingKeys() == null ? List.<String>of() : r.duringTrainingKeys()) {
+            Map<String, Object> earlier = Json.read(store.get(key), Map.class);
+            Map<String, Object> row = new LinkedHashMap<>();
+            for (String field : List.of("atStep", "edgeF1", "edgeF1NoControl", "depthRMSE", "segMIoU")) {
+                if (earlier.get(field) != null) {
+                    row.put(field, earlier.get(field));
+                }
+            }
+            row.put("metrics", key);
+            duringTraining.add(row);
+        }
+        if (!duringTraining.isEmpty()) {
+            metrics.put("duringTraining", duringTraining);
+        }
+        String out = r.runPrefix() + "/evaluate/" + (r.atStep() == null ? "" : String.format("step-%08d/", r.atStep()));
+        String metricsKey = out + "metrics.json";
         store.put(metricsKey, Json.bytes(metrics), "application/json");
 
         List<double[]> losses = new ArrayList<>();
@@ -196,6 +215,10 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
             comparison.add(new ReportPage.Comparison(label + ", automatic prompts", byMode.get("automatic").get(metric), previousNumber(previousMetrics, metric)));
             comparison.add(new ReportPage.Comparison(label + ", no control (floor)", floorValue, previousNumber(previousMetrics, metric + "NoControl")));
         });
+        for (Map<String, Object> earlier : duringTraining) {
+            comparison.add(new ReportPage.Comparison("edge F1, automatic prompts, at step " + earlier.get("atStep") + " (during training)",
+                    number(earlier.get("edgeF1")), null));
+        }
         for (String mode : byMode.keySet()) {
             Object prevModes = previousMetrics.get("promptModes");
             Double prev = prevModes instanceof Map<?, ?> pm && pm.get(mode) instanceof Map<?, ?> mm && mm.get("edgeF1") != null
@@ -224,12 +247,15 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         prompts.keySet().forEach(mode -> columns.add("prompt: " + mode + (mode.equals("automatic") ? " (caption)" : "")));
         columns.add("no control, caption (floor)");
         columns.add("original");
-        String html = ReportPage.render("ControlNet evaluation: " + r.name(), summary, (Map<String, Integer>) clean.get("dropped"),
+        if (r.atStep() != null) {
+            summary.put("evaluated", "the checkpoint at step " + r.atStep() + ", during training");
+        }
+        String html = ReportPage.render("ControlNet evaluation: " + r.name() + (r.atStep() == null ? "" : " at step " + r.atStep()), summary, (Map<String, Integer>) clean.get("dropped"),
                 List.of(new ReportPage.Curve("training loss", losses, "#1f77b4"),
                         new ReportPage.Curve("condition gain: L(ε | no condition) − L(ε | condition), held-out", gains, "#2ca02c"),
                         new ReportPage.Curve("controllability probe: edge F1 of 10-step samples, held-out", probes, "#d62728")),
                 r.convergedStep(), comparison, previous.orElse(null), columns, rows);
-        String reportKey = r.runPrefix() + "/evaluate/report.html";
+        String reportKey = out + "report.html";
         store.put(reportKey, html.getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
         return new Result(reportKey, metricsKey, chosen.size(), edgeF1, edgeF1NoControl);
     }

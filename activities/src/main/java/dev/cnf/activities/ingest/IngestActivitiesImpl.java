@@ -360,9 +360,14 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
     }
 
+    /** Where shard {@code shard} of a run keeps its fetch results ({@code .items.jsonl}, {@code .drops.jsonl}). */
+    public static String shardBase(String runPrefix, int shard) {
+        return String.format("%s/ingest/shards/shard-%05d", runPrefix, shard);
+    }
+
     @Override
     public ShardResult fetchShard(FetchShardRequest r) {
-        String base = String.format("%s/ingest/shards/shard-%05d", r.runPrefix(), r.shard());
+        String base = shardBase(r.runPrefix(), r.shard());
         String resultKey = base + ".result.json";
         if (store.exists(resultKey)) {
             return Json.read(store.get(resultKey), ShardResult.class); // finished before a retry or a worker loss

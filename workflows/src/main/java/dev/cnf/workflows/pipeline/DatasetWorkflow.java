@@ -11,30 +11,40 @@ import java.util.List;
 /**
  * The dataset stage's fan-out as a child workflow of {@link PipelineWorkflow}: every shard is fetched and
  * cleaned by its own activities, at most {@code parallelShards} at a time. Each run starts at most
- * {@code shardsPerRun} shards and then continues as new, so no history grows with the size of the
- * crawl; the parent's history grows by one signal per shard (its progress), not by the activities.
+ * {@code shardsPerRun} shards and then continues as new, carrying only where it stopped: the shards'
+ * results stay in object storage, where the dedupe activity reads them. The parent hears of progress
+ * in batches (about fifty signals per crawl, plus one per run), so neither history grows with the crawl.
  */
 @WorkflowInterface
 public interface DatasetWorkflow {
     /**
-     * @param parentWorkflowId receives {@link PipelineWorkflow#shardDone} after each shard
+     * @param parentWorkflowId receives {@link PipelineWorkflow#datasetProgress} signals
      * @param refsKeys         every shard's reference list, in shard order
      * @param next             the first shard this run starts (carried across continue-as-new)
      * @param shardsPerRun     shards a run starts before it continues as new
      * @param paused           the parent was paused when the previous run continued as new
-     * @param done             outcomes of the shards earlier runs finished, in shard order
      */
     record Input(String runPrefix, String parentWorkflowId, List<String> refsKeys, int next, int parallelShards, int shardsPerRun,
-                 CleanSettings clean, boolean paused, List<ShardOutcome> done) {}
+                 CleanSettings clean, boolean paused) {}
 
     /** What every shard's clean activity needs besides its items (see {@link CleanActivities.ShardRequest}). */
     record CleanSettings(int minSide, int resolution, double maxAspectRatio, long maxPixels, String skipTrainedBy, String condition,
                          Long seed, String annotatorModel) {}
 
-    record ShardOutcome(IngestActivities.ShardResult fetched, CleanActivities.ShardResult cleaned) {}
+    /** Counts since the previous signal: the parent adds them to its status query's dataset progress. */
+    record Progress(int shards, int seen, int fetched, int candidates, int dropped, long bytes) {
+        static final Progress NONE = new Progress(0, 0, 0, 0, 0, 0);
 
-    /** Every shard's outcome, in shard order. */
-    record Result(List<ShardOutcome> shards) {}
+        Progress plus(IngestActivities.ShardResult f, CleanActivities.ShardResult c) {
+            int droppedNow = f.dropped().values().stream().mapToInt(Integer::intValue).sum()
+                    + c.dropped().values().stream().mapToInt(Integer::intValue).sum();
+            return new Progress(shards + 1, seen + f.seen(), fetched + f.fetched(), candidates + c.candidates(), dropped + droppedNow,
+                    bytes + f.bytes());
+        }
+    }
+
+    /** @param shards how many shards ran, over all runs */
+    record Result(int shards) {}
 
     @WorkflowMethod
     Result run(Input input);

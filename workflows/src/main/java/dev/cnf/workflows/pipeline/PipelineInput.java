@@ -54,6 +54,7 @@ import java.util.List;
  *                       or "large" (the paper's large-scale mode: after unlockBaseAt steps the base UNet trains too)
  * @param reconnectSkipsAt small mode: step to reconnect the skips; -1 reconnects when the detector fires
  * @param stopAfterConvergence end training this many steps after sudden convergence is detected; -1 trains all trainSteps
+ * @param evalEvery      also evaluate the checkpoint every this many steps during training (0: only the final weights)
  * @param shardsPerRun   shards the dataset child workflow starts before it continues as new (bounds its history)
  * @param unlockBaseAt   large mode: the step from which the base UNet's weights train jointly with the ControlNet
  * @param baseLearningRate large mode: the base UNet's own AdamW learning rate (default: learningRate / 10)
@@ -100,7 +101,8 @@ public record PipelineInput(
         Integer stopAfterConvergence,
         Integer unlockBaseAt,
         Double baseLearningRate,
-        Integer shardsPerRun) {
+        Integer shardsPerRun,
+        Integer evalEvery) {
 
     public static final String DEFAULT_PROMPT = "a professional, detailed, high-quality image";
     public static final List<String> CAPTIONERS = List.of("alt", "template", "none", "csv", "openai", "model");
@@ -158,12 +160,13 @@ public record PipelineInput(
         unlockBaseAt = unlockBaseAt == null ? -1 : unlockBaseAt;
         baseLearningRate = baseLearningRate == null ? learningRate / 10 : baseLearningRate;
         shardsPerRun = shardsPerRun == null ? 500 : shardsPerRun;
+        evalEvery = evalEvery == null ? 0 : evalEvery;
     }
 
     /** All defaults; what `{}` deserialises to. */
     public static PipelineInput defaults() {
         return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private static boolean blank(String s) {
@@ -209,6 +212,9 @@ public record PipelineInput(
         range(p, "reconnectSkipsAt", reconnectSkipsAt, -1, 10_000_000);
         range(p, "stopAfterConvergence", stopAfterConvergence, -1, 10_000_000);
         range(p, "shardsPerRun", shardsPerRun, 1, 100_000);
+        if (evalEvery != 0 && !(evalEvery >= 1 && evalEvery < trainSteps)) {
+            p.add("evalEvery " + evalEvery + ": evaluates during training every this many steps, in [1, trainSteps); 0 evaluates only the end");
+        }
         for (String[] loc : new String[][] {{"captionsFile", captionsFile}, {"captionModel", captionModel}}) {
             if (!loc[1].isEmpty() && !loc[1].matches("s3://[a-z0-9][a-z0-9.-]{1,62}/.+") && !loc[1].startsWith("/")) {
                 p.add(loc[0] + " '" + loc[1] + "': use s3://bucket/key or an absolute path on the workers");

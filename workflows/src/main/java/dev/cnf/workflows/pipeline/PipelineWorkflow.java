@@ -40,7 +40,7 @@ public interface PipelineWorkflow {
     @SignalMethod
     void trainingProgress(TrainActivities.Progress progress);
 
-    /** Sent by the {@link DatasetWorkflow} child after each shard: the status query's dataset counts. */
+    /** Sent by the {@link DatasetWorkflow} child as shards finish (in batches): the status query's dataset counts. */
     @SignalMethod
-    void shardDone(DatasetWorkflow.ShardOutcome outcome);
+    void datasetProgress(DatasetWorkflow.Progress progress);
 }

@@ -134,15 +134,16 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     }
 
     /**
-     * Runs training until it finishes. A pause, cancel or update cancels the activity, which writes a
-     * checkpoint before it stops; the next attempt resumes from that checkpoint with the settings then in force.
+     * Runs training until step {@code upTo} (or the run's trainSteps, if fewer). A pause, cancel or update cancels
+     * the activity, which writes a checkpoint before it stops; the next attempt resumes from that checkpoint
+     * with the settings then in force.
      */
-    private TrainActivities.Result trainUntilDone(String prefix, String samplesKey, PipelineInput in) {
+    private TrainActivities.Result trainUntil(int upTo, String prefix, String samplesKey, PipelineInput in) {
         while (true) {
             checkpointBetweenStages("train");
             stage = "train";
             TrainActivities.Request request = new TrainActivities.Request(prefix, samplesKey, in.modelConfig(), in.baseModel(),
-                    in.resolution(), trainSteps, in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery(), in.evalSamples(),
+                    in.resolution(), Math.min(upTo, trainSteps), in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery(), in.evalSamples(),
                     probeEvery, in.guidanceScale(), in.continueFromLatest() ? in.name() : null, in.trainingMode(),
                     in.reconnectSkipsAt(), in.stopAfterConvergence(), in.unlockBaseAt(), in.baseLearningRate());
             Promise<TrainActivities.Result>[] promise = new Promise[1];
@@ -152,7 +153,6 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             try {
                 TrainActivities.Result result = promise[0].get();
                 trainScope = null;
-                trainingDone = true;
                 return result;
             } catch (ActivityFailure e) {
                 trainScope = null;
@@ -271,16 +271,30 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         completed.add("condition: " + cond.conditioned() + " " + in.condition() + " maps"
                 + (cond.fromShards() == null ? "" : " (" + cond.fromShards() + " made in the clean shards)") + ", dataset shards written");
 
-        TrainActivities.Result tr = trainUntilDone(prefix, cond.samplesKey(), in);
+        // With evalEvery, training runs in segments (each resumes from the previous one's final checkpoint, so the
+        // weights are those of one uninterrupted run) and the checkpoint between them is evaluated.
+        List<String> duringTraining = new ArrayList<>();
+        TrainActivities.Result tr;
+        int nextEvaluation = in.evalEvery() > 0 ? in.evalEvery() : Integer.MAX_VALUE;
+        while (true) {
+            tr = trainUntil(nextEvaluation, prefix, cond.samplesKey(), in);
+            if (tr.steps() >= trainSteps || tr.steps() < Math.min(nextEvaluation, trainSteps)) {
+                break; // all steps trained, or stopped by the detector's patience
+            }
+            checkpointBetweenStages("evaluate at step " + tr.steps());
+            stage = "evaluate (step " + tr.steps() + ")";
+            EvaluateActivities.Result mid = evaluate.evaluate(evaluation(prefix, in, cond.samplesKey(), tr, cl.reportKey(), tr.steps(), List.of()));
+            duringTraining.add(mid.evalMetricsKey());
+            completed.add(String.format("evaluate at step %d: edge F1 %.3f (no control %.3f)", tr.steps(), mid.edgeF1(), mid.edgeF1NoControl()));
+            nextEvaluation += in.evalEvery();
+        }
+        trainingDone = true;
         completed.add(String.format("train: %d steps, final loss %.4f, %d checkpoints, %s", tr.steps(), tr.finalLoss(),
                 tr.checkpointKeys().size(), tr.convergedStep() == null ? "no sudden convergence detected" : "converged at step " + tr.convergedStep()));
 
         checkpointBetweenStages("evaluate");
         stage = "evaluate";
-        EvaluateActivities.Result ev = evaluate.evaluate(new EvaluateActivities.Request(prefix, in.name(), cond.samplesKey(), tr.weightsKey(),
-                tr.metricsKey(), cl.reportKey(), in.modelConfig(), in.baseModel(), in.evalSamples(), in.evalSteps(), in.guidanceScale(),
-                in.controlScale(), in.defaultPrompt(), in.userPrompt(), in.seed(), tr.convergedStep(), in.condition(), in.annotatorModel(),
-                tr.baseUnetKey()));
+        EvaluateActivities.Result ev = evaluate.evaluate(evaluation(prefix, in, cond.samplesKey(), tr, cl.reportKey(), null, duringTraining));
         completed.add(String.format("evaluate: %d samples, edge F1 %.3f (no control %.3f)", ev.samples(), ev.edgeF1(), ev.edgeF1NoControl()));
 
         checkpointBetweenStages("publish");
@@ -361,34 +375,54 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         String skipTrainedBy = in.onlyNewData() ? in.name() : null;
         DatasetWorkflow.CleanSettings settings = new DatasetWorkflow.CleanSettings(in.minSide(), in.resolution(), in.maxAspectRatio(),
                 in.maxPixels(), skipTrainedBy, in.condition(), in.seed(), in.annotatorModel());
-        // Runs recorded before the child workflow replay the shard activities they scheduled themselves.
-        List<DatasetWorkflow.ShardOutcome> outcomes = Workflow.getVersion(DATASET_CHILD, Workflow.DEFAULT_VERSION, 1) == 1
-                ? shardsInChildWorkflow(prefix, in, found, settings)
-                : shardsHere(prefix, in, found, settings);
-        PipelineStatus.DatasetProgress d = dataset;
-        completed.add("ingest: " + d.shards() + " shards, fetched " + d.fetched() + " of " + d.refs() + " (" + d.bytes() + " bytes)"
-                + reasons(found.dropped()));
-
-        checkpointBetweenStages("clean");
-        stage = "clean";
-        List<String> candidates = new ArrayList<>();
-        List<String> dropLists = new ArrayList<>(List.of(found.dropsKey()));
-        for (DatasetWorkflow.ShardOutcome o : outcomes) {
-            candidates.add(o.cleaned().candidatesKey());
-            dropLists.add(o.fetched().dropsKey());
-            dropLists.add(o.cleaned().dropsKey());
+        CleanActivities.Result cl;
+        if (Workflow.getVersion(DATASET_CHILD, Workflow.DEFAULT_VERSION, 1) == 1) {
+            shardsInChildWorkflow(prefix, in, found, settings);
+            ingestDone(found);
+            checkpointBetweenStages("clean");
+            stage = "clean";
+            // the shards' results are where their activities stored them: no per-shard list travels through histories
+            cl = clean.dedupe(new CleanActivities.DedupeRequest(prefix, List.of(), List.of(found.dropsKey()), found.refs(),
+                    in.nearDuplicateDistance(), found.shardKeys().size()));
+        } else { // runs recorded before the child workflow replay the shard activities they scheduled themselves
+            List<ShardOutcome> outcomes = shardsHere(prefix, in, found, settings);
+            ingestDone(found);
+            checkpointBetweenStages("clean");
+            stage = "clean";
+            List<String> candidates = new ArrayList<>();
+            List<String> dropLists = new ArrayList<>(List.of(found.dropsKey()));
+            for (ShardOutcome o : outcomes) {
+                candidates.add(o.cleaned().candidatesKey());
+                dropLists.add(o.fetched().dropsKey());
+                dropLists.add(o.cleaned().dropsKey());
+            }
+            cl = clean.dedupe(new CleanActivities.DedupeRequest(prefix, candidates, dropLists, found.refs(), in.nearDuplicateDistance()));
         }
-        CleanActivities.Result cl = clean.dedupe(new CleanActivities.DedupeRequest(prefix, candidates, dropLists, found.refs(),
-                in.nearDuplicateDistance()));
         completed.add("clean: kept " + cl.kept() + " of " + cl.seen() + reasons(cl.dropped()));
         return cl;
     }
 
+    private static EvaluateActivities.Request evaluation(String prefix, PipelineInput in, String samplesKey, TrainActivities.Result tr,
+                                                         String cleanReportKey, Integer atStep, List<String> duringTraining) {
+        return new EvaluateActivities.Request(prefix, in.name(), samplesKey, tr.weightsKey(), tr.metricsKey(), cleanReportKey,
+                in.modelConfig(), in.baseModel(), in.evalSamples(), in.evalSteps(), in.guidanceScale(), in.controlScale(),
+                in.defaultPrompt(), in.userPrompt(), in.seed(), tr.convergedStep(), in.condition(), in.annotatorModel(),
+                tr.baseUnetKey(), atStep, duringTraining);
+    }
+
+    private void ingestDone(IngestActivities.Discovery found) {
+        PipelineStatus.DatasetProgress d = dataset;
+        completed.add("ingest: " + d.shards() + " shards, fetched " + d.fetched() + " of " + d.refs() + " (" + d.bytes() + " bytes)"
+                + reasons(found.dropped()));
+    }
+
+    private record ShardOutcome(IngestActivities.ShardResult fetched, CleanActivities.ShardResult cleaned) {}
+
     /** The shards' activities scheduled by this workflow (runs from before the child workflow). */
-    private List<DatasetWorkflow.ShardOutcome> shardsHere(String prefix, PipelineInput in, IngestActivities.Discovery found,
+    private List<ShardOutcome> shardsHere(String prefix, PipelineInput in, IngestActivities.Discovery found,
                                                           DatasetWorkflow.CleanSettings c) {
-        List<Promise<DatasetWorkflow.ShardOutcome>> all = new ArrayList<>();
-        List<Promise<DatasetWorkflow.ShardOutcome>> inFlight = new ArrayList<>();
+        List<Promise<ShardOutcome>> all = new ArrayList<>();
+        List<Promise<ShardOutcome>> inFlight = new ArrayList<>();
         for (int i = 0; i < found.shardKeys().size(); i++) {
             while (inFlight.size() >= in.parallelShards()) {
                 Promise.anyOf(inFlight).get();
@@ -397,13 +431,13 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             checkpointBetweenStages("ingest shard " + i);
             int shard = i;
             String refsKey = found.shardKeys().get(i);
-            Promise<DatasetWorkflow.ShardOutcome> p = Async.function(() -> {
+            Promise<ShardOutcome> p = Async.function(() -> {
                 IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, shard, refsKey));
                 countFetched(f);
                 CleanActivities.ShardResult cl = clean.cleanShard(new CleanActivities.ShardRequest(prefix, shard, f.itemsKey(), c.minSide(),
                         c.resolution(), c.maxAspectRatio(), c.maxPixels(), c.skipTrainedBy(), c.condition(), c.seed(), c.annotatorModel()));
                 countCleaned(cl);
-                return new DatasetWorkflow.ShardOutcome(f, cl);
+                return new ShardOutcome(f, cl);
             });
             all.add(p);
             inFlight.add(p);
@@ -414,10 +448,10 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
     /**
      * The shards in a {@link DatasetWorkflow} child, which continues as new every {@code shardsPerRun} shards;
-     * its shardDone signals keep the status query's counts current. Pause and resume are passed on (shards in
-     * flight finish, no new one starts); cancel cancels the child, whose finished shards stay stored.
+     * its datasetProgress signals keep the status query's counts current. Pause and resume are passed on (shards
+     * in flight finish, no new one starts); cancel cancels the child, whose finished shards stay stored.
      */
-    private List<DatasetWorkflow.ShardOutcome> shardsInChildWorkflow(String prefix, PipelineInput in, IngestActivities.Discovery found,
+    private void shardsInChildWorkflow(String prefix, PipelineInput in, IngestActivities.Discovery found,
                                                                      DatasetWorkflow.CleanSettings c) {
         checkpointBetweenStages("ingest shards");
         WorkflowInfo info = Workflow.getInfo();
@@ -427,7 +461,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 .setCancellationType(ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED)
                 .build());
         DatasetWorkflow.Input input = new DatasetWorkflow.Input(prefix, info.getWorkflowId(), found.shardKeys(), 0, in.parallelShards(),
-                in.shardsPerRun(), c, paused, List.of());
+                in.shardsPerRun(), c, paused);
         List<Promise<DatasetWorkflow.Result>> result = new ArrayList<>();
         CancellationScope scope = Workflow.newCancellationScope(() -> result.add(Async.function(child::run, input)));
         scope.run();
@@ -453,7 +487,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             childPaused[0] = paused;
         }
         try {
-            return result.get(0).get().shards();
+            result.get(0).get();
         } catch (ChildWorkflowFailure | CanceledFailure e) {
             if (cancelReason != null) {
                 throw cancelled("the end of ingestion");
@@ -463,9 +497,13 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     }
 
     @Override
-    public void shardDone(DatasetWorkflow.ShardOutcome outcome) {
-        countFetched(outcome.fetched());
-        countCleaned(outcome.cleaned());
+    public void datasetProgress(DatasetWorkflow.Progress p) {
+        PipelineStatus.DatasetProgress d = dataset;
+        if (p == null || d == null) {
+            return;
+        }
+        dataset = new PipelineStatus.DatasetProgress(d.shards(), d.shardsFetched() + p.shards(), d.shardsCleaned() + p.shards(), d.refs(),
+                d.seen() + p.seen(), d.fetched() + p.fetched(), d.candidates() + p.candidates(), d.dropped() + p.dropped(), d.bytes() + p.bytes());
     }
 
     private void countFetched(IngestActivities.ShardResult f) {

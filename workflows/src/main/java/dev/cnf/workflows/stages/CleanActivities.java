@@ -28,8 +28,15 @@ public interface CleanActivities {
      * @param dropsKeys              every earlier drop list (discovery, fetch, clean shards): the report counts them all
      * @param seen                   image references discovered in this run
      * @param nearDuplicateDistance  perceptual-hash Hamming distance counted as a near duplicate; -1 turns the check off
+     * @param shards                 when set, shards 0..shards-1 of this run prefix are read where the shard activities
+     *                               store them, after the lists above: no list has to travel through the workflow
      */
-    record DedupeRequest(String runPrefix, List<String> candidatesKeys, List<String> dropsKeys, int seen, int nearDuplicateDistance) {}
+    record DedupeRequest(String runPrefix, List<String> candidatesKeys, List<String> dropsKeys, int seen, int nearDuplicateDistance,
+                         Integer shards) {
+        public DedupeRequest(String runPrefix, List<String> candidatesKeys, List<String> dropsKeys, int seen, int nearDuplicateDistance) {
+            this(runPrefix, candidatesKeys, dropsKeys, seen, nearDuplicateDistance, null);
+        }
+    }
 
     /** Decodes and normalises one fetched shard. */
     @ActivityMethod

@@ -11,11 +11,15 @@ public interface EvaluateActivities {
      * paper's prompt modes: none (""), default ({@code defaultPrompt}), automatic (each sample's
      * caption) and user ({@code userPrompt}, skipped when empty). {@code name} finds the previous
      * published version to compare with.
+     *
+     * @param atStep             an evaluation during training, of the checkpoint at this step: written under
+     *                           {@code evaluate/step-N/} (null: the final evaluation)
+     * @param duringTrainingKeys the final evaluation lists these earlier evaluations' metrics (empty: none)
      */
     record Request(String runPrefix, String name, String samplesKey, String weightsKey, String metricsKey, String cleanReportKey,
                    String modelConfig, String baseModel, int samples, int steps, double guidanceScale, double controlScale,
                    String defaultPrompt, String userPrompt, long seed, Integer convergedStep, String condition, String annotatorModel,
-                   String baseUnetKey) {}
+                   String baseUnetKey, Integer atStep, java.util.List<String> duringTrainingKeys) {}
 
     /**
      * @param edgeF1 mean F1 between the input edges and Canny edges of the samples, automatic prompts (controllability)
