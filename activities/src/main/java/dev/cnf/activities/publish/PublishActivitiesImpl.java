@@ -79,12 +79,13 @@ public class PublishActivitiesImpl implements PublishActivities {
         byte[] config = store.get(r.configKey());
         byte[] report = store.get(r.reportKey());
         byte[] metricsBytes = store.get(r.evalMetricsKey());
+        byte[] baseUnet = r.baseUnetKey() == null ? null : store.get(r.baseUnetKey()); // read once: an SD UNet is gigabytes
         Map<String, Object> metrics = Json.read(metricsBytes, Map.class);
         // What makes two publications "the same": the model, its evaluation and its card (which names the
         // workflow run), not the gate's verdict, which depends on when it was asked.
         String contentId = ObjectStore.sha256((ObjectStore.sha256(weights) + ObjectStore.sha256(config)
                 + ObjectStore.sha256(metricsBytes) + ObjectStore.sha256(report)
-                + (r.baseUnetKey() == null ? "" : ObjectStore.sha256(store.get(r.baseUnetKey())))
+                + (baseUnet == null ? "" : ObjectStore.sha256(baseUnet))
                 + ObjectStore.sha256(Json.bytes(new java.util.TreeMap<>(r.card())))).getBytes(StandardCharsets.UTF_8));
 
         String manifestKey = dir + "manifest.json";
@@ -106,8 +107,8 @@ public class PublishActivitiesImpl implements PublishActivities {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("config.json", config);
         files.put(WEIGHTS_FILE, weights);
-        if (r.baseUnetKey() != null) {
-            files.put(BASE_UNET_FILE, store.get(r.baseUnetKey()));
+        if (baseUnet != null) {
+            files.put(BASE_UNET_FILE, baseUnet);
         }
         Map<String, String> cardText = new LinkedHashMap<>(r.card());
         String originalFile = originalLayoutFile(r.name());
