@@ -141,6 +141,14 @@ class ClusterModeTest {
                 assertEquals("2", cli("update", "ops-1", "--temporal", t, "--train-steps", "1")[0], "a refused update is bad input");
                 assertEquals("2", cli("update", "ops-1", "--temporal", t)[0], "nothing to change is refused before contacting the server");
                 assertEquals("0", cli("resume", "ops-1", "--temporal", t)[0]);
+                // Cancel only once training runs again: a cancel that lands between resume and the restart ends the
+                // run at once, and `run --wait` below would then start a new run instead of attaching (failed runs
+                // may be re-run under their id).
+                int pausedAt = paused.get("training").get("step").asInt();
+                while (status(t, "ops-1").get("paused").asBoolean() || status(t, "ops-1").get("training").get("step").asInt() <= pausedAt) {
+                    assertTrue(System.currentTimeMillis() < deadline + 120_000, "training did not resume");
+                    Thread.sleep(200);
+                }
                 assertEquals("0", cli("cancel", "ops-1", "--temporal", t, "--reason", "cli test")[0]);
                 String[] attached = cli("run", "--temporal", t, "--workflow-id", "ops-1", "--wait", "--set", "sources=[\"" + gallery.url() + "\"]");
                 assertEquals("1", attached[0], "the cancelled run ends as failed: " + attached[1]);
