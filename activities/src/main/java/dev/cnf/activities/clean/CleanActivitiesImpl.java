@@ -97,9 +97,9 @@ public class CleanActivitiesImpl implements CleanActivities {
                 img.release();
             }
         }
-        String candidatesKey = base + ".candidates.jsonl";
+        String candidatesKey = candidatesKey(r.runPrefix(), r.shard());
         SampleTables.write(store, candidatesKey, candidates);
-        String dropsKey = base + ".drops.jsonl";
+        String dropsKey = dropsKey(r.runPrefix(), r.shard());
         store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
         ShardResult result = new ShardResult(r.shard(), items.size(), candidates.size(), Drop.countByReason(drops), candidatesKey, dropsKey);
         store.put(resultKey, Json.bytes(result), "application/json"); // last: its presence means the shard is done
@@ -107,9 +107,17 @@ public class CleanActivitiesImpl implements CleanActivities {
         return result;
     }
 
-    /** Where shard {@code shard} of a run keeps its cleaning results ({@code .candidates.jsonl}, {@code .drops.jsonl}). */
-    public static String shardBase(String runPrefix, int shard) {
+    /** Where shard {@code shard} of a run keeps its cleaning results; cleanShard writes and dedupe reads these keys. */
+    private static String shardBase(String runPrefix, int shard) {
         return String.format("%s/clean/shards/shard-%05d", runPrefix, shard);
+    }
+
+    static String candidatesKey(String runPrefix, int shard) {
+        return shardBase(runPrefix, shard) + ".candidates.jsonl";
+    }
+
+    static String dropsKey(String runPrefix, int shard) {
+        return shardBase(runPrefix, shard) + ".drops.jsonl";
     }
 
     @Override
@@ -119,9 +127,9 @@ public class CleanActivitiesImpl implements CleanActivities {
         List<String> dropsKeys = new ArrayList<>(r.dropsKeys());
         List<String> candidatesKeys = new ArrayList<>(r.candidatesKeys());
         for (int shard = 0; r.shards() != null && shard < r.shards(); shard++) {
-            dropsKeys.add(IngestActivitiesImpl.shardBase(r.runPrefix(), shard) + ".drops.jsonl");
-            dropsKeys.add(shardBase(r.runPrefix(), shard) + ".drops.jsonl");
-            candidatesKeys.add(shardBase(r.runPrefix(), shard) + ".candidates.jsonl");
+            dropsKeys.add(IngestActivitiesImpl.dropsKey(r.runPrefix(), shard));
+            dropsKeys.add(dropsKey(r.runPrefix(), shard));
+            candidatesKeys.add(candidatesKey(r.runPrefix(), shard));
         }
         for (String key : dropsKeys) {
             drops.addAll(Json.readLines(store.get(key), Drop.class));

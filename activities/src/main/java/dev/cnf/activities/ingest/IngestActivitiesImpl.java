@@ -360,9 +360,13 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
     }
 
-    /** Where shard {@code shard} of a run keeps its fetch results ({@code .items.jsonl}, {@code .drops.jsonl}). */
-    public static String shardBase(String runPrefix, int shard) {
+    /** Where shard {@code shard} of a run keeps its fetch results; fetchShard writes them, dedupe reads the drops. */
+    private static String shardBase(String runPrefix, int shard) {
         return String.format("%s/ingest/shards/shard-%05d", runPrefix, shard);
+    }
+
+    public static String dropsKey(String runPrefix, int shard) {
+        return shardBase(runPrefix, shard) + ".drops.jsonl";
     }
 
     @Override
@@ -396,7 +400,7 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
         String itemsKey = base + ".items.jsonl";
         store.put(itemsKey, Json.lines(items), "application/x-ndjson");
-        String dropsKey = base + ".drops.jsonl";
+        String dropsKey = dropsKey(r.runPrefix(), r.shard());
         store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
         ShardResult result = new ShardResult(r.shard(), refs.size(), items.size(), bytes, Drop.countByReason(drops), itemsKey, dropsKey);
         store.put(resultKey, Json.bytes(result), "application/json"); // written last: its presence means the shard is done

@@ -6,6 +6,8 @@ import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.imaging.EdgeProbe;
 import dev.cnf.activities.imaging.OpenCv;
+import dev.cnf.activities.publish.ModelRegistry;
+import dev.cnf.activities.publish.PublishActivitiesImpl;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.config.ModelConfig;
@@ -309,15 +311,15 @@ public class TrainActivitiesImpl implements TrainActivities {
         if (r.continueFrom() == null) {
             return new Init(null, null);
         }
-        dev.cnf.activities.publish.ModelRegistry registry = new dev.cnf.activities.publish.ModelRegistry(store);
+        ModelRegistry registry = new ModelRegistry(store);
         Optional<String> version = registry.latestVersion(r.continueFrom());
         if (version.isEmpty()) {
             LOG.info("no published version of {} to continue from; training starts fresh", r.continueFrom());
             return new Init(null, null);
         }
-        String dir = dev.cnf.activities.publish.ModelRegistry.dir(r.continueFrom(), version.get());
-        String weights = dir + dev.cnf.activities.publish.PublishActivitiesImpl.WEIGHTS_FILE;
-        String baseUnet = dir + dev.cnf.activities.publish.PublishActivitiesImpl.BASE_UNET_FILE;
+        String dir = ModelRegistry.dir(r.continueFrom(), version.get());
+        String weights = dir + PublishActivitiesImpl.WEIGHTS_FILE;
+        String baseUnet = dir + PublishActivitiesImpl.BASE_UNET_FILE;
         boolean withBase = store.exists(baseUnet);
         try {
             Weights.load(controlnet, Safetensors.read(store.get(weights)));
