@@ -398,6 +398,28 @@ class PipelineWorkflowTest {
         assertEquals(3, ((Number) during.get(0).get("atStep")).intValue());
         assertTrue(new String(store.get(onlyKey(run, "/evaluate/report.html"))).contains("at step 3 (during training)"));
 
+        // every stage after the dataset is a child workflow with its own history; the parent schedules none of their activities
+        List<io.temporal.api.history.v1.HistoryEvent> parent = env.getWorkflowClient().fetchHistory("wf-eval-every").getEvents();
+        List<String> parentActivities = parent.stream().filter(io.temporal.api.history.v1.HistoryEvent::hasActivityTaskScheduledEventAttributes)
+                .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName()).toList();
+        assertEquals(List.of("Validate", "Discover", "Dedupe"), parentActivities, "the parent's own activities");
+        Map<String, String> childTypes = new java.util.TreeMap<>();
+        parent.stream().filter(io.temporal.api.history.v1.HistoryEvent::hasStartChildWorkflowExecutionInitiatedEventAttributes)
+                .map(io.temporal.api.history.v1.HistoryEvent::getStartChildWorkflowExecutionInitiatedEventAttributes)
+                .forEach(c -> childTypes.put(c.getWorkflowId(), c.getWorkflowType().getName()));
+        assertEquals(Map.of("wf-eval-every/dataset", "DatasetWorkflow", "wf-eval-every/caption", "CaptionWorkflow",
+                "wf-eval-every/condition", "ConditionWorkflow", "wf-eval-every/train", "TrainingWorkflow",
+                "wf-eval-every/evaluate", "EvaluationWorkflow", "wf-eval-every/publish", "PublishWorkflow"), childTypes);
+        List<String> trainingActivities = env.getWorkflowClient().fetchHistory("wf-eval-every/train").getEvents().stream()
+                .filter(io.temporal.api.history.v1.HistoryEvent::hasActivityTaskScheduledEventAttributes)
+                .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName()).toList();
+        assertEquals(List.of("Train", "Evaluate", "Train"), trainingActivities, "two segments and the evaluation between them");
+        var training = env.getWorkflowClient().newWorkflowStub(dev.cnf.workflows.pipeline.TrainingWorkflow.class, "wf-eval-every/train");
+        assertEquals(6, training.status().progress().step(), "the training child answers its own status query when closed");
+        for (String child : List.of("", "/dataset", "/caption", "/condition", "/train", "/evaluate", "/publish")) {
+            recordHistory("wf-eval-every" + child);
+        }
+
         // the segments resume from each other's checkpoints: the weights are those of one uninterrupted run
         stub("wf-eval-end").run(Inputs.of(fields));
         assertArrayEquals(store.get(onlyKey("runs/wf-eval-end/", "/train/controlnet.safetensors")),
@@ -512,7 +534,7 @@ class PipelineWorkflowTest {
     @Test
     @SuppressWarnings("unchecked")
     void pauseCheckpointsTrainingAndAnUpdateAppliesWhenItResumes() throws Exception {
-        PipelineWorkflow wf = stub("wf-pause");
+        PipelineWorkflow wf = stub("wf-train-pause");
         io.temporal.client.WorkflowClient.start(wf::run, training("pausable", 60));
         await(() -> wf.status().training() != null, "training progress in the status query");
         PipelineStatus running = wf.status();
@@ -538,18 +560,19 @@ class PipelineWorkflowTest {
         wf.resume();
         PipelineResult r = io.temporal.client.WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
         assertEquals(70, r.trainSteps(), "the update took effect");
-        String run = store.list("runs/wf-pause/").get(0).split("/")[2];
+        String run = store.list("runs/wf-train-pause/").get(0).split("/")[2];
         List<Map<String, Object>> rows = (List<Map<String, Object>>) (List<?>) Json.readLines(
-                store.get(onlyKey("runs/wf-pause/" + run + "/", "/train/metrics.jsonl")), Map.class);
+                store.get(onlyKey("runs/wf-train-pause/" + run + "/", "/train/metrics.jsonl")), Map.class);
         assertTrue(rows.stream().anyMatch(m -> "resume".equals(m.get("kind")) && ((Number) m.get("step")).intValue() == step),
                 "training resumed from the pause checkpoint at step " + step);
         assertEquals(70, rows.stream().filter(m -> "step".equals(m.get("kind"))).count(), "every step trained exactly once");
-        recordHistory("wf-pause");
+        recordHistory("wf-train-pause");
+        recordHistory("wf-train-pause/train");
     }
 
     @Test
     void cancelStopsGracefullyAfterACheckpointAndPublishesNothing() throws Exception {
-        PipelineWorkflow wf = stub("wf-cancel");
+        PipelineWorkflow wf = stub("wf-train-cancel");
         io.temporal.client.WorkflowClient.start(wf::run, training("cancelled", 200));
         await(() -> wf.status().training() != null, "training progress");
         wf.cancel("operator test");
@@ -562,9 +585,15 @@ class PipelineWorkflowTest {
         PipelineStatus st = wf.status();
         assertEquals("cancelled", st.stage());
         assertTrue(st.training().step() < 200);
-        assertTrue(store.list("runs/wf-cancel/").stream().anyMatch(k -> k.contains("/train/checkpoints/") && k.endsWith("state.json")));
+        assertTrue(store.list("runs/wf-train-cancel/").stream().anyMatch(k -> k.contains("/train/checkpoints/") && k.endsWith("state.json")));
         assertTrue(store.list("models/cancelled/").isEmpty(), "nothing published");
-        recordHistory("wf-cancel");
+        var child = env.getWorkflowClient().getWorkflowServiceStubs().blockingStub().describeWorkflowExecution(
+                io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest.newBuilder().setNamespace(env.getNamespace())
+                        .setExecution(io.temporal.api.common.v1.WorkflowExecution.newBuilder().setWorkflowId("wf-train-cancel/train")).build());
+        assertEquals(io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED,
+                child.getWorkflowExecutionInfo().getStatus(), "the training child was cancelled after its checkpoint");
+        recordHistory("wf-train-cancel");
+        recordHistory("wf-train-cancel/train");
     }
 
     static PipelineInput retraining(List<String> sources, boolean onlyNew, boolean continueFrom) {

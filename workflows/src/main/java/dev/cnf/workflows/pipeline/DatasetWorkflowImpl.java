@@ -1,13 +1,11 @@
 package dev.cnf.workflows.pipeline;
 
-import dev.cnf.workflows.TaskQueues;
 import dev.cnf.workflows.stages.CleanActivities;
 import dev.cnf.workflows.stages.IngestActivities;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,8 +14,8 @@ public class DatasetWorkflowImpl implements DatasetWorkflow {
     /** Progress signals per crawl, about: the parent's history grows by these, not by the shards. */
     static final int SIGNALS_PER_CRAWL = 50;
 
-    private final IngestActivities ingest = PipelineWorkflowImpl.stub(IngestActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
-    private final CleanActivities clean = PipelineWorkflowImpl.stub(CleanActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
+    private final IngestActivities ingest = StageActivities.ingest();
+    private final CleanActivities clean = StageActivities.clean();
     private boolean paused;
     private Progress unreported = Progress.NONE;
 

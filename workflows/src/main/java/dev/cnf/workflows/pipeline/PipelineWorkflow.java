@@ -40,6 +40,10 @@ public interface PipelineWorkflow {
     @SignalMethod
     void trainingProgress(TrainActivities.Progress progress);
 
+    /** Sent by the {@link TrainingWorkflow} child: its stage, the train activity's progress, evaluations during training. */
+    @SignalMethod
+    void trainingReport(TrainingWorkflow.Report report);
+
     /** Sent by the {@link DatasetWorkflow} child as shards finish (in batches): the status query's dataset counts. */
     @SignalMethod
     void datasetProgress(DatasetWorkflow.Progress progress);

@@ -9,9 +9,6 @@ import dev.cnf.workflows.stages.IngestActivities;
 import dev.cnf.workflows.stages.PublishActivities;
 import dev.cnf.workflows.stages.TrainActivities;
 import dev.cnf.workflows.stages.ValidateActivities;
-import io.temporal.activity.ActivityCancellationType;
-import io.temporal.activity.ActivityOptions;
-import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
@@ -21,10 +18,10 @@ import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.ChildWorkflowCancellationType;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
+import io.temporal.workflow.SignalExternalWorkflowException;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -37,31 +34,18 @@ import java.util.TreeMap;
 /** Deterministic orchestration only: every byte of I/O happens in the activities. */
 public class PipelineWorkflowImpl implements PipelineWorkflow {
     /** Failure type for input the workflow refuses; never retried. */
-    public static final String INVALID_INPUT = "InvalidInput";
+    public static final String INVALID_INPUT = StageActivities.INVALID_INPUT;
     private static final DateTimeFormatter VERSION_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
-    static final RetryOptions RETRY = RetryOptions.newBuilder()
-            .setInitialInterval(Duration.ofSeconds(1))
-            .setMaximumInterval(Duration.ofMinutes(1))
-            .setMaximumAttempts(5)
-            .setDoNotRetry(INVALID_INPUT)
-            .build();
-
-    private final ValidateActivities validate = stub(ValidateActivities.class, TaskQueues.CPU, Duration.ofMinutes(10), Duration.ofMinutes(1));
-    private final IngestActivities ingest = stub(IngestActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
-    private final CleanActivities clean = stub(CleanActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
-    private final CaptionActivities caption = stub(CaptionActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
-    private final ConditionActivities condition = stub(ConditionActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
-    // A pause or cancel cancels the train activity and waits until it has written its checkpoint.
-    private final TrainActivities train = Workflow.newActivityStub(TrainActivities.class, ActivityOptions.newBuilder()
-            .setTaskQueue(TaskQueues.GPU)
-            .setStartToCloseTimeout(Duration.ofDays(7))
-            .setHeartbeatTimeout(Duration.ofMinutes(2))
-            .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
-            .setRetryOptions(RETRY)
-            .build());
-    private final EvaluateActivities evaluate = stub(EvaluateActivities.class, TaskQueues.GPU, Duration.ofHours(6), Duration.ofMinutes(2));
-    private final PublishActivities publish = stub(PublishActivities.class, TaskQueues.CPU, Duration.ofMinutes(30), Duration.ofMinutes(1));
+    private final ValidateActivities validate = StageActivities.validate();
+    private final IngestActivities ingest = StageActivities.ingest();
+    private final CleanActivities clean = StageActivities.clean();
+    // Runs recorded before the stage children schedule these activities themselves.
+    private final CaptionActivities caption = StageActivities.caption();
+    private final ConditionActivities condition = StageActivities.condition();
+    private final TrainActivities train = StageActivities.train();
+    private final EvaluateActivities evaluate = StageActivities.evaluate();
+    private final PublishActivities publish = StageActivities.publish();
 
     /** Change id of sharded ingestion (version 1); DEFAULT is the single-activity ingest + clean. */
     static final String SHARDED_INGEST = "sharded-ingest";
@@ -69,6 +53,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     static final String VALIDATE_ACTIVITY = "validate-activity";
     /** Change id of the shards' fan-out in a child workflow (version 1); DEFAULT runs the shard activities here. */
     static final String DATASET_CHILD = "dataset-child-workflow";
+    /** Change id of caption, condition, train, evaluate and publish in child workflows (version 1); DEFAULT schedules their activities here. */
+    static final String STAGE_CHILDREN = "stage-child-workflows";
 
     private String stage = "starting";
     private PipelineStatus.DatasetProgress dataset;
@@ -86,17 +72,10 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     /** The running train activity's scope, cancelled to pause, cancel or apply an update. */
     private CancellationScope trainScope;
     private boolean interruptTraining;
+    /** Counts accepted training updates; the training child is told of each. */
+    private int trainingChanges;
     /** Largest step counts an update may set; the same bound the input check uses. */
     private static final int MAX_TRAIN_STEPS = 10_000_000;
-
-    static <T> T stub(Class<T> type, String queue, Duration startToClose, Duration heartbeat) {
-        return Workflow.newActivityStub(type, ActivityOptions.newBuilder()
-                .setTaskQueue(queue)
-                .setStartToCloseTimeout(startToClose)
-                .setHeartbeatTimeout(heartbeat)
-                .setRetryOptions(RETRY)
-                .build());
-    }
 
     @Override
     public PipelineResult run(PipelineInput raw) {
@@ -142,10 +121,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         while (true) {
             checkpointBetweenStages("train");
             stage = "train";
-            TrainActivities.Request request = new TrainActivities.Request(prefix, samplesKey, in.modelConfig(), in.baseModel(),
-                    in.resolution(), Math.min(upTo, trainSteps), in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery(), in.evalSamples(),
-                    probeEvery, in.guidanceScale(), in.continueFromLatest() ? in.name() : null, in.trainingMode(),
-                    in.reconnectSkipsAt(), in.stopAfterConvergence(), in.unlockBaseAt(), in.baseLearningRate());
+            TrainActivities.Request request = trainRequest(prefix, samplesKey, in).withSteps(Math.min(upTo, trainSteps), probeEvery);
             Promise<TrainActivities.Result>[] promise = new Promise[1];
             interruptTraining = false;
             trainScope = Workflow.newCancellationScope(() -> promise[0] = Async.function(train::train, request));
@@ -162,6 +138,14 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 // Interrupted on purpose: loop to wait, stop, or restart with the new settings.
             }
         }
+    }
+
+    /** The training as the input asks for it, with the step count and probe interval in force now. */
+    private TrainActivities.Request trainRequest(String prefix, String samplesKey, PipelineInput in) {
+        return new TrainActivities.Request(prefix, samplesKey, in.modelConfig(), in.baseModel(), in.resolution(), trainSteps,
+                in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery(), in.evalSamples(), probeEvery, in.guidanceScale(),
+                in.continueFromLatest() ? in.name() : null, in.trainingMode(), in.reconnectSkipsAt(), in.stopAfterConvergence(),
+                in.unlockBaseAt(), in.baseLearningRate());
     }
 
     private void interruptTraining() {
@@ -214,6 +198,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         if (change.probeEvery() != null) {
             probeEvery = change.probeEvery();
         }
+        trainingChanges++; // a training child is told by the run loop
         interruptTraining(); // a running activity has the old settings; it checkpoints and restarts
         return new TrainingControl(trainSteps, probeEvery);
     }
@@ -257,36 +242,51 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             throw fail("no usable images: all " + cl.seen() + " were dropped" + reasons(cl.dropped()), "NoData");
         }
 
+        // Runs recorded before the stage children schedule the stages' activities themselves.
+        boolean children = Workflow.getVersion(STAGE_CHILDREN, Workflow.DEFAULT_VERSION, 1) == 1;
         checkpointBetweenStages("caption");
         stage = "caption";
-        CaptionActivities.Result cap = caption.caption(new CaptionActivities.Request(prefix, cl.samplesKey(), in.captioner(), in.defaultPrompt(),
-                in.captionsFile(), in.captionModel(), in.captionBeams(), in.modelConfig()));
+        CaptionActivities.Request captionRequest = new CaptionActivities.Request(prefix, cl.samplesKey(), in.captioner(), in.defaultPrompt(),
+                in.captionsFile(), in.captionModel(), in.captionBeams(), in.modelConfig());
+        CaptionActivities.Result cap = children ? stageChild(StageWorkflows.CaptionWorkflow.class, "caption").run(captionRequest)
+                : caption.caption(captionRequest);
         completed.add("caption: " + cap.captioned() + " captions" + (cap.bySource() == null ? ", " + cap.fromAltText() + " from alt text"
                 : " " + cap.bySource() + (cap.truncated() != null && cap.truncated() > 0 ? ", " + cap.truncated() + " truncated to the text encoder" : "")));
 
         checkpointBetweenStages("condition");
         stage = "condition";
-        ConditionActivities.Result cond = condition.condition(new ConditionActivities.Request(prefix, cap.samplesKey(), in.condition(), in.seed(),
-                in.annotatorModel()));
+        ConditionActivities.Request conditionRequest = new ConditionActivities.Request(prefix, cap.samplesKey(), in.condition(), in.seed(),
+                in.annotatorModel());
+        ConditionActivities.Result cond = children ? stageChild(StageWorkflows.ConditionWorkflow.class, "condition").run(conditionRequest)
+                : condition.condition(conditionRequest);
         completed.add("condition: " + cond.conditioned() + " " + in.condition() + " maps"
                 + (cond.fromShards() == null ? "" : " (" + cond.fromShards() + " made in the clean shards)") + ", dataset shards written");
 
-        // With evalEvery, training runs in segments (each resumes from the previous one's final checkpoint, so the
-        // weights are those of one uninterrupted run) and the checkpoint between them is evaluated.
-        List<String> duringTraining = new ArrayList<>();
+        EvaluateActivities.Request evaluation = evaluationOf(prefix, in, cond.samplesKey(), cl.reportKey());
+        List<String> duringTraining;
         TrainActivities.Result tr;
-        int nextEvaluation = in.evalEvery() > 0 ? in.evalEvery() : Integer.MAX_VALUE;
-        while (true) {
-            tr = trainUntil(nextEvaluation, prefix, cond.samplesKey(), in);
-            if (tr.steps() >= trainSteps || tr.steps() < Math.min(nextEvaluation, trainSteps)) {
-                break; // all steps trained, or stopped by the detector's patience
+        if (children) {
+            TrainingWorkflow.Result trained = trainInChild(new TrainingWorkflow.Input(Workflow.getInfo().getWorkflowId(),
+                    trainRequest(prefix, cond.samplesKey(), in), in.evalEvery(), evaluation, paused));
+            tr = trained.training();
+            duringTraining = trained.duringTrainingKeys();
+        } else {
+            // With evalEvery, training runs in segments (each resumes from the previous one's final checkpoint, so the
+            // weights are those of one uninterrupted run) and the checkpoint between them is evaluated.
+            duringTraining = new ArrayList<>();
+            int nextEvaluation = in.evalEvery() > 0 ? in.evalEvery() : Integer.MAX_VALUE;
+            while (true) {
+                tr = trainUntil(nextEvaluation, prefix, cond.samplesKey(), in);
+                if (tr.steps() >= trainSteps || tr.steps() < Math.min(nextEvaluation, trainSteps)) {
+                    break; // all steps trained, or stopped by the detector's patience
+                }
+                checkpointBetweenStages("evaluate at step " + tr.steps());
+                stage = "evaluate (step " + tr.steps() + ")";
+                EvaluateActivities.Result mid = evaluate.evaluate(evaluation.of(tr, tr.steps(), List.of()));
+                duringTraining.add(mid.evalMetricsKey());
+                completed.add(String.format("evaluate at step %d: edge F1 %.3f (no control %.3f)", tr.steps(), mid.edgeF1(), mid.edgeF1NoControl()));
+                nextEvaluation += in.evalEvery();
             }
-            checkpointBetweenStages("evaluate at step " + tr.steps());
-            stage = "evaluate (step " + tr.steps() + ")";
-            EvaluateActivities.Result mid = evaluate.evaluate(evaluation(prefix, in, cond.samplesKey(), tr, cl.reportKey(), tr.steps(), List.of()));
-            duringTraining.add(mid.evalMetricsKey());
-            completed.add(String.format("evaluate at step %d: edge F1 %.3f (no control %.3f)", tr.steps(), mid.edgeF1(), mid.edgeF1NoControl()));
-            nextEvaluation += in.evalEvery();
         }
         trainingDone = true;
         completed.add(String.format("train: %d steps, final loss %.4f, %d checkpoints, %s", tr.steps(), tr.finalLoss(),
@@ -294,7 +294,9 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
         checkpointBetweenStages("evaluate");
         stage = "evaluate";
-        EvaluateActivities.Result ev = evaluate.evaluate(evaluation(prefix, in, cond.samplesKey(), tr, cl.reportKey(), null, duringTraining));
+        EvaluateActivities.Request finalEvaluation = evaluation.of(tr, null, duringTraining);
+        EvaluateActivities.Result ev = children ? stageChild(StageWorkflows.EvaluationWorkflow.class, "evaluate").run(finalEvaluation)
+                : evaluate.evaluate(finalEvaluation);
         completed.add(String.format("evaluate: %d samples, edge F1 %.3f (no control %.3f)", ev.samples(), ev.edgeF1(), ev.edgeF1NoControl()));
 
         checkpointBetweenStages("publish");
@@ -327,9 +329,11 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         card.put("edgeF1NoControl", String.valueOf(ev.edgeF1NoControl()));
         card.put("onlyNewData", String.valueOf(in.onlyNewData()));
         card.put("continuedFromLatest", String.valueOf(in.continueFromLatest()));
-        PublishActivities.Result pub = publish.publish(new PublishActivities.Request(in.name(), version, tr.weightsKey(),
+        PublishActivities.Request publication = new PublishActivities.Request(in.name(), version, tr.weightsKey(),
                 tr.configKey(), ev.reportKey(), ev.evalMetricsKey(), card, in.promotionTolerance(), cond.samplesKey(),
-                tr.baseUnetKey()));
+                tr.baseUnetKey());
+        PublishActivities.Result pub = children ? stageChild(StageWorkflows.PublishWorkflow.class, "publish").run(publication)
+                : publish.publish(publication);
         modelUri = pub.modelUri();
         reportUri = pub.reportUri();
         completed.add("publish: " + pub.modelUri() + (pub.promoted() ? " (latest)" : " (candidate: " + pub.decision() + ")"));
@@ -402,12 +406,91 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         return cl;
     }
 
-    private static EvaluateActivities.Request evaluation(String prefix, PipelineInput in, String samplesKey, TrainActivities.Result tr,
-                                                         String cleanReportKey, Integer atStep, List<String> duringTraining) {
-        return new EvaluateActivities.Request(prefix, in.name(), samplesKey, tr.weightsKey(), tr.metricsKey(), cleanReportKey,
+    /** The evaluation this run asks for, less what a trained checkpoint fills in ({@link EvaluateActivities.Request#of}). */
+    private static EvaluateActivities.Request evaluationOf(String prefix, PipelineInput in, String samplesKey, String cleanReportKey) {
+        return new EvaluateActivities.Request(prefix, in.name(), samplesKey, null, null, cleanReportKey,
                 in.modelConfig(), in.baseModel(), in.evalSamples(), in.evalSteps(), in.guidanceScale(), in.controlScale(),
-                in.defaultPrompt(), in.userPrompt(), in.seed(), tr.convergedStep(), in.condition(), in.annotatorModel(),
-                tr.baseUnetKey(), atStep, duringTraining);
+                in.defaultPrompt(), in.userPrompt(), in.seed(), null, in.condition(), in.annotatorModel(), null, null, List.of());
+    }
+
+    /** A stage's child workflow, {@code <run id>/<stage>}, whose workflow task runs on the CPU queue like its parent's. */
+    private static <T> T stageChild(Class<T> type, String stageName) {
+        return Workflow.newChildWorkflowStub(type, ChildWorkflowOptions.newBuilder()
+                .setWorkflowId(StageWorkflows.childId(Workflow.getInfo().getWorkflowId(), stageName))
+                .setTaskQueue(TaskQueues.CPU)
+                .build());
+    }
+
+    /**
+     * Training in a {@link TrainingWorkflow} child. This run stays the operators' point of control: pause, resume and
+     * validated updates are passed on as signals; cancel cancels the child, whose training writes a checkpoint first.
+     * The child's reports keep the status query's stage and training progress current.
+     */
+    private TrainingWorkflow.Result trainInChild(TrainingWorkflow.Input input) {
+        checkpointBetweenStages("train");
+        stage = "train";
+        TrainingWorkflow child = Workflow.newChildWorkflowStub(TrainingWorkflow.class, ChildWorkflowOptions.newBuilder()
+                .setWorkflowId(StageWorkflows.childId(Workflow.getInfo().getWorkflowId(), "train"))
+                .setTaskQueue(TaskQueues.CPU)
+                .setCancellationType(ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED)
+                .build());
+        List<Promise<TrainingWorkflow.Result>> started = new ArrayList<>(1);
+        CancellationScope scope = Workflow.newCancellationScope(() -> started.add(Async.function(child::run, input)));
+        scope.run();
+        Promise<TrainingWorkflow.Result> result = started.get(0);
+        Workflow.getWorkflowExecution(child).get(); // started: signals can reach it
+        boolean forwardedPause = input.paused();
+        int forwardedChanges = trainingChanges;
+        while (true) {
+            boolean pauseNow = forwardedPause;
+            int changesNow = forwardedChanges;
+            Workflow.await(() -> result.isCompleted() || paused != pauseNow || trainingChanges != changesNow || cancelReason != null);
+            if (result.isCompleted()) {
+                break;
+            }
+            if (cancelReason != null) {
+                scope.cancel();
+                break;
+            }
+            try {
+                if (paused != forwardedPause) {
+                    forwardedPause = paused;
+                    if (paused) {
+                        child.pause();
+                    } else {
+                        child.resume();
+                    }
+                }
+                if (trainingChanges != forwardedChanges) {
+                    forwardedChanges = trainingChanges;
+                    child.change(new TrainingControl(trainSteps, probeEvery));
+                }
+            } catch (SignalExternalWorkflowException e) {
+                // the child finished meanwhile: its result is on the way, nothing is left to pause or change
+            }
+        }
+        try {
+            return result.get();
+        } catch (ChildWorkflowFailure | CanceledFailure e) {
+            if (cancelReason != null) {
+                throw cancelled("the end of training");
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void trainingReport(TrainingWorkflow.Report report) {
+        if (report == null) {
+            return;
+        }
+        trainingProgress(report.progress());
+        if (report.stage() != null) {
+            stage = report.stage();
+        }
+        if (report.finished() != null) {
+            completed.add(report.finished());
+        }
     }
 
     private void ingestDone(IngestActivities.Discovery found) {

@@ -19,7 +19,14 @@ public interface EvaluateActivities {
     record Request(String runPrefix, String name, String samplesKey, String weightsKey, String metricsKey, String cleanReportKey,
                    String modelConfig, String baseModel, int samples, int steps, double guidanceScale, double controlScale,
                    String defaultPrompt, String userPrompt, long seed, Integer convergedStep, String condition, String annotatorModel,
-                   String baseUnetKey, Integer atStep, java.util.List<String> duringTrainingKeys) {}
+                   String baseUnetKey, Integer atStep, java.util.List<String> duringTrainingKeys) {
+        /** This evaluation of what a training (segment) produced: its weights, metrics, convergence step and base UNet. */
+        public Request of(TrainActivities.Result trained, Integer step, java.util.List<String> earlier) {
+            return new Request(runPrefix, name, samplesKey, trained.weightsKey(), trained.metricsKey(), cleanReportKey, modelConfig,
+                    baseModel, samples, steps, guidanceScale, controlScale, defaultPrompt, userPrompt, seed, trained.convergedStep(),
+                    condition, annotatorModel, trained.baseUnetKey(), step, earlier);
+        }
+    }
 
     /**
      * @param edgeF1 mean F1 between the input edges and Canny edges of the samples, automatic prompts (controllability)

@@ -20,7 +20,14 @@ public interface TrainActivities {
     record Request(String runPrefix, String samplesKey, String modelConfig, String baseModel, int resolution, int steps, int batchSize,
                    double learningRate, long seed, int checkpointEvery, int heldOut, int probeEvery, double guidanceScale,
                    String continueFrom, String mode, Integer reconnectAt, Integer stopAfterConvergence,
-                   Integer unlockBaseAt, Double baseLearningRate) {}
+                   Integer unlockBaseAt, Double baseLearningRate) {
+        /** The same training with another step count and probe interval (segments, pause/update restarts). */
+        public Request withSteps(int newSteps, int newProbeEvery) {
+            return new Request(runPrefix, samplesKey, modelConfig, baseModel, resolution, newSteps, batchSize, learningRate, seed,
+                    checkpointEvery, heldOut, newProbeEvery, guidanceScale, continueFrom, mode, reconnectAt, stopAfterConvergence,
+                    unlockBaseAt, baseLearningRate);
+        }
+    }
 
     /**
      * What the activity heartbeats (enough to resume and to show progress) and reports to the workflow.

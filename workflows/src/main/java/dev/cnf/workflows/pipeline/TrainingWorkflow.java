@@ -1,0 +1,69 @@
+package dev.cnf.workflows.pipeline;
+
+import dev.cnf.workflows.stages.EvaluateActivities;
+import dev.cnf.workflows.stages.TrainActivities;
+import io.temporal.workflow.QueryMethod;
+import io.temporal.workflow.SignalMethod;
+import io.temporal.workflow.WorkflowInterface;
+import io.temporal.workflow.WorkflowMethod;
+
+import java.util.List;
+
+/**
+ * The train stage as a child workflow of {@link PipelineWorkflow} ({@code <run id>/train}): the train activity, restarted
+ * from its own checkpoint after a pause or a settings change, and with {@code evalEvery} the evaluations of the
+ * checkpoints between training segments. The parent stays the operators' single point of control: it validates updates
+ * and passes pause, resume and changed settings on as signals; cancelling this workflow makes training write a
+ * checkpoint and stop. The parent's status query learns of steps, pauses and evaluations from {@link Report} signals.
+ */
+@WorkflowInterface
+public interface TrainingWorkflow {
+    /**
+     * @param parentWorkflowId receives {@link PipelineWorkflow#trainingReport} signals
+     * @param request          the training; its {@code steps} and {@code probeEvery} are the settings at the start
+     * @param evalEvery        evaluate the checkpoint every this many steps during training (0: never)
+     * @param evaluation       an evaluation request that each checkpoint completes ({@link EvaluateActivities.Request#of})
+     * @param paused           the parent was paused when it started this child
+     */
+    record Input(String parentWorkflowId, TrainActivities.Request request, int evalEvery, EvaluateActivities.Request evaluation,
+                 boolean paused) {}
+
+    /**
+     * @param training           the last segment's result: all the steps trained
+     * @param duringTrainingKeys the metrics of the evaluations during training, in step order
+     */
+    record Result(TrainActivities.Result training, List<String> duringTrainingKeys) {}
+
+    /**
+     * What the parent shows: any of the fields may be null (nothing new of that kind).
+     *
+     * @param stage    e.g. "train", "paused (train at step 40)", "evaluate (step 300)"
+     * @param progress the train activity's latest progress
+     * @param finished a line for the parent's finished-work list, e.g. an evaluation during training
+     */
+    record Report(String stage, TrainActivities.Progress progress, String finished) {}
+
+    /** What {@link #status} answers, for operators who open this child in the Temporal UI. */
+    record Status(String stage, TrainActivities.Progress progress, TrainingControl settings, List<String> duringTrainingKeys) {}
+
+    @WorkflowMethod
+    Result run(Input input);
+
+    /** The running training writes a checkpoint and waits; an evaluation under way finishes first. */
+    @SignalMethod
+    void pause();
+
+    @SignalMethod
+    void resume();
+
+    /** New settings, already validated by the parent: the running segment checkpoints and restarts with them. */
+    @SignalMethod
+    void change(TrainingControl settings);
+
+    /** From the train activity (first step, checkpoints, pause; else at most once a minute); passed on to the parent. */
+    @SignalMethod
+    void trainingProgress(TrainActivities.Progress progress);
+
+    @QueryMethod
+    Status status();
+}

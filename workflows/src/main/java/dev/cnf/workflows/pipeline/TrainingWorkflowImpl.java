@@ -1,0 +1,185 @@
+package dev.cnf.workflows.pipeline;
+
+import dev.cnf.workflows.stages.EvaluateActivities;
+import dev.cnf.workflows.stages.TrainActivities;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.Workflow;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Deterministic control of one run's training; the I/O is in the train and evaluate activities. */
+public class TrainingWorkflowImpl implements TrainingWorkflow {
+    private final TrainActivities train = StageActivities.train();
+    private final EvaluateActivities evaluate = StageActivities.evaluate();
+
+    private String stage = "train";
+    private boolean paused;
+    private int trainSteps;
+    private int probeEvery;
+    private TrainActivities.Progress progress;
+    private final List<String> duringTraining = new ArrayList<>();
+    /** Reports not yet signalled to the parent, oldest first. */
+    private final List<Report> unsent = new ArrayList<>();
+    /** The running train activity's scope, cancelled to pause or to apply new settings. */
+    private CancellationScope segment;
+    private boolean interrupted;
+    private PipelineWorkflow parent;
+
+    @Override
+    public Result run(Input in) {
+        paused = paused || in.paused();
+        trainSteps = in.request().steps();
+        probeEvery = in.request().probeEvery();
+        parent = Workflow.newExternalWorkflowStub(PipelineWorkflow.class, in.parentWorkflowId());
+        try {
+            // With evalEvery, training runs in segments (each resumes from the previous one's final checkpoint, so the
+            // weights are those of one uninterrupted run) and the checkpoint between them is evaluated.
+            int nextEvaluation = in.evalEvery() > 0 ? in.evalEvery() : Integer.MAX_VALUE;
+            TrainActivities.Result trained;
+            while (true) {
+                trained = trainUntil(nextEvaluation, in.request());
+                if (trained.steps() >= trainSteps || trained.steps() < Math.min(nextEvaluation, trainSteps)) {
+                    break; // all steps trained, or stopped by the detector's patience
+                }
+                int step = trained.steps();
+                waitWhilePaused("paused (before the evaluation at step " + step + ")");
+                report("evaluate (step " + step + ")", null, null);
+                sendReports();
+                EvaluateActivities.Result mid = evaluate.evaluate(in.evaluation().of(trained, step, List.of()));
+                duringTraining.add(mid.evalMetricsKey());
+                report(null, null, String.format("evaluate at step %d: edge F1 %.3f (no control %.3f)", step, mid.edgeF1(),
+                        mid.edgeF1NoControl()));
+                nextEvaluation += in.evalEvery();
+            }
+            sendReports();
+            return new Result(trained, List.copyOf(duringTraining));
+        } catch (CanceledFailure | ActivityFailure e) {
+            if (!CancellationScope.current().isCancelRequested()) {
+                throw e;
+            }
+            // Cancelled: the train activity wrote its checkpoint before it stopped; the parent learns where.
+            Workflow.newDetachedCancellationScope(this::sendReports).run();
+            throw new CanceledFailure("training cancelled" + (progress == null || progress.lastCheckpointKey() == null ? ""
+                    : "; last checkpoint " + progress.lastCheckpointKey()));
+        }
+    }
+
+    /**
+     * Trains until step {@code upTo} (or trainSteps, if fewer). A pause or a settings change cancels the activity,
+     * which writes a checkpoint before it stops; the next attempt resumes from it with the settings then in force.
+     */
+    private TrainActivities.Result trainUntil(int upTo, TrainActivities.Request request) {
+        while (true) {
+            waitWhilePaused("paused (train at step " + (progress == null ? 0 : progress.step()) + ")");
+            report("train", null, null);
+            TrainActivities.Request segmentRequest = request.withSteps(Math.min(upTo, trainSteps), probeEvery);
+            List<Promise<TrainActivities.Result>> running = new ArrayList<>(1);
+            interrupted = false;
+            segment = Workflow.newCancellationScope(() -> running.add(Async.function(train::train, segmentRequest)));
+            segment.run();
+            Promise<TrainActivities.Result> result = running.get(0);
+            try {
+                while (!result.isCompleted()) {
+                    Workflow.await(() -> result.isCompleted() || !unsent.isEmpty());
+                    sendReports();
+                }
+            } catch (CanceledFailure cancelled) {
+                // This workflow is cancelled: the activity is too, and it checkpoints first (WAIT_CANCELLATION_COMPLETED).
+            }
+            try {
+                return result.get();
+            } catch (ActivityFailure e) {
+                if (!(e.getCause() instanceof CanceledFailure) || !interrupted) {
+                    throw e;
+                }
+                // Interrupted on purpose: loop to wait or restart with the new settings.
+            } finally {
+                segment = null;
+            }
+        }
+    }
+
+    private void waitWhilePaused(String pausedStage) {
+        if (paused) {
+            report(pausedStage, progress, null);
+            sendReports();
+            Workflow.await(() -> !paused);
+        }
+    }
+
+    /** Queues a report; a null stage or a stage equal to the current one adds nothing of it. */
+    private void report(String newStage, TrainActivities.Progress newProgress, String finished) {
+        String changedStage = newStage == null || newStage.equals(stage) ? null : newStage;
+        if (changedStage == null && newProgress == null && finished == null) {
+            return;
+        }
+        if (changedStage != null) {
+            stage = changedStage;
+        }
+        unsent.add(new Report(changedStage, newProgress, finished));
+    }
+
+    private void sendReports() {
+        while (!unsent.isEmpty()) {
+            // taken off first: a progress signal arriving meanwhile may replace the queue's last entry
+            Report next = unsent.remove(0);
+            try {
+                parent.trainingReport(next);
+            } catch (CanceledFailure e) {
+                unsent.add(0, next); // sent again from the detached scope that reports a cancellation
+                throw e;
+            }
+        }
+    }
+
+    private void interrupt() {
+        if (segment != null) {
+            interrupted = true;
+            segment.cancel();
+        }
+    }
+
+    @Override
+    public void pause() {
+        paused = true;
+        interrupt();
+    }
+
+    @Override
+    public void resume() {
+        paused = false;
+    }
+
+    @Override
+    public void change(TrainingControl settings) {
+        if (settings.trainSteps() != null) {
+            trainSteps = settings.trainSteps();
+        }
+        if (settings.probeEvery() != null) {
+            probeEvery = settings.probeEvery();
+        }
+        interrupt(); // the running activity has the old settings; it checkpoints and restarts
+    }
+
+    @Override
+    public void trainingProgress(TrainActivities.Progress p) {
+        if (p != null && (progress == null || p.step() >= progress.step())) {
+            progress = p;
+            // only the newest progress matters: replace a queued one that carries nothing else
+            if (!unsent.isEmpty() && unsent.get(unsent.size() - 1).stage() == null && unsent.get(unsent.size() - 1).finished() == null) {
+                unsent.remove(unsent.size() - 1);
+            }
+            unsent.add(new Report(null, p, null));
+        }
+    }
+
+    @Override
+    public Status status() {
+        return new Status(stage, progress, new TrainingControl(trainSteps, probeEvery), List.copyOf(duringTraining));
+    }
+}
