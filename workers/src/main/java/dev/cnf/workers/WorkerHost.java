@@ -17,6 +17,7 @@ import dev.cnf.activities.validate.ValidateActivitiesImpl;
 import dev.cnf.workflows.TaskQueues;
 import dev.cnf.workflows.pipeline.DatasetWorkflowImpl;
 import dev.cnf.workflows.pipeline.PipelineWorkflowImpl;
+import dev.cnf.workflows.pipeline.ShardWorkflowImpl;
 import dev.cnf.workflows.pipeline.StageWorkflows;
 import dev.cnf.workflows.pipeline.TrainingWorkflowImpl;
 import io.temporal.client.WorkflowClient;
@@ -85,7 +86,8 @@ public final class WorkerHost implements AutoCloseable {
     /** The one place that decides what runs on which queue; also used by tests on Temporal's test environment. */
     public static void register(Worker cpu, Worker gpu, ObjectStore store, Settings settings, WorkflowClient client) {
         if (cpu != null) {
-            cpu.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class, DatasetWorkflowImpl.class, TrainingWorkflowImpl.class);
+            cpu.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class, DatasetWorkflowImpl.class, ShardWorkflowImpl.class,
+                    TrainingWorkflowImpl.class);
             cpu.registerWorkflowImplementationTypes(StageWorkflows.IMPLEMENTATIONS);
             HttpFetcher fetcher = new HttpFetcher(new AddressPolicy(settings.allowedHosts()), settings.fetch());
             cpu.registerActivitiesImplementations(

@@ -416,7 +416,7 @@ class PipelineWorkflowTest {
         assertEquals(List.of("Train", "Evaluate", "Train"), trainingActivities, "two segments and the evaluation between them");
         var training = env.getWorkflowClient().newWorkflowStub(dev.cnf.workflows.pipeline.TrainingWorkflow.class, "wf-eval-every/train");
         assertEquals(6, training.status().progress().step(), "the training child answers its own status query when closed");
-        for (String child : List.of("", "/dataset", "/caption", "/condition", "/train", "/evaluate", "/publish")) {
+        for (String child : List.of("", "/dataset", "/dataset/shard-00000", "/caption", "/condition", "/train", "/evaluate", "/publish")) {
             recordHistory("wf-eval-every" + child);
         }
 
@@ -505,9 +505,15 @@ class PipelineWorkflowTest {
         io.temporal.common.WorkflowExecutionHistory child = env.getWorkflowClient().fetchHistory("wf-child/dataset");
         assertFalse(child.getEvents().get(0).getWorkflowExecutionStartedEventAttributes().getContinuedExecutionRunId().isEmpty(),
                 "the child's last run continued an earlier one");
-        long fetchesInLastRun = child.getEvents().stream().filter(e -> e.hasActivityTaskScheduledEventAttributes()
-                && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals("FetchShard")).count();
-        assertTrue(fetchesInLastRun <= 2, "a run starts at most shardsPerRun shards: " + fetchesInLastRun);
+        List<String> shardsInLastRun = child.getEvents().stream()
+                .filter(io.temporal.api.history.v1.HistoryEvent::hasStartChildWorkflowExecutionInitiatedEventAttributes)
+                .map(e -> e.getStartChildWorkflowExecutionInitiatedEventAttributes().getWorkflowId()).toList();
+        assertTrue(!shardsInLastRun.isEmpty() && shardsInLastRun.size() <= 2, "a run starts at most shardsPerRun shards: " + shardsInLastRun);
+        assertTrue(shardsInLastRun.stream().allMatch(id -> id.matches("wf-child/dataset/shard-\\d{5}")), "one child per shard: " + shardsInLastRun);
+        List<String> shardActivities = env.getWorkflowClient().fetchHistory(shardsInLastRun.get(0)).getEvents().stream()
+                .filter(io.temporal.api.history.v1.HistoryEvent::hasActivityTaskScheduledEventAttributes)
+                .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName()).toList();
+        assertEquals(List.of("FetchShard", "CleanShard"), shardActivities, "a shard's child fetches, then cleans");
         recordHistory("wf-child");
         recordHistory("wf-child/dataset");
     }

@@ -2,6 +2,7 @@ package dev.cnf.workers;
 
 import dev.cnf.workflows.pipeline.DatasetWorkflowImpl;
 import dev.cnf.workflows.pipeline.PipelineWorkflowImpl;
+import dev.cnf.workflows.pipeline.ShardWorkflowImpl;
 import dev.cnf.workflows.pipeline.StageWorkflows;
 import dev.cnf.workflows.pipeline.TrainingWorkflowImpl;
 import io.temporal.testing.WorkflowReplayer;
@@ -27,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class WorkflowReplayTest {
     /**
      * Histories and how many Workflow.getVersion markers each recorded (0: before sharded ingestion; 2: validation
-     * too; 3: the shards in a child workflow; 4: every stage in a child workflow). A name with a stage suffix is that
+     * too; 3: the shards in a child workflow; 4: every stage in a child workflow; a dataset child's 1: a child workflow per
+     * shard). A name with a stage suffix is that
      * child's history (for a child that continued as new, its last run), replayed under the id it ran with.
      */
     static final Map<String, Integer> HISTORIES = new LinkedHashMap<>();
@@ -36,8 +38,9 @@ class WorkflowReplayTest {
         HISTORIES.putAll(Map.of("wf-chain", 0, "wf-pause", 0, "wf-cancel", 0, "wf-chain-sharded", 1, "wf-chain-validated", 2,
                 "wf-child", 3, "wf-child-dataset", 0));
         // stage children: a whole chain with evaluation during training; a training paused, updated and resumed; one cancelled
-        HISTORIES.putAll(Map.of("wf-eval-every", 4, "wf-eval-every-dataset", 0, "wf-eval-every-caption", 0,
-                "wf-eval-every-condition", 0, "wf-eval-every-train", 0, "wf-eval-every-evaluate", 0, "wf-eval-every-publish", 0));
+        HISTORIES.putAll(Map.of("wf-eval-every", 4, "wf-eval-every-dataset", 1, "wf-eval-every-dataset-shard-00000", 0,
+                "wf-eval-every-caption", 0, "wf-eval-every-condition", 0, "wf-eval-every-train", 0, "wf-eval-every-evaluate", 0,
+                "wf-eval-every-publish", 0));
         HISTORIES.putAll(Map.of("wf-train-pause", 4, "wf-train-pause-train", 0, "wf-train-cancel", 4, "wf-train-cancel-train", 0));
     }
 
@@ -45,7 +48,7 @@ class WorkflowReplayTest {
     static final Map<String, Class<?>> CHILDREN = Map.of("dataset", DatasetWorkflowImpl.class,
             "caption", StageWorkflows.CaptionWorkflowImpl.class, "condition", StageWorkflows.ConditionWorkflowImpl.class,
             "train", TrainingWorkflowImpl.class, "evaluate", StageWorkflows.EvaluationWorkflowImpl.class,
-            "publish", StageWorkflows.PublishWorkflowImpl.class);
+            "publish", StageWorkflows.PublishWorkflowImpl.class, "shard", ShardWorkflowImpl.class);
 
     @Test
     void recordedHistoriesReplayDeterministically() throws Exception {
@@ -55,10 +58,12 @@ class WorkflowReplayTest {
             // runs recorded before a change have no marker for it and replay its DEFAULT branch
             assertEquals(h.getValue(), json.split("\"markerName\": \"Version\"", -1).length - 1,
                     name + ": which branches of Workflow.getVersion it covers");
-            String suffix = name.substring(name.lastIndexOf('-') + 1);
+            boolean shard = name.matches(".*-dataset-shard-\\d{5}");
+            String suffix = shard ? "shard" : name.substring(name.lastIndexOf('-') + 1);
             Class<?> child = CHILDREN.get(suffix);
             // a child's id derives from its parent's, and child-id matching needs the id it ran with
-            String workflowId = child == null ? name : name.substring(0, name.length() - suffix.length() - 1) + "/" + suffix;
+            String workflowId = shard ? name.replace("-dataset-shard-", "/dataset/shard-")
+                    : child == null ? name : name.substring(0, name.length() - suffix.length() - 1) + "/" + suffix;
             WorkflowReplayer.replayWorkflowExecution(io.temporal.common.WorkflowExecutionHistory.fromJson(json, workflowId),
                     child == null ? PipelineWorkflowImpl.class : child);
         }

@@ -9,8 +9,8 @@ import io.temporal.workflow.WorkflowMethod;
 import java.util.List;
 
 /**
- * The dataset stage's fan-out as a child workflow of {@link PipelineWorkflow}: every shard is fetched and
- * cleaned by its own activities, at most {@code parallelShards} at a time. Each run starts at most
+ * The dataset stage's fan-out as a child workflow of {@link PipelineWorkflow}: every shard is a {@link ShardWorkflow}
+ * child that fetches and cleans it with its own activities, at most {@code parallelShards} at a time. Each run starts at most
  * {@code shardsPerRun} shards and then continues as new, carrying only where it stopped: the shards'
  * results stay in object storage, where the dedupe activity reads them. The parent hears of progress
  * in batches (about fifty signals per crawl, plus one per run), so neither history grows with the crawl.
@@ -34,6 +34,11 @@ public interface DatasetWorkflow {
     /** Counts since the previous signal: the parent adds them to its status query's dataset progress. */
     record Progress(int shards, int seen, int fetched, int candidates, int dropped, long bytes) {
         static final Progress NONE = new Progress(0, 0, 0, 0, 0, 0);
+
+        Progress add(Progress o) {
+            return new Progress(shards + o.shards, seen + o.seen, fetched + o.fetched, candidates + o.candidates, dropped + o.dropped,
+                    bytes + o.bytes);
+        }
 
         Progress plus(IngestActivities.ShardResult f, CleanActivities.ShardResult c) {
             int droppedNow = f.dropped().values().stream().mapToInt(Integer::intValue).sum()

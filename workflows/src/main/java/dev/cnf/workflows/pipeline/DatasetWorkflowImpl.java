@@ -2,7 +2,9 @@ package dev.cnf.workflows.pipeline;
 
 import dev.cnf.workflows.stages.CleanActivities;
 import dev.cnf.workflows.stages.IngestActivities;
+import dev.cnf.workflows.TaskQueues;
 import io.temporal.workflow.Async;
+import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 
@@ -19,8 +21,13 @@ public class DatasetWorkflowImpl implements DatasetWorkflow {
     private boolean paused;
     private Progress unreported = Progress.NONE;
 
+    /** Change id of one child workflow per shard (version 1); DEFAULT runs each shard's two activities here. */
+    static final String SHARD_CHILDREN = "shard-child-workflows";
+
     @Override
     public Result run(Input in) {
+        // Runs recorded before the shard children schedule the shards' activities themselves.
+        boolean shardChildren = Workflow.getVersion(SHARD_CHILDREN, Workflow.DEFAULT_VERSION, 1) == 1;
         paused = paused || in.paused();
         PipelineWorkflow parent = Workflow.newExternalWorkflowStub(PipelineWorkflow.class, in.parentWorkflowId());
         int total = in.refsKeys().size();
@@ -34,15 +41,13 @@ public class DatasetWorkflowImpl implements DatasetWorkflow {
                 inFlight.removeIf(Promise::isCompleted);
             }
             Workflow.await(() -> !paused);
-            int shard = i;
-            String refsKey = in.refsKeys().get(i);
-            CleanSettings c = in.clean();
+            ShardWorkflow.Input shard = new ShardWorkflow.Input(in.runPrefix(), i, in.refsKeys().get(i), in.clean());
             Promise<Void> p = Async.procedure(() -> {
-                IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(in.runPrefix(), shard, refsKey));
-                CleanActivities.ShardResult cl = clean.cleanShard(new CleanActivities.ShardRequest(in.runPrefix(), shard, f.itemsKey(),
-                        c.minSide(), c.resolution(), c.maxAspectRatio(), c.maxPixels(), c.skipTrainedBy(), c.condition(), c.seed(),
-                        c.annotatorModel()));
-                unreported = unreported.plus(f, cl);
+                Progress done = shardChildren ? Workflow.newChildWorkflowStub(ShardWorkflow.class, ChildWorkflowOptions.newBuilder()
+                        .setWorkflowId(ShardWorkflow.workflowId(Workflow.getInfo().getWorkflowId(), shard.shard()))
+                        .setTaskQueue(TaskQueues.CPU)
+                        .build()).run(shard) : fetchAndClean(ingest, clean, shard);
+                unreported = unreported.add(done);
                 if (unreported.shards() >= reportEvery) {
                     report(parent);
                 }
@@ -58,6 +63,16 @@ public class DatasetWorkflowImpl implements DatasetWorkflow {
                     in.shardsPerRun(), in.clean(), paused));
         }
         return new Result(total);
+    }
+
+    /** One shard: fetch its references, clean what was fetched; the counts for the parent's progress. */
+    static Progress fetchAndClean(IngestActivities ingest, CleanActivities clean, ShardWorkflow.Input in) {
+        CleanSettings c = in.clean();
+        IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(in.runPrefix(), in.shard(), in.refsKey()));
+        CleanActivities.ShardResult cl = clean.cleanShard(new CleanActivities.ShardRequest(in.runPrefix(), in.shard(), f.itemsKey(),
+                c.minSide(), c.resolution(), c.maxAspectRatio(), c.maxPixels(), c.skipTrainedBy(), c.condition(), c.seed(),
+                c.annotatorModel()));
+        return Progress.NONE.plus(f, cl);
     }
 
     private void report(PipelineWorkflow parent) {

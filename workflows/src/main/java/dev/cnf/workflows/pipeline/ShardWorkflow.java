@@ -1,0 +1,22 @@
+package dev.cnf.workflows.pipeline;
+
+import io.temporal.workflow.WorkflowInterface;
+import io.temporal.workflow.WorkflowMethod;
+
+/**
+ * One ingestion shard as a child workflow of {@link DatasetWorkflow} ({@code <run id>/dataset/shard-NNNNN}): fetch its
+ * references, then clean what was fetched, each an activity on any {@code cnf-cpu} worker. Its results are stored by the
+ * activities (a retried or re-run shard returns them without refetching); it answers only the counts the parent reports.
+ */
+@WorkflowInterface
+public interface ShardWorkflow {
+    record Input(String runPrefix, int shard, String refsKey, DatasetWorkflow.CleanSettings clean) {}
+
+    @WorkflowMethod
+    DatasetWorkflow.Progress run(Input input);
+
+    /** Zero-padded so that the Temporal UI lists a run's shards in order. */
+    static String workflowId(String datasetWorkflowId, int shard) {
+        return String.format("%s/shard-%05d", datasetWorkflowId, shard);
+    }
+}
