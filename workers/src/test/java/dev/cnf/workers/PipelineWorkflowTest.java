@@ -560,9 +560,16 @@ class PipelineWorkflowTest {
         assertTrue(store.list(checkpoint).stream().anyMatch(k -> k.endsWith("state.json")), "complete checkpoint in S3: " + checkpoint);
 
         var refused = assertThrows(io.temporal.client.WorkflowUpdateException.class, () -> wf.updateTraining(
-                new dev.cnf.workflows.pipeline.TrainingControl(1, null)));
+                new dev.cnf.workflows.pipeline.TrainingControl(1, null, null)));
         assertTrue(String.valueOf(refused.getCause().getMessage()).contains("already trained"), refused.getCause().getMessage());
-        assertEquals(70, wf.updateTraining(new dev.cnf.workflows.pipeline.TrainingControl(70, null)).trainSteps());
+        var badInterval = assertThrows(io.temporal.client.WorkflowUpdateException.class, () -> wf.updateTraining(
+                new dev.cnf.workflows.pipeline.TrainingControl(null, null, -1)));
+        assertTrue(String.valueOf(badInterval.getCause().getMessage()).contains("evalEvery -1"), badInterval.getCause().getMessage());
+        // more steps, and an evaluation during training that the run did not ask for at the start
+        var now = wf.updateTraining(new dev.cnf.workflows.pipeline.TrainingControl(70, null, 65));
+        assertEquals(70, now.trainSteps());
+        assertEquals(65, now.evalEvery());
+        assertEquals(65, wf.status().evalEvery());
         wf.resume();
         PipelineResult r = io.temporal.client.WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
         assertEquals(70, r.trainSteps(), "the update took effect");
@@ -572,6 +579,8 @@ class PipelineWorkflowTest {
         assertTrue(rows.stream().anyMatch(m -> "resume".equals(m.get("kind")) && ((Number) m.get("step")).intValue() == step),
                 "training resumed from the pause checkpoint at step " + step);
         assertEquals(70, rows.stream().filter(m -> "step".equals(m.get("kind"))).count(), "every step trained exactly once");
+        assertTrue(wf.status().completed().stream().anyMatch(l -> l.startsWith("evaluate at step 65: edge F1")),
+                "the updated evaluation interval took effect: " + wf.status().completed());
         recordHistory("wf-train-pause");
         recordHistory("wf-train-pause/train");
     }

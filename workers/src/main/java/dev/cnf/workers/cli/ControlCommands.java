@@ -98,7 +98,7 @@ final class ControlCommands {
     }
 
     @Command(name = "update", mixinStandardHelpOptions = true,
-            description = "Change a running run's training steps or probe interval; training restarts from a fresh checkpoint.")
+            description = "Change a running run's training steps, probe interval or evaluation interval; training restarts from a fresh checkpoint.")
     static final class Update implements Callable<Integer> {
         @Mixin
         Connection connection;
@@ -112,13 +112,16 @@ final class ControlCommands {
         @Option(names = "--probe-every", description = "new number of steps between convergence probes")
         Integer probeEvery;
 
+        @Option(names = "--eval-every", description = "new number of steps between evaluations during training (0: none)")
+        Integer evalEvery;
+
         @Option(names = "--json", description = "print the settings in force as JSON")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
-            if (trainSteps == null && probeEvery == null) {
-                throw new IllegalArgumentException("give --train-steps and/or --probe-every");
+            if (trainSteps == null && probeEvery == null && evalEvery == null) {
+                throw new IllegalArgumentException("give --train-steps, --probe-every and/or --eval-every");
             }
             WorkflowServiceStubs service = connection.connect();
             try {
@@ -126,14 +129,14 @@ final class ControlCommands {
                 PipelineWorkflow wf = client.newWorkflowStub(PipelineWorkflow.class, workflowId);
                 TrainingControl now;
                 try {
-                    now = wf.updateTraining(new TrainingControl(trainSteps, probeEvery));
+                    now = wf.updateTraining(new TrainingControl(trainSteps, probeEvery, evalEvery));
                 } catch (WorkflowUpdateException e) {
                     throw new IllegalArgumentException("update refused: " + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()));
                 } catch (WorkflowNotFoundException e) {
                     throw notRunning(workflowId);
                 }
                 System.out.println(json ? new ObjectMapper().writeValueAsString(now)
-                        : workflowId + ": trainSteps " + now.trainSteps() + ", probeEvery " + now.probeEvery());
+                        : workflowId + ": trainSteps " + now.trainSteps() + ", probeEvery " + now.probeEvery() + ", evalEvery " + now.evalEvery());
                 return 0;
             } finally {
                 service.shutdownNow();

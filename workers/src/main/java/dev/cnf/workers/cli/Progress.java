@@ -6,6 +6,7 @@ import dev.cnf.workflows.pipeline.PipelineStatus;
 import dev.cnf.workflows.pipeline.PipelineWorkflow;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
+import io.temporal.api.workflow.v1.PendingChildExecutionInfo;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowStub;
@@ -20,7 +21,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Follows a pipeline run: prints each finished stage from the {@code status} query and, for the
- * stage in flight, the latest heartbeat of its activity (e.g. the training step and loss).
+ * stage in flight, the latest heartbeat of its activity (e.g. the training step and loss), in the run's
+ * own history or its stage's child workflow.
  */
 final class Progress {
     private Progress() {}
@@ -72,26 +74,41 @@ final class Progress {
         }
     }
 
-    /** The in-flight activity's last heartbeat, rendered briefly; empty when there is none. */
+    /**
+     * The in-flight activity's last heartbeat, rendered briefly; empty when there is none. Stages run in child
+     * workflows (and shards in grandchildren), so running children are looked into too.
+     */
     static String heartbeat(WorkflowClient client, String workflowId) {
         try {
-            var resp = client.getWorkflowServiceStubs().blockingStub().describeWorkflowExecution(
-                    DescribeWorkflowExecutionRequest.newBuilder().setNamespace(client.getOptions().getNamespace())
-                            .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId).build()).build());
-            for (PendingActivityInfo a : resp.getPendingActivitiesList()) {
-                if (!a.hasHeartbeatDetails()) {
-                    continue;
-                }
-                JsonNode d = DefaultDataConverter.STANDARD_INSTANCE.fromPayloads(0, Optional.of(a.getHeartbeatDetails()), JsonNode.class, JsonNode.class);
-                if (d != null && d.has("step")) {
-                    return String.format(" step %d/%d loss %.4f", d.get("step").asInt(), d.get("totalSteps").asInt(), d.get("loss").asDouble());
-                }
-                if (d != null && d.isNumber()) {
-                    return " (" + d.asInt() + " items)";
+            return heartbeat(client, workflowId, 2);
+        } catch (RuntimeException e) {
+            return ""; // progress detail is best effort
+        }
+    }
+
+    private static String heartbeat(WorkflowClient client, String workflowId, int childLevels) {
+        var resp = client.getWorkflowServiceStubs().blockingStub().describeWorkflowExecution(
+                DescribeWorkflowExecutionRequest.newBuilder().setNamespace(client.getOptions().getNamespace())
+                        .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId).build()).build());
+        for (PendingActivityInfo a : resp.getPendingActivitiesList()) {
+            if (!a.hasHeartbeatDetails()) {
+                continue;
+            }
+            JsonNode d = DefaultDataConverter.STANDARD_INSTANCE.fromPayloads(0, Optional.of(a.getHeartbeatDetails()), JsonNode.class, JsonNode.class);
+            if (d != null && d.has("step")) {
+                return String.format(" step %d/%d loss %.4f", d.get("step").asInt(), d.get("totalSteps").asInt(), d.get("loss").asDouble());
+            }
+            if (d != null && d.isNumber()) {
+                return " (" + d.asInt() + " items)";
+            }
+        }
+        if (childLevels > 0) {
+            for (PendingChildExecutionInfo child : resp.getPendingChildrenList()) {
+                String found = heartbeat(client, child.getWorkflowId(), childLevels - 1);
+                if (!found.isEmpty()) {
+                    return found;
                 }
             }
-        } catch (RuntimeException e) {
-            // progress detail is best effort
         }
         return "";
     }

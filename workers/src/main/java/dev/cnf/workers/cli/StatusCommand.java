@@ -54,6 +54,8 @@ public final class StatusCommand implements Callable<Integer> {
                 System.out.printf("  train step %d/%d, loss %.4f, %.2f steps/s, ETA %s, last checkpoint %s%n", t.step(), st.trainSteps(), t.loss(),
                         t.stepsPerSecond(), java.time.Duration.ofSeconds(Math.round(t.etaSeconds())).toString().substring(2).toLowerCase(),
                         t.lastCheckpointKey() == null ? "none yet" : t.lastCheckpointKey());
+                System.out.printf("  train settings (cnf update): %d steps, probe every %d, %s%n", st.trainSteps(), st.probeEvery(),
+                        st.evalEvery() == null || st.evalEvery() == 0 ? "no evaluation during training" : "evaluate every " + st.evalEvery());
             }
             if (st.cancelReason() != null) {
                 System.out.println("  cancel requested: " + st.cancelReason());

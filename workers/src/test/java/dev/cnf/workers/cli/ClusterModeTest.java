@@ -134,10 +134,11 @@ class ClusterModeTest {
                 String[] human = cli("status", "ops-1", "--temporal", t);
                 assertTrue(human[1].contains("train step ") && human[1].contains("steps/s"), human[1]);
 
-                String[] updated = cli("update", "ops-1", "--temporal", t, "--train-steps", "2100", "--json");
+                String[] updated = cli("update", "ops-1", "--temporal", t, "--train-steps", "2100", "--eval-every", "3000", "--json");
                 assertEquals("0", updated[0], updated[1]);
-                assertTrue(updated[1].contains("\"trainSteps\":2100"), updated[1]);
+                assertTrue(updated[1].contains("\"trainSteps\":2100") && updated[1].contains("\"evalEvery\":3000"), updated[1]);
                 assertEquals(2100, status(t, "ops-1").get("trainSteps").asInt());
+                assertEquals(3000, status(t, "ops-1").get("evalEvery").asInt());
                 assertEquals("2", cli("update", "ops-1", "--temporal", t, "--train-steps", "1")[0], "a refused update is bad input");
                 assertEquals("2", cli("update", "ops-1", "--temporal", t)[0], "nothing to change is refused before contacting the server");
                 assertEquals("0", cli("resume", "ops-1", "--temporal", t)[0]);

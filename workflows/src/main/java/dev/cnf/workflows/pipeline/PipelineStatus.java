@@ -15,10 +15,12 @@ import java.util.List;
  * @param trainSteps     the training steps in force (updatable)
  * @param probeEvery     the probe interval in force (updatable)
  * @param dataset        ingestion and cleaning progress, shard by shard (null before discovery)
+ * @param evalEvery      the steps between evaluations during training in force (updatable; 0: none)
  */
 public record PipelineStatus(String workflowId, String version, String stage, List<String> completed,
                              String reportUri, String modelUri, String error, boolean paused, String cancelReason,
-                             TrainActivities.Progress training, int trainSteps, int probeEvery, DatasetProgress dataset) {
+                             TrainActivities.Progress training, int trainSteps, int probeEvery, DatasetProgress dataset,
+                             Integer evalEvery) {
 
     /**
      * Counts over the shards finished so far. {@code seen} counts references in fetched shards plus those dropped at

@@ -68,6 +68,9 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     private TrainActivities.Progress trainingProgress;
     private int trainSteps;
     private int probeEvery;
+    private int evalEvery;
+    /** Whether caption to publish run as child workflows: null until Workflow.getVersion decided it, before caption. */
+    private Boolean stageChildren;
     private boolean trainingDone;
     /** The running train activity's scope, cancelled to pause, cancel or apply an update. */
     private CancellationScope trainScope;
@@ -174,8 +177,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
     @Override
     public void validateUpdateTraining(TrainingControl change) {
-        if (change == null || (change.trainSteps() == null && change.probeEvery() == null)) {
-            throw new IllegalArgumentException("nothing to change: give trainSteps and/or probeEvery");
+        if (change == null || (change.trainSteps() == null && change.probeEvery() == null && change.evalEvery() == null)) {
+            throw new IllegalArgumentException("nothing to change: give trainSteps, probeEvery and/or evalEvery");
         }
         if (trainingDone || "done".equals(stage) || "failed".equals(stage) || "cancelled".equals(stage)) {
             throw new IllegalArgumentException("training of this run has finished; start a new run instead");
@@ -188,6 +191,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         if (change.probeEvery() != null && (change.probeEvery() < 1 || change.probeEvery() > MAX_TRAIN_STEPS)) {
             throw new IllegalArgumentException("probeEvery " + change.probeEvery() + ": must be at least 1");
         }
+        if (change.evalEvery() != null && (change.evalEvery() < 0 || change.evalEvery() > MAX_TRAIN_STEPS)) {
+            throw new IllegalArgumentException("evalEvery " + change.evalEvery() + ": must be 0 (no evaluation during training) or more");
+        }
+        if (change.evalEvery() != null && Boolean.FALSE.equals(stageChildren)) {
+            throw new IllegalArgumentException("evalEvery cannot change in this run: it started before training ran in a child workflow");
+        }
     }
 
     @Override
@@ -198,9 +207,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         if (change.probeEvery() != null) {
             probeEvery = change.probeEvery();
         }
+        if (change.evalEvery() != null) {
+            evalEvery = change.evalEvery();
+        }
         trainingChanges++; // a training child is told by the run loop
         interruptTraining(); // a running activity has the old settings; it checkpoints and restarts
-        return new TrainingControl(trainSteps, probeEvery);
+        return new TrainingControl(trainSteps, probeEvery, evalEvery);
     }
 
     @Override
@@ -218,6 +230,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         }
         trainSteps = in.trainSteps();
         probeEvery = in.probeEvery();
+        evalEvery = in.evalEvery();
         WorkflowInfo info = Workflow.getInfo();
         version = in.version().isEmpty()
                 ? VERSION_TIME.format(Instant.ofEpochMilli(Workflow.currentTimeMillis())) + "-" + info.getRunId().substring(0, 8)
@@ -244,6 +257,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
         // Runs recorded before the stage children schedule the stages' activities themselves.
         boolean children = Workflow.getVersion(STAGE_CHILDREN, Workflow.DEFAULT_VERSION, 1) == 1;
+        stageChildren = children;
         checkpointBetweenStages("caption");
         stage = "caption";
         CaptionActivities.Request captionRequest = new CaptionActivities.Request(prefix, cl.samplesKey(), in.captioner(), in.defaultPrompt(),
@@ -267,7 +281,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         TrainActivities.Result tr;
         if (children) {
             TrainingWorkflow.Result trained = trainInChild(new TrainingWorkflow.Input(Workflow.getInfo().getWorkflowId(),
-                    trainRequest(prefix, cond.samplesKey(), in), in.evalEvery(), evaluation, paused));
+                    trainRequest(prefix, cond.samplesKey(), in), evalEvery, evaluation, paused));
             tr = trained.training();
             duringTraining = trained.duringTrainingKeys();
         } else {
@@ -463,7 +477,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 }
                 if (trainingChanges != forwardedChanges) {
                     forwardedChanges = trainingChanges;
-                    child.change(new TrainingControl(trainSteps, probeEvery));
+                    child.change(new TrainingControl(trainSteps, probeEvery, evalEvery));
                 }
             } catch (SignalExternalWorkflowException e) {
                 // the child finished meanwhile: its result is on the way, nothing is left to pause or change
@@ -621,6 +635,6 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     @Override
     public PipelineStatus status() {
         return new PipelineStatus(Workflow.getInfo().getWorkflowId(), version, stage, List.copyOf(completed), reportUri, modelUri, error,
-                paused, cancelReason, trainingProgress, trainSteps, probeEvery, dataset);
+                paused, cancelReason, trainingProgress, trainSteps, probeEvery, dataset, evalEvery);
     }
 }

@@ -21,6 +21,9 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
     private boolean paused;
     private int trainSteps;
     private int probeEvery;
+    private int evalEvery;
+    /** The step training has reached: the last segment's end, or later progress. */
+    private int trainedTo;
     private TrainActivities.Progress progress;
     private final List<String> duringTraining = new ArrayList<>();
     /** Reports not yet signalled to the parent, oldest first. */
@@ -35,15 +38,17 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
         paused = paused || in.paused();
         trainSteps = in.request().steps();
         probeEvery = in.request().probeEvery();
+        evalEvery = in.evalEvery();
         parent = Workflow.newExternalWorkflowStub(PipelineWorkflow.class, in.parentWorkflowId());
         try {
             // With evalEvery, training runs in segments (each resumes from the previous one's final checkpoint, so the
             // weights are those of one uninterrupted run) and the checkpoint between them is evaluated.
-            int nextEvaluation = in.evalEvery() > 0 ? in.evalEvery() : Integer.MAX_VALUE;
             TrainActivities.Result trained;
             while (true) {
-                trained = trainUntil(nextEvaluation, in.request());
-                if (trained.steps() >= trainSteps || trained.steps() < Math.min(nextEvaluation, trainSteps)) {
+                Segment segmentRun = trainToNextEvaluation(in.request());
+                trained = segmentRun.result();
+                trainedTo = Math.max(trainedTo, trained.steps());
+                if (trained.steps() >= trainSteps || trained.steps() < segmentRun.upTo()) {
                     break; // all steps trained, or stopped by the detector's patience
                 }
                 int step = trained.steps();
@@ -54,7 +59,6 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
                 duringTraining.add(mid.evalMetricsKey());
                 report(null, null, String.format("evaluate at step %d: edge F1 %.3f (no control %.3f)", step, mid.edgeF1(),
                         mid.edgeF1NoControl()));
-                nextEvaluation += in.evalEvery();
             }
             sendReports();
             return new Result(trained, List.copyOf(duringTraining));
@@ -69,15 +73,21 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
         }
     }
 
+    /** @param upTo the step the segment was asked to reach: the next evaluation's or the last */
+    private record Segment(TrainActivities.Result result, int upTo) {}
+
     /**
-     * Trains until step {@code upTo} (or trainSteps, if fewer). A pause or a settings change cancels the activity,
-     * which writes a checkpoint before it stops; the next attempt resumes from it with the settings then in force.
+     * Trains until the next multiple of evalEvery (or trainSteps, if fewer). A pause or a settings change cancels the
+     * activity, which writes a checkpoint before it stops; the next attempt resumes from it with the settings then in
+     * force, an evaluation interval changed meanwhile included.
      */
-    private TrainActivities.Result trainUntil(int upTo, TrainActivities.Request request) {
+    private Segment trainToNextEvaluation(TrainActivities.Request request) {
         while (true) {
             waitWhilePaused("paused (train at step " + (progress == null ? 0 : progress.step()) + ")");
             report("train", null, null);
-            TrainActivities.Request segmentRequest = request.withSteps(Math.min(upTo, trainSteps), probeEvery);
+            int from = Math.max(trainedTo, progress == null ? 0 : progress.step());
+            int upTo = Math.min(evalEvery > 0 ? (from / evalEvery + 1) * evalEvery : Integer.MAX_VALUE, trainSteps);
+            TrainActivities.Request segmentRequest = request.withSteps(upTo, probeEvery);
             List<Promise<TrainActivities.Result>> running = new ArrayList<>(1);
             interrupted = false;
             segment = Workflow.newCancellationScope(() -> running.add(Async.function(train::train, segmentRequest)));
@@ -92,7 +102,7 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
                 // This workflow is cancelled: the activity is too, and it checkpoints first (WAIT_CANCELLATION_COMPLETED).
             }
             try {
-                return result.get();
+                return new Segment(result.get(), upTo);
             } catch (ActivityFailure e) {
                 if (!(e.getCause() instanceof CanceledFailure) || !interrupted) {
                     throw e;
@@ -163,6 +173,9 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
         if (settings.probeEvery() != null) {
             probeEvery = settings.probeEvery();
         }
+        if (settings.evalEvery() != null) {
+            evalEvery = settings.evalEvery();
+        }
         interrupt(); // the running activity has the old settings; it checkpoints and restarts
     }
 
@@ -180,6 +193,6 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
 
     @Override
     public Status status() {
-        return new Status(stage, progress, new TrainingControl(trainSteps, probeEvery), List.copyOf(duringTraining));
+        return new Status(stage, progress, new TrainingControl(trainSteps, probeEvery, evalEvery), List.copyOf(duringTraining));
     }
 }
