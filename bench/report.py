@@ -64,6 +64,16 @@ def main():
         else:
             fl = "– | – | –"
         md.append(f"| {preset} | {d['batch']} | {d['params']:,} | {d['ms_per_step']:.0f} | {tms} | {ratio} | {fl} |")
+    prof = rows.get("profile_mid-sd")
+    if prof:
+        md += ["", "### Where a mid-sd training step's time goes (DJL, PyTorch profiler, self time per op)", "",
+               f"Matrix multiplication (convolutions, their backward, mm/bmm) takes {100 * prof['gemm_share']:.0f}% of "
+               f"{prof['total_ms']:.0f} ms of op time in {prof['calls']:,} op calls; the rest is elementwise work (GroupNorm, "
+               "activations, attention softmax, AdamW, clipping) and copies. The profiler's per-op overhead inflates the "
+               "many small ops, so shares, not times, are what to read.", "",
+               "| op | calls | self ms | share |", "|---|---|---|---|"]
+        for o in prof["ops"]:
+            md.append(f"| {o['op']} | {o['calls']} | {o['self_ms']:.1f} | {100 * o['share']:.1f}% |")
     md += ["", "## Sampling (DDIM 20 steps, CFG 9.0 in one batch, ControlNet scale 1.0, VAE decode)", "",
            "| preset | batch | DJL ms/image | PyTorch eager ms/image | DJL / PyTorch |", "|---|---|---|---|---|"]
     for preset in ("tiny-sd", "mid-sd"):

@@ -58,6 +58,9 @@ for preset in tiny-sd mid-sd; do
   run "train_${preset}_torch" "$py" bench/peers/torch_step.py train "$preset" "$batch" "$steps" "$threads"
   run "flops_${preset}" "$py" bench/flops.py "$preset" "$batch"
 done
+# where a mid-sd step's time goes: PyTorch's profiler over the DJL step (self time per op)
+"${java_model[@]}" -Dcnf.bench.profile="$out/mid-sd-trace.json" dev.cnf.model.bench.TrainStepBench train mid-sd 4 1 >/dev/null 2>&1
+run profile_mid-sd "$py" bench/profile_ops.py "$out/mid-sd-trace.json" 12 --json
 run sample_tiny-sd_djl "${java_model[@]}" dev.cnf.model.bench.TrainStepBench sample tiny-sd 4 "$sample_reps"
 run sample_tiny-sd_torch "$py" bench/peers/torch_step.py sample tiny-sd 4 "$sample_reps" "$threads"
 if ! $smoke; then

@@ -217,10 +217,10 @@ public final class DiffusionTrainer {
                 }
             }
             for (Parameter p : trainable.values()) {
-                zeroInPlace(p.getArray().getGradient());
+                zeroInPlace(p.getArray().getGradient(), finite);
             }
             for (Parameter p : baseParameters.values()) {
-                zeroInPlace(p.getArray().getGradient());
+                zeroInPlace(p.getArray().getGradient(), finite);
             }
         }
         step++;
@@ -257,9 +257,17 @@ public final class DiffusionTrainer {
         rolledBackSinceGood = false;
     }
 
-    /** Sets a gradient to exactly zero, NaN and Inf included (g - g would keep NaN). */
-    private static void zeroInPlace(NDArray g) {
-        g.set(g.isNaN().logicalNot().logicalOr(g.isNaN()), 0);
+    /**
+     * Sets a gradient to zero. A finite gradient norm means every gradient is finite, and one multiply does it; after
+     * a non-finite step NaN and Inf must go too (0 * NaN stays NaN), which takes a mask: four more passes over every
+     * gradient, about a tenth of a mid-size step's time if done every step (profiled).
+     */
+    private static void zeroInPlace(NDArray g, boolean allFinite) {
+        if (allFinite) {
+            g.muli(0f);
+        } else {
+            g.set(g.isNaN().logicalNot().logicalOr(g.isNaN()), 0);
+        }
     }
 
     /** Steps recomputed because of non-finite values since this trainer started. */

@@ -42,11 +42,19 @@ public final class TrainStepBench {
                 for (int i = 0; i < 2; i++) {
                     trainer.trainStep();
                 }
+                // -Dcnf.bench.profile=FILE: PyTorch's profiler over the measured steps (a Chrome trace; bench/profile_ops.py sums it)
+                String profile = System.getProperty("cnf.bench.profile", "");
+                if (!profile.isEmpty()) {
+                    ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+                }
                 long start = System.nanoTime();
                 for (int i = 0; i < steps; i++) {
                     trainer.trainStep();
                 }
                 ms = (System.nanoTime() - start) / 1e6 / steps;
+                if (!profile.isEmpty()) {
+                    ai.djl.pytorch.jni.JniUtils.stopProfile(profile);
+                }
             } else {
                 ControlNetSampler sampler = new ControlNetSampler(base, cn);
                 List<String> prompts = Collections.nCopies(batch, "a red circle");
