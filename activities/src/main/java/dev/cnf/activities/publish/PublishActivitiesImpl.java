@@ -230,11 +230,14 @@ public class PublishActivitiesImpl implements PublishActivities {
         return "control_" + name + ".safetensors";
     }
 
-    /** The weights renamed to the original layout ({@code control_model.*}); the tensors are the same bytes' values. */
-    private static byte[] originalLayout(byte[] diffusersWeights, byte[] config) {
+    /**
+     * The weights renamed to the original layout ({@code control_model.*}): a new header before the same data bytes,
+     * so an SD-sized ControlNet costs one more copy of the file in memory, not decoded floats besides.
+     */
+    static byte[] originalLayout(byte[] diffusersWeights, byte[] config) {
         try {
             ControlNetConfig c = ControlNetConfig.fromJson(new String(config, StandardCharsets.UTF_8));
-            return Safetensors.write(OriginalCheckpoint.controlNetToOriginal(Safetensors.read(diffusersWeights), c), Map.of("format", "pt"));
+            return Safetensors.renamed(diffusersWeights, k -> OriginalCheckpoint.originalControlName(k, c), Map.of("format", "pt"));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("the trained weights are unreadable", e);
         }

@@ -151,14 +151,24 @@ public final class OriginalCheckpoint {
     public static Map<String, Tensor> controlNetToOriginal(Map<String, Tensor> diffusers, ControlNetConfig c) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : diffusers.entrySet()) {
-            String original = originalControlKey(e.getKey(), c);
-            if (original == null || !e.getKey().equals(controlKey(original, c))) {
-                throw new IllegalArgumentException("ControlNet weight " + e.getKey()
-                        + " has no name in the original single-file layout; only the diffusers folder can hold these weights");
-            }
-            out.put(CONTROL + original, e.getValue());
+            out.put(originalControlName(e.getKey(), c), e.getValue());
         }
         return out;
+    }
+
+    /**
+     * A diffusers ControlNet weight's name in the original single-file layout ({@code control_model.*}); checked to map
+     * back, so a file renamed with it reads back through this class to the same weights.
+     *
+     * @throws IllegalArgumentException for a weight the original layout has no name for
+     */
+    public static String originalControlName(String diffusersKey, ControlNetConfig c) {
+        String original = originalControlKey(diffusersKey, c);
+        if (original == null || !diffusersKey.equals(controlKey(original, c))) {
+            throw new IllegalArgumentException("ControlNet weight " + diffusersKey
+                    + " has no name in the original single-file layout; only the diffusers folder can hold these weights");
+        }
+        return CONTROL + original;
     }
 
     private static final Pattern D_HINT = Pattern.compile("controlnet_cond_embedding\\.(conv_in|conv_out|blocks\\.(\\d+))\\.(.+)");

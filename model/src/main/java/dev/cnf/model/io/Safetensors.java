@@ -76,6 +76,49 @@ public final class Safetensors {
         }
     }
 
+    /**
+     * The same file with its tensors renamed: a new header (same dtypes, shapes and offsets) before the unchanged data
+     * section, so the tensors are never decoded and the result is one copy of the data, whatever its dtype.
+     *
+     * @throws IllegalArgumentException when two names map to one
+     */
+    public static byte[] renamed(byte[] bytes, java.util.function.UnaryOperator<String> rename, Map<String, String> metadata)
+            throws IOException {
+        Map<String, SafetensorsFile.Entry> entries = new LinkedHashMap<>();
+        long base = parse(bytes, entries, new TreeMap<>());
+        Map<String, SafetensorsFile.Entry> byNewName = new TreeMap<>(); // sorted: the same input gives the same bytes
+        entries.forEach((name, entry) -> {
+            String newName = rename.apply(name);
+            if (byNewName.put(newName, entry) != null) {
+                throw new IllegalArgumentException("two tensors would be named " + newName);
+            }
+        });
+        ObjectNode header = JSON.createObjectNode();
+        if (metadata != null && !metadata.isEmpty()) {
+            ObjectNode meta = header.putObject("__metadata__");
+            new TreeMap<>(metadata).forEach(meta::put);
+        }
+        byNewName.forEach((name, t) -> {
+            ObjectNode entry = header.putObject(name);
+            entry.put("dtype", t.dtype());
+            ArrayNode shape = entry.putArray("shape");
+            for (long d : t.shape()) {
+                shape.add(d);
+            }
+            entry.putArray("data_offsets").add(t.begin()).add(t.end());
+        });
+        byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (headerBytes.length + 7) / 8 * 8;
+        int data = bytes.length - (int) base;
+        ByteBuffer out = ByteBuffer.allocate(8 + padded + data).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(padded).put(headerBytes);
+        for (int i = headerBytes.length; i < padded; i++) {
+            out.put((byte) ' ');
+        }
+        out.put(bytes, (int) base, data);
+        return out.array();
+    }
+
     /** Reads F32, F16 and BF16 tensors (converted to fp32), in header order. */
     public static Map<String, Tensor> read(byte[] bytes) throws IOException {
         Map<String, SafetensorsFile.Entry> entries = new LinkedHashMap<>();
