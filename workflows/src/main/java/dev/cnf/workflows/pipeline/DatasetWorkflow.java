@@ -35,14 +35,18 @@ public interface DatasetWorkflow {
     record Progress(int shards, int seen, int fetched, int candidates, int dropped, long bytes) {
         static final Progress NONE = new Progress(0, 0, 0, 0, 0, 0);
 
+        /** How many drops a drop-reason map holds. */
+        static int count(java.util.Map<String, Integer> dropsByReason) {
+            return dropsByReason.values().stream().mapToInt(Integer::intValue).sum();
+        }
+
         Progress add(Progress o) {
             return new Progress(shards + o.shards, seen + o.seen, fetched + o.fetched, candidates + o.candidates, dropped + o.dropped,
                     bytes + o.bytes);
         }
 
         Progress plus(IngestActivities.ShardResult f, CleanActivities.ShardResult c) {
-            int droppedNow = f.dropped().values().stream().mapToInt(Integer::intValue).sum()
-                    + c.dropped().values().stream().mapToInt(Integer::intValue).sum();
+            int droppedNow = count(f.dropped()) + count(c.dropped());
             return new Progress(shards + 1, seen + f.seen(), fetched + f.fetched(), candidates + c.candidates(), dropped + droppedNow,
                     bytes + f.bytes());
         }

@@ -383,7 +383,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         stage = "ingest";
         IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix, in.sources(), in.maxImages(),
                 in.maxDepth(), in.shardSize(), in.followOtherHosts()));
-        int discoveryDrops = found.dropped().values().stream().mapToInt(Integer::intValue).sum();
+        int discoveryDrops = DatasetWorkflow.Progress.count(found.dropped());
         dataset = new PipelineStatus.DatasetProgress(found.shardKeys().size(), 0, 0, found.refs(), discoveryDrops, 0, 0, discoveryDrops, 0);
         if (found.refs() == 0) {
             String pages = found.pageFailures().isEmpty() ? "the pages had no <img> tags and the lists no URLs"
@@ -605,14 +605,14 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
     private void countFetched(IngestActivities.ShardResult f) {
         PipelineStatus.DatasetProgress d = dataset;
-        int dropped = f.dropped().values().stream().mapToInt(Integer::intValue).sum();
+        int dropped = DatasetWorkflow.Progress.count(f.dropped());
         dataset = new PipelineStatus.DatasetProgress(d.shards(), d.shardsFetched() + 1, d.shardsCleaned(), d.refs(), d.seen() + f.seen(),
                 d.fetched() + f.fetched(), d.candidates(), d.dropped() + dropped, d.bytes() + f.bytes());
     }
 
     private void countCleaned(CleanActivities.ShardResult c) {
         PipelineStatus.DatasetProgress d = dataset;
-        int dropped = c.dropped().values().stream().mapToInt(Integer::intValue).sum();
+        int dropped = DatasetWorkflow.Progress.count(c.dropped());
         dataset = new PipelineStatus.DatasetProgress(d.shards(), d.shardsFetched(), d.shardsCleaned() + 1, d.refs(), d.seen(),
                 d.fetched(), d.candidates() + c.candidates(), d.dropped() + dropped, d.bytes());
     }
