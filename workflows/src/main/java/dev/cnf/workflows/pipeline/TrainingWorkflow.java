@@ -60,7 +60,10 @@ public interface TrainingWorkflow {
     @SignalMethod
     void change(TrainingControl settings);
 
-    /** From the train activity (first step, checkpoints, pause; else at most once a minute); passed on to the parent. */
+    /**
+     * From the train activity (first step, checkpoints, pause; else at most once a minute). Passed on to the parent: a
+     * new checkpoint and an attempt's first step at once, other steps at most every five minutes (history budget).
+     */
     @SignalMethod
     void trainingProgress(TrainActivities.Progress progress);
 

@@ -32,6 +32,16 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
     private CancellationScope segment;
     private boolean interrupted;
     private PipelineWorkflow parent;
+    /**
+     * Progress that only moves the step on reaches the parent at most this often (a new checkpoint, a stage or an
+     * evaluation at once). Each forwarded report costs this history three events and the parent's one; with the
+     * activity's reports (about one a minute) a week of training stays near 16,000 events, under Temporal's 50,000.
+     */
+    static final long PROGRESS_FORWARD_MILLIS = 5 * 60_000L;
+    private long lastForwardMillis = Long.MIN_VALUE / 2;
+    private String lastForwardCheckpoint;
+    /** The first progress of each activity attempt goes at once: it shows the (re)started training is running. */
+    private boolean forwardNextProgress;
 
     @Override
     public Result run(Input in) {
@@ -90,13 +100,14 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
             TrainActivities.Request segmentRequest = request.withSteps(upTo, probeEvery);
             List<Promise<TrainActivities.Result>> running = new ArrayList<>(1);
             interrupted = false;
+            forwardNextProgress = true;
             segment = Workflow.newCancellationScope(() -> running.add(Async.function(train::train, segmentRequest)));
             segment.run();
             Promise<TrainActivities.Result> result = running.get(0);
             try {
                 while (!result.isCompleted()) {
-                    Workflow.await(() -> result.isCompleted() || !unsent.isEmpty());
-                    sendReports();
+                    Workflow.await(() -> result.isCompleted() || reportsDue());
+                    sendQueuedReports();
                 }
             } catch (CanceledFailure cancelled) {
                 // This workflow is cancelled: the activity is too, and it checkpoints first (WAIT_CANCELLATION_COMPLETED).
@@ -134,16 +145,47 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
         unsent.add(new Report(changedStage, newProgress, finished));
     }
 
-    private void sendReports() {
-        while (!unsent.isEmpty()) {
-            // taken off first: a progress signal arriving meanwhile may replace the queue's last entry
-            Report next = unsent.remove(0);
+    /** Whether the queued reports should go now rather than wait for more progress (see PROGRESS_FORWARD_MILLIS). */
+    private boolean reportsDue() {
+        if (unsent.isEmpty()) {
+            return false;
+        }
+        for (Report r : unsent) {
+            if (r.stage() != null || r.finished() != null || (r.progress() != null && (forwardNextProgress
+                    || !java.util.Objects.equals(r.progress().lastCheckpointKey(), lastForwardCheckpoint)))) {
+                return true;
+            }
+        }
+        return Workflow.currentTimeMillis() - lastForwardMillis >= PROGRESS_FORWARD_MILLIS;
+    }
+
+    /**
+     * Sends the reports queued now to the parent, oldest first. Those arriving while it sends wait for the next call:
+     * each send takes a workflow task, during which the activity may report again.
+     */
+    private void sendQueuedReports() {
+        List<Report> batch = new ArrayList<>(unsent);
+        unsent.clear();
+        for (int i = 0; i < batch.size(); i++) {
+            Report next = batch.get(i);
             try {
                 parent.trainingReport(next);
             } catch (CanceledFailure e) {
-                unsent.add(0, next); // sent again from the detached scope that reports a cancellation
+                unsent.addAll(0, batch.subList(i, batch.size())); // sent from the detached scope that reports a cancellation
                 throw e;
             }
+            lastForwardMillis = Workflow.currentTimeMillis();
+            if (next.progress() != null) {
+                lastForwardCheckpoint = next.progress().lastCheckpointKey();
+                forwardNextProgress = false;
+            }
+        }
+    }
+
+    /** Sends every report, those arriving meanwhile included. */
+    private void sendReports() {
+        while (!unsent.isEmpty()) {
+            sendQueuedReports();
         }
     }
 
