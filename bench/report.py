@@ -104,8 +104,10 @@ def main():
            "- Targets from issue 8 (data prep >= 1.5x Python, neural work <= 1.05x PyTorch, >= 50% of GEMM peak): the neural rows "
            "meet the ratio targets (helped by the newer PyTorch inside DJL), FLOP/s stays below half the GEMM peak on these small "
            "shapes, and data preparation does not reach 1.5x: both sides spend their time in the same OpenCV kernels "
-           "(decode, resize, Canny, PNG), so the JVM cannot be much faster doing the same work; "
-           "a per-stage profile in the issue note found the openpnp build's resize and Canny slower than Debian's.",
+           "(decode, resize, Canny, PNG), so the JVM cannot be much faster doing the same work. Decoding is the largest stage, "
+           "and the openpnp jar's OpenCV builds libjpeg-turbo without its SIMD code (its native library contains "
+           "`jsimd_none.c`; Debian's libjpeg62-turbo, which the peer's OpenCV uses, has AVX2 code): about 3-4 ms a photo "
+           "here against the peer's ~2 ms.",
            "- Two runs on this noisy 2-core box differed by up to 3x for the PyTorch peer's tiny-sd sampling (OpenBLAS and OpenMP "
            "thread pools share 2 cores); compare ratios from one run only.",
            "- Scaling pins each worker to one core (`taskset`), standing in for separate machines; before the measured crawl the "
