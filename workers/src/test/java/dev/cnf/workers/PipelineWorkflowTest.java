@@ -505,6 +505,10 @@ class PipelineWorkflowTest {
         io.temporal.common.WorkflowExecutionHistory child = env.getWorkflowClient().fetchHistory("wf-child/dataset");
         assertFalse(child.getEvents().get(0).getWorkflowExecutionStartedEventAttributes().getContinuedExecutionRunId().isEmpty(),
                 "the child's last run continued an earlier one");
+        for (var history : List.of(parent, child.getEvents())) {
+            assertTrue(history.stream().noneMatch(e -> e.toString().contains("ingest/refs/shard-")),
+                    "no list of shards passes through the histories: its size would grow with the crawl");
+        }
         List<String> shardsInLastRun = child.getEvents().stream()
                 .filter(io.temporal.api.history.v1.HistoryEvent::hasStartChildWorkflowExecutionInitiatedEventAttributes)
                 .map(e -> e.getStartChildWorkflowExecutionInitiatedEventAttributes().getWorkflowId()).toList();

@@ -130,20 +130,24 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
         Crawl crawl = crawl(sources, r.maxImages(), r.maxDepth(), r.followOtherHosts());
         List<Ref> refs = List.copyOf(crawl.refs.values());
-        List<String> shardKeys = new ArrayList<>();
         int size = Math.max(1, r.shardSize());
-        for (int from = 0, shard = 0; from < refs.size(); from += size, shard++) {
-            String key = String.format("%s/ingest/refs/shard-%05d.jsonl", r.runPrefix(), shard);
-            store.put(key, Json.lines(refs.subList(from, Math.min(refs.size(), from + size))), "application/x-ndjson");
-            shardKeys.add(key);
+        int shards = 0;
+        for (int from = 0; from < refs.size(); from += size, shards++) {
+            store.put(refsKey(r.runPrefix(), shards), Json.lines(refs.subList(from, Math.min(refs.size(), from + size))), "application/x-ndjson");
         }
         String dropsKey = r.runPrefix() + "/ingest/discovery-drops.jsonl";
         store.put(dropsKey, Json.lines(crawl.drops), "application/x-ndjson");
         String pagesKey = r.runPrefix() + "/ingest/page-failures.jsonl";
         store.put(pagesKey, Json.lines(crawl.pageFailures), "application/x-ndjson");
         StageMetrics.throughput("discover", refs.size(), started);
-        return new Discovery(refs.size() + crawl.drops.size(), shardKeys, Drop.countByReason(crawl.drops),
-                Drop.countByReason(crawl.pageFailures), dropsKey, pagesKey);
+        // the count, not the keys: a crawl of millions of images must not put a list of shards into the workflow's history
+        return new Discovery(refs.size() + crawl.drops.size(), List.of(), Drop.countByReason(crawl.drops),
+                Drop.countByReason(crawl.pageFailures), dropsKey, pagesKey, shards);
+    }
+
+    /** Where discovery writes shard {@code shard}'s references; fetchShard finds them there when not told otherwise. */
+    public static String refsKey(String runPrefix, int shard) {
+        return String.format("%s/ingest/refs/shard-%05d.jsonl", runPrefix, shard);
     }
 
     private Crawl crawl(List<String> sources, int maxImages, int maxDepth, boolean followOtherHosts) {
@@ -377,7 +381,7 @@ public class IngestActivitiesImpl implements IngestActivities {
             return Json.read(store.get(resultKey), ShardResult.class); // finished before a retry or a worker loss
         }
         long started = System.nanoTime();
-        List<Ref> refs = Json.readLines(store.get(r.refsKey()), Ref.class);
+        List<Ref> refs = Json.readLines(store.get(r.refsKey() != null ? r.refsKey() : refsKey(r.runPrefix(), r.shard())), Ref.class);
         List<Future<Object>> outcomes = new ArrayList<>();
         for (Ref ref : refs) {
             outcomes.add(pool.submit(() -> fetchOne(r.runPrefix(), ref)));
@@ -469,8 +473,8 @@ public class IngestActivitiesImpl implements IngestActivities {
         Discovery d = discover(new DiscoverRequest(r.runPrefix(), r.sources(), r.maxImages(), r.maxDepth(), Integer.MAX_VALUE, false));
         List<Sample> items = new ArrayList<>();
         List<Drop> drops = new ArrayList<>(Json.readLines(store.get(d.dropsKey()), Drop.class));
-        for (int i = 0; i < d.shardKeys().size(); i++) {
-            ShardResult s = fetchShard(new FetchShardRequest(r.runPrefix(), i, d.shardKeys().get(i)));
+        for (int i = 0; i < d.shardCount(); i++) {
+            ShardResult s = fetchShard(new FetchShardRequest(r.runPrefix(), i, d.shardKey(i)));
             items.addAll(Json.readLines(store.get(s.itemsKey()), Sample.class));
             drops.addAll(Json.readLines(store.get(s.dropsKey()), Drop.class));
         }

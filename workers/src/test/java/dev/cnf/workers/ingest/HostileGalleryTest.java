@@ -89,8 +89,8 @@ class HostileGalleryTest {
         IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix, sources, 10_000, 1, shardSize, false));
         List<String> candidates = new ArrayList<>();
         List<String> dropLists = new ArrayList<>(List.of(found.dropsKey()));
-        for (int i = 0; i < found.shardKeys().size(); i++) {
-            IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, i, found.shardKeys().get(i)));
+        for (int i = 0; i < found.shardCount(); i++) {
+            IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, i, found.shardKey(i)));
             CleanActivities.ShardResult c = clean.cleanShard(new CleanActivities.ShardRequest(prefix, i, f.itemsKey(), 32, 64, 3.0,
                     89_478_485L, null, "canny", 7L, null));
             candidates.add(c.candidatesKey());
@@ -162,9 +162,9 @@ class HostileGalleryTest {
         String prefix = "runs/retry";
         IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix,
                 List.of(gallery.origin() + "/ok/baboon.jpg", gallery.origin() + "/ok/home.jpg"), 10, 0, 10, false));
-        IngestActivities.ShardResult first = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0, found.shardKeys().get(0)));
+        IngestActivities.ShardResult first = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0, found.shardKey(0)));
         int requests = gallery.requestTimes.get("/ok/baboon.jpg").size();
-        IngestActivities.ShardResult again = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0, found.shardKeys().get(0)));
+        IngestActivities.ShardResult again = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0, found.shardKey(0)));
         assertEquals(first, again);
         assertEquals(requests, gallery.requestTimes.get("/ok/baboon.jpg").size(), "the stored result answered the retry");
     }
@@ -196,7 +196,8 @@ class HostileGalleryTest {
         store.putIn("imports", "photos/squirrel.txt", "a squirrel on a branch\n".getBytes());
 
         IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest("runs/sources", sources, 100, 1, 100, false));
-        List<IngestActivitiesImpl.Ref> refs = Json.readLines(store.get(found.shardKeys().get(0)), IngestActivitiesImpl.Ref.class);
+        assertEquals(1, found.shardCount());
+        List<IngestActivitiesImpl.Ref> refs = Json.readLines(store.get(IngestActivitiesImpl.refsKey("runs/sources", 0)), IngestActivitiesImpl.Ref.class);
         Map<String, String> captions = new TreeMap<>();
         refs.forEach(r -> captions.put(r.url().startsWith("s3://") ? r.url() : path(r.url()), r.alt()));
         Map<String, String> expected = new TreeMap<>(Map.of(

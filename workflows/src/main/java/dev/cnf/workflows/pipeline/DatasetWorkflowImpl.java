@@ -30,7 +30,7 @@ public class DatasetWorkflowImpl implements DatasetWorkflow {
         boolean shardChildren = Workflow.getVersion(SHARD_CHILDREN, Workflow.DEFAULT_VERSION, 1) == 1;
         paused = paused || in.paused();
         PipelineWorkflow parent = Workflow.newExternalWorkflowStub(PipelineWorkflow.class, in.parentWorkflowId());
-        int total = in.refsKeys().size();
+        int total = in.total();
         int reportEvery = Math.max(1, total / SIGNALS_PER_CRAWL);
         int end = Math.min(total, in.next() + in.shardsPerRun());
         List<Promise<Void>> started = new ArrayList<>();
@@ -41,7 +41,7 @@ public class DatasetWorkflowImpl implements DatasetWorkflow {
                 inFlight.removeIf(Promise::isCompleted);
             }
             Workflow.await(() -> !paused);
-            ShardWorkflow.Input shard = new ShardWorkflow.Input(in.runPrefix(), i, in.refsKeys().get(i), in.clean());
+            ShardWorkflow.Input shard = new ShardWorkflow.Input(in.runPrefix(), i, in.refsKey(i), in.clean());
             Promise<Void> p = Async.procedure(() -> {
                 Progress done = shardChildren ? Workflow.newChildWorkflowStub(ShardWorkflow.class, ChildWorkflowOptions.newBuilder()
                         .setWorkflowId(ShardWorkflow.workflowId(Workflow.getInfo().getWorkflowId(), shard.shard()))
@@ -60,7 +60,7 @@ public class DatasetWorkflowImpl implements DatasetWorkflow {
         if (end < total) {
             // This run's history is as long as it should get; the next run starts where it stopped.
             Workflow.continueAsNew(new Input(in.runPrefix(), in.parentWorkflowId(), in.refsKeys(), end, in.parallelShards(),
-                    in.shardsPerRun(), in.clean(), paused));
+                    in.shardsPerRun(), in.clean(), paused, in.shards()));
         }
         return new Result(total);
     }

@@ -384,7 +384,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix, in.sources(), in.maxImages(),
                 in.maxDepth(), in.shardSize(), in.followOtherHosts()));
         int discoveryDrops = DatasetWorkflow.Progress.count(found.dropped());
-        dataset = new PipelineStatus.DatasetProgress(found.shardKeys().size(), 0, 0, found.refs(), discoveryDrops, 0, 0, discoveryDrops, 0);
+        dataset = new PipelineStatus.DatasetProgress(found.shardCount(), 0, 0, found.refs(), discoveryDrops, 0, 0, discoveryDrops, 0);
         if (found.refs() == 0) {
             String pages = found.pageFailures().isEmpty() ? "the pages had no <img> tags and the lists no URLs"
                     : "pages failed" + reasons(found.pageFailures());
@@ -401,7 +401,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             stage = "clean";
             // the shards' results are where their activities stored them: no per-shard list travels through histories
             cl = clean.dedupe(new CleanActivities.DedupeRequest(prefix, List.of(), List.of(found.dropsKey()), found.refs(),
-                    in.nearDuplicateDistance(), found.shardKeys().size()));
+                    in.nearDuplicateDistance(), found.shardCount()));
         } else { // runs recorded before the child workflow replay the shard activities they scheduled themselves
             List<ShardOutcome> outcomes = shardsHere(prefix, in, found, settings);
             ingestDone(found);
@@ -520,14 +520,14 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                                                           DatasetWorkflow.CleanSettings c) {
         List<Promise<ShardOutcome>> all = new ArrayList<>();
         List<Promise<ShardOutcome>> inFlight = new ArrayList<>();
-        for (int i = 0; i < found.shardKeys().size(); i++) {
+        for (int i = 0; i < found.shardCount(); i++) {
             while (inFlight.size() >= in.parallelShards()) {
                 Promise.anyOf(inFlight).get();
                 inFlight.removeIf(Promise::isCompleted);
             }
             checkpointBetweenStages("ingest shard " + i);
             int shard = i;
-            String refsKey = found.shardKeys().get(i);
+            String refsKey = found.shardKey(i);
             Promise<ShardOutcome> p = Async.function(() -> {
                 IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, shard, refsKey));
                 countFetched(f);
@@ -558,7 +558,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 .setCancellationType(ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED)
                 .build());
         DatasetWorkflow.Input input = new DatasetWorkflow.Input(prefix, info.getWorkflowId(), found.shardKeys(), 0, in.parallelShards(),
-                in.shardsPerRun(), c, paused);
+                in.shardsPerRun(), c, paused, found.shardCount());
         List<Promise<DatasetWorkflow.Result>> result = new ArrayList<>();
         CancellationScope scope = Workflow.newCancellationScope(() -> result.add(Async.function(child::run, input)));
         scope.run();

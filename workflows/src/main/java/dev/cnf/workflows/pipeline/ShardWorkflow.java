@@ -10,6 +10,7 @@ import io.temporal.workflow.WorkflowMethod;
  */
 @WorkflowInterface
 public interface ShardWorkflow {
+    /** @param refsKey the shard's reference table; null: the fetch activity finds it from the run prefix */
     record Input(String runPrefix, int shard, String refsKey, DatasetWorkflow.CleanSettings clean) {}
 
     @WorkflowMethod

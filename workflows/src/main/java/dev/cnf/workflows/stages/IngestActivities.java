@@ -21,15 +21,28 @@ public interface IngestActivities {
 
     /**
      * @param refs         image references found, including those dropped at discovery; refs == sum(shard seen) + sum(dropped)
-     * @param shardKeys    JSON-lines tables of references, one per shard, in order
+     * @param shardKeys    JSON-lines tables of references, one per shard, in order; empty when {@code shards} is set: the
+     *                     tables are then found from the run prefix and the shard number, and no list that grows with
+     *                     the crawl passes through workflow histories
      * @param dropped      references dropped before fetching (INVALID_URL, OPTED_OUT pages...), by reason
      * @param pageFailures pages, sitemaps and lists (not images) that could not be read, by reason
      * @param dropsKey     JSON lines: every reference dropped at discovery
      * @param pageFailuresKey JSON lines: every page, sitemap or list that could not be read, and why
+     * @param shards       how many shards were written (null in runs recorded before: count {@code shardKeys})
      */
     record Discovery(int refs, List<String> shardKeys, Map<String, Integer> dropped, Map<String, Integer> pageFailures, String dropsKey,
-                     String pageFailuresKey) {}
+                     String pageFailuresKey, Integer shards) {
+        public int shardCount() {
+            return shards != null ? shards : shardKeys.size();
+        }
 
+        /** Shard {@code i}'s reference table, or null: the activity finds it from the run prefix. */
+        public String shardKey(int i) {
+            return shardKeys == null || shardKeys.isEmpty() ? null : shardKeys.get(i);
+        }
+    }
+
+    /** @param refsKey the shard's reference table; null: the one discovery wrote for this shard under the run prefix */
     record FetchShardRequest(String runPrefix, int shard, String refsKey) {}
 
     /** seen == fetched + sum(dropped); {@code bytes} downloaded for the fetched items. */
