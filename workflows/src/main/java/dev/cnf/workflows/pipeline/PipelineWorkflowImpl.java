@@ -483,11 +483,16 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 // the child finished meanwhile: its result is on the way, nothing is left to pause or change
             }
         }
+        return resultOrCancelled(result, "the end of training");
+    }
+
+    /** A child's result; if the operator cancelled, the run's cancellation instead of the child's failure. */
+    private <T> T resultOrCancelled(Promise<T> child, String where) {
         try {
-            return result.get();
+            return child.get();
         } catch (ChildWorkflowFailure | CanceledFailure e) {
             if (cancelReason != null) {
-                throw cancelled("the end of training");
+                throw cancelled(where);
             }
             throw e;
         }
@@ -583,14 +588,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             }
             childPaused[0] = paused;
         }
-        try {
-            result.get(0).get();
-        } catch (ChildWorkflowFailure | CanceledFailure e) {
-            if (cancelReason != null) {
-                throw cancelled("the end of ingestion");
-            }
-            throw e;
-        }
+        resultOrCancelled(result.get(0), "the end of ingestion");
     }
 
     @Override
