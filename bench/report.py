@@ -108,6 +108,9 @@ def main():
            "and the openpnp jar's OpenCV builds libjpeg-turbo without its SIMD code (its native library contains "
            "`jsimd_none.c`; Debian's libjpeg62-turbo, which the peer's OpenCV uses, has AVX2 code): about 3-4 ms a photo "
            "here against the peer's ~2 ms.",
+           "- cnf cuts the centre square before resizing it (a third less resize work on a 4:3 photo; OpenCvTest checks it is "
+           "the same picture within 2 grey levels); the peer resizes the whole photo and then crops, as the usual Python "
+           "recipe does. Part of the data-preparation ratio is that choice, not the JVM.",
            "- Two runs on this noisy 2-core box differed by up to 3x for the PyTorch peer's tiny-sd sampling (OpenBLAS and OpenMP "
            "thread pools share 2 cores); compare ratios from one run only.",
            "- Scaling pins each worker to one core (`taskset`), standing in for separate machines; before the measured crawl the "

@@ -69,4 +69,31 @@ class OpenCvTest {
         assertEquals(0, Core.countNonZero(diff.reshape(1)));
         assertTrue(OpenCv.decodeBgr(new byte[] {1, 2, 3}).empty());
     }
+
+    @Test
+    void theCentreSquareIsTheSamePictureAsResizingFirstAndCroppingAfter() {
+        // a wide image with a gradient: cutting the square first must not shift or stretch it
+        Mat wide = new Mat(300, 500, CvType.CV_8UC3);
+        byte[] px = new byte[300 * 500 * 3];
+        for (int y = 0; y < 300; y++) {
+            for (int x = 0; x < 500; x++) {
+                px[(y * 500 + x) * 3] = (byte) (x / 2);
+                px[(y * 500 + x) * 3 + 1] = (byte) (y / 2);
+                px[(y * 500 + x) * 3 + 2] = (byte) ((x + y) / 4);
+            }
+        }
+        wide.put(0, 0, px);
+        for (int size : new int[] {128, 512}) { // shrinking (area) and growing (cubic)
+            Mat ours = OpenCv.resizeCenterCrop(wide, size);
+            double scale = (double) size / 300;
+            Mat whole = new Mat();
+            org.opencv.imgproc.Imgproc.resize(wide, whole, new org.opencv.core.Size(Math.round(500 * scale), size), 0, 0,
+                    scale < 1 ? org.opencv.imgproc.Imgproc.INTER_AREA : org.opencv.imgproc.Imgproc.INTER_CUBIC);
+            Mat cropped = new Mat(whole, new org.opencv.core.Rect((whole.cols() - size) / 2, 0, size, size));
+            Mat diff = new Mat();
+            Core.absdiff(ours, cropped, diff);
+            Core.MinMaxLocResult worst = Core.minMaxLoc(diff.reshape(1));
+            assertTrue(worst.maxVal <= 2, size + ": at most 2 grey levels apart on a gradient, was " + worst.maxVal);
+        }
+    }
 }
