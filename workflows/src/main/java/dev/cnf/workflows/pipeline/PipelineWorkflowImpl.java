@@ -85,8 +85,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         try {
             return runStages(raw);
         } catch (ActivityFailure | ChildWorkflowFailure e) {
-            // Keep the status query truthful after a stage gave up its retries.
-            Throwable cause = e.getCause() instanceof ActivityFailure inner ? inner.getCause() : e.getCause();
+            // Keep the status query truthful after a stage gave up its retries: the activity's own message, however
+            // many child workflows (dataset, shard, stage) it failed through.
+            Throwable cause = e;
+            while (cause != null && !(cause instanceof ApplicationFailure)) {
+                cause = cause.getCause();
+            }
             error = stage + " failed: " + (cause instanceof ApplicationFailure af ? af.getOriginalMessage() : e.getMessage());
             stage = "failed";
             throw e;
