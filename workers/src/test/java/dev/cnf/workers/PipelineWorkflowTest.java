@@ -289,6 +289,18 @@ class PipelineWorkflowTest {
         assertTrue(store.list("runs/wf-bad/").isEmpty(), "nothing was written");
     }
 
+    @Test
+    void aStageThatFailsInItsChildWorkflowNamesTheActivitysReason() {
+        // found at validation (the file exists), unusable in the caption stage's child workflow
+        store.put("inputs/no-captions.csv", "name,size\nx,1\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), "text/csv");
+        PipelineInput in = Inputs.of("name", "bad-captions", "resolution", 64, "trainSteps", 2, "batchSize", 4, "seed", 3,
+                "captioner", "csv", "captionsFile", "s3://" + store.bucket() + "/inputs/no-captions.csv");
+        WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-bad-captions").run(in));
+        String error = stubFor("wf-bad-captions").status().error();
+        assertTrue(error.startsWith("caption failed: the header [name, size] has no URL column"), error);
+        assertNotNull(e.getCause());
+    }
+
     static PipelineInput input(String json) throws Exception {
         return Json.MAPPER.readValue(json, PipelineInput.class);
     }
