@@ -70,10 +70,12 @@ public final class Attention extends NamedBlock {
         long n = q.getShape().get(0);
         long l = q.getShape().get(1);
         long s = k.getShape().get(1);
-        NDArray qh = q.reshape(n, l, heads, headDim).transpose(0, 2, 1, 3);
+        // 1/√d scales q (L·d values) rather than the scores (L·S): at SD's 64×64 self-attention that is 4096×4096
+        // scores per head, so one pass over them less, forward and backward
+        NDArray qh = q.mul((float) (1 / Math.sqrt(headDim))).reshape(n, l, heads, headDim).transpose(0, 2, 1, 3);
         NDArray kh = k.reshape(n, s, heads, headDim).transpose(0, 2, 3, 1);
         NDArray vh = v.reshape(n, s, heads, headDim).transpose(0, 2, 1, 3);
-        NDArray scores = qh.matMul(kh).mul((float) (1 / Math.sqrt(headDim)));
+        NDArray scores = qh.matMul(kh);
         if (mask != null) {
             scores = scores.add(mask);
         }
