@@ -40,34 +40,20 @@ public final class Safetensors {
      * is fetched and written in turn, so only one tensor's values are held at a time.
      */
     public static void write(java.io.OutputStream out, TensorSource tensors, Map<String, String> metadata) throws IOException {
-        ObjectNode header = JSON.createObjectNode();
-        if (metadata != null && !metadata.isEmpty()) {
-            ObjectNode meta = header.putObject("__metadata__");
-            new TreeMap<>(metadata).forEach(meta::put);
-        }
+        ObjectNode header = newHeader(metadata);
         java.util.List<String> sorted = new java.util.ArrayList<>(new java.util.TreeSet<>(tensors.names()));
         long offset = 0;
         for (String name : sorted) {
-            ObjectNode entry = header.putObject(name);
-            entry.put("dtype", "F32");
-            ArrayNode shape = entry.putArray("shape");
+            long[] shape = tensors.shape(name);
             long count = 1;
-            for (long d : tensors.shape(name)) {
-                shape.add(d);
+            for (long d : shape) {
                 count *= d;
             }
             long size = 4L * count;
-            entry.putArray("data_offsets").add(offset).add(offset + size);
+            putEntry(header, name, "F32", shape, offset, offset + size);
             offset += size;
         }
-        byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
-        int padded = (headerBytes.length + 7) / 8 * 8; // keeps tensor data 8-byte aligned
-        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
-        out.write(len.array());
-        out.write(headerBytes);
-        for (int i = headerBytes.length; i < padded; i++) {
-            out.write(' ');
-        }
+        out.write(framed(header));
         for (String name : sorted) {
             float[] data = tensors.floats(name);
             ByteBuffer buf = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -93,29 +79,42 @@ public final class Safetensors {
                 throw new IllegalArgumentException("two tensors would be named " + newName);
             }
         });
+        ObjectNode header = newHeader(metadata);
+        byNewName.forEach((name, t) -> putEntry(header, name, t.dtype(), t.shape(), t.begin(), t.end()));
+        byte[] framed = framed(header);
+        int data = bytes.length - (int) base;
+        return ByteBuffer.allocate(framed.length + data).put(framed).put(bytes, (int) base, data).array();
+    }
+
+    /** A header holding the metadata (sorted, so the same metadata gives the same bytes), tensors to be added. */
+    private static ObjectNode newHeader(Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
             new TreeMap<>(metadata).forEach(meta::put);
         }
-        byNewName.forEach((name, t) -> {
-            ObjectNode entry = header.putObject(name);
-            entry.put("dtype", t.dtype());
-            ArrayNode shape = entry.putArray("shape");
-            for (long d : t.shape()) {
-                shape.add(d);
-            }
-            entry.putArray("data_offsets").add(t.begin()).add(t.end());
-        });
+        return header;
+    }
+
+    private static void putEntry(ObjectNode header, String name, String dtype, long[] shape, long begin, long end) {
+        ObjectNode entry = header.putObject(name);
+        entry.put("dtype", dtype);
+        ArrayNode dims = entry.putArray("shape");
+        for (long d : shape) {
+            dims.add(d);
+        }
+        entry.putArray("data_offsets").add(begin).add(end);
+    }
+
+    /** The u64 little-endian length, then the header padded with spaces so the tensor data starts 8-byte aligned. */
+    private static byte[] framed(ObjectNode header) {
         byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (headerBytes.length + 7) / 8 * 8;
-        int data = bytes.length - (int) base;
-        ByteBuffer out = ByteBuffer.allocate(8 + padded + data).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(padded).put(headerBytes);
-        for (int i = headerBytes.length; i < padded; i++) {
+        while (out.hasRemaining()) {
             out.put((byte) ' ');
         }
-        out.put(bytes, (int) base, data);
         return out.array();
     }
 
