@@ -431,12 +431,16 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 in.defaultPrompt(), in.userPrompt(), in.seed(), null, in.condition(), in.annotatorModel(), null, null, List.of());
     }
 
-    /** A stage's child workflow, {@code <run id>/<stage>}, whose workflow task runs on the CPU queue like its parent's. */
+    /** A single-activity stage's child workflow (see {@link #stageChildOptions}). */
     private static <T> T stageChild(Class<T> type, String stageName) {
-        return Workflow.newChildWorkflowStub(type, ChildWorkflowOptions.newBuilder()
+        return Workflow.newChildWorkflowStub(type, stageChildOptions(stageName).build());
+    }
+
+    /** A stage's child workflow is {@code <run id>/<stage>}; its workflow tasks run on the CPU queue like its parent's. */
+    private static ChildWorkflowOptions.Builder stageChildOptions(String stageName) {
+        return ChildWorkflowOptions.newBuilder()
                 .setWorkflowId(StageWorkflows.childId(Workflow.getInfo().getWorkflowId(), stageName))
-                .setTaskQueue(TaskQueues.CPU)
-                .build());
+                .setTaskQueue(TaskQueues.CPU);
     }
 
     /**
@@ -447,9 +451,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     private TrainingWorkflow.Result trainInChild(TrainingWorkflow.Input input) {
         checkpointBetweenStages("train");
         stage = "train";
-        TrainingWorkflow child = Workflow.newChildWorkflowStub(TrainingWorkflow.class, ChildWorkflowOptions.newBuilder()
-                .setWorkflowId(StageWorkflows.childId(Workflow.getInfo().getWorkflowId(), "train"))
-                .setTaskQueue(TaskQueues.CPU)
+        TrainingWorkflow child = Workflow.newChildWorkflowStub(TrainingWorkflow.class, stageChildOptions("train")
                 .setCancellationType(ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED)
                 .build());
         List<Promise<TrainingWorkflow.Result>> started = new ArrayList<>(1);
@@ -561,9 +563,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                                                                      DatasetWorkflow.CleanSettings c) {
         checkpointBetweenStages("ingest shards");
         WorkflowInfo info = Workflow.getInfo();
-        DatasetWorkflow child = Workflow.newChildWorkflowStub(DatasetWorkflow.class, ChildWorkflowOptions.newBuilder()
-                .setWorkflowId(info.getWorkflowId() + "/dataset")
-                .setTaskQueue(TaskQueues.CPU)
+        DatasetWorkflow child = Workflow.newChildWorkflowStub(DatasetWorkflow.class, stageChildOptions("dataset")
                 .setCancellationType(ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED)
                 .build());
         DatasetWorkflow.Input input = new DatasetWorkflow.Input(prefix, info.getWorkflowId(), found.shardKeys(), 0, in.parallelShards(),
