@@ -37,13 +37,45 @@ class OpenCvTest {
         assertTrue(low >= 50 && low < 150 && high >= low + 50 && high < low + 150);
         Mat expected = new Mat();
         Imgproc.Canny(OpenCv.toGray(img), expected, low, high);
-        Mat gray = OpenCv.toGray(ex.image());
+        assertEquals(1, ex.image().channels(), "an edge map has one channel");
         Mat diff = new Mat();
-        Core.absdiff(gray, expected, diff);
+        Core.absdiff(ex.image(), expected, diff);
         assertEquals(0, Core.countNonZero(diff));
         assertTrue(Core.countNonZero(expected) > 50, "a disc has an outline");
         Condition.Extracted again = new CannyCondition().extract(img, new SplittableRandom(3));
         assertEquals(ex.params(), again.params(), "deterministic for a seed");
+    }
+
+    /** PNG header: bit depth and colour type of the IHDR chunk (bytes 24 and 25). */
+    static int[] pngDepthAndColourType(byte[] png) {
+        return new int[] {png[24], png[25]};
+    }
+
+    static void assertReadsBackAsBgr(Mat grey, byte[] png) {
+        Mat expected = new Mat();
+        Imgproc.cvtColor(grey, expected, Imgproc.COLOR_GRAY2BGR);
+        Mat back = OpenCv.decodeBgr(png);
+        assertEquals(3, back.channels());
+        Mat diff = new Mat();
+        Core.absdiff(back, expected, diff);
+        assertEquals(0, Core.countNonZero(diff.reshape(1)), "lossless: reads back as the grey map in all three channels");
+    }
+
+    @Test
+    void compactPngIsOneBitForBinaryMapsGreyForOtherGreyMapsAndLossless() {
+        Mat edges = OpenCv.canny(OpenCv.toGray(disc()), 100, 200);
+        byte[] bilevel = OpenCv.encodeCompactPng(edges);
+        assertArrayEquals(new int[] {1, 0}, pngDepthAndColourType(bilevel), "1-bit grey");
+        assertReadsBackAsBgr(edges, bilevel);
+
+        Mat almost = edges.clone();
+        almost.put(0, 0, 254); // one value that is neither 0 nor 255: 1-bit would lose it
+        byte[] grey = OpenCv.encodeCompactPng(almost);
+        assertArrayEquals(new int[] {8, 0}, pngDepthAndColourType(grey), "8-bit grey");
+        assertReadsBackAsBgr(almost, grey);
+
+        assertArrayEquals(new int[] {8, 2}, pngDepthAndColourType(OpenCv.encodeCompactPng(disc())), "colour stays 8-bit RGB");
+        assertTrue(bilevel.length < OpenCv.encodePng(OpenCv.decodeBgr(bilevel)).length, "smaller than the 3-channel PNG");
     }
 
     @Test

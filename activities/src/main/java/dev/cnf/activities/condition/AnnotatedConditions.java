@@ -53,9 +53,7 @@ final class AnnotatedConditions {
         static Mat grey(Mat unit) {
             Mat g = new Mat();
             unit.convertTo(g, CvType.CV_8U, 255);
-            Mat out = new Mat();
-            Imgproc.cvtColor(g, out, Imgproc.COLOR_GRAY2BGR);
-            return out;
+            return g;
         }
     }
 

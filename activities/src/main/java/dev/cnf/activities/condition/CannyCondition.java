@@ -2,7 +2,6 @@ package dev.cnf.activities.condition;
 
 import dev.cnf.activities.imaging.OpenCv;
 import org.opencv.core.Mat;
-import org.opencv.imgproc.Imgproc;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,7 +9,7 @@ import java.util.SplittableRandom;
 
 /**
  * Canny edges with random thresholds per image, as the paper trains its Canny model: low in
- * [50, 150), high = low + [50, 150). The edge map is white on black, 3 channels.
+ * [50, 150), high = low + [50, 150). The edge map is white on black, one channel.
  */
 public final class CannyCondition implements Condition {
     @Override
@@ -23,11 +22,9 @@ public final class CannyCondition implements Condition {
         int low = 50 + random.nextInt(100);
         int high = low + 50 + random.nextInt(100);
         Mat edges = OpenCv.canny(OpenCv.toGray(bgr), low, high);
-        Mat rgb = new Mat();
-        Imgproc.cvtColor(edges, rgb, Imgproc.COLOR_GRAY2BGR);
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("low", low);
         params.put("high", high);
-        return new Extracted(rgb, params);
+        return new Extracted(edges, params);
     }
 }

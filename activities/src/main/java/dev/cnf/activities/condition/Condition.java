@@ -9,7 +9,12 @@ import java.util.SplittableRandom;
 public interface Condition {
     String name();
 
-    /** The condition image for a BGR uint8 image, plus the parameters it chose (recorded per sample). */
+    /**
+     * The condition image for a BGR uint8 image, plus the parameters it chose (recorded per sample).
+     * Maps that are grey by nature (edges, lines, scribbles, depth) come back with one channel, colour
+     * maps (normals, segmentation, pose) as BGR; stored with {@code OpenCv.encodeCompactPng}, both read
+     * back as the same BGR image with IMREAD_COLOR.
+     */
     Extracted extract(Mat bgr, SplittableRandom random);
 
     record Extracted(Mat image, Map<String, Object> params) {}

@@ -54,7 +54,7 @@ public final class ConditionRunner implements AutoCloseable {
         SplittableRandom random = new SplittableRandom(seed ^ Long.parseUnsignedLong(s.sha256().substring(0, 15), 16));
         Condition.Extracted ex = condition.extract(image, random);
         String key = key(runPrefix, condition.name(), s.sha256());
-        store.put(key, OpenCv.encodePng(ex.image()), "image/png");
+        store.put(key, OpenCv.encodeCompactPng(ex.image()), "image/png");
         ex.image().release();
         return s.withCondition(key, ex.params());
     }

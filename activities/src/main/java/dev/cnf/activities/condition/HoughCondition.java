@@ -30,10 +30,10 @@ public final class HoughCondition implements Condition {
         Mat edges = OpenCv.canny(OpenCv.toGray(bgr), 100, 200);
         Mat lines = new Mat();
         Imgproc.HoughLinesP(edges, lines, 1, Math.PI / 180, votes, minLength, 4);
-        Mat out = Mat.zeros(bgr.rows(), bgr.cols(), CvType.CV_8UC3);
+        Mat out = Mat.zeros(bgr.rows(), bgr.cols(), CvType.CV_8UC1);
         for (int i = 0; i < lines.rows(); i++) {
             double[] l = lines.get(i, 0);
-            Imgproc.line(out, new Point(l[0], l[1]), new Point(l[2], l[3]), new Scalar(255, 255, 255), 1);
+            Imgproc.line(out, new Point(l[0], l[1]), new Point(l[2], l[3]), new Scalar(255), 1);
         }
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("votes", votes);

@@ -48,14 +48,12 @@ public final class LineartCondition implements Condition {
         }
         Mat lines = new Mat(d.rows(), d.cols(), CvType.CV_8U);
         lines.put(0, 0, out);
-        Mat rgb = new Mat();
-        Imgproc.cvtColor(lines, rgb, Imgproc.COLOR_GRAY2BGR);
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("sigma", SIGMA);
         params.put("k", K);
         params.put("tau", TAU);
         params.put("epsilon", EPSILON);
         params.put("phi", PHI);
-        return new Extracted(rgb, params);
+        return new Extracted(lines, params);
     }
 }

@@ -43,14 +43,12 @@ public final class ScribbleCondition implements Condition {
         }
         double amplitude = size * (0.005 + 0.01 * random.nextDouble());
         Mat bent = distort(lines, amplitude, random);
-        Mat out = new Mat();
-        Imgproc.cvtColor(bent, out, Imgproc.COLOR_GRAY2BGR);
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("threshold", threshold);
         params.put("thickness", thickness);
         params.put("maskedBlobs", blobs);
         params.put("distortionPx", amplitude);
-        return new Extracted(out, params);
+        return new Extracted(bent, params);
     }
 
     /** Morphological skeleton (Lantuéjoul): the union of erosions minus their openings. */

@@ -3,7 +3,6 @@ package dev.cnf.activities.condition;
 import dev.cnf.activities.imaging.OpenCv;
 import org.opencv.core.Core;
 import org.opencv.core.Mat;
-import org.opencv.imgproc.Imgproc;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,10 +27,8 @@ public final class SketchCondition implements Condition {
         }
         Mat stretched = new Mat();
         Core.normalize(gray, stretched, 0, 255, Core.NORM_MINMAX);
-        Mat out = new Mat();
-        Imgproc.cvtColor(stretched, out, Imgproc.COLOR_GRAY2BGR);
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("inverted", paperIsLight);
-        return new Extracted(out, params);
+        return new Extracted(stretched, params);
     }
 }

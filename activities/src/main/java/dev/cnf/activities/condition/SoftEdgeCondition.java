@@ -52,10 +52,8 @@ public final class SoftEdgeCondition implements Condition {
         Mat soft = strength(bgr);
         Mat u8 = new Mat();
         soft.convertTo(u8, CvType.CV_8U, 255);
-        Mat out = new Mat();
-        Imgproc.cvtColor(u8, out, Imgproc.COLOR_GRAY2BGR);
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("sigmas", SIGMAS);
-        return new Extracted(out, params);
+        return new Extracted(u8, params);
     }
 }
