@@ -69,13 +69,13 @@ public class CleanActivitiesImpl implements CleanActivities {
                     drops.add(new Drop(s.sourceUrl(), DropReason.ALREADY_TRAINED, "in the training data of " + r.skipTrainedBy() + "'s latest version"));
                     continue;
                 }
-                ImageDecoder.Decoded decoded = ImageDecoder.decode(store.get(s.rawKey()), r.maxPixels());
+                ImageDecoder.Decoded decoded = ImageDecoder.decode(store.get(s.rawKey()), r.maxPixels(), r.resolution());
                 if (!decoded.ok()) {
                     drops.add(new Drop(s.sourceUrl(), decoded.failure(), decoded.detail()));
                     continue;
                 }
-                Mat img = decoded.bgr();
-                int w = img.cols(), h = img.rows();
+                Mat img = decoded.bgr(); // a large JPEG comes reduced, still at least the resolution on its shorter side
+                int w = decoded.width(), h = decoded.height();
                 if (Math.min(w, h) < r.minSide()) {
                     drops.add(new Drop(s.sourceUrl(), DropReason.TOO_SMALL, w + "x" + h + " has a side under " + r.minSide()));
                     continue;

@@ -34,14 +34,30 @@ import java.util.Locale;
 public final class ImageDecoder {
     private ImageDecoder() {}
 
-    /** An image or a drop reason; {@code format} is what the magic bytes say (null for non-images). */
-    public record Decoded(Mat bgr, String format, DropReason failure, String detail) {
+    /**
+     * An image or a drop reason; {@code format} is what the magic bytes say (null for non-images).
+     * {@code width} x {@code height} is the picture's size as shown (EXIF orientation applied), which
+     * is {@code bgr}'s size unless the decoder reduced it (see {@link #decode(byte[], long, int)}).
+     */
+    public record Decoded(Mat bgr, int width, int height, String format, DropReason failure, String detail) {
         public boolean ok() {
             return failure == null;
         }
     }
 
     public static Decoded decode(byte[] bytes, long maxPixels) {
+        return decode(bytes, maxPixels, 0);
+    }
+
+    /**
+     * As {@link #decode(byte[], long)}, but a JPEG whose shorter side is at least twice {@code neededSide}
+     * is decoded at 1/2, 1/4 or 1/8 of its size, the largest reduction that keeps the shorter side at
+     * least {@code neededSide}. libjpeg scales in the DCT (it computes fewer output pixels per 8x8 block
+     * instead of all of them), so a 12-megapixel photo bound for 512 px costs a fraction of the time and
+     * memory of a full decode, and shrinking from there gives the same picture within a few grey levels
+     * (ImageDecoderTest). Web photos are mostly larger than the training resolution, so this is the common case.
+     */
+    public static Decoded decode(byte[] bytes, long maxPixels, int neededSide) {
         OpenCv.load();
         ImageHeader header = ImageHeader.read(bytes);
         if (header == null) {
@@ -59,21 +75,42 @@ public final class ImageDecoder {
             return fail(format, DropReason.DECODE_ERROR, "truncated JPEG: no end-of-image marker after the scan data (" + bytes.length + " bytes)");
         }
         Mat bgr;
+        int reduction = 1;
         if (format.equals("gif")) {
             bgr = decodeWithImageIo(bytes);
         } else if (header.mayHaveAlpha()) {
             bgr = normalise(Imgcodecs.imdecode(new MatOfByte(bytes), Imgcodecs.IMREAD_UNCHANGED));
         } else {
-            bgr = Imgcodecs.imdecode(new MatOfByte(bytes), Imgcodecs.IMREAD_COLOR);
+            reduction = format.equals("jpeg") ? jpegReduction(Math.min(header.width(), header.height()), neededSide) : 1;
+            bgr = Imgcodecs.imdecode(new MatOfByte(bytes), switch (reduction) {
+                case 2 -> Imgcodecs.IMREAD_REDUCED_COLOR_2;
+                case 4 -> Imgcodecs.IMREAD_REDUCED_COLOR_4;
+                case 8 -> Imgcodecs.IMREAD_REDUCED_COLOR_8;
+                default -> Imgcodecs.IMREAD_COLOR;
+            });
         }
         if (bgr == null || bgr.empty()) {
             return fail(format, DropReason.DECODE_ERROR, "could not decode " + bytes.length + " bytes of " + format);
         }
-        return new Decoded(bgr, format, null, null);
+        if (reduction == 1) {
+            return new Decoded(bgr, bgr.cols(), bgr.rows(), format, null, null);
+        }
+        // the header's size, turned as EXIF orientation turned the pixels
+        boolean turned = (bgr.cols() > bgr.rows()) != (header.width() > header.height());
+        return new Decoded(bgr, turned ? header.height() : header.width(), turned ? header.width() : header.height(), format, null, null);
+    }
+
+    /** The largest of 1, 2, 4, 8 that divides {@code shorterSide} into at least {@code neededSide} (1 when nothing is needed). */
+    static int jpegReduction(int shorterSide, int neededSide) {
+        int reduction = 1;
+        while (neededSide > 0 && reduction < 8 && shorterSide / (reduction * 2) >= neededSide) {
+            reduction *= 2;
+        }
+        return reduction;
     }
 
     private static Decoded fail(String format, DropReason reason, String detail) {
-        return new Decoded(null, format, reason, detail);
+        return new Decoded(null, 0, 0, format, reason, detail);
     }
 
     /** What the bytes are when they are no raster image, for the drop's detail. */
