@@ -46,6 +46,7 @@ run() { # name, command...: appends the command's last stdout line (JSON) to res
 run gemm_peak "$py" bench/gemm_peak.py "$threads"
 run dataprep_java "${java_data[@]}" dev.cnf.activities.bench.DataPrepBench "$photos" "$images" "$threads"
 run dataprep_python "$py" bench/peers/dataprep.py "$photos" "$images" "$threads"
+run dataprep_python_cnf "$py" bench/peers/dataprep.py "$photos" "$images" "$threads" cnf
 if [ -f /usr/lib/jni/libopencv_java460.so ] && [ -f /usr/share/java/opencv-460.jar ]; then
   run dataprep_java_debian_opencv java -Dcnf.opencv.library=/usr/lib/jni/libopencv_java460.so \
     -cp "/usr/share/java/opencv-460.jar:activities/target/test-classes:activities/target/classes:$(cat "$out/activities.cp")" \

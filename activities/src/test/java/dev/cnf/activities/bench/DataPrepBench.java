@@ -1,5 +1,6 @@
 package dev.cnf.activities.bench;
 
+import dev.cnf.activities.imaging.ImageDecoder;
 import dev.cnf.activities.imaging.OpenCv;
 import org.opencv.core.Core;
 import org.opencv.core.Mat;
@@ -14,20 +15,40 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 /**
- * Data preparation throughput, the way the clean and condition stages do it: decode JPEG → resize
- * the shorter side to 512 and crop the centre → grey → Canny(100, 200) → PNG, one image per task on
- * one thread per core (OpenCV's own threading off). A benchmark, not a test; bench/run.sh runs it
- * beside bench/peers/dataprep.py. Args: PHOTO_DIR TOTAL_IMAGES THREADS. Prints one JSON line.
+ * Data preparation throughput, the way the clean and condition stages do it: decode JPEG → cut the
+ * centre square and resize it to 512 → grey → Canny(100, 200) → PNG as the condition stage stores an
+ * edge map (1 bit), one image per task on one thread per core (OpenCV's own threading off); then the
+ * same photos on one thread, timed per stage. A benchmark, not a test; bench/run.sh runs it beside
+ * bench/peers/dataprep.py. Args: PHOTO_DIR TOTAL_IMAGES THREADS. Prints one JSON line.
  */
 public final class DataPrepBench {
     static final int SIZE = 512;
+    static final long MAX_PIXELS = 64L << 20;
+    static final String[] STAGES = {"decode", "square", "grey", "canny", "png"};
 
     static long prepare(byte[] jpeg) {
-        Mat img = OpenCv.decodeBgr(jpeg);
+        return stages(jpeg, null);
+    }
+
+    /** The pipeline as the clean and condition stages run it; adds each stage's nanoseconds to {@code nanos} when given. */
+    static long stages(byte[] jpeg, long[] nanos) {
+        long t0 = System.nanoTime();
+        Mat img = ImageDecoder.decode(jpeg, MAX_PIXELS, SIZE).bgr(); // header checks, then decode (reduced for large photos)
+        long t1 = System.nanoTime();
         Mat square = OpenCv.resizeCenterCrop(img, SIZE);
+        long t2 = System.nanoTime();
         Mat gray = OpenCv.toGray(square);
+        long t3 = System.nanoTime();
         Mat edges = OpenCv.canny(gray, 100, 200);
-        long bytes = OpenCv.encodePng(edges).length;
+        long t4 = System.nanoTime();
+        long bytes = OpenCv.encodeCompactPng(edges).length; // as ConditionRunner stores an edge map
+        long t5 = System.nanoTime();
+        if (nanos != null) {
+            long[] t = {t0, t1, t2, t3, t4, t5};
+            for (int i = 0; i < STAGES.length; i++) {
+                nanos[i] += t[i + 1] - t[i];
+            }
+        }
         img.release();
         square.release();
         gray.release();
@@ -53,8 +74,19 @@ public final class DataPrepBench {
             long start = System.nanoTime();
             long bytes = run(pool, blobs, total);
             double seconds = (System.nanoTime() - start) / 1e9;
+            // where one thread's time goes, over the same photos
+            int n = Math.min(total, 200);
+            long[] nanos = new long[STAGES.length];
+            for (int i = 0; i < n; i++) {
+                stages(blobs.get(i % blobs.size()), nanos);
+            }
+            StringBuilder perStage = new StringBuilder();
+            for (int i = 0; i < STAGES.length; i++) {
+                perStage.append(i == 0 ? "" : ", ").append(String.format("\"%s\": %.3f", STAGES[i], nanos[i] / 1e6 / n));
+            }
             System.out.printf("{\"impl\": \"cnf-java\", \"opencv\": \"%s\", \"images\": %d, \"threads\": %d, \"seconds\": %.4f, "
-                    + "\"images_per_second\": %.2f, \"png_bytes\": %d}%n", Core.VERSION, total, threads, seconds, total / seconds, bytes);
+                    + "\"images_per_second\": %.2f, \"png_bytes\": %d, \"stages_ms\": {%s}}%n",
+                    Core.VERSION, total, threads, seconds, total / seconds, bytes, perStage);
         } finally {
             pool.shutdown();
         }
