@@ -9,11 +9,13 @@ import dev.cnf.model.nn.GroupNorm;
 import dev.cnf.model.schedulers.DdimScheduler;
 import dev.cnf.model.schedulers.NoiseSchedule;
 import dev.cnf.model.train.AdamW;
+import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.vae.SpaceToDepthCodec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -61,6 +63,21 @@ class NnSemanticsTest {
         AdamW opt = AdamW.withTorchDefaults(Map.of("p", p), manager, 0.01);
         opt.step(0.1);
         assertEquals(0.899f, p.getArray().getFloat(0), 1e-6);
+    }
+
+    @Test
+    void gradientClippingUsesTheGlobalNormAsTorchDoes() {
+        // norms 5 ([3, 4]) and 12 ([[12]]): global 13; max 1.3 scales every gradient by 1.3 / (13 + 1e-6)
+        NDArray a = manager.create(new float[] {3, 4});
+        NDArray b = manager.create(new float[] {12}, new Shape(1, 1));
+        assertEquals(13.0, DiffusionTrainer.clipByGlobalNorm(List.of(a, b), 1.3), 1e-5);
+        assertArrayEquals(new float[] {0.3f, 0.4f}, a.toFloatArray(), 1e-6f);
+        assertEquals(1.2f, b.getFloat(0, 0), 1e-6f);
+        assertEquals(1.3, DiffusionTrainer.clipByGlobalNorm(List.of(a, b), 2.0), 1e-5, "under the limit: unchanged");
+        assertEquals(0.3f, a.getFloat(0), 1e-6f);
+        NDArray bad = manager.create(new float[] {Float.NaN, 1});
+        assertTrue(Double.isNaN(DiffusionTrainer.clipByGlobalNorm(List.of(a, bad), 1.0)), "a NaN gradient makes the norm NaN");
+        assertEquals(0.3f, a.getFloat(0), 1e-6f, "and nothing is scaled");
     }
 
     @Test

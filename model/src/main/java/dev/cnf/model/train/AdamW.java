@@ -52,10 +52,18 @@ public final class AdamW {
             NDArray mi = m.get(e.getKey());
             NDArray vi = v.get(e.getKey());
             w.muli((float) (1 - lr * weightDecay));
-            mi.muli((float) beta1).addi(g.mul((float) (1 - beta1)));
-            vi.muli((float) beta2).addi(g.square().mul((float) (1 - beta2)));
-            NDArray denom = vi.sqrt().div((float) Math.sqrt(bc2)).add((float) eps);
-            w.subi(mi.div(denom).mul((float) (lr / bc1)));
+            // four temporaries instead of eight, each freed before the next parameter: on CPU a tensor of
+            // this size is a fresh mmap whose pages fault in on first touch, so fewer and shorter-lived
+            // temporaries are most of what an unfused optimizer can save
+            try (NDArray scaled = g.mul((float) (1 - beta1))) {
+                mi.muli((float) beta1).addi(scaled);
+            }
+            try (NDArray squared = g.square()) {
+                vi.muli((float) beta2).addi(squared.muli((float) (1 - beta2)));
+            }
+            try (NDArray denom = vi.sqrt(); NDArray update = mi.div(denom.divi((float) Math.sqrt(bc2)).addi((float) eps))) {
+                w.subi(update.muli((float) (lr / bc1))); // (lr / bc1) · (m / denom), torch's addcdiv_ order
+            }
         }
     }
 

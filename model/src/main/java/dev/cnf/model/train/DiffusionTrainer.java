@@ -399,20 +399,33 @@ public final class DiffusionTrainer {
         }
     }
 
-    /** Scales gradients so their global L2 norm is at most maxGradNorm (torch's clip_grad_norm_). */
     private double clipGradients() {
-        double sq = 0;
         List<NDArray> grads = new ArrayList<>();
-        List<Parameter> all = new ArrayList<>(trainable.values());
-        all.addAll(baseParameters.values());
-        for (Parameter p : all) {
-            NDArray g = p.getArray().getGradient();
-            grads.add(g);
-            sq += g.square().sum().getFloat();
+        for (Parameter p : trainable.values()) {
+            grads.add(p.getArray().getGradient());
+        }
+        for (Parameter p : baseParameters.values()) {
+            grads.add(p.getArray().getGradient());
+        }
+        return clipByGlobalNorm(grads, options.maxGradNorm());
+    }
+
+    /**
+     * Scales {@code grads} in place so their global L2 norm is at most {@code maxNorm} (none when it is 0),
+     * as torch's clip_grad_norm_: the norm of the per-tensor norms, coefficient maxNorm / (norm + 1e-6).
+     * Returns the norm before scaling; NaN or infinite when a gradient is, and then nothing is scaled.
+     */
+    public static double clipByGlobalNorm(List<NDArray> grads, double maxNorm) {
+        double sq = 0;
+        for (NDArray g : grads) {
+            try (NDArray flat = g.flatten(); NDArray norm = flat.norm()) { // one pass, no gradient-sized temporary
+                double n = norm.getFloat();
+                sq += n * n;
+            }
         }
         double norm = Math.sqrt(sq);
-        double coef = options.maxGradNorm() / (norm + 1e-6);
-        if (options.maxGradNorm() > 0 && coef < 1) {
+        double coef = maxNorm / (norm + 1e-6);
+        if (maxNorm > 0 && coef < 1) {
             for (NDArray g : grads) {
                 g.muli((float) coef);
             }
