@@ -58,8 +58,8 @@ def main():
         for label, st in staged:
             md.append(f"| {label} | " + " | ".join(f"{st[k]:.2f}" for k in stage_names) + f" | {sum(st[k] for k in stage_names):.2f} |")
     md += ["", "## ControlNet training step (frozen VAE + CLIP, ControlNet + frozen UNet forward, backward, clip, AdamW)", "",
-           "| preset | batch | params | DJL ms/step | PyTorch eager ms/step | DJL / PyTorch | GFLOP/step | DJL GFLOP/s | % of GEMM peak |",
-           "|---|---|---|---|---|---|---|---|---|"]
+           "| preset | batch | params | DJL ms/step | PyTorch eager ms/step | DJL / PyTorch | GFLOP/step | DJL GFLOP/s | % of GEMM peak | peak RSS DJL / PyTorch (MiB) |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for preset in ("tiny", "tiny-sd", "mid-sd"):
         d = rows.get(f"train_{preset}_djl")
         if not d:
@@ -73,7 +73,8 @@ def main():
             fl = f"{f['train_step_gflop']:.1f} | {gflops:.1f} | {100 * gflops / peak:.0f}%"
         else:
             fl = "– | – | –"
-        md.append(f"| {preset} | {d['batch']} | {d['params']:,} | {d['ms_per_step']:.0f} | {tms} | {ratio} | {fl} |")
+        rss = f"{d.get('peak_rss_mib', '–')} / {t.get('peak_rss_mib', '–') if t else '–'}"
+        md.append(f"| {preset} | {d['batch']} | {d['params']:,} | {d['ms_per_step']:.0f} | {tms} | {ratio} | {fl} | {rss} |")
     prof = rows.get("profile_mid-sd")
     if prof:
         md += ["", "### Where a mid-sd training step's time goes (DJL, PyTorch profiler, self time per op)", "",
@@ -109,6 +110,8 @@ def main():
            "Part of any DJL/PyTorch ratio is the two PyTorch versions, not Java.",
            "- The peer's modules are the parity test's restatement of diffusers' modules in plain PyTorch "
            "(model/src/test/python/make_parity_reference.py); both sides have the same parameter counts (the params column).",
+           "- Peak RSS is the whole process at its high-water mark (VmHWM / ru_maxrss): on the DJL side it includes the JVM "
+           "(a few hundred MiB of heap, class data and JIT beside the native tensors).",
            "- GFLOP/step counts convs, linears and attention matmuls of the forward passes; backward is taken as 2x forward for "
            "the trained ControlNet and 1x for the frozen UNet gradients flow through (bench/flops.py).",
            "- Targets from issue 8 (data prep >= 1.5x Python, neural work <= 1.05x PyTorch, >= 50% of GEMM peak): the neural rows "

@@ -13,6 +13,7 @@ Usage: torch_step.py train|sample PRESET BATCH STEPS THREADS -> one JSON line. P
 import json
 import math
 import os
+import resource
 import sys
 import time
 
@@ -108,7 +109,8 @@ def main():
         step()
     ms = (time.perf_counter() - start) * 1000 / steps
     out = {"impl": "pytorch-eager", "torch": torch.__version__, "mode": mode, "preset": preset, "batch": batch, "steps": steps,
-           "threads": threads, unit: ms, "params": params}
+           "threads": threads, unit: ms, "params": params,
+           "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
     if mode == "sample":
         out["ms_per_image"] = ms / batch
     print(json.dumps(out))

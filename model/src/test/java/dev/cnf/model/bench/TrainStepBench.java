@@ -67,11 +67,25 @@ public final class TrainStepBench {
                 ms = (System.nanoTime() - start) / 1e6 / steps;
             }
             System.out.printf("{\"impl\": \"cnf-djl\", \"engine\": \"PyTorch %s\", \"mode\": \"%s\", \"preset\": \"%s\", \"batch\": %d, "
-                            + "\"steps\": %d, \"threads\": %d, \"%s\": %.2f%s, \"params\": %d}%n",
+                            + "\"steps\": %d, \"threads\": %d, \"%s\": %.2f%s, \"params\": %d, \"peak_rss_mib\": %d}%n",
                     Engine.getEngine("PyTorch").getVersion(), mode, preset, batch, steps, Runtime.getRuntime().availableProcessors(),
                     mode.equals("train") ? "ms_per_step" : "ms_per_batch", ms,
-                    mode.equals("train") ? "" : String.format(", \"ms_per_image\": %.2f", ms / batch), params);
+                    mode.equals("train") ? "" : String.format(", \"ms_per_image\": %.2f", ms / batch), params, peakRssMib());
         }
+    }
+
+    /** The process's peak resident memory (VmHWM: JVM heap, native tensors, libraries), -1 where /proc is absent. */
+    static long peakRssMib() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            // not Linux: no number
+        }
+        return -1;
     }
 
     /** Random images and conditions at the preset's size (the timing does not depend on content). */
