@@ -86,11 +86,12 @@ def main():
         for o in prof["ops"]:
             md.append(f"| {o['op']} | {o['calls']} | {o['self_ms']:.1f} | {100 * o['share']:.1f}% |")
     md += ["", "## Sampling (DDIM 20 steps, CFG 9.0 in one batch, ControlNet scale 1.0, VAE decode)", "",
-           "| preset | batch | DJL ms/image | PyTorch eager ms/image | DJL / PyTorch |", "|---|---|---|---|---|"]
+           "| preset | batch | DJL ms/image | PyTorch eager ms/image | DJL / PyTorch | peak RSS DJL / PyTorch (MiB) |", "|---|---|---|---|---|---|"]
     for preset in ("tiny-sd", "mid-sd"):
         d, t = rows.get(f"sample_{preset}_djl"), rows.get(f"sample_{preset}_torch")
         if d and t:
-            md.append(f"| {preset} | {d['batch']} | {d['ms_per_image']:.0f} | {t['ms_per_image']:.0f} | {d['ms_per_image'] / t['ms_per_image']:.2f} |")
+            md.append(f"| {preset} | {d['batch']} | {d['ms_per_image']:.0f} | {t['ms_per_image']:.0f} | {d['ms_per_image'] / t['ms_per_image']:.2f} | "
+                      f"{d.get('peak_rss_mib', '–')} / {t.get('peak_rss_mib', '–')} |")
     scaling = rows.get("ingest_scaling")
     if scaling:
         md += ["", "## Scaling: ingest + clean with 1 and 2 worker processes (cnf-cpu), one core each", "",
