@@ -26,12 +26,20 @@ def machine():
 def main():
     src, outdir = sys.argv[1], sys.argv[2]
     smoke = "--smoke" in sys.argv
-    rows = {}
+    runs = {}
     for line in open(src):
         line = line.strip()
         if line:
             r = json.loads(line)
-            rows[r["name"]] = r["result"]
+            runs.setdefault(r["name"], []).append(r["result"])
+    # a benchmark run more than once (the seconds-long data-preparation ones) counts with its median run
+    rows = {}
+    for name, results in runs.items():
+        if len(results) > 1 and "images_per_second" in results[0]:
+            ranked = sorted(results, key=lambda x: x["images_per_second"])
+            rows[name] = dict(ranked[len(ranked) // 2], rounds=[round(x["images_per_second"], 1) for x in results])
+        else:
+            rows[name] = results[-1]
     info = machine()
     peak = rows["gemm_peak"]["gflops"]
     md = ["# cnf benchmarks", "",
@@ -40,7 +48,7 @@ def main():
           f"GPU: {info['gpu']}. Each row's peer ran in the same run on the same cores.", "",
           f"fp32 GEMM peak of this box (PyTorch matmul, OpenBLAS): **{peak:.0f} GFLOP/s**.", "",
           "## Data preparation (decode JPEG → square 512 → grey → Canny → PNG)", "",
-          "| implementation | OpenCV | images/s | vs Python |", "|---|---|---|---|"]
+          "| implementation | OpenCV | images/s (median) | each round | vs Python |", "|---|---|---|---|---|"]
     py = rows["dataprep_python"]["images_per_second"]
     dataprep = (("dataprep_java", "cnf Java (openpnp OpenCV jar)"),
                 ("dataprep_java_debian_opencv", "cnf Java on Debian's OpenCV (libopencv406-jni)"),
@@ -49,7 +57,8 @@ def main():
     for name, label in dataprep:
         if name in rows:
             r = rows[name]
-            md.append(f"| {label} | {r['opencv']} | {r['images_per_second']:.1f} | {r['images_per_second'] / py:.2f}x |")
+            each = ", ".join(str(x) for x in r.get("rounds", [round(r["images_per_second"], 1)]))
+            md.append(f"| {label} | {r['opencv']} | {r['images_per_second']:.1f} | {each} | {r['images_per_second'] / py:.2f}x |")
     staged = [(label, rows[name]["stages_ms"]) for name, label in dataprep if "stages_ms" in rows.get(name, {})]
     if staged:
         stage_names = ("decode", "square", "grey", "canny", "png")
