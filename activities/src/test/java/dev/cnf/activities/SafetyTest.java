@@ -21,6 +21,11 @@ class SafetyTest {
         assertNotNull(policy.check(URI.create("http://[::1]/a.jpg")));
         assertNotNull(policy.check(URI.create("http://0.0.0.0/a.jpg")));
         assertNotNull(policy.check(URI.create("file:///etc/passwd")));
+        assertNotNull(policy.check(URI.create("http://100.100.100.200/latest/meta-data/")), "carrier-grade NAT (a cloud metadata address)");
+        assertNotNull(policy.check(URI.create("http://0.1.2.3/a.jpg")), "0.0.0.0/8");
+        assertNotNull(policy.check(URI.create("http://[fd00:ec2::254]/latest/meta-data/")), "unique-local IPv6");
+        assertNull(policy.check(URI.create("http://100.128.0.1/a.jpg")), "just past 100.64.0.0/10");
+        assertNull(policy.check(URI.create("http://93.184.215.14/a.jpg")), "a public address");
         AddressPolicy demo = new AddressPolicy(Set.of("127.0.0.1:8080"));
         assertNull(demo.check(URI.create("http://127.0.0.1:8080/x.png")));
         assertNotNull(demo.check(URI.create("http://127.0.0.1:8081/x.png")), "only the allow-listed port");

@@ -2,15 +2,20 @@ package dev.cnf.activities.ingest;
 
 import dev.cnf.activities.dataset.DropReason;
 
-import java.io.ByteArrayOutputStream;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.Dispatcher;
+import okhttp3.Headers;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.ResponseBody;
+import okio.Buffer;
+import okio.BufferedSource;
+
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.Proxy;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -20,10 +25,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,11 +36,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link FetchPolicy#maxRedirects}) is checked against the {@link AddressPolicy} after DNS
  * resolution and against the host's robots.txt; per-host concurrency and pacing come from a
  * {@link HostGate}; an attempt ends after the read (silence) or total timeout or when the body
- * passes {@link FetchPolicy#maxBytes}; 429, 5xx, timeouts and network errors are retried with
- * exponential backoff or the server's Retry-After.
+ * passes {@link FetchPolicy#maxBytes} (counted after any gzip decoding, so a compressed bomb is cut
+ * too); 429, 5xx, timeouts and network errors are retried with exponential backoff or the server's
+ * Retry-After.
  *
- * <p>Known gap: the address is checked on our own resolution and the HTTP client resolves again,
- * so a DNS-rebinding host could switch addresses in between (Java 17 has no resolver hook).
+ * <p>The HTTP client is OkHttp because it lets the policy be its DNS ({@link AddressPolicy#lookup}): the
+ * addresses checked are the addresses connected to, with no second resolution a rebinding host could
+ * answer differently (java.net.http in Java 17 has no resolver hook). No proxy is used, which would
+ * resolve names itself.
  */
 public final class HttpFetcher {
     /** The product token robots.txt groups are matched against. */
@@ -56,7 +62,7 @@ public final class HttpFetcher {
         }
     }
 
-    private final HttpClient client;
+    private final OkHttpClient client;
     private final AddressPolicy addresses;
     private final FetchPolicy policy;
     private final HostGate gate;
@@ -66,9 +72,19 @@ public final class HttpFetcher {
         this.addresses = addresses;
         this.policy = policy;
         this.gate = new HostGate(policy.perHostConcurrency(), policy.perHostInterval());
-        this.client = HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NEVER) // every hop is checked by us
+        Dispatcher dispatcher = new Dispatcher();
+        dispatcher.setMaxRequests(1024); // the host gate limits per host; the caller's threads limit in total
+        dispatcher.setMaxRequestsPerHost(1024);
+        this.client = new OkHttpClient.Builder()
+                .dns(addresses::lookup) // what is connected to is what the policy checked
+                .proxy(Proxy.NO_PROXY)
+                .followRedirects(false) // every hop is checked by us
+                .followSslRedirects(false)
+                .retryOnConnectionFailure(false) // retries are ours, with backoff
                 .connectTimeout(policy.connectTimeout())
+                .readTimeout(policy.readTimeout())
+                .callTimeout(policy.totalTimeout())
+                .dispatcher(dispatcher)
                 .build();
     }
 
@@ -142,6 +158,9 @@ public final class HttpFetcher {
         return Attempt.fail(uri, DropReason.TOO_MANY_REDIRECTS, "more than " + policy.maxRedirects() + " redirects", false);
     }
 
+    /** A response's status, headers and, for a 2xx within the byte limit, its body. */
+    private record Fetched(int status, Headers headers, byte[] body) {}
+
     /** A single request; a redirect comes back with status 3xx and its Location in {@code detail}. */
     private Attempt send(URI uri, Runnable tick) {
         String hostPort = hostPort(uri);
@@ -152,17 +171,29 @@ public final class HttpFetcher {
             return Attempt.fail(uri, DropReason.NETWORK_ERROR, "interrupted", false);
         }
         AtomicLong lastActivity = new AtomicLong(System.nanoTime());
-        CompletableFuture<HttpResponse<byte[]>> future = null;
+        Call call = null;
         try {
-            HttpRequest req = HttpRequest.newBuilder(uri).header("User-Agent", USER_AGENT).GET().build();
-            future = client.sendAsync(req, info -> {
-                lastActivity.set(System.nanoTime());
-                boolean wanted = info.statusCode() >= 200 && info.statusCode() < 300;
-                long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1);
-                return wanted && declared <= policy.maxBytes() ? new Collector(policy.maxBytes(), lastActivity) : new Collector(-1, lastActivity);
+            Request req = new Request.Builder().url(uri.toString()).header("User-Agent", USER_AGENT).get().build();
+            call = client.newCall(req);
+            CompletableFuture<Fetched> future = new CompletableFuture<>();
+            call.enqueue(new Callback() {
+                @Override
+                public void onFailure(Call c, IOException e) {
+                    future.completeExceptionally(e);
+                }
+
+                @Override
+                public void onResponse(Call c, okhttp3.Response response) {
+                    try (response) {
+                        lastActivity.set(System.nanoTime());
+                        future.complete(new Fetched(response.code(), response.headers(), body(response, lastActivity)));
+                    } catch (Throwable t) {
+                        future.completeExceptionally(t);
+                    }
+                }
             });
             long deadline = System.nanoTime() + policy.totalTimeout().toNanos();
-            HttpResponse<byte[]> resp;
+            Fetched resp;
             while (true) {
                 try {
                     resp = future.get(Math.min(1000, Math.max(1, policy.readTimeout().toMillis())), TimeUnit.MILLISECONDS);
@@ -171,11 +202,11 @@ public final class HttpFetcher {
                     tick.run();
                     long now = System.nanoTime();
                     if (now > deadline) {
-                        future.cancel(true);
+                        call.cancel();
                         return Attempt.fail(uri, DropReason.TIMEOUT, "no complete response within " + policy.totalTimeout().toSeconds() + " s", true);
                     }
                     if (now - lastActivity.get() > policy.readTimeout().toNanos()) {
-                        future.cancel(true);
+                        call.cancel();
                         return Attempt.fail(uri, DropReason.TIMEOUT, "no data for " + policy.readTimeout().toMillis() + " ms", true);
                     }
                 }
@@ -183,17 +214,20 @@ public final class HttpFetcher {
             return interpret(uri, resp);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            if (cause instanceof TooLarge || (cause != null && cause.getCause() instanceof TooLarge)) {
+            if (cause instanceof TooLarge) {
                 return Attempt.fail(uri, DropReason.TOO_LARGE_BYTES, "more than " + policy.maxBytes() + " bytes", false);
             }
-            if (cause instanceof HttpConnectTimeoutException || cause instanceof HttpTimeoutException) {
-                return Attempt.fail(uri, DropReason.TIMEOUT, String.valueOf(cause.getMessage()), true);
+            if (cause instanceof AddressPolicy.Blocked) {
+                return Attempt.fail(uri, DropReason.BLOCKED_ADDRESS, cause.getMessage() + " (at connect)", false);
+            }
+            if (cause instanceof InterruptedIOException) { // OkHttp's read, connect and call timeouts
+                return Attempt.fail(uri, DropReason.TIMEOUT, cause.getClass().getSimpleName() + ": " + cause.getMessage(), true);
             }
             return Attempt.fail(uri, DropReason.NETWORK_ERROR, cause == null ? e.toString() : cause.getClass().getSimpleName() + ": " + cause.getMessage(), true);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            if (future != null) {
-                future.cancel(true);
+            if (call != null) {
+                call.cancel();
             }
             return Attempt.fail(uri, DropReason.NETWORK_ERROR, "interrupted", false);
         } catch (IllegalArgumentException e) {
@@ -203,17 +237,38 @@ public final class HttpFetcher {
         }
     }
 
-    private Attempt interpret(URI uri, HttpResponse<byte[]> resp) {
-        int status = resp.statusCode();
-        Set<String> directives = robotsDirectives(resp.headers().allValues("X-Robots-Tag"));
-        String type = resp.headers().firstValue("Content-Type").orElse("");
+    /**
+     * The body of a 2xx response whose declared length is within the limit, read in chunks so an
+     * undeclared or lying length is cut at the limit; null for anything else (not worth reading).
+     */
+    private byte[] body(okhttp3.Response response, AtomicLong lastActivity) throws IOException {
+        ResponseBody body = response.body();
+        if (!response.isSuccessful() || body == null || body.contentLength() > policy.maxBytes()) {
+            return null;
+        }
+        BufferedSource source = body.source();
+        Buffer buf = new Buffer();
+        long read;
+        while ((read = source.read(buf, 64 * 1024)) != -1) {
+            lastActivity.set(System.nanoTime());
+            if (read > 0 && buf.size() > policy.maxBytes()) {
+                throw new TooLarge();
+            }
+        }
+        return buf.readByteArray();
+    }
+
+    private Attempt interpret(URI uri, Fetched resp) {
+        int status = resp.status();
+        Set<String> directives = robotsDirectives(resp.headers().values("X-Robots-Tag"));
+        String type = header(resp, "Content-Type", "");
         if (status >= 300 && status < 400) {
-            return resp.headers().firstValue("Location")
-                    .map(loc -> new Attempt(uri, status, type, null, null, loc, false, null, directives))
-                    .orElseGet(() -> Attempt.fail(uri, DropReason.HTTP_3XX, "HTTP " + status + " without Location", false));
+            String location = header(resp, "Location", null);
+            return location != null ? new Attempt(uri, status, type, null, null, location, false, null, directives)
+                    : Attempt.fail(uri, DropReason.HTTP_3XX, "HTTP " + status + " without Location", false);
         }
         if (status == 429 || status >= 500) {
-            Duration after = retryAfter(resp.headers().firstValue("Retry-After").orElse(null));
+            Duration after = retryAfter(header(resp, "Retry-After", null));
             DropReason reason = status == 429 ? DropReason.RATE_LIMITED : DropReason.HTTP_5XX;
             return new Attempt(uri, status, type, null, reason, "HTTP " + status, true, after, directives);
         }
@@ -223,11 +278,16 @@ public final class HttpFetcher {
         if (status < 200 || status >= 300) {
             return new Attempt(uri, status, type, null, DropReason.HTTP_3XX, "HTTP " + status, false, null, directives);
         }
-        long declared = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
-        if (declared > policy.maxBytes() || resp.body() == null) {
-            return Attempt.fail(uri, DropReason.TOO_LARGE_BYTES, "Content-Length " + declared + " is over " + policy.maxBytes() + " bytes", false);
+        if (resp.body() == null) {
+            return Attempt.fail(uri, DropReason.TOO_LARGE_BYTES, "Content-Length " + header(resp, "Content-Length", "?") + " is over "
+                    + policy.maxBytes() + " bytes", false);
         }
         return new Attempt(uri, status, type, resp.body(), null, null, false, null, directives);
+    }
+
+    private static String header(Fetched resp, String name, String otherwise) {
+        String v = resp.headers().get(name);
+        return v == null ? otherwise : v;
     }
 
     /** Reason robots.txt refuses the URL, or null. Unreachable robots.txt (5xx, network) means "disallow all" (RFC 9309 2.3.1.4). */
@@ -316,64 +376,6 @@ public final class HttpFetcher {
     private static final class TooLarge extends IOException {
         TooLarge() {
             super("body over the byte limit");
-        }
-    }
-
-    /** Collects at most {@code max} bytes (max < 0: refuses the body at once); records when bytes last arrived. */
-    private static final class Collector implements HttpResponse.BodySubscriber<byte[]> {
-        private final long max;
-        private final AtomicLong lastActivity;
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
-        private Flow.Subscription subscription;
-
-        Collector(long max, AtomicLong lastActivity) {
-            this.max = max;
-            this.lastActivity = lastActivity;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            if (max < 0) {
-                s.cancel(); // an error page or an over-long body: not worth reading
-                result.complete(null);
-            } else {
-                s.request(Long.MAX_VALUE);
-            }
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            lastActivity.set(System.nanoTime());
-            for (ByteBuffer b : items) {
-                if (result.isDone()) {
-                    return;
-                }
-                if (buf.size() + (long) b.remaining() > max) {
-                    subscription.cancel();
-                    result.completeExceptionally(new TooLarge());
-                    return;
-                }
-                byte[] chunk = new byte[b.remaining()];
-                b.get(chunk);
-                buf.write(chunk, 0, chunk.length);
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            result.completeExceptionally(t);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(buf.toByteArray());
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return result;
         }
     }
 }
