@@ -80,7 +80,9 @@ public final class HttpFetcher {
                 .proxy(Proxy.NO_PROXY)
                 .followRedirects(false) // every hop is checked by us
                 .followSslRedirects(false)
-                .retryOnConnectionFailure(false) // retries are ours, with backoff
+                // a pooled keep-alive connection the server has since closed is retried on a fresh one (only
+                // connection-level failures; HTTP errors and timeouts are retried by us, with backoff)
+                .retryOnConnectionFailure(true)
                 .connectTimeout(policy.connectTimeout())
                 .readTimeout(policy.readTimeout())
                 .callTimeout(policy.totalTimeout())
