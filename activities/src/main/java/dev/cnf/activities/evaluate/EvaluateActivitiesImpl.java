@@ -11,15 +11,14 @@ import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.activities.train.BaseModels;
 import dev.cnf.activities.train.TrainActivitiesImpl;
+import dev.cnf.activities.train.WeightObjects;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.controlnet.ControlNet;
-import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.BaseModel;
 import dev.cnf.workflows.stages.EvaluateActivities;
 import io.temporal.activity.Activity;
-import org.opencv.core.Mat;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -83,10 +82,10 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             BaseModel base = BaseModels.load(r.baseModel(), cfg, manager).model();
             if (r.baseUnetKey() != null) { // large mode: the base UNet was trained jointly with the ControlNet
-                Weights.load(base.unet(), Safetensors.read(store.get(r.baseUnetKey())));
+                Weights.load(base.unet(), WeightObjects.get(store, r.baseUnetKey())); // an SD UNet is 3.4 GB: through a file
             }
             ControlNet cn = base.newControlNet(manager, r.seed());
-            Weights.load(cn, Safetensors.read(store.get(r.weightsKey())));
+            Weights.load(cn, WeightObjects.get(store, r.weightsKey()));
             ControlNetSampler sampler = new ControlNetSampler(base, cn);
             for (Map.Entry<String, List<String>> mode : prompts.entrySet()) {
                 Activity.getExecutionContext().heartbeat("sampling, prompt mode " + mode.getKey());

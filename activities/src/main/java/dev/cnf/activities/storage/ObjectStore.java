@@ -10,12 +10,16 @@ import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
 import io.minio.Result;
 import io.minio.StatObjectArgs;
+import io.minio.UploadObjectArgs;
 import io.minio.errors.ErrorResponseException;
 import io.minio.messages.Item;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -79,6 +83,25 @@ public final class ObjectStore {
     public void put(String key, byte[] bytes, String contentType) {
         call(() -> client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
                 .stream(new ByteArrayInputStream(bytes), bytes.length, -1).contentType(contentType).build()), "put " + key);
+    }
+
+    /**
+     * Uploads a local file, in parts when large: for objects that may pass what one Java array holds
+     * (2 GiB), such as an SD-sized checkpoint's optimizer moments.
+     */
+    public void putFile(String key, Path file, String contentType) {
+        call(() -> client.uploadObject(UploadObjectArgs.builder().bucket(config.bucket()).object(key)
+                .filename(file.toString()).contentType(contentType).build()), "put " + key + " from " + file);
+    }
+
+    /** Streams an object into a local file (replaced if present), never holding it in memory. */
+    public void getToFile(String key, Path file) {
+        call(() -> {
+            try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(config.bucket()).object(key).build())) {
+                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return null;
+        }, "get " + key + " into " + file);
     }
 
     public byte[] get(String key) {

@@ -12,7 +12,6 @@ import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.controlnet.ControlNet;
-import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.BaseModel;
@@ -222,7 +221,7 @@ public class TrainActivitiesImpl implements TrainActivities {
                 }
             }
             String weightsKey = r.runPrefix() + "/train/controlnet.safetensors";
-            store.put(weightsKey, Safetensors.write(trainer.checkpoint().weights(), Map.of("format", "pt")), "application/octet-stream");
+            WeightObjects.put(store, weightsKey, trainer.checkpoint().weights(), Map.of("format", "pt"));
             String configKey = r.runPrefix() + "/train/config.json"; // diffusers' ControlNetModel config
             store.put(configKey, base.controlNetConfig().toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json");
             String metricsKey = r.runPrefix() + "/train/metrics.jsonl";
@@ -232,7 +231,7 @@ public class TrainActivitiesImpl implements TrainActivities {
             // version): the ControlNet only works with this UNet, so it travels with it
             if (trainer.baseUnlocked() || init.baseUnetFrom() != null) {
                 baseUnetKey = r.runPrefix() + "/train/base_unet.safetensors";
-                store.put(baseUnetKey, Safetensors.write(Weights.export(base.unet()), Map.of("format", "pt")), "application/octet-stream");
+                WeightObjects.put(store, baseUnetKey, Weights.export(base.unet()), Map.of("format", "pt"));
             }
             return new Result(trainer.step(), loss, weightsKey, configKey, metricsKey, completeCheckpoints(ckptRoot), loaded.sha256(),
                     probe.detector.convergedStep().isPresent() ? probe.detector.convergedStep().getAsInt() : null, baseUnetKey);
@@ -322,9 +321,9 @@ public class TrainActivitiesImpl implements TrainActivities {
         String baseUnet = dir + PublishActivitiesImpl.BASE_UNET_FILE;
         boolean withBase = store.exists(baseUnet);
         try {
-            Weights.load(controlnet, Safetensors.read(store.get(weights)));
+            Weights.load(controlnet, WeightObjects.get(store, weights));
             if (withBase) {
-                Weights.load(base.unet(), Safetensors.read(store.get(baseUnet)));
+                Weights.load(base.unet(), WeightObjects.get(store, baseUnet)); // an SD UNet is 3.4 GB: through a file
             }
         } catch (IllegalArgumentException e) {
             throw ApplicationFailure.newNonRetryableFailure("cannot continue from " + dir + ": " + e.getMessage(), "InvalidInput");
@@ -363,10 +362,9 @@ public class TrainActivitiesImpl implements TrainActivities {
             int rollbacks = state.get("rollbacks") instanceof Number n ? n.intValue() : 0;
             boolean withBase = store.exists(dir + BASE_WEIGHTS);
             DiffusionTrainer.Checkpoint c = new DiffusionTrainer.Checkpoint(step,
-                    Safetensors.read(store.get(dir + "controlnet.safetensors")),
-                    Safetensors.read(store.get(dir + "optimizer.safetensors")), rollbacks,
-                    withBase ? Safetensors.read(store.get(dir + BASE_WEIGHTS)) : null,
-                    withBase ? Safetensors.read(store.get(dir + BASE_OPTIMIZER)) : null);
+                    WeightObjects.get(store, dir + "controlnet.safetensors"), WeightObjects.get(store, dir + "optimizer.safetensors"), rollbacks,
+                    withBase ? WeightObjects.get(store, dir + BASE_WEIGHTS) : null,
+                    withBase ? WeightObjects.get(store, dir + BASE_OPTIMIZER) : null);
             trainer.restore(c);
             metrics.addAll((List<Map<String, Object>>) (List<?>) Json.readLines(store.get(dir + "metrics.jsonl"), Map.class));
             return c;
@@ -378,11 +376,11 @@ public class TrainActivitiesImpl implements TrainActivities {
     private String saveCheckpoint(DiffusionTrainer trainer, List<Map<String, Object>> metrics, String root, Request r) {
         DiffusionTrainer.Checkpoint c = trainer.checkpoint();
         String dir = root + String.format("step-%08d/", c.step());
-        store.put(dir + "controlnet.safetensors", Safetensors.write(c.weights(), Map.of("format", "pt")), "application/octet-stream");
-        store.put(dir + "optimizer.safetensors", Safetensors.write(c.optimizerState(), Map.of("optimizer", "AdamW")), "application/octet-stream");
+        WeightObjects.put(store, dir + "controlnet.safetensors", c.weights(), Map.of("format", "pt"));
+        WeightObjects.put(store, dir + "optimizer.safetensors", c.optimizerState(), Map.of("optimizer", "AdamW"));
         if (c.baseWeights() != null) { // large mode past the unlock
-            store.put(dir + BASE_WEIGHTS, Safetensors.write(c.baseWeights(), Map.of("format", "pt")), "application/octet-stream");
-            store.put(dir + BASE_OPTIMIZER, Safetensors.write(c.baseOptimizerState(), Map.of("optimizer", "AdamW")), "application/octet-stream");
+            WeightObjects.put(store, dir + BASE_WEIGHTS, c.baseWeights(), Map.of("format", "pt"));
+            WeightObjects.put(store, dir + BASE_OPTIMIZER, c.baseOptimizerState(), Map.of("optimizer", "AdamW"));
         }
         store.put(dir + "metrics.jsonl", Json.lines(metrics), "application/x-ndjson");
         Map<String, Object> state = new LinkedHashMap<>();
