@@ -660,6 +660,77 @@ class PipelineWorkflowTest {
         assertEquals("NoNewData", cause.getType(), cause.getOriginalMessage());
     }
 
+    /**
+     * A Stable Diffusion preset on a diffusers folder in object storage: the folder (tiny-sd shapes, weights of a
+     * seeded init, written with the exact diffusers file and key names) is uploaded like a copy of
+     * stable-diffusion-v1-5 would be, and the whole chain trains, evaluates and publishes a ControlNet for it.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void stableDiffusionPresetTrainsOnADiffusersFolderFromObjectStorage() throws Exception {
+        dev.cnf.model.config.StableDiffusionConfig sd = dev.cnf.model.config.StableDiffusionConfig.tinySd();
+        Path folder = dataDir.resolve("tiny-sd-base");
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch")) {
+            dev.cnf.model.unet.UNet unet = new dev.cnf.model.unet.UNet(sd.unet());
+            unet.initializeParameters(m, 21);
+            dev.cnf.model.io.DiffusersFolder.save(unet, sd.unet().toJson(), folder.resolve("unet"));
+            dev.cnf.model.vae.AutoencoderKL vae = new dev.cnf.model.vae.AutoencoderKL(sd.vae());
+            vae.initializeParameters(m, 22);
+            dev.cnf.model.io.DiffusersFolder.save(vae, sd.vae().toJson(), folder.resolve("vae"));
+            dev.cnf.model.text.ClipTextModel text = new dev.cnf.model.text.ClipTextModel(sd.textEncoder());
+            text.initializeParameters(m, 23);
+            dev.cnf.model.io.DiffusersFolder.save(text, sd.textEncoder().toJson(), folder.resolve("text_encoder"));
+        }
+        dev.cnf.model.text.ClipTokenizer.byteLevel(sd.textEncoder().bosTokenId(), sd.textEncoder().eosTokenId(),
+                sd.textEncoder().maxPositionEmbeddings()).save(folder.resolve("tokenizer"));
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(folder)) {
+            for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                store.putFile("bases/tiny-sd/" + folder.relativize(f).toString().replace('\\', '/'), f, "application/octet-stream");
+            }
+        }
+        String base = "s3://" + store.bucket() + "/bases/tiny-sd/";
+
+        // 16 words but 88 letters: within the tiny preset's 77 words, over the 75 tokens this base's byte-level CLIP tokenizer allows
+        String prompt = "a professional detailed high quality photograph of a bright red circle drawn on a plain white background";
+        PipelineResult r = stub("wf-tiny-sd").run(Inputs.of("name", "sd-canny", "modelConfig", "tiny-sd", "baseModel", base, "resolution", 64,
+                "trainSteps", 4, "batchSize", 2, "learningRate", 1e-4, "seed", 5, "checkpointEvery", 2, "evalSamples", 2, "evalSteps", 2,
+                "probeEvery", 2, "captioner", "template", "defaultPrompt", prompt));
+        String run = "runs/wf-tiny-sd/";
+        List<Sample> captioned = Json.readLines(store.get(onlyKey(run, "/caption/samples.jsonl")), Sample.class);
+        assertTrue(captioned.stream().allMatch(c -> c.captionTruncated() && c.caption().length() < prompt.length() && prompt.startsWith(c.caption())),
+                "fitted to the base's own tokenizer (75 tokens besides start and end): " + captioned.get(0).caption());
+        assertTrue(store.list(run).stream().anyMatch(k -> k.endsWith("/train/checkpoints/step-00000004/optimizer.safetensors")));
+        String dir = r.modelUri().substring(("s3://" + store.bucket() + "/").length());
+        Map<String, Object> config = Json.read(store.get(dir + "config.json"), Map.class);
+        assertEquals("ControlNetModel", config.get("_class_name"));
+        assertEquals(sd.unet().crossAttentionDim(), ((Number) config.get("cross_attention_dim")).intValue(), "the base's shapes");
+        Map<String, Object> card = Json.read(store.get(dir + "model_card.json"), Map.class);
+        assertEquals(base, card.get("baseModel"));
+        assertTrue(String.valueOf(card.get("baseModelSha256")).matches("[0-9a-f]{64}"), card.toString());
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch")) {
+            assertEquals(card.get("baseModelSha256"), dev.cnf.activities.train.BaseModels.load(folder.toString(), "tiny-sd", 64, store, m).sha256(),
+                    "the same folder on a worker's disk loads too, and is identified by its content wherever it is");
+        }
+        List<Map<String, Object>> files = (List<Map<String, Object>>) Json.read(store.get(dir + "manifest.json"), Map.class).get("files");
+        assertTrue(files.stream().anyMatch(f -> "control_sd-canny.safetensors".equals(f.get("path"))),
+                "an SD-shaped ControlNet also gets the original single-file layout: " + files);
+
+        // a folder that is not there fails before any work, naming what is missing
+        WorkflowFailedException missing = assertThrows(WorkflowFailedException.class, () -> stub("wf-tiny-sd-missing").run(
+                Inputs.of("modelConfig", "tiny-sd", "baseModel", "s3://" + store.bucket() + "/bases/nothing-here/")));
+        assertTrue(String.valueOf(rootMessage(missing)).contains("bases/nothing-here/ lacks unet/config.json, vae/config.json, text_encoder/config.json, tokenizer/vocab.json, tokenizer/merges.txt"), String.valueOf(rootMessage(missing)));
+    }
+
+    static String rootMessage(Throwable t) {
+        String message = t.getMessage();
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof ApplicationFailure a) {
+                message = a.getOriginalMessage();
+            }
+        }
+        return message;
+    }
+
     static String onlyKey(String prefix, String suffix) {
         List<String> keys = store.list(prefix).stream().filter(k -> k.endsWith(suffix)).toList();
         assertEquals(1, keys.size(), "one " + suffix + " under " + prefix + ": " + keys);

@@ -67,4 +67,25 @@ class PipelineInputTest {
         assertEquals(List.of("evalEvery 10: evaluates during training every this many steps, in [1, trainSteps); 0 evaluates only the end"),
                 fromUi("{\"trainSteps\": 10, \"evalEvery\": 10}").problems());
     }
+
+    @Test
+    void stableDiffusionPresetsTakeADiffusersFolderAndTheirOwnDefaults() {
+        PipelineInput sd = fromUi("{\"modelConfig\": \"sd15\", \"baseModel\": \"s3://models/stable-diffusion-v1-5/\"}");
+        assertTrue(sd.problems().isEmpty(), sd.problems().toString());
+        assertEquals(512, sd.resolution(), "SD1.5's own size");
+        assertEquals(1e-5, sd.learningRate(), 1e-15, "the paper's rate");
+        assertTrue(fromUi("{\"modelConfig\": \"tiny-sd\", \"baseModel\": \"/mnt/models/tiny-sd\"}").problems().isEmpty());
+        assertTrue(fromUi("{\"modelConfig\": \"mid-sd\", \"baseModel\": \"random\"}").problems().isEmpty());
+
+        List<String> noBase = fromUi("{\"modelConfig\": \"sd15\"}").problems();
+        assertEquals(1, noBase.size(), noBase.toString());
+        assertTrue(noBase.get(0).startsWith("baseModel '': preset sd15 needs a diffusers Stable Diffusion folder"), noBase.get(0));
+        List<String> wrong = fromUi("{\"modelConfig\": \"sd15\", \"baseModel\": \"tiny-circles\", \"resolution\": 500}").problems();
+        assertEquals(2, wrong.size(), wrong.toString());
+        assertTrue(wrong.stream().anyMatch(s -> s.startsWith("resolution 500: preset sd15 needs a multiple of 64")), wrong.toString());
+        assertEquals(List.of("baseModel 's3://models/sd/': the tiny preset takes one of [tiny-circles, random]"),
+                fromUi("{\"baseModel\": \"s3://models/sd/\"}").problems());
+        assertEquals(List.of("modelConfig 'sd21': choose one of [tiny, sd15, mid-sd, tiny-sd]"),
+                fromUi("{\"modelConfig\": \"sd21\", \"baseModel\": \"random\"}").problems());
+    }
 }

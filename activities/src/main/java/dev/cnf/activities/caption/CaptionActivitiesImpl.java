@@ -4,11 +4,15 @@ import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.storage.Locations;
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.model.config.StableDiffusionConfig;
+import dev.cnf.model.text.ClipTokenizer;
+import dev.cnf.workflows.pipeline.PipelineInput;
 import dev.cnf.workflows.stages.CaptionActivities;
 import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
 import org.jsoup.Jsoup;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,9 +56,27 @@ public class CaptionActivitiesImpl implements CaptionActivities {
         return text;
     }
 
-    /** The token limit captions are fitted to; the tiny preset's hashing encoder counts words (77 at most). */
-    static CaptionLimit limitFor(String modelConfig) {
-        return CaptionLimit.words(77);
+    /**
+     * The token limit captions are fitted to: the tiny preset's hashing encoder counts words (77 at most); a
+     * Stable Diffusion base counts its own CLIP tokenizer's BPE tokens plus start and end (77), read from the
+     * folder's tokenizer/ alone (two small files, not the weights).
+     */
+    CaptionLimit limitFor(String modelConfig, String baseModel) {
+        if (!PipelineInput.SD_MODEL_CONFIGS.contains(modelConfig) || baseModel == null || baseModel.isBlank()) {
+            return CaptionLimit.words(77);
+        }
+        StableDiffusionConfig sd = StableDiffusionConfig.preset(modelConfig);
+        int context = sd.textEncoder().maxPositionEmbeddings();
+        if (baseModel.equals("random")) {
+            return CaptionLimit.clip(ClipTokenizer.byteLevel(sd.textEncoder().bosTokenId(), sd.textEncoder().eosTokenId(), context), context);
+        }
+        String base = baseModel.endsWith("/") ? baseModel : baseModel + "/";
+        try {
+            return CaptionLimit.clip(ClipTokenizer.parse(Locations.read(base + "tokenizer/vocab.json", store),
+                    new String(Locations.read(base + "tokenizer/merges.txt", store), StandardCharsets.UTF_8), context), context);
+        } catch (IOException e) {
+            throw ApplicationFailure.newNonRetryableFailure("baseModel " + base + ": unreadable tokenizer: " + e.getMessage(), "InvalidInput");
+        }
     }
 
     @Override
@@ -76,7 +98,7 @@ public class CaptionActivitiesImpl implements CaptionActivities {
         } catch (IllegalArgumentException e) {
             throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "InvalidInput");
         }
-        CaptionLimit limit = limitFor(r.modelConfig());
+        CaptionLimit limit = limitFor(r.modelConfig(), r.baseModel());
         List<Sample> out = new ArrayList<>();
         Map<String, Integer> bySource = new TreeMap<>();
         int truncated = 0;

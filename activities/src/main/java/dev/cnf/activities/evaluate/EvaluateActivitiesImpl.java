@@ -10,9 +10,7 @@ import dev.cnf.activities.publish.ModelRegistry;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.activities.train.BaseModels;
-import dev.cnf.activities.train.TrainActivitiesImpl;
 import dev.cnf.activities.train.WeightObjects;
-import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
@@ -63,7 +61,6 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
             captions.add(s.caption());
         }
         int size = (int) Math.round(Math.sqrt(conditions.get(0).length / 3.0)); // square CHW, 3 channels
-        ModelConfig cfg = TrainActivitiesImpl.config(r.modelConfig(), size);
         Map<String, List<String>> prompts = new LinkedHashMap<>();
         for (String mode : MODES) {
             switch (mode) {
@@ -80,7 +77,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         Map<String, List<float[]>> samples = new LinkedHashMap<>();
         List<float[]> floor;
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            BaseModel base = BaseModels.load(r.baseModel(), cfg, manager).model();
+            BaseModel base = BaseModels.load(r.baseModel(), r.modelConfig(), size, store, manager).model();
             if (r.baseUnetKey() != null) { // large mode: the base UNet was trained jointly with the ControlNet
                 Weights.load(base.unet(), WeightObjects.get(store, r.baseUnetKey())); // an SD UNet is 3.4 GB: through a file
             }

@@ -96,12 +96,33 @@ public final class ObjectStore {
 
     /** Streams an object into a local file (replaced if present), never holding it in memory. */
     public void getToFile(String key, Path file) {
+        getToFileFrom(config.bucket(), key, file);
+    }
+
+    /** {@link #getToFile} from another bucket on this endpoint (base models kept apart from runs). */
+    public void getToFileFrom(String bucket, String key, Path file) {
         call(() -> {
-            try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(config.bucket()).object(key).build())) {
+            try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
                 Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
             }
             return null;
-        }, "get " + key + " into " + file);
+        }, "get s3://" + bucket + "/" + key + " into " + file);
+    }
+
+    /** An object's key, size and ETag, as listed. */
+    public record Listed(String key, long size, String etag) {}
+
+    /** Objects under a prefix of any bucket on this endpoint, recursively, sorted by key, with sizes and ETags. */
+    public List<Listed> listDetailedIn(String bucket, String prefix) {
+        return call(() -> {
+            List<Listed> out = new ArrayList<>();
+            for (Result<Item> r : client.listObjects(ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build())) {
+                Item item = r.get();
+                out.add(new Listed(item.objectName(), item.size(), item.etag()));
+            }
+            out.sort(java.util.Comparator.comparing(Listed::key));
+            return out;
+        }, "list s3://" + bucket + "/" + prefix);
     }
 
     public byte[] get(String key) {

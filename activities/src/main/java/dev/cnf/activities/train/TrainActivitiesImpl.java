@@ -10,7 +10,6 @@ import dev.cnf.activities.publish.ModelRegistry;
 import dev.cnf.activities.publish.PublishActivitiesImpl;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
-import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
@@ -80,25 +79,16 @@ public class TrainActivitiesImpl implements TrainActivities {
         return new TrainingSet(images, conditions, captions);
     }
 
-    public static ModelConfig config(String preset, int resolution) {
-        try {
-            return ModelConfig.preset(preset).withSampleSize(resolution);
-        } catch (IllegalArgumentException e) {
-            throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "InvalidInput");
-        }
-    }
-
     @Override
     public Result train(Request r) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
-        ModelConfig cfg = config(r.modelConfig(), r.resolution());
         HeldOut split = HeldOut.split(SampleTables.read(store, r.samplesKey()), r.heldOut());
         TrainingSet data = load(store, split.train());
         TrainingSet probeSet = load(store, split.heldOut());
         String ckptRoot = r.runPrefix() + "/train/checkpoints/";
         DiffusionTrainer.Options options = new DiffusionTrainer.Options(r.batchSize(), 1, r.learningRate(), 1e-2, 1.0, 0.5, r.seed());
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            BaseModels.Loaded loaded = BaseModels.load(r.baseModel(), cfg, manager);
+            BaseModels.Loaded loaded = BaseModels.load(r.baseModel(), r.modelConfig(), r.resolution(), store, manager);
             BaseModel base = loaded.model();
             ControlNet controlnet = base.newControlNet(manager, r.seed());
             Init init = initialWeights(controlnet, base, r);
@@ -109,12 +99,12 @@ public class TrainActivitiesImpl implements TrainActivities {
             if ("large".equals(r.mode())) {
                 trainer.unlockBaseAt(r.unlockBaseAt(), r.baseLearningRate());
             }
-            EncodingCache.Prepared encoded = new EncodingCache(store, loaded.sha256(), cfg.sampleSize())
+            EncodingCache.Prepared encoded = new EncodingCache(store, loaded.sha256(), r.resolution())
                     // keeps the previous attempt's checkpoint in the heartbeat details while the encoders run
                     .prepare(base, manager, data, () -> ctx.heartbeat(beforeTraining));
             trainer.useEncoded(encoded.encoded());
             LOG.info("encoder cache: {}", encoded.stats());
-            Probe probe = new Probe(base, controlnet, trainer, probeSet, cfg.sampleSize(), r);
+            Probe probe = new Probe(base, controlnet, trainer, probeSet, r.resolution(), r);
             List<Map<String, Object>> metrics = new ArrayList<>();
             if (lastCheckpoint != null) {
                 trainer.setRollbackPoint(restore(trainer, metrics, lastCheckpoint));

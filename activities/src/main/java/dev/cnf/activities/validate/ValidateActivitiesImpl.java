@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * Checks a run's input against the world before any work: the annotator model exists and loads as
- * TorchScript or ONNX, and every s3:// source has objects. Every problem names the field and what to do; any
+ * TorchScript or ONNX, a Stable Diffusion base folder has its parts, and every s3:// source has objects. Every problem names the field and what to do; any
  * problem fails the run at once (non-retryable InvalidInput).
  */
 public class ValidateActivitiesImpl implements ValidateActivities {
@@ -42,6 +42,21 @@ public class ValidateActivitiesImpl implements ValidateActivities {
                 } catch (IllegalArgumentException e) {
                     problems.add("annotatorModel: " + e.getMessage());
                 }
+            }
+        }
+        if (PipelineInput.SD_MODEL_CONFIGS.contains(in.modelConfig()) && !in.baseModel().equals("random") && !in.baseModel().isEmpty()) {
+            // the parts a diffusers Stable Diffusion folder must have; the weights are read by the train activity
+            String base = in.baseModel().endsWith("/") ? in.baseModel() : in.baseModel() + "/";
+            checked.add("baseModel " + base);
+            List<String> missing = new ArrayList<>();
+            for (String f : List.of("unet/config.json", "vae/config.json", "text_encoder/config.json", "tokenizer/vocab.json", "tokenizer/merges.txt")) {
+                if (!Locations.exists(base + f, store)) {
+                    missing.add(f);
+                }
+            }
+            if (!missing.isEmpty()) {
+                problems.add("baseModel " + base + " lacks " + String.join(", ", missing) + "; it must be a diffusers Stable Diffusion"
+                        + " folder (unet/, vae/, text_encoder/, tokenizer/), e.g. a copy of stable-diffusion-v1-5");
             }
         }
         if (in.captioner().equals("csv") && !in.captionsFile().isEmpty()) {

@@ -34,6 +34,7 @@ public final class ClipTokenizer {
 
     private final Map<String, Integer> vocab;
     private final Map<String, Integer> mergeRanks;
+    private final List<String> merges;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
     private final int bos;
     private final int eos;
@@ -44,6 +45,7 @@ public final class ClipTokenizer {
 
     public ClipTokenizer(Map<String, Integer> vocab, List<String> merges, int contextLength) {
         this.vocab = Map.copyOf(vocab);
+        this.merges = List.copyOf(merges);
         this.mergeRanks = new HashMap<>();
         for (int i = 0; i < merges.size(); i++) {
             mergeRanks.putIfAbsent(merges.get(i), i);
@@ -60,16 +62,30 @@ public final class ClipTokenizer {
         if (!Files.isRegularFile(vocabFile) || !Files.isRegularFile(mergesFile)) {
             throw new IOException(folder + " must contain vocab.json and merges.txt (a CLIP tokenizer folder, e.g. <model>/tokenizer)");
         }
-        JsonNode json = new ObjectMapper().readTree(vocabFile.toFile());
+        return parse(Files.readAllBytes(vocabFile), Files.readString(mergesFile, StandardCharsets.UTF_8), contextLength);
+    }
+
+    /** A tokenizer from the contents of {@code vocab.json} and {@code merges.txt}. */
+    public static ClipTokenizer parse(byte[] vocabJson, String mergesText, int contextLength) throws IOException {
+        JsonNode json = new ObjectMapper().readTree(vocabJson);
         Map<String, Integer> vocab = new HashMap<>();
         json.fields().forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
         List<String> merges = new ArrayList<>();
-        for (String line : Files.readAllLines(mergesFile, StandardCharsets.UTF_8)) {
+        for (String line : mergesText.split("\\R")) {
             if (!line.isBlank() && !line.startsWith("#version")) {
                 merges.add(line.strip());
             }
         }
         return new ClipTokenizer(vocab, merges, contextLength);
+    }
+
+    /** Writes a tokenizer folder {@link #load} and transformers' CLIPTokenizer read: vocab.json (ids in order) and merges.txt. */
+    public void save(Path folder) throws IOException {
+        Files.createDirectories(folder);
+        com.fasterxml.jackson.databind.node.ObjectNode json = new ObjectMapper().createObjectNode();
+        vocab.entrySet().stream().sorted(Map.Entry.comparingByValue()).forEach(e -> json.put(e.getKey(), e.getValue()));
+        Files.writeString(folder.resolve("vocab.json"), json.toString());
+        Files.writeString(folder.resolve("merges.txt"), "#version: 0.2\n" + String.join("\n", merges) + (merges.isEmpty() ? "" : "\n"));
     }
 
     /**

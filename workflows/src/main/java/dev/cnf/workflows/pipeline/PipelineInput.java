@@ -19,8 +19,10 @@ import java.util.List;
  *                       "csv" (captionsFile), "openai" (the workers' OpenAI-compatible endpoint) or "model" (captionModel)
  * @param defaultPrompt  the paper's default prompt
  * @param condition      condition extractor: canny, hough, softedge, scribble, sketch or lineart
- * @param modelConfig    model preset; "tiny" in this version
- * @param baseModel      frozen base the ControlNet steers: "tiny-circles" (shipped, made by `cnf pretrain`) or "random" (untrained, seed 0)
+ * @param modelConfig    model preset: "tiny" (pixel space, the demo's) or a Stable Diffusion preset "sd15", "mid-sd", "tiny-sd"
+ * @param baseModel      frozen base the ControlNet steers: for "tiny", "tiny-circles" (shipped, made by `cnf pretrain`); for a
+ *                       Stable Diffusion preset, a diffusers folder (unet/, vae/, text_encoder/, tokenizer/) as
+ *                       s3://bucket/prefix/ or an absolute path on the workers; for any preset "random" (untrained, seed 0)
  * @param trainSteps     optimizer steps
  * @param batchSize      samples per step
  * @param learningRate   AdamW learning rate
@@ -110,9 +112,11 @@ public record PipelineInput(
             "sketch", "softedge");
     /** Conditions extracted by a user-supplied annotator model ({@code annotatorModel}). */
     public static final List<String> MODEL_BACKED_CONDITIONS = List.of("depth", "normal", "pose", "seg");
-    public static final List<String> MODEL_CONFIGS = List.of("tiny");
+    public static final List<String> MODEL_CONFIGS = List.of("tiny", "sd15", "mid-sd", "tiny-sd");
     public static final List<String> TRAINING_MODES = List.of("default", "small", "large");
     public static final List<String> BASE_MODELS = List.of("tiny-circles", "random");
+    /** Presets with SD1.5's architecture (VAE latents, CLIP text, cross-attention UNet); their base is a diffusers folder. */
+    public static final List<String> SD_MODEL_CONFIGS = List.of("sd15", "mid-sd", "tiny-sd");
 
     public PipelineInput {
         name = blank(name) ? "controlnet-canny" : name;
@@ -120,17 +124,22 @@ public record PipelineInput(
         maxImages = maxImages == null ? 64 : maxImages;
         maxDepth = maxDepth == null ? 2 : maxDepth;
         minSide = minSide == null ? 32 : minSide;
-        resolution = resolution == null ? 64 : resolution;
+        modelConfig = blank(modelConfig) ? "tiny" : modelConfig;
+        // the preset's own size: SD1.5 was trained at 512; mid-sd and tiny-sd are for benchmarks and tests
+        resolution = resolution == null ? switch (modelConfig) {
+            case "sd15" -> 512;
+            case "mid-sd" -> 128;
+            default -> 64;
+        } : resolution;
         captioner = blank(captioner) ? "alt" : captioner;
         defaultPrompt = defaultPrompt == null ? DEFAULT_PROMPT : defaultPrompt;
         condition = blank(condition) ? "canny" : condition;
-        modelConfig = blank(modelConfig) ? "tiny" : modelConfig;
-        baseModel = blank(baseModel) ? "tiny-circles" : baseModel;
+        baseModel = blank(baseModel) ? ("tiny".equals(modelConfig) ? "tiny-circles" : "") : baseModel;
         // Training defaults are tuned for the tiny preset: its ControlNet converges at ~250 steps (edge F1
-        // 0.12 → 0.34 on held-out samples). Real presets need far smaller rates (the paper: 1e-5).
+        // 0.12 → 0.34 on held-out samples). The Stable Diffusion presets take the paper's rate, 1e-5.
         trainSteps = trainSteps == null ? 600 : trainSteps;
         batchSize = batchSize == null ? 8 : batchSize;
-        learningRate = learningRate == null ? 5e-3 : learningRate;
+        learningRate = learningRate == null ? ("tiny".equals(modelConfig) ? 5e-3 : 1e-5) : learningRate;
         seed = seed == null ? 42L : seed;
         checkpointEvery = checkpointEvery == null ? 100 : checkpointEvery;
         evalSamples = evalSamples == null ? 8 : evalSamples;
@@ -167,6 +176,11 @@ public record PipelineInput(
     public static PipelineInput defaults() {
         return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /** s3://bucket/prefix or an absolute worker path: where a diffusers folder can be. */
+    static boolean isFolderLocation(String location) {
+        return location.matches("s3://[a-z0-9][a-z0-9.-]{1,62}/.+") || location.startsWith("/");
     }
 
     private static boolean blank(String s) {
@@ -233,8 +247,17 @@ public record PipelineInput(
         if (!MODEL_CONFIGS.contains(modelConfig)) {
             p.add("modelConfig '" + modelConfig + "': choose one of " + MODEL_CONFIGS);
         }
-        if (!BASE_MODELS.contains(baseModel)) {
-            p.add("baseModel '" + baseModel + "': choose one of " + BASE_MODELS);
+        if ("tiny".equals(modelConfig) && !BASE_MODELS.contains(baseModel)) {
+            p.add("baseModel '" + baseModel + "': the tiny preset takes one of " + BASE_MODELS);
+        } else if (SD_MODEL_CONFIGS.contains(modelConfig)) {
+            if (!baseModel.equals("random") && !isFolderLocation(baseModel)) {
+                p.add("baseModel '" + baseModel + "': preset " + modelConfig + " needs a diffusers Stable Diffusion folder (unet/, vae/,"
+                        + " text_encoder/, tokenizer/) as s3://bucket/prefix/ or an absolute path on the workers, or random");
+            }
+            if (resolution % 64 != 0) {
+                p.add("resolution " + resolution + ": preset " + modelConfig + " needs a multiple of 64 (the VAE's 8x, then the UNet's"
+                        + " three halvings); SD1.5 was trained at 512");
+            }
         }
         range(p, "trainSteps", trainSteps, 1, 10_000_000);
         range(p, "batchSize", batchSize, 1, 4096);

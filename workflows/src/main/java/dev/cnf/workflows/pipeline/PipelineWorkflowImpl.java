@@ -265,7 +265,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         checkpointBetweenStages("caption");
         stage = "caption";
         CaptionActivities.Request captionRequest = new CaptionActivities.Request(prefix, cl.samplesKey(), in.captioner(), in.defaultPrompt(),
-                in.captionsFile(), in.captionModel(), in.captionBeams(), in.modelConfig());
+                in.captionsFile(), in.captionModel(), in.captionBeams(), in.modelConfig(), in.baseModel());
         CaptionActivities.Result cap = children ? stageChild(StageWorkflows.CaptionWorkflow.class, "caption").run(captionRequest)
                 : caption.caption(captionRequest);
         completed.add("caption: " + cap.captioned() + " captions" + (cap.bySource() == null ? ", " + cap.fromAltText() + " from alt text"
