@@ -101,14 +101,15 @@ class CheckpointFormatsTest {
         reference.forEach((k, v) -> assertEquals(v, ours.get(k), k));
 
         // Publishing renames the header only (the data bytes are copied, never decoded): the same tensors come back.
-        byte[] diffusersBytes = Files.readAllBytes(copy("weights/controlnet.safetensors"));
-        byte[] renamed = Safetensors.renamed(diffusersBytes, k -> OriginalCheckpoint.originalControlName(k, sd.controlnet()),
-                Map.of("format", "pt"));
+        Path diffusersFile = copy("weights/controlnet.safetensors");
+        Path renamedFile = diffusersFile.resolveSibling("control_renamed.safetensors");
+        Safetensors.renamed(diffusersFile, renamedFile, k -> OriginalCheckpoint.originalControlName(k, sd.controlnet()), Map.of("format", "pt"));
+        byte[] renamed = Files.readAllBytes(renamedFile);
         Map<String, Tensor> readBack = new java.util.TreeMap<>(Safetensors.read(renamed));
         assertEquals(reference.keySet(), readBack.keySet());
         reference.forEach((k, v) -> assertEquals(v, readBack.get(k), k));
         assertEquals("pt", Safetensors.metadata(renamed).get("format"));
-        assertThrows(IllegalArgumentException.class, () -> Safetensors.renamed(diffusersBytes, k -> "one name", null),
+        assertThrows(IllegalArgumentException.class, () -> Safetensors.renamed(diffusersFile, renamedFile, k -> "one name", null),
                 "two tensors may not end up under one name");
 
         // The demo's tiny preset conditions on pooled text through `text_embedding`, which the original layout lacks.

@@ -8,7 +8,12 @@ import dev.cnf.model.io.Safetensors;
 import dev.cnf.workflows.stages.PublishActivities;
 import io.temporal.failure.ApplicationFailure;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -71,21 +76,82 @@ public class PublishActivitiesImpl implements PublishActivities {
         }
     }
 
+    /**
+     * A file of the version: small ones in memory; the weights (an SD1.5 ControlNet is 1.45 GB, a large-mode
+     * base UNet 3.4 GB) as local files, streamed from and to storage and hashed as streams, so publishing
+     * never holds a model in the Java heap.
+     */
+    private interface Blob {
+        long size();
+
+        String sha256();
+
+        void upload(ObjectStore store, String key, String contentType);
+    }
+
+    private record InMemory(byte[] bytes, String sha256) implements Blob {
+        InMemory(byte[] bytes) {
+            this(bytes, ObjectStore.sha256(bytes));
+        }
+
+        @Override
+        public long size() {
+            return bytes.length;
+        }
+
+        @Override
+        public void upload(ObjectStore store, String key, String contentType) {
+            store.put(key, bytes, contentType);
+        }
+    }
+
+    private record OnDisk(Path file, String sha256, long size) implements Blob {
+        static OnDisk of(Path file) throws IOException {
+            try (InputStream in = Files.newInputStream(file)) {
+                return new OnDisk(file, ObjectStore.sha256(in), Files.size(file));
+            }
+        }
+
+        @Override
+        public void upload(ObjectStore store, String key, String contentType) {
+            store.putFile(key, file, contentType);
+        }
+    }
+
     @Override
-    @SuppressWarnings("unchecked")
     public Result publish(Request r) {
+        Path work = null;
+        try {
+            work = Files.createTempDirectory("cnf-publish-");
+            return publish(r, work);
+        } catch (IOException e) {
+            throw new UncheckedIOException("publishing " + r.name() + " " + r.version() + " failed", e);
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private Result publish(Request r, Path work) throws IOException {
         String dir = ModelRegistry.dir(r.name(), r.version());
-        byte[] weights = store.get(r.weightsKey());
+        Path weightsFile = work.resolve(WEIGHTS_FILE);
+        store.getToFile(r.weightsKey(), weightsFile);
+        OnDisk weights = OnDisk.of(weightsFile);
         byte[] config = store.get(r.configKey());
         byte[] report = store.get(r.reportKey());
         byte[] metricsBytes = store.get(r.evalMetricsKey());
-        byte[] baseUnet = r.baseUnetKey() == null ? null : store.get(r.baseUnetKey()); // read once: an SD UNet is gigabytes
+        OnDisk baseUnet = null;
+        if (r.baseUnetKey() != null) {
+            Path baseFile = work.resolve("base_unet.safetensors");
+            store.getToFile(r.baseUnetKey(), baseFile);
+            baseUnet = OnDisk.of(baseFile);
+        }
         Map<String, Object> metrics = Json.read(metricsBytes, Map.class);
         // What makes two publications "the same": the model, its evaluation and its card (which names the
         // workflow run), not the gate's verdict, which depends on when it was asked.
-        String contentId = ObjectStore.sha256((ObjectStore.sha256(weights) + ObjectStore.sha256(config)
+        String contentId = ObjectStore.sha256((weights.sha256() + ObjectStore.sha256(config)
                 + ObjectStore.sha256(metricsBytes) + ObjectStore.sha256(report)
-                + (baseUnet == null ? "" : ObjectStore.sha256(baseUnet))
+                + (baseUnet == null ? "" : baseUnet.sha256())
                 + ObjectStore.sha256(Json.bytes(new java.util.TreeMap<>(r.card())))).getBytes(StandardCharsets.UTF_8));
 
         String manifestKey = dir + "manifest.json";
@@ -104,8 +170,8 @@ public class PublishActivitiesImpl implements PublishActivities {
 
         double edgeF1 = GateMetric.EDGE_F1.value(metrics);
         Decision decision = gate(r.name(), r.version(), metrics, r.promotionTolerance());
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put("config.json", config);
+        Map<String, Blob> files = new LinkedHashMap<>();
+        files.put("config.json", new InMemory(config));
         files.put(WEIGHTS_FILE, weights);
         if (baseUnet != null) {
             files.put(BASE_UNET_FILE, baseUnet);
@@ -114,7 +180,7 @@ public class PublishActivitiesImpl implements PublishActivities {
         String originalFile = originalLayoutFile(r.name());
         String originalSkipped = null;
         try {
-            files.put(originalFile, originalLayout(weights, config));
+            files.put(originalFile, OnDisk.of(originalLayout(weightsFile, config, work.resolve(originalFile))));
             cardText.put("originalLayoutFile", originalFile);
         } catch (IllegalArgumentException e) {
             originalSkipped = e.getMessage(); // the diffusers folder is the product; the single file is a convenience
@@ -123,26 +189,26 @@ public class PublishActivitiesImpl implements PublishActivities {
         Map<String, Object> card = new LinkedHashMap<>(r.card()); // the card as the workflow wrote it: part of the content id
         card.put("status", decision.promoted() ? "latest" : "candidate");
         card.put("decision", decision.reason());
-        files.put("README.md", ModelCard.markdown(cardText, metrics, decision).getBytes(StandardCharsets.UTF_8));
-        files.put("model_card.json", Json.bytes(card));
-        files.put("report.html", report);
-        files.put("metrics.json", metricsBytes);
+        files.put("README.md", new InMemory(ModelCard.markdown(cardText, metrics, decision).getBytes(StandardCharsets.UTF_8)));
+        files.put("model_card.json", new InMemory(Json.bytes(card)));
+        files.put("report.html", new InMemory(report));
+        files.put("metrics.json", new InMemory(metricsBytes));
         if (r.samplesKey() != null) {
             // A version that continued from the latest one carries its data too: "new since the last version" stays true.
             boolean continued = "true".equals(r.card().get("continuedFromLatest"));
-            files.put(ModelRegistry.TRAINING_DATA, trainingData(r.samplesKey(), continued ? r.name() : null));
+            files.put(ModelRegistry.TRAINING_DATA, new InMemory(trainingData(r.samplesKey(), continued ? r.name() : null)));
         }
         List<FileEntry> entries = new ArrayList<>();
-        files.forEach((path, bytes) -> entries.add(new FileEntry(path, ObjectStore.sha256(bytes), bytes.length)));
+        files.forEach((path, blob) -> entries.add(new FileEntry(path, blob.sha256(), blob.size())));
         StringBuilder sums = new StringBuilder(); // sha256sum's format: `sha256sum -c SHA256SUMS` checks a download
         entries.forEach(e -> sums.append(e.sha256()).append("  ").append(e.path()).append('\n'));
-        byte[] sumsBytes = sums.toString().getBytes(StandardCharsets.UTF_8);
-        files.put(SUMS_FILE, sumsBytes);
-        entries.add(new FileEntry(SUMS_FILE, ObjectStore.sha256(sumsBytes), sumsBytes.length));
+        InMemory sumsFile = new InMemory(sums.toString().getBytes(StandardCharsets.UTF_8));
+        files.put(SUMS_FILE, sumsFile);
+        entries.add(new FileEntry(SUMS_FILE, sumsFile.sha256(), sumsFile.size()));
 
         for (FileEntry e : entries) {
-            store.put(dir + e.path(), files.get(e.path()), contentType(e.path()));
-            String reread = ObjectStore.sha256(store.get(dir + e.path()));
+            files.get(e.path()).upload(store, dir + e.path(), contentType(e.path()));
+            String reread = store.sha256Of(dir + e.path()); // streamed: the re-read is never a second copy in memory
             if (!reread.equals(e.sha256())) {
                 throw new IllegalStateException("checksum mismatch after upload of " + dir + e.path() + ": " + reread + " != " + e.sha256());
             }
@@ -168,6 +234,19 @@ public class PublishActivitiesImpl implements PublishActivities {
             moveLatest(r.name(), r.version(), manifestKey);
         }
         return result(dir, decision.promoted(), decision.reason());
+    }
+
+    private static void deleteTree(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // a temporary folder left behind is not worth failing a publication for
+        }
     }
 
     /**
@@ -231,15 +310,18 @@ public class PublishActivitiesImpl implements PublishActivities {
     }
 
     /**
-     * The weights renamed to the original layout ({@code control_model.*}): a new header before the same data bytes,
-     * so an SD-sized ControlNet costs one more copy of the file in memory, not decoded floats besides.
+     * The weights renamed to the original layout ({@code control_model.*}) in {@code out}: a new header before the
+     * same data bytes, copied file to file, so an SD-sized ControlNet is never decoded nor held in memory.
+     *
+     * @throws IllegalArgumentException when the ControlNet has parts the original layout has no place for
      */
-    static byte[] originalLayout(byte[] diffusersWeights, byte[] config) {
+    static Path originalLayout(Path diffusersWeights, byte[] config, Path out) {
         try {
             ControlNetConfig c = ControlNetConfig.fromJson(new String(config, StandardCharsets.UTF_8));
-            return Safetensors.renamed(diffusersWeights, k -> OriginalCheckpoint.originalControlName(k, c), Map.of("format", "pt"));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("the trained weights are unreadable", e);
+            Safetensors.renamed(diffusersWeights, out, k -> OriginalCheckpoint.originalControlName(k, c), Map.of("format", "pt"));
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("the trained weights are unreadable", e);
         }
     }
 

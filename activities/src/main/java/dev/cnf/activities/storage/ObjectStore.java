@@ -181,6 +181,30 @@ public final class ObjectStore {
         }, "delete " + key);
     }
 
+    /** SHA-256 of a stored object, read as a stream (a multi-GB model never sits in memory). */
+    public String sha256Of(String key) {
+        return call(() -> {
+            try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(config.bucket()).object(key).build())) {
+                return sha256(in);
+            }
+        }, "hash " + key);
+    }
+
+    /** SHA-256 of a stream, read to its end in 1 MiB pieces. */
+    public static String sha256(java.io.InputStream in) throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] buf = new byte[1 << 20];
+        for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
+            digest.update(buf, 0, n);
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
     public static String sha256(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));

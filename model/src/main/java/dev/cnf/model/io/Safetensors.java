@@ -63,27 +63,36 @@ public final class Safetensors {
     }
 
     /**
-     * The same file with its tensors renamed: a new header (same dtypes, shapes and offsets) before the unchanged data
-     * section, so the tensors are never decoded and the result is one copy of the data, whatever its dtype.
+     * The same file with its tensors renamed, file to file: a new header (same dtypes, shapes and offsets)
+     * before the unchanged data section, copied by the file system (transferTo), so the tensors are never
+     * decoded and never pass through the Java heap, whatever their size and dtype.
      *
      * @throws IllegalArgumentException when two names map to one
      */
-    public static byte[] renamed(byte[] bytes, java.util.function.UnaryOperator<String> rename, Map<String, String> metadata)
-            throws IOException {
-        Map<String, SafetensorsFile.Entry> entries = new LinkedHashMap<>();
-        long base = parse(bytes, entries, new TreeMap<>());
-        Map<String, SafetensorsFile.Entry> byNewName = new TreeMap<>(); // sorted: the same input gives the same bytes
-        entries.forEach((name, entry) -> {
-            String newName = rename.apply(name);
-            if (byNewName.put(newName, entry) != null) {
-                throw new IllegalArgumentException("two tensors would be named " + newName);
+    public static void renamed(java.nio.file.Path in, java.nio.file.Path out, java.util.function.UnaryOperator<String> rename,
+                               Map<String, String> metadata) throws IOException {
+        try (SafetensorsFile file = SafetensorsFile.open(in)) {
+            Map<String, SafetensorsFile.Entry> byNewName = new TreeMap<>(); // sorted: the same input gives the same bytes
+            for (String name : file.names()) {
+                String newName = rename.apply(name);
+                if (byNewName.put(newName, file.entry(name)) != null) {
+                    throw new IllegalArgumentException("two tensors would be named " + newName);
+                }
             }
-        });
-        ObjectNode header = newHeader(metadata);
-        byNewName.forEach((name, t) -> putEntry(header, name, t.dtype(), t.shape(), t.begin(), t.end()));
-        byte[] framed = framed(header);
-        int data = bytes.length - (int) base;
-        return ByteBuffer.allocate(framed.length + data).put(framed).put(bytes, (int) base, data).array();
+            ObjectNode header = newHeader(metadata);
+            byNewName.forEach((name, t) -> putEntry(header, name, t.dtype(), t.shape(), t.begin(), t.end()));
+            try (java.nio.channels.FileChannel src = java.nio.channels.FileChannel.open(in, java.nio.file.StandardOpenOption.READ);
+                 java.nio.channels.FileChannel dst = java.nio.channels.FileChannel.open(out, java.nio.file.StandardOpenOption.CREATE,
+                         java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer framed = ByteBuffer.wrap(framed(header));
+                while (framed.hasRemaining()) {
+                    dst.write(framed);
+                }
+                for (long pos = file.dataStart(), end = src.size(); pos < end; ) {
+                    pos += src.transferTo(pos, end - pos, dst);
+                }
+            }
+        }
     }
 
     /** A header holding the metadata (sorted, so the same metadata gives the same bytes), tensors to be added. */

@@ -157,6 +157,11 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
         };
     }
 
+    /** Where the data section starts: the 8-byte length plus the header. */
+    long dataStart() {
+        return dataStart;
+    }
+
     public Path path() {
         return path;
     }
@@ -179,7 +184,8 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
         return entry(name).dtype();
     }
 
-    private Entry entry(String name) {
+    /** A tensor's dtype, shape and byte range within the data section (package: renaming copies its bytes as they are). */
+    Entry entry(String name) {
         Entry e = entries.get(name);
         if (e == null) {
             throw new IllegalArgumentException(path + " has no tensor " + name);
