@@ -129,8 +129,9 @@ def main():
            "shapes, and data preparation does not reach 1.5x: both sides spend their time in the same OpenCV kernels "
            "(decode, resize, Canny, PNG), so the JVM cannot be much faster doing the same work (the stage table). Decoding is "
            "the largest stage on both sides; the openpnp jar's OpenCV builds libjpeg-turbo without its SIMD code (its native "
-           "library contains `jsimd_none.c`; Debian's libjpeg62-turbo, which the peer's OpenCV uses, has AVX2 code), which on "
-           "these photos costs little (the decode column), presumably because entropy (Huffman) decoding, which libjpeg-turbo does not vectorise, is much of the work.",
+           "library contains `jsimd_none.c`; Debian's libjpeg62-turbo, which the peer's OpenCV uses, has AVX2 code). The row for "
+           "our Java code on Debian's OpenCV (when libopencv406-jni is installed) shows both sides of that: its decode is faster, "
+           "but its OpenCV 4.6 resizes and runs Canny slower than the jar's 4.9, so it is slower overall; no build at hand has both.",
            "- cnf's lead over the usual recipe comes from two choices, not the JVM: it cuts the centre square before resizing "
            "it (a third less resize work on a 4:3 photo; OpenCvTest checks it is the same picture within 2 grey levels), and it "
            "stores edge maps as 1-bit PNGs (lossless for Canny's 0/255, about half the encode time of 8-bit grey). The "
