@@ -98,6 +98,13 @@ class K8sManifestsTest {
         assertEquals(1, res.path("requests").path("nvidia.com/gpu").asInt());
         assertEquals("true", pod.path("nodeSelector").path("nvidia.com/gpu.present").asText());
         assertEquals("nvidia.com/gpu", pod.path("tolerations").get(0).path("key").asText());
+        for (String worker : List.of("Deployment/cnf-worker-cpu", "Deployment/cnf-worker-gpu")) {
+            // weights, checkpoints and base models pass through java.io.tmpdir: a sized scratch volume, not the image's layer
+            JsonNode spec = all.get(worker).path("spec").path("template").path("spec");
+            assertEquals("/tmp", spec.path("containers").get(0).path("volumeMounts").get(0).path("mountPath").asText(), worker);
+            assertEquals("scratch", spec.path("volumes").get(0).path("name").asText(), worker);
+            assertFalse(spec.path("volumes").get(0).path("emptyDir").path("sizeLimit").asText().isBlank(), worker);
+        }
         JsonNode hpa = all.get("HorizontalPodAutoscaler/cnf-worker-cpu");
         assertEquals("cnf-worker-cpu", hpa.path("spec").path("scaleTargetRef").path("name").asText());
         assertTrue(hpa.path("spec").path("maxReplicas").asInt() > hpa.path("spec").path("minReplicas").asInt());
