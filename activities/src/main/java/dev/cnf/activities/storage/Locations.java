@@ -126,15 +126,19 @@ public final class Locations {
         if (slash <= 0 || !store.existsIn(rest.substring(0, slash), rest.substring(slash + 1))) {
             throw new IllegalArgumentException(location + " does not exist");
         }
-        byte[] bytes = store.getFrom(rest.substring(0, slash), rest.substring(slash + 1));
         try {
             Path dir = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "cnf-files"));
-            // named by content, keeping the extension (it tells TorchScript from ONNX)
+            // named by content, keeping the extension (it tells TorchScript from ONNX); streamed, as folders are:
+            // an annotator model can be gigabytes
             String name = rest.substring(rest.lastIndexOf('/') + 1);
             String ext = name.lastIndexOf('.') > 0 ? name.substring(name.lastIndexOf('.')) : "";
             Path tmp = Files.createTempFile(dir, "download", ext);
-            Files.write(tmp, bytes);
-            Path file = dir.resolve(ObjectStore.sha256(bytes) + ext);
+            store.getToFileFrom(rest.substring(0, slash), rest.substring(slash + 1), tmp);
+            String sha256;
+            try (java.io.InputStream in = Files.newInputStream(tmp)) {
+                sha256 = ObjectStore.sha256(in);
+            }
+            Path file = dir.resolve(sha256 + ext);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return file;
         } catch (IOException e) {
