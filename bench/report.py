@@ -23,6 +23,41 @@ def machine():
             "java": java, "python": platform.python_version(), "gpu": "none lent to this run"}
 
 
+def gpu_section(gpu_dir):
+    """The GPU row, from bench/gpu/run.sh's output copied into bench/gpu/ (another machine, another time)."""
+    src = os.path.join(gpu_dir, "gpu.jsonl")
+    if not os.path.exists(src):
+        return ["- Not measured: sd15 at 512 px in bf16 on a GPU. The run is prepared (bench/gpu/README.md: a bundled JRE, "
+                "DJL's JNI built against the GPU machine's libtorch with bfloat16) but no GPU machine could be started "
+                "for it yet."]
+    rows = {}
+    for line in open(src):
+        if line.strip():
+            r = json.loads(line)
+            rows[r["name"]] = r["result"]
+    machine_txt = open(os.path.join(gpu_dir, "machine.txt")).read().strip().splitlines() if os.path.exists(os.path.join(gpu_dir, "machine.txt")) else []
+    peak = (rows.get("gemm_peak_bf16") or {}).get("tflops")
+    flops = (rows.get("flops_sd15") or {}).get("train_step_gflop")
+    md = ["", "## GPU: sd15 ControlNet training step, 512 px, bf16 mixed precision", "",
+          "Machine: " + "; ".join(machine_txt) + ".", "",
+          f"bf16 matrix multiply measured on it (8192³): **{peak:.0f} TFLOP/s**." if peak else "bf16 matrix multiply: not measured.", "",
+          "| implementation | attention | batch | ms/step | images/s | MFU (measured peak) | peak GPU memory (MiB) |",
+          "|---|---|---|---|---|---|---|"]
+    for name, label in (("train_sd15_djl_gpu", "cnf Java/DJL"), ("train_sd15_torch_gpu", "PyTorch eager"),
+                        ("train_sd15_torch_gpu_sdpa", "PyTorch eager")):
+        r = rows.get(name)
+        if not r:
+            md.append(f"| {label} | {'sdpa' if 'sdpa' in name else 'explicit'} | | did not run (see the run's logs) | | | |")
+            continue
+        ms, batch = r["ms_per_step"], r["batch"]
+        mfu = f"{flops * batch / (ms / 1000) / 1000 / peak:.0%}" if flops and peak else ""
+        md.append(f"| {label} ({r.get('engine') or 'torch ' + r.get('torch', '')}) | {r.get('attention', 'explicit')} | {batch} | "
+                  f"{ms:.1f} | {batch * 1000 / ms:.1f} | {mfu} | {r.get('peak_gpu_mib', '')} |")
+    if flops:
+        md += ["", f"FLOPs per 512 px image and step: {flops:.0f} GFLOP (bench/flops.py, same accounting as the CPU rows)."]
+    return md
+
+
 def main():
     src, outdir = sys.argv[1], sys.argv[2]
     smoke = "--smoke" in sys.argv
@@ -146,7 +181,8 @@ def main():
            "this cannot show the target (>= 1.8x): the in-process Temporal, S3Proxy and gallery take about as much CPU as a "
            "worker (last column), so with two workers the box is full. Run it on a box with spare cores (or with workers on "
            "other machines) to measure scaling.",
-           "- Not measured: sd15 at 512 px in bf16 on a GPU (no GPU was lent to this run)."]
+           ]
+    md += gpu_section(os.path.join(outdir, "gpu"))
     with open(os.path.join(outdir, "RESULTS.md"), "w") as fh:
         fh.write("\n".join(md) + "\n")
     with open(os.path.join(outdir, "results.json"), "w") as fh:

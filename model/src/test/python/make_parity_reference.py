@@ -475,8 +475,8 @@ class CLIPTextTransformer(nn.Module):
 
     def forward(self, ids):
         l = ids.shape[1]
-        h = self.embeddings.token_embedding(ids) + self.embeddings.position_embedding(torch.arange(l)[None])
-        mask = torch.full((l, l), float("-inf")).triu(1)
+        h = self.embeddings.token_embedding(ids) + self.embeddings.position_embedding(torch.arange(l, device=ids.device)[None])
+        mask = torch.full((l, l), float("-inf"), device=ids.device, dtype=h.dtype).triu(1)  # in h's type, as transformers does
         for layer in self.encoder.layers:
             h = layer(h, mask)
         return self.final_layer_norm(h)

@@ -92,7 +92,7 @@ public final class ControlNet extends NamedBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray text = inputs.get(2);
-        NDArray temb = timeEmbedding.apply(ps, inputs.get(1), training);
+        NDArray temb = timeEmbedding.forward(ps, new NDList(inputs.get(1), inputs.get(0)), training, null).singletonOrThrow();
         if (textEmbedding != null) {
             temb = temb.add(textEmbedding.apply(ps, text, training));
         }

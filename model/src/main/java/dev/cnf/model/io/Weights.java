@@ -1,6 +1,7 @@
 package dev.cnf.model.io;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import dev.cnf.model.nn.GradMode;
 import dev.cnf.model.nn.NamedBlock;
@@ -21,8 +22,14 @@ public final class Weights {
         return out;
     }
 
+    /** A float32 copy of any floating-point array (a half-precision base exports as float32). */
     public static Tensor toTensor(NDArray array) {
-        return new Tensor(array.getShape().getShape(), array.toFloatArray());
+        if (array.getDataType() == DataType.FLOAT32) {
+            return new Tensor(array.getShape().getShape(), array.toFloatArray());
+        }
+        try (NDArray full = array.toType(DataType.FLOAT32, true)) {
+            return new Tensor(array.getShape().getShape(), full.toFloatArray());
+        }
     }
 
     /** Loads every parameter; missing, unexpected and wrong-shaped keys are all listed in one error. */

@@ -77,7 +77,7 @@ public final class Attention extends NamedBlock {
         NDArray vh = v.reshape(n, s, heads, headDim).transpose(0, 2, 1, 3);
         NDArray scores = qh.matMul(kh);
         if (mask != null) {
-            scores = scores.add(mask);
+            scores = scores.add(mask.toType(scores.getDataType(), false));
         }
         NDArray out = scores.softmax(-1).matMul(vh);
         return out.transpose(0, 2, 1, 3).reshape(n, l, (long) heads * headDim);

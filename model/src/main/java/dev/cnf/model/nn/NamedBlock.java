@@ -121,13 +121,62 @@ public abstract class NamedBlock extends AbstractBlock {
         for (Map.Entry<String, Parameter> e : namedParameters().entrySet()) {
             Parameter src = source.get(sourcePrefix + e.getKey());
             if (src != null) {
-                e.getValue().getArray().set(src.getArray().toFloatArray());
+                try (NDArray values = src.getArray().toType(DataType.FLOAT32, true)) { // a float32 copy of any float type
+                    e.getValue().getArray().set(values.toFloatArray());
+                }
             }
         }
     }
 
+    /**
+     * Stores every floating-point weight of the tree as {@code type} (e.g. a frozen base in bfloat16 for mixed
+     * precision): one copy per weight instead of a cast at each use. Weights already of that type are kept.
+     */
+    public void castParameters(DataType type) {
+        GradMode.disableOnThisThread();
+        for (Parameter p : namedParameters().values()) {
+            NDArray old = p.getArray();
+            if (old.getDataType() == type || !old.getDataType().isFloating()) {
+                continue;
+            }
+            NDArray cast = old.toType(type, false);
+            cast.attach(old.getManager());
+            boolean frozen = !p.requiresGradient();
+            p.close(); // frees the old values; the parameter takes the cast array
+            p.setShape(null);
+            p.setArray(cast);
+            p.freeze(frozen);
+        }
+    }
+
+    /** The type of this block's (first) floating-point weights: the compute type of a frozen, cast block. */
+    public DataType weightType() {
+        for (Parameter p : namedParameters().values()) {
+            if (p.getArray().getDataType().isFloating()) {
+                return p.getArray().getDataType();
+            }
+        }
+        return DataType.FLOAT32;
+    }
+
+    /**
+     * A parameter's values for an op on {@code like}. When the activations are of another floating type than the
+     * weight (a ControlNet's float32 weights in a half-precision base at sampling time), the weight is cast for the op.
+     * The cast records no gradient, so a trained weight must come as a copy of the activations' type instead.
+     */
     protected static NDArray value(ParameterStore ps, Parameter p, NDArray like, boolean training) {
-        return ps.getValue(p, like.getDevice(), training);
+        NDArray v = ps.getValue(p, like.getDevice(), training);
+        DataType want = like.getDataType();
+        if (v.getDataType() != want && want.isFloating() && v.getDataType().isFloating()) {
+            if (training && p.requiresGradient()) { // DJL's cast records no gradient: the weight would silently not train
+                throw new IllegalStateException(p.getName() + " is trained as " + v.getDataType() + " but meets " + want
+                        + " activations; train through DiffusionTrainer, whose mixed-precision store gives it " + want + " copies");
+            }
+            NDArray cast = v.toType(want, false);
+            cast.attach(like.getManager()); // not the weight's long-lived manager
+            return cast;
+        }
+        return v;
     }
 
     /** Initialised when every parameter has values; DJL's default also demands recorded input shapes. */

@@ -43,11 +43,14 @@ public final class TimestepEmbedding extends NamedBlock {
         return flipSinToCos ? args.cos().concat(args.sin(), 1) : args.sin().concat(args.cos(), 1);
     }
 
-    /** inputs: timesteps [N] (float). */
+    /** inputs: timesteps [N] (float), optionally followed by the sample, whose type the features take. */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray t = inputs.singletonOrThrow();
+        NDArray t = inputs.get(0);
         NDArray features = sinusoidal(t.getManager(), t, featureDim, flipSinToCos, freqShift);
+        if (inputs.size() > 1) { // diffusers' t_emb.to(sample.dtype): a bfloat16 model gets bfloat16 features
+            features = features.toType(inputs.get(1).getDataType(), false);
+        }
         return new NDList(linear2.apply(ps, Functional.silu(linear1.apply(ps, features, training)), training));
     }
 

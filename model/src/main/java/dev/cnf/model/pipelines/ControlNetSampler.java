@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dev.cnf.model.controlnet.ControlNet;
@@ -61,7 +62,8 @@ public final class ControlNetSampler {
         }
         try (NDManager local = manager.newSubManager()) {
             NDArray latents = local.create(init, new Shape(n, lc, ls, ls));
-            NDArray condArr = local.create(cond, new Shape(n, 3, size, size));
+            DataType compute = base.computeType(); // the scheduler's arithmetic stays float32; the networks see their type
+            NDArray condArr = local.create(cond, new Shape(n, 3, size, size)).toType(compute, false);
             NDArray condPair = condArr.concat(condArr, 0);
             List<String> both = new ArrayList<>(Collections.nCopies(n, ""));
             both.addAll(prompts);
@@ -69,13 +71,13 @@ public final class ControlNetSampler {
             for (int t : ddim.timesteps()) {
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
-                    NDArray x = latents.concat(latents, 0);
+                    NDArray x = latents.concat(latents, 0).toType(compute, false);
                     NDArray ts = local.full(new Shape(2L * n), (float) t);
                     NDList in = new NDList(x, ts, text);
                     if (controlnet != null) {
                         in.addAll(controlnet.residuals(ps, new NDList(x, ts, text, condPair), s.controlScale(), false));
                     }
-                    NDArray eps = base.unet().forward(ps, in, false, null).singletonOrThrow();
+                    NDArray eps = base.unet().forward(ps, in, false, null).singletonOrThrow().toType(DataType.FLOAT32, false);
                     NDArray uncond = eps.get("0:" + n);
                     NDArray condEps = eps.get(n + ":");
                     NDArray guided = uncond.add(condEps.sub(uncond).mul(s.guidanceScale()));
@@ -84,7 +86,7 @@ public final class ControlNetSampler {
                     latents = next;
                 }
             }
-            NDArray images = base.codec().decode(latents).clip(-1f, 1f);
+            NDArray images = base.codec().decode(latents.toType(compute, false)).toType(DataType.FLOAT32, false).clip(-1f, 1f);
             float[] flat = images.toFloatArray();
             List<float[]> out = new ArrayList<>();
             int per = 3 * size * size;

@@ -9,6 +9,7 @@ import dev.cnf.model.nn.GradMode;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * AdamW with torch.optim.AdamW's update order: decoupled decay p ← p·(1 − lr·wd), moment updates,
@@ -42,13 +43,18 @@ public final class AdamW {
     }
 
     public void step(double lr) {
+        step(lr, p -> p.getArray().getGradient());
+    }
+
+    /** One update with gradients from {@code gradientOf} (e.g. float32 buffers of a mixed-precision step). */
+    public void step(double lr, Function<Parameter, NDArray> gradientOf) {
         GradMode.disableOnThisThread();
         step++;
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
             NDArray w = e.getValue().getArray();
-            NDArray g = w.getGradient();
+            NDArray g = gradientOf.apply(e.getValue());
             NDArray mi = m.get(e.getKey());
             NDArray vi = v.get(e.getKey());
             w.muli((float) (1 - lr * weightDecay));

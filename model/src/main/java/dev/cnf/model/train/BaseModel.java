@@ -1,7 +1,7 @@
 package dev.cnf.model.train;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.ParameterStore;
+import ai.djl.ndarray.types.DataType;
 import dev.cnf.model.config.ControlNetConfig;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.config.StableDiffusionConfig;
@@ -47,6 +47,28 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
         return sampleSize / codec.downsampling();
     }
 
+    /** The type the frozen base computes in: its UNet's weight type, float32 unless {@link #castTo} changed it. */
+    public DataType computeType() {
+        return unet.weightType();
+    }
+
+    /**
+     * Stores the frozen base's weights (UNet, text encoder, VAE) as {@code type}, e.g. bfloat16 for mixed-precision
+     * training on a GPU as diffusers' train_controlnet.py does: the base computes in that type, a ControlNet keeps
+     * float32 weights that are cast per op (see NamedBlock#value), and losses are taken in float32.
+     */
+    public void castTo(DataType type) {
+        if (!type.isFloating()) {
+            throw new IllegalArgumentException("a model computes in a floating-point type, not " + type);
+        }
+        Precision.requireEngineSupport(type);
+        unet.castParameters(type);
+        textEncoder.module().castParameters(type);
+        if (codec instanceof VaeCodec v) {
+            v.vae().castParameters(type);
+        }
+    }
+
     /** A frozen tiny base from weights; every key must match the config's shapes. */
     public static BaseModel load(ModelConfig config, NDManager manager, Map<String, Tensor> unetWeights, Map<String, Tensor> textWeights) {
         BaseModel base = initialize(config, manager, 0);
@@ -67,13 +89,12 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
 
     /** A Stable Diffusion stack from already-built (and loaded) parts; all of them frozen. */
     public static BaseModel stableDiffusion(int sampleSize, UNet unet, AutoencoderKL vae, ClipTextModel text, ClipTokenizer tokenizer,
-                                            ControlNetConfig controlNet, NDManager manager) {
+                                            ControlNetConfig controlNet) {
         if (sampleSize % vae.config().downsampling() != 0) {
             throw new IllegalArgumentException("image size " + sampleSize + " is not a multiple of the VAE's factor " + vae.config().downsampling());
         }
         freeze(unet, vae, text);
-        ParameterStore ps = new ParameterStore(manager, false);
-        return new BaseModel(sampleSize, unet, new ClipPromptEncoder(text, tokenizer), new VaeCodec(vae, ps), controlNet);
+        return new BaseModel(sampleSize, unet, new ClipPromptEncoder(text, tokenizer), new VaeCodec(vae), controlNet);
     }
 
     /** An untrained Stable Diffusion stack of the given shapes (e.g. tiny-sd), seeded; for tests and smoke runs. */
@@ -86,7 +107,7 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
         text.initializeParameters(manager, seed + 2);
         ClipTokenizer tokenizer = ClipTokenizer.byteLevel(sd.textEncoder().bosTokenId(), sd.textEncoder().eosTokenId(),
                 sd.textEncoder().maxPositionEmbeddings());
-        return stableDiffusion(sampleSize, unet, vae, text, tokenizer, sd.controlnet(), manager);
+        return stableDiffusion(sampleSize, unet, vae, text, tokenizer, sd.controlnet());
     }
 
     /**
@@ -104,7 +125,7 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
         AutoencoderKL vae = (AutoencoderKL) DiffusersFolder.load(root.resolve("vae"), manager).block();
         ClipTextModel text = (ClipTextModel) DiffusersFolder.load(root.resolve("text_encoder"), manager).block();
         ClipTokenizer tokenizer = ClipTokenizer.load(root.resolve("tokenizer"), text.config().maxPositionEmbeddings());
-        return stableDiffusion(sampleSize, unet, vae, text, tokenizer, hintEncoderFor(unet, vae), manager);
+        return stableDiffusion(sampleSize, unet, vae, text, tokenizer, hintEncoderFor(unet, vae));
     }
 
     /** SD1.5's hint encoder channels (16, 32, 96, 256), cut to one stride-2 step per VAE halving. */

@@ -2,9 +2,11 @@ package dev.cnf.model.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -70,6 +72,8 @@ public final class DiffusionTrainer {
     private final ParameterStore ps;
     private final Map<String, Parameter> trainable;
     private final AdamW optimizer;
+    /** Set when the base computes in a half type: the ControlNet trains through half-precision copies of its weights. */
+    private final MixedPrecisionStore mixed;
     private int step;
     private int nonFiniteTotal;
     private int consecutiveNonFinite;
@@ -111,13 +115,14 @@ public final class DiffusionTrainer {
     public static float[] encodeImage(BaseModel base, NDManager manager, float[] chw) {
         try (NDManager m = manager.newSubManager()) {
             int h = (int) Math.sqrt(chw.length / 3.0);
-            return base.codec().encode(m.create(chw, new Shape(1, 3, h, h))).toFloatArray();
+            NDArray image = m.create(chw, new Shape(1, 3, h, h)).toType(base.computeType(), false);
+            return base.codec().encode(image).toType(DataType.FLOAT32, false).toFloatArray();
         }
     }
 
-    /** Embeds one prompt with the frozen text encoder: what {@link Encoded#text()} holds. */
+    /** Embeds one prompt with the frozen text encoder, in float32: what {@link Encoded#text()} holds. */
     public static NDArray encodePrompt(BaseModel base, NDManager manager, String prompt) {
-        return base.textEncoder().encode(new ParameterStore(manager, false), manager, List.of(prompt));
+        return base.textEncoder().encode(new ParameterStore(manager, false), manager, List.of(prompt)).toType(DataType.FLOAT32, false);
     }
 
     private DiffusionTrainer(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager) {
@@ -126,8 +131,13 @@ public final class DiffusionTrainer {
         this.data = data;
         this.options = options;
         this.manager = manager;
-        this.ps = new ParameterStore(manager, false);
         this.trainable = trained().namedParameters();
+        DataType compute = base.computeType();
+        if (controlnet == null && compute != DataType.FLOAT32) {
+            throw new IllegalArgumentException("training the base UNet needs float32 weights; this base is stored as " + compute);
+        }
+        this.mixed = compute == DataType.FLOAT32 ? null : new MixedPrecisionStore(manager, compute, trainable.values());
+        this.ps = mixed != null ? mixed : new ParameterStore(manager, false);
         this.optimizer = AdamW.withTorchDefaults(trainable, manager, options.weightDecay());
     }
 
@@ -150,6 +160,10 @@ public final class DiffusionTrainer {
     public void unlockBaseAt(int step, double learningRate) {
         if (controlnet == null) {
             throw new IllegalStateException("only a ControlNet trainer has a frozen base to unlock");
+        }
+        if (base.computeType() != DataType.FLOAT32) {
+            throw new IllegalStateException("the large-scale mode trains the base UNet, whose weights are stored as "
+                    + base.computeType() + "; it needs a float32 base (no reduced-precision cast)");
         }
         if (step < 0 || !(learningRate > 0)) {
             throw new IllegalArgumentException("unlock step must be >= 0 and the base learning rate > 0");
@@ -211,13 +225,13 @@ public final class DiffusionTrainer {
             gradNorm = clipGradients();
             finite = Double.isFinite(lossSum) && Double.isFinite(gradNorm);
             if (finite) {
-                optimizer.step(options.learningRate());
+                optimizer.step(options.learningRate(), this::gradient);
                 if (baseOptimizer != null) {
                     baseOptimizer.step(baseLearningRate);
                 }
             }
             for (Parameter p : trainable.values()) {
-                zeroInPlace(p.getArray().getGradient(), finite);
+                zeroInPlace(gradient(p), finite);
             }
             for (Parameter p : baseParameters.values()) {
                 zeroInPlace(p.getArray().getGradient(), finite);
@@ -299,8 +313,12 @@ public final class DiffusionTrainer {
         }
         Batch batch = encoded == null ? noisyBatch(images, conds, prompts, rng) : noisyEncodedBatch(indices, conds, prompts, rng);
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+            // eps is float32: the subtraction promotes a half-precision prediction, differentiably (DJL's toType is not)
             NDArray loss = predict(batch, batch.cond(), true).sub(batch.eps()).square().mean();
             gc.backward(loss.div(options.gradAccumulation()));
+            if (mixed != null) {
+                mixed.flushGradients();
+            }
             return loss.getFloat();
         }
     }
@@ -317,7 +335,7 @@ public final class DiffusionTrainer {
         for (int i = 0; i < b; i++) {
             System.arraycopy(images.get(i), 0, imgs, i * chw, chw);
         }
-        NDArray latents = base.codec().encode(manager.create(imgs, new Shape(b, 3, h, h)));
+        NDArray latents = base.codec().encode(manager.create(imgs, new Shape(b, 3, h, h)).toType(base.computeType(), false));
         return noise(latents, base.textEncoder().encode(ps, manager, prompts), conds, rng);
     }
 
@@ -366,8 +384,11 @@ public final class DiffusionTrainer {
         }
         NDArray eps = manager.create(noise, latents.getShape());
         Shape col = new Shape(b, 1, 1, 1);
-        NDArray noisy = latents.mul(manager.create(sa, col)).add(eps.mul(manager.create(sb, col)));
-        return new Batch(noisy, eps, manager.create(t), text, manager.create(cs, imgShape));
+        NDArray noisy = latents.toType(DataType.FLOAT32, false).mul(manager.create(sa, col)).add(eps.mul(manager.create(sb, col)));
+        // the noising is float32; the model sees its compute type (the same arrays in float32 mode)
+        DataType compute = base.computeType();
+        return new Batch(noisy.toType(compute, false), eps, manager.create(t), text.toType(compute, false),
+                manager.create(cs, imgShape).toType(compute, false));
     }
 
     /** Predicted noise; the ControlNet (if any) sees {@code cond}. */
@@ -402,7 +423,7 @@ public final class DiffusionTrainer {
     private double clipGradients() {
         List<NDArray> grads = new ArrayList<>();
         for (Parameter p : trainable.values()) {
-            grads.add(p.getArray().getGradient());
+            grads.add(gradient(p));
         }
         for (Parameter p : baseParameters.values()) {
             grads.add(p.getArray().getGradient());
@@ -416,14 +437,23 @@ public final class DiffusionTrainer {
      * Returns the norm before scaling; NaN or infinite when a gradient is, and then nothing is scaled.
      */
     public static double clipByGlobalNorm(List<NDArray> grads, double maxNorm) {
-        double sq = 0;
+        if (grads.isEmpty()) {
+            return 0;
+        }
+        // one pass per gradient (no gradient-sized temporary) and one read of the result: on a GPU a read per gradient
+        // would wait for the device hundreds of times a step
+        NDList norms = new NDList(grads.size());
         for (NDArray g : grads) {
-            try (NDArray flat = g.flatten(); NDArray norm = flat.norm()) { // one pass, no gradient-sized temporary
-                double n = norm.getFloat();
-                sq += n * n;
+            try (NDArray flat = g.flatten()) {
+                norms.add(flat.norm().toType(DataType.FLOAT32, false));
             }
         }
-        double norm = Math.sqrt(sq);
+        double norm;
+        try (NDArray stacked = NDArrays.stack(norms); NDArray total = stacked.norm()) {
+            norm = total.getFloat();
+        } finally {
+            norms.close();
+        }
         double coef = maxNorm / (norm + 1e-6);
         if (maxNorm > 0 && coef < 1) {
             for (NDArray g : grads) {
@@ -431,6 +461,11 @@ public final class DiffusionTrainer {
             }
         }
         return norm;
+    }
+
+    /** A trained weight's gradient: its own, or its float32 buffer under mixed precision. */
+    private NDArray gradient(Parameter p) {
+        return mixed != null ? mixed.gradient(p) : p.getArray().getGradient();
     }
 
     /** The data order: a shuffle per epoch seeded by (seed, epoch), built once per epoch. */

@@ -78,9 +78,9 @@ public final class UNet extends NamedBlock {
         return encoder;
     }
 
-    /** Timestep embedding, plus the projected pooled text under cnf's stand-in text conditioning. */
-    public NDArray embed(ParameterStore ps, NDArray timesteps, NDArray text, boolean training) {
-        NDArray temb = timeEmbedding.apply(ps, timesteps, training);
+    /** Timestep embedding in the sample's type, plus the projected pooled text under cnf's stand-in text conditioning. */
+    public NDArray embed(ParameterStore ps, NDArray timesteps, NDArray text, NDArray sample, boolean training) {
+        NDArray temb = timeEmbedding.forward(ps, new NDList(timesteps, sample), training, null).singletonOrThrow();
         return textEmbedding == null ? temb : temb.add(textEmbedding.apply(ps, text, training));
     }
 
@@ -92,7 +92,7 @@ public final class UNet extends NamedBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray text = inputs.get(2);
-        NDArray temb = embed(ps, inputs.get(1), text, training);
+        NDArray temb = embed(ps, inputs.get(1), text, inputs.get(0), training);
         Encoder.Encoded enc = encoder.run(ps, inputs.get(0), temb, text, null, training);
         NDList skips = enc.skips();
         NDArray h = enc.mid();

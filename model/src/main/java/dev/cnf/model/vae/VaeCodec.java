@@ -9,11 +9,9 @@ import ai.djl.training.ParameterStore;
  */
 public final class VaeCodec implements LatentCodec {
     private final AutoencoderKL vae;
-    private final ParameterStore ps;
 
-    public VaeCodec(AutoencoderKL vae, ParameterStore ps) {
+    public VaeCodec(AutoencoderKL vae) {
         this.vae = vae;
-        this.ps = ps;
     }
 
     public AutoencoderKL vae() {
@@ -22,12 +20,20 @@ public final class VaeCodec implements LatentCodec {
 
     @Override
     public NDArray encode(NDArray images) {
-        return vae.encode(ps, images, null, false);
+        return vae.encode(store(images), images, null, false);
     }
 
     @Override
     public NDArray decode(NDArray latents) {
-        return vae.decode(ps, latents, false);
+        return vae.decode(store(latents), latents, false);
+    }
+
+    /**
+     * A store per call: a ParameterStore keeps the arrays it first saw, so a long-lived one would go on serving the
+     * float32 weights after {@code BaseModel#castTo} replaced them.
+     */
+    private static ParameterStore store(NDArray like) {
+        return new ParameterStore(like.getManager(), false);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.cnf.model.bench;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.cnf.model.TinyModelTest;
@@ -9,6 +10,7 @@ import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
+import dev.cnf.model.train.Precision;
 import dev.cnf.model.train.TrainingSet;
 
 import java.util.ArrayList;
@@ -20,7 +22,9 @@ import java.util.Random;
  * The neural benchmarks on DJL: ms per ControlNet training step (frozen VAE + CLIP, ControlNet and
  * frozen UNet forward, backward, clipping, AdamW) or per DDIM-20 + CFG sampling batch, for a preset.
  * A benchmark, not a test; bench/run.sh runs it beside bench/peers/torch_step.py.
- * Args: train|sample PRESET(tiny|tiny-sd|mid-sd) BATCH STEPS. Prints one JSON line.
+ * Args: train|sample PRESET(tiny|tiny-sd|mid-sd|sd15) BATCH STEPS. Prints one JSON line.
+ * -Dcnf.bench.device=gpu runs on the first GPU; -Dcnf.bench.precision=fp16|bf16 stores the frozen base in that type
+ * (mixed precision: the ControlNet keeps float32 weights; bf16 needs the JNI from bench/gpu/build-djl-jni.sh).
  */
 public final class TrainStepBench {
     public static void main(String[] args) {
@@ -29,11 +33,16 @@ public final class TrainStepBench {
         String preset = args[1];
         int batch = Integer.parseInt(args[2]);
         int steps = Integer.parseInt(args[3]);
-        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+        Device device = System.getProperty("cnf.bench.device", "cpu").equals("gpu") ? Device.gpu() : Device.cpu();
+        Precision precision = Precision.parse(System.getProperty("cnf.bench.precision", "fp32"));
+        try (NDManager m = NDManager.newBaseManager(device, "PyTorch")) {
+            long initStart = System.nanoTime();
             BaseModel base = preset.equals("tiny") ? BaseModel.initialize(ModelConfig.tiny(), m, 1)
-                    : BaseModel.initialize(StableDiffusionConfig.preset(preset), preset.equals("mid-sd") ? 128 : 64, m, 1);
+                    : BaseModel.initialize(StableDiffusionConfig.preset(preset), imageSize(preset), m, 1);
             ControlNet cn = base.newControlNet(m, 2);
-            TrainingSet data = images(64, base.sampleSize());
+            base.castTo(precision.dataType());
+            double initSeconds = (System.nanoTime() - initStart) / 1e9;
+            TrainingSet data = images(preset.equals("sd15") ? 2 * batch : 64, base.sampleSize()); // 512 px images are 3 MiB each
             long params = base.unet().parameterCount() + cn.parameterCount() + base.textEncoder().module().parameterCount()
                     + (base.codec() instanceof dev.cnf.model.vae.VaeCodec v ? v.vae().parameterCount() : 0);
             double ms;
@@ -67,11 +76,21 @@ public final class TrainStepBench {
                 ms = (System.nanoTime() - start) / 1e6 / steps;
             }
             System.out.printf("{\"impl\": \"cnf-djl\", \"engine\": \"PyTorch %s\", \"mode\": \"%s\", \"preset\": \"%s\", \"batch\": %d, "
-                            + "\"steps\": %d, \"threads\": %d, \"%s\": %.2f%s, \"params\": %d, \"peak_rss_mib\": %d}%n",
+                            + "\"steps\": %d, \"threads\": %d, \"device\": \"%s\", \"precision\": \"%s\", \"%s\": %.2f%s, \"params\": %d, "
+                            + "\"peak_rss_mib\": %d, \"init_s\": %.1f}%n",
                     Engine.getEngine("PyTorch").getVersion(), mode, preset, batch, steps, Runtime.getRuntime().availableProcessors(),
-                    mode.equals("train") ? "ms_per_step" : "ms_per_batch", ms,
-                    mode.equals("train") ? "" : String.format(", \"ms_per_image\": %.2f", ms / batch), params, peakRssMib());
+                    device, precision.name().toLowerCase(java.util.Locale.ROOT), mode.equals("train") ? "ms_per_step" : "ms_per_batch", ms,
+                    mode.equals("train") ? "" : String.format(", \"ms_per_image\": %.2f", ms / batch), params, peakRssMib(), initSeconds);
         }
+    }
+
+    /** The benchmark's image size per preset: the pixel-space tiny preset and tiny-sd at 64, mid-sd at 128, SD1.5 at 512. */
+    static int imageSize(String preset) {
+        return switch (preset) {
+            case "mid-sd" -> 128;
+            case "sd15" -> 512;
+            default -> 64;
+        };
     }
 
     /** The process's peak resident memory (VmHWM: JVM heap, native tensors, libraries), -1 where /proc is absent. */
