@@ -83,9 +83,10 @@ def main():
           f"GPU: {info['gpu']}. Each row's peer ran in the same run on the same cores.", "",
           f"fp32 GEMM peak of this box (PyTorch matmul, OpenBLAS): **{peak:.0f} GFLOP/s**.", "",
           "## Data preparation (decode JPEG → square 512 → grey → Canny → PNG)", "",
-          "| implementation | OpenCV | images/s (median) | each round | vs Python |", "|---|---|---|---|---|"]
+          "| implementation | OpenCV | JPEG decoder | images/s (median) | each round | vs Python |", "|---|---|---|---|---|---|"]
     py = rows["dataprep_python"]["images_per_second"]
     dataprep = (("dataprep_java", "cnf Java (openpnp OpenCV jar)"),
+                ("dataprep_java_opencv_decoder", "cnf Java (openpnp OpenCV jar), JPEGs through OpenCV (-Dcnf.turbojpeg=false)"),
                 ("dataprep_java_debian_opencv", "cnf Java on Debian's OpenCV (libopencv406-jni)"),
                 ("dataprep_python", "Python + OpenCV, usual recipe, one process per core"),
                 ("dataprep_python_cnf", "Python + OpenCV with cnf's choices, one process per core"))
@@ -93,7 +94,8 @@ def main():
         if name in rows:
             r = rows[name]
             each = ", ".join(str(x) for x in r.get("rounds", [round(r["images_per_second"], 1)]))
-            md.append(f"| {label} | {r['opencv']} | {r['images_per_second']:.1f} | {each} | {r['images_per_second'] / py:.2f}x |")
+            decoder = r.get("jpeg_decoder", "OpenCV imdecode")
+            md.append(f"| {label} | {r['opencv']} | {decoder} | {r['images_per_second']:.1f} | {each} | {r['images_per_second'] / py:.2f}x |")
     staged = [(label, rows[name]["stages_ms"]) for name, label in dataprep if "stages_ms" in rows.get(name, {})]
     if staged:
         stage_names = ("decode", "square", "grey", "canny", "png")

@@ -6,7 +6,8 @@
 # Peers come from Debian's packages, installed for /usr/bin/python3:
 #   apt-get install -y python3-opencv python3-torch libopenblas0-pthread
 # (without libopenblas0-pthread Debian's torch uses the reference BLAS and is 5-10x slower: not a fair peer).
-# Optional: libopencv-java libopencv406-jni adds a row for our Java code on Debian's OpenCV build.
+# Optional: libopencv-java libopencv406-jni adds a row for our Java code on Debian's OpenCV build;
+# libturbojpeg0 lets cnf decode JPEGs with the system's SIMD libjpeg-turbo (a row shows the OpenCV decoder beside it).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -47,6 +48,7 @@ run gemm_peak "$py" bench/gemm_peak.py "$threads"
 # seconds-long runs on a noisy box: the three implementations take turns, three rounds; the report takes each one's median
 for round in $(seq "$dataprep_rounds"); do
   run dataprep_java "${java_data[@]}" dev.cnf.activities.bench.DataPrepBench "$photos" "$images" "$threads"
+  run dataprep_java_opencv_decoder java -Dcnf.turbojpeg=false "${java_data[@]:1}" dev.cnf.activities.bench.DataPrepBench "$photos" "$images" "$threads"
   run dataprep_python "$py" bench/peers/dataprep.py "$photos" "$images" "$threads"
   run dataprep_python_cnf "$py" bench/peers/dataprep.py "$photos" "$images" "$threads" cnf
 done

@@ -27,7 +27,8 @@ import java.util.Locale;
 /**
  * Turns downloaded bytes into an 8-bit BGR image, or says why not. The header is read first: the
  * pixel limit is enforced before any decoder runs, and truncated JPEGs are refused (libjpeg would
- * pad them with grey). EXIF orientation is applied (OpenCV's IMREAD_COLOR does this for JPEG),
+ * pad them with grey). JPEGs decode with the machine's libjpeg-turbo where it has one ({@link TurboJpeg}, SIMD),
+ * else with OpenCV. EXIF orientation is applied (as OpenCV's IMREAD_COLOR does for JPEG),
  * CMYK/YCCK, greyscale and 16-bit become RGB8, and transparency is composited over white. GIF
  * (which OpenCV 4.9 cannot read) is decoded by the JDK's ImageIO: the first frame of an animation.
  */
@@ -81,13 +82,19 @@ public final class ImageDecoder {
         } else if (header.mayHaveAlpha()) {
             bgr = normalise(Imgcodecs.imdecode(new MatOfByte(bytes), Imgcodecs.IMREAD_UNCHANGED));
         } else {
-            reduction = format.equals("jpeg") ? jpegReduction(Math.min(header.width(), header.height()), neededSide) : 1;
-            bgr = Imgcodecs.imdecode(new MatOfByte(bytes), switch (reduction) {
-                case 2 -> Imgcodecs.IMREAD_REDUCED_COLOR_2;
-                case 4 -> Imgcodecs.IMREAD_REDUCED_COLOR_4;
-                case 8 -> Imgcodecs.IMREAD_REDUCED_COLOR_8;
-                default -> Imgcodecs.IMREAD_COLOR;
-            });
+            boolean jpeg = format.equals("jpeg");
+            reduction = jpeg ? jpegReduction(Math.min(header.width(), header.height()), neededSide) : 1;
+            bgr = jpeg ? TurboJpeg.decode(bytes, header.width(), header.height(), reduction) : null;
+            if (bgr != null) {
+                bgr = ExifOrientation.apply(bgr, ExifOrientation.read(bytes)); // as OpenCV's imdecode turns it
+            } else {
+                bgr = Imgcodecs.imdecode(new MatOfByte(bytes), switch (reduction) {
+                    case 2 -> Imgcodecs.IMREAD_REDUCED_COLOR_2;
+                    case 4 -> Imgcodecs.IMREAD_REDUCED_COLOR_4;
+                    case 8 -> Imgcodecs.IMREAD_REDUCED_COLOR_8;
+                    default -> Imgcodecs.IMREAD_COLOR;
+                });
+            }
         }
         if (bgr == null || bgr.empty()) {
             return fail(format, DropReason.DECODE_ERROR, "could not decode " + bytes.length + " bytes of " + format);
@@ -98,6 +105,11 @@ public final class ImageDecoder {
         // the header's size, turned as EXIF orientation turned the pixels
         boolean turned = (bgr.cols() > bgr.rows()) != (header.width() > header.height());
         return new Decoded(bgr, turned ? header.height() : header.width(), turned ? header.width() : header.height(), format, null, null);
+    }
+
+    /** What decodes JPEGs in this JVM ("system libturbojpeg" or "OpenCV imdecode"), for benchmark reports. */
+    public static String jpegDecoder() {
+        return TurboJpeg.decoderName();
     }
 
     /** The largest of 1, 2, 4, 8 that divides {@code shorterSide} into at least {@code neededSide} (1 when nothing is needed). */

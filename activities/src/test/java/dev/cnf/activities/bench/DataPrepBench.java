@@ -84,9 +84,9 @@ public final class DataPrepBench {
             for (int i = 0; i < STAGES.length; i++) {
                 perStage.append(i == 0 ? "" : ", ").append(String.format("\"%s\": %.3f", STAGES[i], nanos[i] / 1e6 / n));
             }
-            System.out.printf("{\"impl\": \"cnf-java\", \"opencv\": \"%s\", \"images\": %d, \"threads\": %d, \"seconds\": %.4f, "
-                    + "\"images_per_second\": %.2f, \"png_bytes\": %d, \"stages_ms\": {%s}}%n",
-                    Core.VERSION, total, threads, seconds, total / seconds, bytes, perStage);
+            System.out.printf("{\"impl\": \"cnf-java\", \"opencv\": \"%s\", \"jpeg_decoder\": \"%s\", \"images\": %d, \"threads\": %d, "
+                    + "\"seconds\": %.4f, \"images_per_second\": %.2f, \"png_bytes\": %d, \"stages_ms\": {%s}}%n",
+                    Core.VERSION, ImageDecoder.jpegDecoder(), total, threads, seconds, total / seconds, bytes, perStage);
         } finally {
             pool.shutdown();
         }

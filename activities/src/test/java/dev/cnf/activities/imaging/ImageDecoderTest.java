@@ -14,8 +14,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Reduced JPEG decoding: the size it picks, the picture it gives, the size it reports. */
 class ImageDecoderTest {
@@ -41,18 +44,95 @@ class ImageDecoderTest {
 
     /** The JPEG with an EXIF APP1 segment saying "orientation 6" (shown turned 90° clockwise) right after SOI. */
     static byte[] withOrientation6(byte[] jpeg) {
+        return withOrientation(jpeg, 6, true);
+    }
+
+    /** The JPEG with an EXIF APP1 segment right after SOI holding one IFD0 entry: Orientation = {@code orientation}. */
+    static byte[] withOrientation(byte[] jpeg, int orientation, boolean littleEndian) {
         ByteBuffer app1 = ByteBuffer.allocate(36).order(ByteOrder.BIG_ENDIAN);
         app1.putShort((short) 0xFFE1).putShort((short) 34).put("Exif\0\0".getBytes());
-        app1.order(ByteOrder.LITTLE_ENDIAN);
-        app1.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(8); // TIFF header, first IFD at 8
+        app1.order(littleEndian ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
+        app1.put((byte) (littleEndian ? 'I' : 'M')).put((byte) (littleEndian ? 'I' : 'M')).putShort((short) 42).putInt(8); // first IFD at 8
         app1.putShort((short) 1); // one entry
-        app1.putShort((short) 0x0112).putShort((short) 3).putInt(1).putShort((short) 6).putShort((short) 0); // Orientation, SHORT, 1, 6
+        app1.putShort((short) 0x0112).putShort((short) 3).putInt(1).putShort((short) orientation).putShort((short) 0); // Orientation, SHORT, 1
         app1.putInt(0); // no next IFD
         byte[] out = new byte[jpeg.length + 36];
         System.arraycopy(jpeg, 0, out, 0, 2);
         System.arraycopy(app1.array(), 0, out, 2, 36);
         System.arraycopy(jpeg, 2, out, 38, jpeg.length - 2);
         return out;
+    }
+
+    static byte[] photo(String name) throws IOException {
+        try (InputStream in = ImageDecoderTest.class.getResourceAsStream("/dev/cnf/datasets/photos/" + name)) {
+            return in.readAllBytes();
+        }
+    }
+
+    static double maxDiff(Mat a, Mat b) {
+        assertEquals(a.size(), b.size());
+        Mat diff = new Mat();
+        Core.absdiff(a, b, diff);
+        return Core.minMaxLoc(diff.reshape(1)).maxVal;
+    }
+
+    /** The system's libjpeg-turbo and OpenCV's give the same pixels, at full size and reduced in the DCT. */
+    @Test
+    void theSystemJpegDecoderGivesOpenCvsPixels() throws IOException {
+        assumeTrue(TurboJpeg.available(), "no libturbojpeg on this machine (apt-get install libturbojpeg0): OpenCV decodes");
+        List<byte[]> jpegs = new ArrayList<>();
+        for (String name : List.of("baboon.jpg", "building.jpg", "fruits.jpg", "HappyFish.jpg", "messi5.jpg")) {
+            jpegs.add(photo(name));
+        }
+        jpegs.add(largeJpeg());
+        for (byte[] jpeg : jpegs) {
+            ImageHeader header = ImageHeader.read(jpeg);
+            for (int reduction : new int[] {1, 2, 4, 8}) {
+                Mat ours = TurboJpeg.decode(jpeg, header.width(), header.height(), reduction);
+                Mat opencv = Imgcodecs.imdecode(new MatOfByte(jpeg), Imgcodecs.IMREAD_IGNORE_ORIENTATION | switch (reduction) {
+                    case 2 -> Imgcodecs.IMREAD_REDUCED_COLOR_2;
+                    case 4 -> Imgcodecs.IMREAD_REDUCED_COLOR_4;
+                    case 8 -> Imgcodecs.IMREAD_REDUCED_COLOR_8;
+                    default -> Imgcodecs.IMREAD_COLOR;
+                });
+                assertNotNull(ours);
+                assertEquals(0, maxDiff(ours, opencv), header.width() + "x" + header.height() + " at 1/" + reduction);
+            }
+        }
+    }
+
+    /** Every EXIF orientation, in both TIFF byte orders, turns the picture as OpenCV's imdecode does. */
+    @Test
+    void everyExifOrientationTurnsThePictureAsOpenCvDoes() throws IOException {
+        byte[] plain = photo("fruits.jpg"); // 512x480: a transpose shows
+        for (boolean little : new boolean[] {true, false}) {
+            for (int orientation = 1; orientation <= 8; orientation++) {
+                byte[] jpeg = withOrientation(plain, orientation, little);
+                assertEquals(orientation, ExifOrientation.read(jpeg));
+                Mat ours = ImageDecoder.decode(jpeg, MAX_PIXELS).bgr();
+                Mat opencv = Imgcodecs.imdecode(new MatOfByte(jpeg), Imgcodecs.IMREAD_COLOR);
+                assertEquals(0, maxDiff(ours, opencv), "orientation " + orientation + (little ? " (II)" : " (MM)"));
+            }
+        }
+        assertEquals(1, ExifOrientation.read(plain), "no EXIF: upright");
+        byte[] bogus = withOrientation(plain, 9, true);
+        assertEquals(1, ExifOrientation.read(bogus), "an orientation out of 1-8 counts as none, as in OpenCV");
+    }
+
+    /** A JPEG the system decoder only decodes with a warning (corrupt scan data) goes to OpenCV, as before it existed. */
+    @Test
+    void aJpegWithCorruptDataIsLeftToOpenCv() throws IOException {
+        assumeTrue(TurboJpeg.available(), "no libturbojpeg on this machine");
+        byte[] jpeg = photo("building.jpg");
+        for (int i = jpeg.length / 2; i < jpeg.length / 2 + 64; i++) {
+            jpeg[i] = (byte) (jpeg[i] ^ 0x5A); // mangled entropy-coded data; markers and the end stay intact
+        }
+        ImageHeader header = ImageHeader.read(jpeg);
+        assertNull(TurboJpeg.decode(jpeg, header.width(), header.height(), 1), "libjpeg warns: not ours to decide");
+        ImageDecoder.Decoded d = ImageDecoder.decode(jpeg, MAX_PIXELS);
+        Mat opencv = Imgcodecs.imdecode(new MatOfByte(jpeg), Imgcodecs.IMREAD_COLOR);
+        assertTrue(d.ok());
+        assertEquals(0, maxDiff(d.bgr(), opencv));
     }
 
     @Test
