@@ -77,8 +77,9 @@ def main():
             rows[name] = results[-1]
     info = machine()
     peak = rows["gemm_peak"]["gflops"]
+    measured = datetime.datetime.utcfromtimestamp(os.path.getmtime(src))  # when the results were written, not this report
     md = ["# cnf benchmarks", "",
-          f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC with `bench/run.sh{' --smoke' if smoke else ''}` on "
+          f"Measured {measured:%Y-%m-%d %H:%M} UTC with `bench/run.sh{' --smoke' if smoke else ''}` on "
           f"{info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB; {info['java']}; Python {info['python']}. "
           f"GPU: {info['gpu']}. Each row's peer ran in the same run on the same cores.", "",
           f"fp32 GEMM peak of this box (PyTorch matmul, OpenBLAS): **{peak:.0f} GFLOP/s**.", "",
@@ -163,16 +164,17 @@ def main():
            "the trained ControlNet and 1x for the frozen UNet gradients flow through (bench/flops.py).",
            "- Targets from issue 8 (data prep >= 1.5x Python, neural work <= 1.05x PyTorch, >= 50% of GEMM peak): the neural rows "
            "meet the ratio targets (helped by the newer PyTorch inside DJL), FLOP/s stays below half the GEMM peak on these small "
-           "shapes, and data preparation does not reach 1.5x: both sides spend their time in the same OpenCV kernels "
-           "(decode, resize, Canny, PNG), so the JVM cannot be much faster doing the same work (the stage table). Decoding is "
-           "the largest stage on both sides; the openpnp jar's OpenCV builds libjpeg-turbo without its SIMD code (its native "
-           "library contains `jsimd_none.c`; Debian's libjpeg62-turbo, which the peer's OpenCV uses, has AVX2 code). The row for "
-           "our Java code on Debian's OpenCV (when libopencv406-jni is installed) shows both sides of that: its decode is faster, "
-           "but its OpenCV 4.6 resizes and runs Canny slower than the jar's 4.9, so it is slower overall; no build at hand has both.",
-           "- cnf's lead over the usual recipe comes from two choices, not the JVM: it cuts the centre square before resizing "
-           "it (a third less resize work on a 4:3 photo; OpenCvTest checks it is the same picture within 2 grey levels), and it "
-           "stores edge maps as 1-bit PNGs (lossless for Canny's 0/255, about half the encode time of 8-bit grey). The "
-           "\"cnf's choices\" row is the Python script making both; against it the JVM's own share of the ratio is visible.",
+           "shapes, and data preparation reaches 1.5x where the machine has libjpeg-turbo's TurboJPEG library (`libturbojpeg0`, "
+           "installed in the worker images): without it (the -Dcnf.turbojpeg=false row) it does not, since both sides then spend "
+           "their time in the same OpenCV kernels and the openpnp jar's OpenCV builds libjpeg-turbo without its SIMD code "
+           "(its native library contains `jsimd_none.c`).",
+           "- cnf's lead over the usual recipe comes from three choices, not from the JVM: it decodes JPEGs with the system's "
+           "SIMD libjpeg-turbo through its TurboJPEG API (straight into the BGR image, the same pixels as OpenCV's decoder: "
+           "ImageDecoderTest), it cuts the centre square before resizing it (a third less resize work on a 4:3 photo; OpenCvTest "
+           "checks it is the same picture within 2 grey levels), and it stores edge maps as 1-bit PNGs (lossless for Canny's "
+           "0/255, about half the encode time of 8-bit grey). The \"cnf's choices\" Python row makes the last two; Python could "
+           "make the first with PyTurboJPEG, which Debian does not package. Debian's OpenCV 4.6 decodes with the same SIMD "
+           "library under cv2.imdecode, yet takes about 1.7x our decode time per photo.",
            "- The shipped photos are at most 868 px, so this benchmark never uses cnf's reduced JPEG decoding (a JPEG whose "
            "shorter side is at least twice the resolution is decoded at 1/2, 1/4 or 1/8 size in libjpeg's DCT), which is where "
            "large web photos save most.",
