@@ -715,6 +715,22 @@ class PipelineWorkflowTest {
         assertTrue(files.stream().anyMatch(f -> "control_sd-canny.safetensors".equals(f.get("path"))),
                 "an SD-shaped ControlNet also gets the original single-file layout: " + files);
 
+        // mixed precision: the base in fp16 (a float32 ControlNet trained through fp16 copies), its own encoder cache entries
+        PipelineResult half = stub("wf-tiny-sd-fp16").run(Inputs.of("name", "sd-canny-fp16", "modelConfig", "tiny-sd", "baseModel", base,
+                "trainSteps", 2, "batchSize", 2, "learningRate", 1e-4, "seed", 5, "checkpointEvery", 2, "evalSamples", 2, "evalSteps", 2,
+                "probeEvery", 2, "captioner", "template", "precision", "fp16"));
+        assertTrue(half.modelUri().contains("sd-canny-fp16"));
+        String sha = String.valueOf(card.get("baseModelSha256"));
+        assertTrue(store.list("cache/" + sha + "/").stream().anyMatch(k -> k.startsWith("cache/" + sha + "/64-fp16/latents/")),
+                "fp16 latents are cached apart from the float32 ones");
+        // bf16 where this worker's DJL JNI cannot hold it: refused by the train activity, naming the way out
+        if (!"true".equalsIgnoreCase(System.getenv(dev.cnf.model.train.Precision.BF16_JNI_ENV))) {
+            WorkflowFailedException bf16 = assertThrows(WorkflowFailedException.class, () -> stub("wf-tiny-sd-bf16").run(Inputs.of(
+                    "modelConfig", "tiny-sd", "baseModel", base, "trainSteps", 2, "batchSize", 2, "evalSamples", 2, "precision", "bf16")));
+            assertTrue(String.valueOf(rootMessage(bf16)).contains("precision bf16 on this worker") && rootMessage(bf16).contains("build-djl-jni.sh"),
+                    String.valueOf(rootMessage(bf16)));
+        }
+
         // a folder that is not there fails before any work, naming what is missing
         WorkflowFailedException missing = assertThrows(WorkflowFailedException.class, () -> stub("wf-tiny-sd-missing").run(
                 Inputs.of("modelConfig", "tiny-sd", "baseModel", "s3://" + store.bucket() + "/bases/nothing-here/")));

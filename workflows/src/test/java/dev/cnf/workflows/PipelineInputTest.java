@@ -66,6 +66,11 @@ class PipelineInputTest {
         assertEquals(1e-4, large.baseLearningRate(), 1e-15, "a tenth of the ControlNet's rate unless set");
         assertEquals(List.of("evalEvery 10: evaluates during training every this many steps, in [1, trainSteps); 0 evaluates only the end"),
                 fromUi("{\"trainSteps\": 10, \"evalEvery\": 10}").problems());
+        assertEquals("fp32", fromUi("{}").precision());
+        assertTrue(fromUi("{\"precision\": \"bf16\"}").problems().isEmpty());
+        assertEquals(List.of("precision 'int8': choose one of [fp32, fp16, bf16]"), fromUi("{\"precision\": \"int8\"}").problems());
+        assertEquals(List.of("precision fp16: trainingMode large trains the base UNet, whose weights stay float32; use fp32"),
+                fromUi("{\"trainingMode\": \"large\", \"trainSteps\": 10, \"unlockBaseAt\": 5, \"precision\": \"fp16\"}").problems());
     }
 
     @Test

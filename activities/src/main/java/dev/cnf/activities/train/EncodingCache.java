@@ -7,6 +7,7 @@ import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.io.Tensor;
 import dev.cnf.model.train.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
+import dev.cnf.model.train.Precision;
 import dev.cnf.model.train.TrainingSet;
 
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -46,9 +48,10 @@ final class EncodingCache {
     private final ObjectStore store;
     private final String root;
 
-    EncodingCache(ObjectStore store, String baseSha256, int resolution) {
+    /** Half-precision encoders give other latents than float32 ones, so they have their own entries. */
+    EncodingCache(ObjectStore store, String baseSha256, int resolution, Precision precision) {
         this.store = store;
-        this.root = "cache/" + baseSha256 + "/" + resolution + "/";
+        this.root = "cache/" + baseSha256 + "/" + resolution + (precision == Precision.FP32 ? "" : "-" + precision.name().toLowerCase(Locale.ROOT)) + "/";
     }
 
     /** The encodings and how many came from the cache. */

@@ -16,6 +16,7 @@ import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.BaseModel;
 import dev.cnf.model.train.ConvergenceDetector;
 import dev.cnf.model.train.DiffusionTrainer;
+import dev.cnf.model.train.Precision;
 import dev.cnf.model.train.TrainingSet;
 import dev.cnf.workflows.stages.TrainActivities;
 import io.temporal.activity.Activity;
@@ -79,6 +80,18 @@ public class TrainActivitiesImpl implements TrainActivities {
         return new TrainingSet(images, conditions, captions);
     }
 
+    /** The request's precision, refused (non-retryable, before any training) where this worker's engine cannot hold it. */
+    static Precision precision(Request r) {
+        Precision p = Precision.parse(r.precision() == null ? "fp32" : r.precision());
+        try {
+            Precision.requireEngineSupport(p.dataType());
+        } catch (IllegalStateException e) {
+            throw ApplicationFailure.newNonRetryableFailure("precision " + r.precision() + " on this worker: " + e.getMessage(),
+                    "UnsupportedPrecision");
+        }
+        return p;
+    }
+
     @Override
     public Result train(Request r) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
@@ -90,7 +103,9 @@ public class TrainActivitiesImpl implements TrainActivities {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             BaseModels.Loaded loaded = BaseModels.load(r.baseModel(), r.modelConfig(), r.resolution(), store, manager);
             BaseModel base = loaded.model();
-            ControlNet controlnet = base.newControlNet(manager, r.seed());
+            ControlNet controlnet = base.newControlNet(manager, r.seed()); // from the float32 weights, before any cast
+            Precision precision = precision(r);
+            base.castTo(precision.dataType());
             Init init = initialWeights(controlnet, base, r);
             // read before this attempt heartbeats: the previous attempt's last reported checkpoint
             String lastCheckpoint = resumeFrom(ctx, ckptRoot).orElse(null);
@@ -99,7 +114,7 @@ public class TrainActivitiesImpl implements TrainActivities {
             if ("large".equals(r.mode())) {
                 trainer.unlockBaseAt(r.unlockBaseAt(), r.baseLearningRate());
             }
-            EncodingCache.Prepared encoded = new EncodingCache(store, loaded.sha256(), r.resolution())
+            EncodingCache.Prepared encoded = new EncodingCache(store, loaded.sha256(), r.resolution(), precision)
                     // keeps the previous attempt's checkpoint in the heartbeat details while the encoders run
                     .prepare(base, manager, data, () -> ctx.heartbeat(beforeTraining));
             trainer.useEncoded(encoded.encoded());

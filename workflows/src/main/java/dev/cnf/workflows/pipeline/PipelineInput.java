@@ -60,6 +60,8 @@ import java.util.List;
  * @param shardsPerRun   shards the dataset child workflow starts before it continues as new (bounds its history)
  * @param unlockBaseAt   large mode: the step from which the base UNet's weights train jointly with the ControlNet
  * @param baseLearningRate large mode: the base UNet's own AdamW learning rate (default: learningRate / 10)
+ * @param precision      "fp32", or mixed precision with the frozen base stored in "fp16" or "bf16" (the ControlNet keeps
+ *                       float32 weights and optimizer state): for GPU workers; bf16 needs a worker whose DJL JNI holds it
  */
 public record PipelineInput(
         String name,
@@ -104,7 +106,8 @@ public record PipelineInput(
         Integer unlockBaseAt,
         Double baseLearningRate,
         Integer shardsPerRun,
-        Integer evalEvery) {
+        Integer evalEvery,
+        String precision) {
 
     public static final String DEFAULT_PROMPT = "a professional, detailed, high-quality image";
     public static final List<String> CAPTIONERS = List.of("alt", "template", "none", "csv", "openai", "model");
@@ -114,6 +117,7 @@ public record PipelineInput(
     public static final List<String> MODEL_BACKED_CONDITIONS = List.of("depth", "normal", "pose", "seg");
     public static final List<String> MODEL_CONFIGS = List.of("tiny", "sd15", "mid-sd", "tiny-sd");
     public static final List<String> TRAINING_MODES = List.of("default", "small", "large");
+    public static final List<String> PRECISIONS = List.of("fp32", "fp16", "bf16");
     public static final List<String> BASE_MODELS = List.of("tiny-circles", "random");
     /** Presets with SD1.5's architecture (VAE latents, CLIP text, cross-attention UNet); their base is a diffusers folder. */
     public static final List<String> SD_MODEL_CONFIGS = List.of("sd15", "mid-sd", "tiny-sd");
@@ -170,12 +174,13 @@ public record PipelineInput(
         baseLearningRate = baseLearningRate == null ? learningRate / 10 : baseLearningRate;
         shardsPerRun = shardsPerRun == null ? 500 : shardsPerRun;
         evalEvery = evalEvery == null ? 0 : evalEvery;
+        precision = blank(precision) ? "fp32" : precision;
     }
 
     /** All defaults; what `{}` deserialises to. */
     public static PipelineInput defaults() {
         return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** s3://bucket/prefix or an absolute worker path: where a diffusers folder can be. */
@@ -219,6 +224,11 @@ public record PipelineInput(
             p.add("unlockBaseAt " + unlockBaseAt + ": trainingMode large needs the step to unlock the base UNet, in [1, trainSteps)");
         } else if (!trainingMode.equals("large") && unlockBaseAt != -1) {
             p.add("unlockBaseAt " + unlockBaseAt + ": only trainingMode large unlocks the base UNet; leave it unset (-1)");
+        }
+        if (!PRECISIONS.contains(precision)) {
+            p.add("precision '" + precision + "': choose one of " + PRECISIONS);
+        } else if (trainingMode.equals("large") && !precision.equals("fp32")) {
+            p.add("precision " + precision + ": trainingMode large trains the base UNet, whose weights stay float32; use fp32");
         }
         if (!(baseLearningRate > 0 && baseLearningRate < 1)) {
             p.add("baseLearningRate " + baseLearningRate + ": must be in (0, 1)");

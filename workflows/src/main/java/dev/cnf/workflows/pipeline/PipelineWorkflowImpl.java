@@ -152,7 +152,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         return new TrainActivities.Request(prefix, samplesKey, in.modelConfig(), in.baseModel(), in.resolution(), trainSteps,
                 in.batchSize(), in.learningRate(), in.seed(), in.checkpointEvery(), in.evalSamples(), probeEvery, in.guidanceScale(),
                 in.continueFromLatest() ? in.name() : null, in.trainingMode(), in.reconnectSkipsAt(), in.stopAfterConvergence(),
-                in.unlockBaseAt(), in.baseLearningRate());
+                in.unlockBaseAt(), in.baseLearningRate(), in.precision());
     }
 
     private void interruptTraining() {

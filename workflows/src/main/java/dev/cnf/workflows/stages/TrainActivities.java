@@ -16,16 +16,17 @@ public interface TrainActivities {
      * @param stopAfterConvergence stop this many steps after sudden convergence is detected; -1 trains all steps
      * @param unlockBaseAt         "large" mode (the paper's large-scale mode): the step from which the base UNet trains too
      * @param baseLearningRate     "large" mode: the base UNet's learning rate
+     * @param precision            "fp32", "fp16" or "bf16": the type the frozen base computes in; null means fp32
      */
     record Request(String runPrefix, String samplesKey, String modelConfig, String baseModel, int resolution, int steps, int batchSize,
                    double learningRate, long seed, int checkpointEvery, int heldOut, int probeEvery, double guidanceScale,
                    String continueFrom, String mode, Integer reconnectAt, Integer stopAfterConvergence,
-                   Integer unlockBaseAt, Double baseLearningRate) {
+                   Integer unlockBaseAt, Double baseLearningRate, String precision) {
         /** The same training with another step count and probe interval (segments, pause/update restarts). */
         public Request withSteps(int newSteps, int newProbeEvery) {
             return new Request(runPrefix, samplesKey, modelConfig, baseModel, resolution, newSteps, batchSize, learningRate, seed,
                     checkpointEvery, heldOut, newProbeEvery, guidanceScale, continueFrom, mode, reconnectAt, stopAfterConvergence,
-                    unlockBaseAt, baseLearningRate);
+                    unlockBaseAt, baseLearningRate, precision);
         }
     }
 

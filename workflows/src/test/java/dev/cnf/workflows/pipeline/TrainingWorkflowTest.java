@@ -119,7 +119,7 @@ class TrainingWorkflowTest {
         TrainingWorkflow training = client.newWorkflowStub(TrainingWorkflow.class,
                 WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.CPU).setWorkflowId("parent/train").build());
         TrainActivities.Request request = new TrainActivities.Request("runs/x", "samples", "tiny", "base", 64, STEPS, 4, 1e-3, 1, 1000,
-                2, 1000, 9.0, null, null, null, null, null, null);
+                2, 1000, 9.0, null, null, null, null, null, null, null);
         TrainingWorkflow.Result result = training.run(new TrainingWorkflow.Input("parent", request, 0, null, false));
         assertEquals(STEPS, result.training().steps());
 
