@@ -32,11 +32,12 @@ torch_version="$("$py" -c 'import torch; print(torch.__version__.split("+")[0])'
 flavor="$("$py" -c 'import torch; v = torch.version.cuda; print("cu" + v.replace(".", "") if v else "cpu")')"
 ls "$torch_lib" > "$out/torch-lib.txt"
 
-# DJL's JNI against this libtorch, in the background while the peer runs
+# DJL's JNI against this libtorch and the FLOP count (both CPU work) first, beside the short GEMM measurement: the
+# training steps are timed afterwards, on an otherwise idle machine (eager steps need the CPU to launch kernels)
 tar -xJf "$bundle/jre.tar.xz" -C "$work"
 JNI_INCLUDE="$bundle/jni-include" PYTHON="$py" bash "$here/build-djl-jni.sh" "$bundle/djl" "$work/jni" > "$out/jni-build.log" 2>&1 &
 jni_pid=$!
-# FLOPs of one 512 px image's step (CPU-only counting, beside the GPU work)
+# FLOPs of one 512 px image's step (counted on the CPU)
 (cd "$root/bench" && "$py" flops.py sd15 1 > "$work/flops.json" 2>>"$out/peer.log") &
 flops_pid=$!
 
@@ -63,11 +64,12 @@ EOF
 peer() { # attention
   timeout 240 "$py" "$root/bench/peers/torch_step.py" train sd15 "$batch" "$steps" "$(nproc)" cuda bf16 "$1" 2>>"$out/peer.log" | tail -1
 }
-record train_sd15_torch_gpu "$(peer explicit)"
-
 wait "$jni_pid"
 jni_status=$?
 tail -5 "$out/jni-build.log"
+wait "$flops_pid" && record flops_sd15 "$(cat "$work/flops.json")"
+
+record train_sd15_torch_gpu "$(peer explicit)"
 if [ "$jni_status" -eq 0 ]; then
   cache="$work/djl-cache"
   mkdir -p "$cache/pytorch/$torch_version-$flavor-linux-x86_64"
@@ -94,6 +96,5 @@ else
 fi
 
 record train_sd15_torch_gpu_sdpa "$(peer sdpa)"
-wait "$flops_pid" && record flops_sd15 "$(cat "$work/flops.json")"
 tail -5 "$out/peer.log"
 cat "$results"

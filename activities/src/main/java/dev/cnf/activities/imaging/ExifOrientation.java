@@ -3,6 +3,8 @@ package dev.cnf.activities.imaging;
 import org.opencv.core.Core;
 import org.opencv.core.Mat;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * The EXIF orientation of a JPEG (tag 0x0112 of the first APP1 "Exif" segment's IFD0), and turning pixels upright
  * as OpenCV's imdecode does (loadsave.cpp, ExifTransform), for decoders that leave it to the caller.
@@ -23,7 +25,7 @@ final class ExifOrientation {
                 return 1;
             }
             int body = pos + 4;
-            if (marker == 0xE1 && length >= 8 && body + 6 <= jpeg.length && new String(jpeg, body, 6, java.nio.charset.StandardCharsets.ISO_8859_1).equals("Exif\0\0")) {
+            if (marker == 0xE1 && length >= 8 && body + 6 <= jpeg.length && new String(jpeg, body, 6, StandardCharsets.ISO_8859_1).equals("Exif\0\0")) {
                 return fromTiff(jpeg, body + 6, Math.min(jpeg.length, pos + 2 + length));
             }
             pos += 2 + length;

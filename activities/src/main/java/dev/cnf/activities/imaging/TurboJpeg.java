@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * JPEG decoding through the machine's libjpeg-turbo (its TurboJPEG API, called with JNA) when the machine has it
  * (Debian and Ubuntu: {@code libturbojpeg0}; the worker images install it). The libjpeg-turbo inside the openpnp
  * OpenCV jar is built without its SIMD code ({@code jsimd_none.c}), so a system build decodes a photo in about
- * 60% of the time. Both run libjpeg's defaults (accurate integer IDCT, smooth upsampling), so the pixels are the
+ * half the time (bench/RESULTS.md). Both run libjpeg's defaults (accurate integer IDCT, smooth upsampling), so the pixels are the
  * ones OpenCV gives (ImageDecoderTest compares them). Without the library, or for a JPEG it will not decode to BGR
  * (CMYK) or decodes with a warning, {@link #decode} returns null and the caller decodes with OpenCV as before.
  * {@code -Dcnf.turbojpeg=false} turns it off.
@@ -27,13 +27,14 @@ final class TurboJpeg {
         Pointer tjInitDecompress();
 
         int tjDecompress2(Pointer handle, byte[] jpeg, NativeLong size, Pointer dst, int width, int pitch, int height, int pixelFormat, int flags);
-
-        int tjDestroy(Pointer handle);
     }
 
     private static final Lib LIB = load();
 
-    /** The decompressor of each thread: TurboJPEG handles are not thread-safe, and creating one per image costs time. */
+    /**
+     * The decompressor of each thread, kept for the thread's life (worker threads are pooled): TurboJPEG handles are not
+     * thread-safe, and creating one per image costs time.
+     */
     private static final ThreadLocal<Pointer> HANDLE = ThreadLocal.withInitial(() -> LIB.tjInitDecompress());
 
     private TurboJpeg() {}

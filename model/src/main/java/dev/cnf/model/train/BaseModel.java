@@ -54,8 +54,9 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
 
     /**
      * Stores the frozen base's weights (UNet, text encoder, VAE) as {@code type}, e.g. bfloat16 for mixed-precision
-     * training on a GPU as diffusers' train_controlnet.py does: the base computes in that type, a ControlNet keeps
-     * float32 weights that are cast per op (see NamedBlock#value), and losses are taken in float32.
+     * training on a GPU as diffusers' train_controlnet.py does: the base computes in that type; a ControlNet keeps
+     * float32 weights, trained through half-precision copies ({@link DiffusionTrainer}) and cast per op when sampling
+     * (NamedBlock#value); losses are taken in float32. Cast before the base is used (before its first forward pass).
      */
     public void castTo(DataType type) {
         if (!type.isFloating()) {
