@@ -119,6 +119,21 @@ class ImageDecoderTest {
         assertEquals(1, ExifOrientation.read(bogus), "an orientation out of 1-8 counts as none, as in OpenCV");
     }
 
+    /** Web bytes are hostile: mangled EXIF segments give an orientation in 1-8 (1 when unreadable), never an exception. */
+    @Test
+    void mangledExifNeverThrows() throws IOException {
+        byte[] jpeg = withOrientation(photo("fruits.jpg"), 6, false);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        for (int trial = 0; trial < 5000; trial++) {
+            byte[] mangled = java.util.Arrays.copyOf(jpeg, 3 + random.nextInt(60)); // SOI, then part of the APP1 segment
+            for (int k = 0; k < 3; k++) {
+                mangled[2 + random.nextInt(mangled.length - 2)] = (byte) random.nextInt(256);
+            }
+            int orientation = ExifOrientation.read(mangled);
+            assertTrue(orientation >= 1 && orientation <= 8, "trial " + trial + ": " + orientation);
+        }
+    }
+
     /** A JPEG the system decoder only decodes with a warning (corrupt scan data) goes to OpenCV, as before it existed. */
     @Test
     void aJpegWithCorruptDataIsLeftToOpenCv() throws IOException {
