@@ -15,6 +15,7 @@ import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.train.Precision;
 import dev.cnf.workflows.stages.EvaluateActivities;
 import io.temporal.activity.Activity;
 
@@ -76,6 +77,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         }
         Map<String, List<float[]>> samples = new LinkedHashMap<>();
         List<float[]> floor;
+        Precision precision = BaseModels.precision(r.precision()); // refused before the base is loaded
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             BaseModel base = BaseModels.load(r.baseModel(), r.modelConfig(), size, store, manager).model();
             if (r.baseUnetKey() != null) { // large mode: the base UNet was trained jointly with the ControlNet
@@ -83,6 +85,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
             }
             ControlNet cn = base.newControlNet(manager, r.seed());
             Weights.load(cn, WeightObjects.get(store, r.weightsKey()));
+            base.castTo(precision.dataType()); // sample as training ran; the ControlNet stays float32
             ControlNetSampler sampler = new ControlNetSampler(base, cn);
             for (Map.Entry<String, List<String>> mode : prompts.entrySet()) {
                 Activity.getExecutionContext().heartbeat("sampling, prompt mode " + mode.getKey());

@@ -8,6 +8,7 @@ import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.config.StableDiffusionConfig;
 import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.train.Precision;
 import io.temporal.failure.ApplicationFailure;
 
 import java.io.IOException;
@@ -36,6 +37,20 @@ public final class BaseModels {
 
     /** @param sha256 identifies the weights (encoder caches and the model card are keyed by it) */
     public record Loaded(BaseModel model, String sha256) {}
+
+    /**
+     * A request's precision (null: fp32), refused non-retryably, before any work, where this worker's engine cannot
+     * hold it (bf16 without a declared bfloat16 JNI): another attempt on the same worker would fail the same way.
+     */
+    public static Precision precision(String name) {
+        Precision p = Precision.parse(name == null ? "fp32" : name);
+        try {
+            Precision.requireEngineSupport(p.dataType());
+        } catch (IllegalStateException e) {
+            throw ApplicationFailure.newNonRetryableFailure("precision " + name + " on this worker: " + e.getMessage(), "UnsupportedPrecision");
+        }
+        return p;
+    }
 
     /**
      * @param preset     the workflow's modelConfig: "tiny" or a Stable Diffusion preset

@@ -80,18 +80,6 @@ public class TrainActivitiesImpl implements TrainActivities {
         return new TrainingSet(images, conditions, captions);
     }
 
-    /** The request's precision, refused (non-retryable, before any training) where this worker's engine cannot hold it. */
-    static Precision precision(Request r) {
-        Precision p = Precision.parse(r.precision() == null ? "fp32" : r.precision());
-        try {
-            Precision.requireEngineSupport(p.dataType());
-        } catch (IllegalStateException e) {
-            throw ApplicationFailure.newNonRetryableFailure("precision " + r.precision() + " on this worker: " + e.getMessage(),
-                    "UnsupportedPrecision");
-        }
-        return p;
-    }
-
     @Override
     public Result train(Request r) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
@@ -100,11 +88,11 @@ public class TrainActivitiesImpl implements TrainActivities {
         TrainingSet probeSet = load(store, split.heldOut());
         String ckptRoot = r.runPrefix() + "/train/checkpoints/";
         DiffusionTrainer.Options options = new DiffusionTrainer.Options(r.batchSize(), 1, r.learningRate(), 1e-2, 1.0, 0.5, r.seed());
+        Precision precision = BaseModels.precision(r.precision()); // refused before the base is loaded
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             BaseModels.Loaded loaded = BaseModels.load(r.baseModel(), r.modelConfig(), r.resolution(), store, manager);
             BaseModel base = loaded.model();
             ControlNet controlnet = base.newControlNet(manager, r.seed()); // from the float32 weights, before any cast
-            Precision precision = precision(r);
             base.castTo(precision.dataType());
             Init init = initialWeights(controlnet, base, r);
             // read before this attempt heartbeats: the previous attempt's last reported checkpoint

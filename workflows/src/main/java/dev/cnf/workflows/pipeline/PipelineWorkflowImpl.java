@@ -428,7 +428,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     private static EvaluateActivities.Request evaluationOf(String prefix, PipelineInput in, String samplesKey, String cleanReportKey) {
         return new EvaluateActivities.Request(prefix, in.name(), samplesKey, null, null, cleanReportKey,
                 in.modelConfig(), in.baseModel(), in.evalSamples(), in.evalSteps(), in.guidanceScale(), in.controlScale(),
-                in.defaultPrompt(), in.userPrompt(), in.seed(), null, in.condition(), in.annotatorModel(), null, null, List.of());
+                in.defaultPrompt(), in.userPrompt(), in.seed(), null, in.condition(), in.annotatorModel(), null, null, List.of(),
+                in.precision());
     }
 
     /** A single-activity stage's child workflow (see {@link #stageChildOptions}). */
