@@ -119,6 +119,28 @@ class ImageDecoderTest {
         assertEquals(1, ExifOrientation.read(bogus), "an orientation out of 1-8 counts as none, as in OpenCV");
     }
 
+    /** A CMYK JPEG (which libjpeg-turbo will not turn into BGR) decodes as OpenCV decodes it. */
+    @Test
+    void aCmykJpegDecodesAsOpenCvDecodesIt() throws IOException {
+        java.awt.image.WritableRaster raster = java.awt.image.Raster.createInterleavedRaster(java.awt.image.DataBuffer.TYPE_BYTE, 64, 48, 4, null);
+        for (int y = 0; y < 48; y++) {
+            for (int x = 0; x < 64; x++) {
+                raster.setPixel(x, y, new int[] {x * 4, y * 5, (x + y) * 2, x < 32 ? 0 : 60});
+            }
+        }
+        javax.imageio.ImageWriter writer = javax.imageio.ImageIO.getImageWritersByFormatName("jpeg").next();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (javax.imageio.stream.MemoryCacheImageOutputStream out = new javax.imageio.stream.MemoryCacheImageOutputStream(bytes)) {
+            writer.setOutput(out);
+            writer.write(null, new javax.imageio.IIOImage(raster, null, null), null);
+        }
+        byte[] cmyk = bytes.toByteArray();
+        ImageDecoder.Decoded d = ImageDecoder.decode(cmyk, MAX_PIXELS);
+        assertTrue(d.ok(), d.detail());
+        Mat opencv = Imgcodecs.imdecode(new MatOfByte(cmyk), Imgcodecs.IMREAD_COLOR);
+        assertEquals(0, maxDiff(d.bgr(), opencv));
+    }
+
     /** Web bytes are hostile: mangled EXIF segments give an orientation in 1-8 (1 when unreadable), never an exception. */
     @Test
     void mangledExifNeverThrows() throws IOException {
