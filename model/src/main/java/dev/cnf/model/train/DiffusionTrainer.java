@@ -312,6 +312,9 @@ public final class DiffusionTrainer {
             prompts.add(rng.nextDouble() < options.emptyPromptRate() ? "" : data.captions().get(idx));
         }
         Batch batch = encoded == null ? noisyBatch(images, conds, prompts, rng) : noisyEncodedBatch(indices, conds, prompts, rng);
+        if (mixed != null) {
+            mixed.discardCopies(); // none unless an earlier micro-batch failed midway
+        }
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
             // eps is float32: the subtraction promotes a half-precision prediction, differentiably (DJL's toType is not)
             NDArray loss = predict(batch, batch.cond(), true).sub(batch.eps()).square().mean();

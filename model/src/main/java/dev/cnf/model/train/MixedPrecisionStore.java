@@ -59,6 +59,15 @@ final class MixedPrecisionStore extends ParameterStore {
         working.clear();
     }
 
+    /**
+     * Drops copies a micro-batch left behind when it failed before {@link #flushGradients} (they may already be
+     * closed with the step's scope), so the next forward pass makes fresh ones.
+     */
+    void discardCopies() {
+        working.values().forEach(NDArray::close);
+        working.clear();
+    }
+
     /** The float32 gradient of a trainable weight, accumulated over the step's micro-batches. */
     NDArray gradient(Parameter p) {
         return gradients.get(p);
