@@ -50,13 +50,11 @@ final class MixedPrecisionStore extends ParameterStore {
     /** Moves the micro-batch's gradients from the half-precision copies into the float32 buffers and frees the copies. */
     void flushGradients() {
         for (Map.Entry<Parameter, NDArray> e : working.entrySet()) {
-            NDArray copy = e.getValue();
-            try (NDArray half = copy.getGradient(); NDArray full = half.toType(DataType.FLOAT32, false)) {
+            try (NDArray half = e.getValue().getGradient(); NDArray full = half.toType(DataType.FLOAT32, false)) {
                 gradients.get(e.getKey()).addi(full);
             }
-            copy.close();
         }
-        working.clear();
+        discardCopies();
     }
 
     /**
