@@ -36,6 +36,9 @@ def gpu_section(gpu_dir):
             r = json.loads(line)
             rows[r["name"]] = r["result"]
     machine_txt = open(os.path.join(gpu_dir, "machine.txt")).read().strip().splitlines() if os.path.exists(os.path.join(gpu_dir, "machine.txt")) else []
+    # run.sh writes nproc and free -g's memory row as bare lines: say what they are
+    machine_txt = [f"{line} CPU cores" if line.isdigit() else
+                   f"{line.split()[1]} GiB memory" if line.startswith("Mem:") else line for line in machine_txt]
     peak = (rows.get("gemm_peak_bf16") or {}).get("tflops")
     flops = (rows.get("flops_sd15") or {}).get("train_step_gflop")
     md = ["", "## GPU: sd15 ControlNet training step, 512 px, bf16 mixed precision", "",
@@ -55,6 +58,14 @@ def gpu_section(gpu_dir):
                   f"{ms:.1f} | {batch * 1000 / ms:.1f} | {mfu} | {r.get('peak_gpu_mib', '')} |")
     if flops:
         md += ["", f"FLOPs per 512 px image and step: {flops:.0f} GFLOP (bench/flops.py, same accounting as the CPU rows)."]
+    ours = (rows.get("train_sd15_djl_gpu") or {}).get("ms_per_step")
+    for name, label in (("train_sd15_torch_gpu", "the same explicit attention"), ("train_sd15_torch_gpu_sdpa", "fused SDPA")):
+        theirs = (rows.get(name) or {}).get("ms_per_step")
+        if ours and theirs:
+            md.append(f"- cnf's step takes {ours / theirs:.2f}x the time of PyTorch eager with {label}.")
+    notes = os.path.join(gpu_dir, "NOTES.md")
+    if os.path.exists(notes):
+        md += [""] + open(notes).read().strip().splitlines()
     return md
 
 

@@ -163,7 +163,7 @@ class Transformer2DModel(nn.Module):
 
 def timestep_features(t, dim, flip=True, shift=0):
     half = dim // 2
-    freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / (half - shift))
+    freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32, device=t.device) / (half - shift))
     a = t.float()[:, None] * freqs[None]
     emb = torch.cat([torch.sin(a), torch.cos(a)], dim=-1)
     return torch.cat([emb[:, half:], emb[:, :half]], dim=-1) if flip else emb
