@@ -51,7 +51,10 @@ class TinySdTrainingTest {
             DiffusionTrainer trainer = DiffusionTrainer.controlNet(base, cn,
                     TinyModelTest.circles(8, 2), new DiffusionTrainer.Options(4, 1, 1e-3, 1e-2, 1.0, 0.5, 9), m);
             for (int i = 0; i < 3; i++) {
-                assertTrue(Double.isFinite(trainer.trainStep().loss()));
+                DiffusionTrainer.StepStats st = trainer.trainStep();
+                assertFalse(st.skipped(), "step " + i + " was skipped as non-finite (loss " + st.loss() + ", gradient norm "
+                        + st.gradNorm() + ")");
+                assertTrue(st.gradNorm() > 0 && Double.isFinite(st.loss()), "a finite loss and a gradient: " + st);
             }
             assertEquals(unetBefore, Weights.export(base.unet()), "the base UNet stays frozen");
             Map<String, Tensor> cnAfter = Weights.export(cn);

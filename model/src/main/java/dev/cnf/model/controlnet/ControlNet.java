@@ -1,5 +1,6 @@
 package dev.cnf.model.controlnet;
 
+import dev.cnf.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
@@ -84,7 +85,7 @@ public final class ControlNet extends NamedBlock {
         }
         NDList scaled = new NDList();
         for (NDArray r : out) {
-            scaled.add(r.mul(scale));
+            scaled.add(Scalars.mul(r, scale));
         }
         return scaled;
     }

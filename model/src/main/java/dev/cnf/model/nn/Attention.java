@@ -44,6 +44,7 @@ public final class Attention extends NamedBlock {
     /** inputs: (x [N,L,C]) or (x, context [N,S,D]); spatial variant: (x [N,C,H,W]). */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        observed(inputs);
         NDArray x = inputs.get(0);
         if (groupNorm != null) {
             Shape s = x.getShape();
@@ -72,7 +73,7 @@ public final class Attention extends NamedBlock {
         long s = k.getShape().get(1);
         // 1/√d scales q (L·d values) rather than the scores (L·S): at SD's 64×64 self-attention that is 4096×4096
         // scores per head, so one pass over them less, forward and backward
-        NDArray qh = q.mul((float) (1 / Math.sqrt(headDim))).reshape(n, l, heads, headDim).transpose(0, 2, 1, 3);
+        NDArray qh = Scalars.mul(q, (float) (1 / Math.sqrt(headDim))).reshape(n, l, heads, headDim).transpose(0, 2, 1, 3);
         NDArray kh = k.reshape(n, s, heads, headDim).transpose(0, 2, 3, 1);
         NDArray vh = v.reshape(n, s, heads, headDim).transpose(0, 2, 1, 3);
         NDArray scores = qh.matMul(kh);

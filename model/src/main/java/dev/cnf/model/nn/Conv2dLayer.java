@@ -2,9 +2,11 @@ package dev.cnf.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -12,14 +14,25 @@ import ai.djl.util.PairList;
 public final class Conv2dLayer extends NamedBlock {
     private final Parameter weight;
     private final Parameter bias;
+    private final int out;
     private final int stride;
     private final int padding;
+
+    /**
+     * On the CPU, a convolution whose output-channel count is not a multiple of this runs with zero-weight channels
+     * added (and sliced off again) while autograd records. PyTorch 2.7.1's oneDNN (v3.7.1) computes the gradient with
+     * respect to the input 14-85% wrong, sometimes NaN, for such convolutions on some AVX-512 CPUs (AMD EPYC; see
+     * bench/repro/onednn_conv_backward.py): SD's conv_out (320 to 4) sits on every ControlNet gradient's path. With the
+     * count a multiple of 16 the same kernels are right. Inference and GPUs take the plain call.
+     */
+    static final int CPU_OUT_CHANNEL_MULTIPLE = 16;
 
     public Conv2dLayer(int in, int out, int kernel, int stride, boolean zeroInit) {
         this(in, out, kernel, stride, kernel / 2, zeroInit);
     }
 
     public Conv2dLayer(int in, int out, int kernel, int stride, int padding, boolean zeroInit) {
+        this.out = out;
         this.stride = stride;
         this.padding = padding;
         long fanIn = (long) in * kernel * kernel;
@@ -39,8 +52,26 @@ public final class Conv2dLayer extends NamedBlock {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        observed(inputs);
         NDArray x = inputs.singletonOrThrow();
-        return Conv2d.conv2d(x, value(ps, weight, x, training), value(ps, bias, x, training),
-                new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), 1);
+        NDArray w = value(ps, weight, x, training);
+        NDArray b = value(ps, bias, x, training);
+        int extra = out % CPU_OUT_CHANNEL_MULTIPLE == 0 ? 0 : CPU_OUT_CHANNEL_MULTIPLE - out % CPU_OUT_CHANNEL_MULTIPLE;
+        if (extra == 0 || !x.getDevice().equals(ai.djl.Device.cpu()) || !JniUtils.isGradMode()) {
+            return conv(x, w, b);
+        }
+        Shape ws = w.getShape();
+        // torch-owned zeros; cat keeps no reference to its inputs for the backward pass
+        try (NDArray wz = w.getManager().zeros(new Shape(extra, ws.get(1), ws.get(2), ws.get(3)), w.getDataType());
+             NDArray bz = b.getManager().zeros(new Shape(extra), b.getDataType());
+             NDArray wp = w.concat(wz, 0);
+             NDArray bp = b.concat(bz, 0)) {
+            NDList y = conv(x, wp, bp);
+            return new NDList(y.singletonOrThrow().get(new NDIndex(":, :{}", out)));
+        }
+    }
+
+    private NDList conv(NDArray x, NDArray w, NDArray b) {
+        return Conv2d.conv2d(x, w, b, new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), 1);
     }
 }

@@ -14,11 +14,11 @@ public final class Functional {
 
     /** GELU with the exact erf form, torch.nn.functional.gelu's default. */
     public static NDArray gelu(NDArray x) {
-        return x.mul(x.mul((float) (1 / Math.sqrt(2))).erf().add(1f)).mul(0.5f);
+        return Scalars.mul(x.mul(Scalars.add(Scalars.mul(x, (float) (1 / Math.sqrt(2))).erf(), 1f)), 0.5f);
     }
 
     /** CLIP's quick_gelu: x · sigmoid(1.702 x). */
     public static NDArray quickGelu(NDArray x) {
-        return x.mul(Activation.sigmoid(x.mul(1.702f)));
+        return x.mul(Activation.sigmoid(Scalars.mul(x, 1.702f)));
     }
 }

@@ -28,6 +28,7 @@ public final class GroupNorm extends NamedBlock {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        observed(inputs);
         NDArray x = inputs.singletonOrThrow();
         Shape shape = x.getShape();
         long n = shape.get(0);

@@ -24,6 +24,7 @@ public final class LinearLayer extends NamedBlock {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        observed(inputs);
         NDArray x = inputs.singletonOrThrow();
         return Linear.linear(x, value(ps, weight, x, training), bias == null ? null : value(ps, bias, x, training));
     }

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.BiConsumer;
 
 /**
  * A DJL block whose parameters carry diffusers' dotted names ({@code down_blocks.0.resnets.0.conv1.weight}).
@@ -197,6 +198,26 @@ public abstract class NamedBlock extends AbstractBlock {
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         throw new IllegalStateException(getClass().getSimpleName()
                 + " has config-driven shapes; initialise it with initializeParameters(manager, seed)");
+    }
+
+    /** While set, sees each leaf op's inputs (convolution, linear, group norm, attention); see {@link #observeOps}. */
+    private static volatile BiConsumer<NamedBlock, NDList> opObserver;
+
+    /**
+     * Calls {@code observer} with every leaf op and its inputs until the returned handle is closed: how the numerics
+     * check (NumericsTest) finds each shape a model really runs. One observer at a time, for the whole JVM.
+     */
+    public static AutoCloseable observeOps(BiConsumer<NamedBlock, NDList> observer) {
+        opObserver = observer;
+        return () -> opObserver = null;
+    }
+
+    /** Leaf ops call this first with their inputs. */
+    protected final void observed(NDList inputs) {
+        BiConsumer<NamedBlock, NDList> o = opObserver;
+        if (o != null) {
+            o.accept(this, inputs);
+        }
     }
 
     /** Convenience for single-tensor blocks. */

@@ -38,7 +38,7 @@ public final class TimestepEmbedding extends NamedBlock {
     /** diffusers' get_timestep_embedding (even dim): frequencies exp(-ln(10000)·i / (half − shift)). */
     public static NDArray sinusoidal(NDManager manager, NDArray timesteps, int dim, boolean flipSinToCos, int freqShift) {
         int half = dim / 2;
-        NDArray exponent = manager.arange(0, half, 1, DataType.FLOAT32).mul(-Math.log(10000.0) / (half - freqShift)).exp();
+        NDArray exponent = Scalars.mul(manager.arange(0, half, 1, DataType.FLOAT32), -Math.log(10000.0) / (half - freqShift)).exp();
         NDArray args = timesteps.toType(DataType.FLOAT32, false).expandDims(1).mul(exponent.expandDims(0));
         return flipSinToCos ? args.cos().concat(args.sin(), 1) : args.sin().concat(args.cos(), 1);
     }

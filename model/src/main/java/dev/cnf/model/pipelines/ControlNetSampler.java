@@ -1,5 +1,6 @@
 package dev.cnf.model.pipelines;
 
+import dev.cnf.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -80,13 +81,13 @@ public final class ControlNetSampler {
                     NDArray eps = base.unet().forward(ps, in, false, null).singletonOrThrow().toType(DataType.FLOAT32, false);
                     NDArray uncond = eps.get("0:" + n);
                     NDArray condEps = eps.get(n + ":");
-                    NDArray guided = uncond.add(condEps.sub(uncond).mul(s.guidanceScale()));
+                    NDArray guided = uncond.add(Scalars.mul(condEps.sub(uncond), s.guidanceScale()));
                     NDArray next = ddim.step(guided, t, latents);
                     NDScope.unregister(next);
                     latents = next;
                 }
             }
-            NDArray images = base.codec().decode(latents.toType(compute, false)).toType(DataType.FLOAT32, false).clip(-1f, 1f);
+            NDArray images = Scalars.clip(base.codec().decode(latents.toType(compute, false)).toType(DataType.FLOAT32, false), -1f, 1f);
             float[] flat = images.toFloatArray();
             List<float[]> out = new ArrayList<>();
             int per = 3 * size * size;

@@ -1,5 +1,6 @@
 package dev.cnf.model.schedulers;
 
+import dev.cnf.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -32,7 +33,7 @@ public final class DdimScheduler {
         double alpha = schedule.alphaCumprod(t);
         int prev = t - stepRatio;
         double alphaPrev = prev >= 0 ? schedule.alphaCumprod(prev) : schedule.alphaCumprod(0);
-        NDArray x0 = sample.sub(eps.mul((float) Math.sqrt(1 - alpha))).div((float) Math.sqrt(alpha));
-        return x0.mul((float) Math.sqrt(alphaPrev)).add(eps.mul((float) Math.sqrt(1 - alphaPrev)));
+        NDArray x0 = Scalars.div(sample.sub(Scalars.mul(eps, (float) Math.sqrt(1 - alpha))), (float) Math.sqrt(alpha));
+        return Scalars.mul(x0, (float) Math.sqrt(alphaPrev)).add(Scalars.mul(eps, (float) Math.sqrt(1 - alphaPrev)));
     }
 }

@@ -1,5 +1,6 @@
 package dev.cnf.model.train;
 
+import dev.cnf.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
@@ -57,17 +58,17 @@ public final class AdamW {
             NDArray g = gradientOf.apply(e.getValue());
             NDArray mi = m.get(e.getKey());
             NDArray vi = v.get(e.getKey());
-            w.muli((float) (1 - lr * weightDecay));
+            Scalars.muli(w, (float) (1 - lr * weightDecay));
             // four temporaries instead of eight, each freed before the next parameter, so the step never
             // holds several gradient-sized copies of every parameter at once (mid-sd peak RSS 2.7 -> 2.0 GiB)
-            try (NDArray scaled = g.mul((float) (1 - beta1))) {
-                mi.muli((float) beta1).addi(scaled);
+            try (NDArray scaled = Scalars.mul(g, (float) (1 - beta1))) {
+                Scalars.muli(mi, (float) beta1).addi(scaled);
             }
             try (NDArray squared = g.square()) {
-                vi.muli((float) beta2).addi(squared.muli((float) (1 - beta2)));
+                Scalars.muli(vi, (float) beta2).addi(Scalars.muli(squared, (float) (1 - beta2)));
             }
-            try (NDArray denom = vi.sqrt(); NDArray update = mi.div(denom.divi((float) Math.sqrt(bc2)).addi((float) eps))) {
-                w.subi(update.muli((float) (lr / bc1))); // (lr / bc1) · (m / denom), torch's addcdiv_ order
+            try (NDArray denom = vi.sqrt(); NDArray update = mi.div(Scalars.addi(Scalars.divi(denom, (float) Math.sqrt(bc2)), (float) eps))) {
+                w.subi(Scalars.muli(update, (float) (lr / bc1))); // (lr / bc1) · (m / denom), torch's addcdiv_ order
             }
         }
     }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -16,6 +17,7 @@ import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.nn.GradMode;
 import dev.cnf.model.nn.NamedBlock;
+import dev.cnf.model.nn.Scalars;
 import dev.cnf.model.schedulers.NoiseSchedule;
 
 import org.slf4j.Logger;
@@ -93,6 +95,12 @@ public final class DiffusionTrainer {
     private int[] permutation;
     private long permutationEpoch = -1;
     private static final Logger LOG = LoggerFactory.getLogger(DiffusionTrainer.class);
+    private Runnable beforeBackward = () -> { };
+
+    /** Runs {@code hook} between each micro-batch's forward and backward pass (ScalarOpsGuardTest collects garbage there). */
+    public void beforeBackward(Runnable hook) {
+        this.beforeBackward = hook;
+    }
 
     /**
      * The frozen encoders' outputs for the training set, computed once (and cached by the caller): latents per
@@ -217,6 +225,7 @@ public final class DiffusionTrainer {
         double lossSum = 0;
         double gradNorm;
         boolean finite;
+        String cause = null;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             for (int micro = 0; micro < options.gradAccumulation(); micro++) {
@@ -224,6 +233,9 @@ public final class DiffusionTrainer {
             }
             gradNorm = clipGradients();
             finite = Double.isFinite(lossSum) && Double.isFinite(gradNorm);
+            if (!finite) {
+                cause = nonFiniteCause(lossSum, gradNorm);
+            }
             if (finite) {
                 optimizer.step(options.learningRate(), this::gradient);
                 if (baseOptimizer != null) {
@@ -245,8 +257,7 @@ public final class DiffusionTrainer {
         }
         nonFiniteTotal++;
         consecutiveNonFinite++;
-        LOG.warn("step {}: non-finite loss {} or gradient norm {}; skipped ({} in a row, rollback after {})",
-                step, loss, gradNorm, consecutiveNonFinite, options.maxNonFinite());
+        LOG.warn("step {}: {}; skipped ({} in a row, rollback after {})", step, cause, consecutiveNonFinite, options.maxNonFinite());
         if (consecutiveNonFinite < options.maxNonFinite()) {
             return new StepStats(step, loss, gradNorm, true, null);
         }
@@ -265,6 +276,49 @@ public final class DiffusionTrainer {
         return new StepStats(step, loss, gradNorm, true, to.step());
     }
 
+    /** What was not finite: the loss, or the gradients and the first parameter (in declaration order) whose gradient was not. */
+    private String nonFiniteCause(double lossSum, double gradNorm) {
+        if (!Double.isFinite(lossSum)) {
+            return "non-finite loss " + lossSum / options.gradAccumulation() + " (gradient norm " + gradNorm + ")";
+        }
+        Map<String, Parameter> all = new java.util.LinkedHashMap<>(trainable);
+        all.putAll(baseParameters);
+        for (Map.Entry<String, Parameter> e : all.entrySet()) {
+            NDArray g = trainable.containsKey(e.getKey()) ? gradient(e.getValue()) : e.getValue().getArray().getGradient();
+            try (NDArray sum = g.sum(); NDArray wide = sum.toType(DataType.FLOAT64, false)) {
+                if (!Double.isFinite(wide.getDouble())) {
+                    return "finite loss " + lossSum / options.gradAccumulation() + " but non-finite gradients, first in " + e.getKey();
+                }
+            }
+        }
+        return "finite loss " + lossSum / options.gradAccumulation() + " but gradient norm " + gradNorm;
+    }
+
+    /** The loss and float32 gradients (before clipping) of the step that {@link #trainStep} would take next. */
+    public record StepGradients(double loss, Map<String, float[]> gradients) {}
+
+    /**
+     * Computes the next step's loss and gradients (same data, noise and prompt dropout) without updating anything or
+     * advancing: the whole-step numerics check compares them between a float32 and a float64 run.
+     */
+    public StepGradients nextStepGradients() {
+        GradMode.disableOnThisThread();
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            double lossSum = 0;
+            for (int micro = 0; micro < options.gradAccumulation(); micro++) {
+                lossSum += microBatch(micro);
+            }
+            Map<String, float[]> out = new java.util.LinkedHashMap<>();
+            for (Map.Entry<String, Parameter> e : trainable.entrySet()) {
+                NDArray g = gradient(e.getValue());
+                out.put(e.getKey(), g.toType(DataType.FLOAT32, false).toFloatArray());
+                zeroInPlace(g, false);
+            }
+            return new StepGradients(lossSum / options.gradAccumulation(), out);
+        }
+    }
+
     /** The state to roll back to on recurring non-finite steps: set it to each checkpoint saved or restored. */
     public void setRollbackPoint(Checkpoint good) {
         rollbackPoint = good;
@@ -273,14 +327,15 @@ public final class DiffusionTrainer {
 
     /**
      * Sets a gradient to zero. A finite gradient norm means every gradient is finite, and one multiply does it; after
-     * a non-finite step NaN and Inf must go too (0 * NaN stays NaN), which takes a mask: four more passes over every
-     * gradient, about a tenth of a mid-size step's time if done every step (profiled).
+     * a non-finite step NaN and Inf must go too (0 * NaN stays NaN), so every element is overwritten instead.
      */
     private static void zeroInPlace(NDArray g, boolean allFinite) {
-        if (allFinite) {
-            g.muli(0f);
-        } else {
-            g.set(g.isNaN().logicalNot().logicalOr(g.isNaN()), 0);
+        try (NDArray zero = Scalars.of(g, 0f)) {
+            if (allFinite) {
+                g.muli(zero);
+            } else {
+                g.set(new NDIndex("..."), zero);
+            }
         }
     }
 
@@ -318,11 +373,14 @@ public final class DiffusionTrainer {
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
             // eps is float32: the subtraction promotes a half-precision prediction, differentiably (DJL's toType is not)
             NDArray loss = predict(batch, batch.cond(), true).sub(batch.eps()).square().mean();
-            gc.backward(loss.div(options.gradAccumulation()));
+            beforeBackward.run();
+            gc.backward(Scalars.div(loss, (float) options.gradAccumulation()));
             if (mixed != null) {
                 mixed.flushGradients();
             }
-            return loss.getFloat();
+            try (NDArray wide = loss.toType(DataType.FLOAT64, false)) { // float32 exactly; float64 under the numerics check
+                return wide.getDouble();
+            }
         }
     }
 
@@ -460,7 +518,7 @@ public final class DiffusionTrainer {
         double coef = maxNorm / (norm + 1e-6);
         if (maxNorm > 0 && coef < 1) {
             for (NDArray g : grads) {
-                g.muli((float) coef);
+                Scalars.muli(g, (float) coef);
             }
         }
         return norm;

@@ -1,5 +1,6 @@
 package dev.cnf.model.vae;
 
+import dev.cnf.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
@@ -47,19 +48,19 @@ public final class AutoencoderKL extends NamedBlock {
     public NDList posterior(ParameterStore ps, NDArray images, boolean training) {
         NDArray moments = quantConv.apply(ps, encoder.apply(ps, images, training), training);
         NDList halves = moments.split(2, 1);
-        return new NDList(halves.get(0), halves.get(1).clip(-30f, 20f));
+        return new NDList(halves.get(0), Scalars.clip(halves.get(1), -30f, 20f));
     }
 
     /** Scaled latents: the posterior mean, or mean + std·noise when {@code noise} is given. */
     public NDArray encode(ParameterStore ps, NDArray images, NDArray noise, boolean training) {
         NDList p = posterior(ps, images, training);
-        NDArray z = noise == null ? p.get(0) : p.get(0).add(p.get(1).mul(0.5f).exp().mul(noise));
-        return z.mul((float) config.scalingFactor());
+        NDArray z = noise == null ? p.get(0) : p.get(0).add(Scalars.mul(p.get(1), 0.5f).exp().mul(noise));
+        return Scalars.mul(z, (float) config.scalingFactor());
     }
 
     /** Scaled latents → images in about [-1, 1]. */
     public NDArray decode(ParameterStore ps, NDArray latents, boolean training) {
-        NDArray z = latents.div((float) config.scalingFactor());
+        NDArray z = Scalars.div(latents, (float) config.scalingFactor());
         return decoder.apply(ps, postQuantConv.apply(ps, z, training), training);
     }
 
