@@ -65,6 +65,37 @@ class NnSemanticsTest {
         assertEquals(0.899f, p.getArray().getFloat(0), 1e-6);
     }
 
+    /**
+     * Five steps against torch.optim.AdamW(lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01) in float32, values
+     * printed by model/src/test/python/make_adamw_reference.py (PyTorch 1.13): gradients that change sign and size,
+     * so beta1, beta2 and both bias corrections all move the result (one step only sees lr·sign(g)).
+     */
+    @Test
+    void adamWMatchesTorchOverSeveralSteps() {
+        float[][] torch = {
+                {0.989899993f, -0.489950001f, 0.239975005f, 1.98979998f, 0.00999999978f},
+                {0.979800999f, -0.480249196f, 0.231107235f, 1.98027921f, 0.0199989993f},
+                {0.969703019f, -0.470621139f, 0.222429872f, 1.9713496f, 0.0299969986f},
+                {0.959606051f, -0.460969985f, 0.213736638f, 1.96293998f, 0.0399939977f},
+                {0.949510098f, -0.451251507f, 0.204950497f, 1.9549948f, 0.0499899983f},
+        };
+        try (NDManager m = manager.newSubManager()) {
+            Parameter p = Parameter.builder().setName("p").setType(Parameter.Type.OTHER)
+                    .optArray(m.create(new float[] {1.0f, -0.5f, 0.25f, 2.0f, 0.0f})).build();
+            p.getArray().setRequiresGradient(true);
+            AdamW opt = AdamW.withTorchDefaults(Map.of("p", p), m, 0.01);
+            for (int t = 1; t <= 5; t++) {
+                float[] g = {0.5f, (float) (-0.1 * t), (float) (0.02 * t * t), (float) (3.0 / t), -2.0f};
+                try (var gc = m.getEngine().newGradientCollector()) {
+                    gc.backward(p.getArray().mul(m.create(g)).sum()); // d/dp sum(p·g) = g
+                }
+                opt.step(0.01);
+                assertArrayEquals(torch[t - 1], p.getArray().toFloatArray(), 1e-6f, "after step " + t);
+                p.getArray().getGradient().set(new float[5]); // torch's zero_grad before the next backward
+            }
+        }
+    }
+
     @Test
     void gradientClippingUsesTheGlobalNormAsTorchDoes() {
         // norms 5 ([3, 4]) and 12 ([[12]]): global 13; max 1.3 scales every gradient by 1.3 / (13 + 1e-6)

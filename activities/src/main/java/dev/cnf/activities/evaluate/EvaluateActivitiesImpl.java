@@ -192,6 +192,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         List<double[]> losses = new ArrayList<>();
         List<double[]> gains = new ArrayList<>();
         List<double[]> probes = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         for (Map<String, Object> row : Json.readLines(store.get(r.metricsKey()), Map.class)) {
             double step = ((Number) row.get("step")).doubleValue();
             if ("probe".equals(row.get("kind"))) {
@@ -199,6 +200,9 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                 probes.add(new double[] {step, number(row.get("edgeF1"))});
             } else if ("step".equals(row.get("kind"))) {
                 losses.add(new double[] {step, number(row.get("loss"))});
+                if (Boolean.TRUE.equals(row.get("skipped"))) {
+                    skipped.add("step " + (long) step + (row.get("skipReason") == null ? "" : ": " + row.get("skipReason")));
+                }
             } // "resume" and "init" rows mark events, not measurements
         }
         ModelRegistry registry = new ModelRegistry(store);
@@ -233,6 +237,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         summary.put("training steps", losses.size());
         summary.put("final loss", losses.isEmpty() ? "n/a" : String.format("%.4f", losses.get(losses.size() - 1)[1]));
         summary.put("sudden convergence", r.convergedStep() == null ? "not detected" : "step " + r.convergedStep());
+        summary.put("steps skipped as non-finite", skipped.isEmpty() ? "none" : skipped.size() + " (" + String.join("; ", skipped) + ")");
         summary.put("held-out samples", chosen.size() + " (never trained on)");
         summary.put("sampler", "DDIM " + r.steps() + " steps, CFG " + r.guidanceScale() + ", control scale " + r.controlScale()
                 + ", seed " + r.seed());

@@ -51,6 +51,7 @@ final class ModelCard {
                 .append(row("seed", card.get("seed")))
                 .append(row("final loss", card.get("finalLoss")))
                 .append(row("sudden convergence (detected step)", card.get("convergedStep")))
+                .append(row("steps skipped as non-finite (loss or gradients; see report)", card.get("skippedSteps")))
                 .append(row("workflow", card.get("workflowId") + " / " + card.get("runId"))).append('\n');
         md.append("## Evaluation (held-out conditions, never trained on)\n\n")
                 .append("Sampler: DDIM ").append(metrics.get("ddimSteps")).append(" steps, CFG ").append(metrics.get("guidanceScale"))

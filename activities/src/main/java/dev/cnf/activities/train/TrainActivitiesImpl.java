@@ -169,6 +169,9 @@ public class TrainActivitiesImpl implements TrainActivities {
                 row.put("gradNorm", st.gradNorm());
                 row.put("stepsPerSecond", (st.step() - startStep) / Math.max(elapsed, 1e-9));
                 row.put("skipped", st.skipped());
+                if (st.skipReason() != null) {
+                    row.put("skipReason", st.skipReason());
+                }
                 if (st.rolledBack() != null) {
                     row.put("rolledBackTo", st.rolledBack());
                 }
@@ -226,8 +229,9 @@ public class TrainActivitiesImpl implements TrainActivities {
                 baseUnetKey = r.runPrefix() + "/train/base_unet.safetensors";
                 WeightObjects.put(store, baseUnetKey, Weights.export(base.unet()), Map.of("format", "pt"));
             }
+            int skippedSteps = (int) metrics.stream().filter(m -> "step".equals(m.get("kind")) && Boolean.TRUE.equals(m.get("skipped"))).count();
             return new Result(trainer.step(), loss, weightsKey, configKey, metricsKey, completeCheckpoints(ckptRoot), loaded.sha256(),
-                    probe.detector.convergedStep().isPresent() ? probe.detector.convergedStep().getAsInt() : null, baseUnetKey);
+                    probe.detector.convergedStep().isPresent() ? probe.detector.convergedStep().getAsInt() : null, baseUnetKey, skippedSteps);
         }
     }
 

@@ -71,7 +71,11 @@ class AnnotatedConditionsTest {
             assertArrayEquals(new double[] {3, 200, 4}, out.get(60, 5), "tree = class 4 = RGB (4, 200, 3)");
             Mat classes = Ade20k.classesOf(out);
             assertEquals(2, (int) classes.get(5, 5)[0]);
-            assertEquals(1.0, Ade20k.meanIou(classes, seg.classes(img)), 1e-9);
+            // scored against the classes the picture was drawn with, not against the model's own output (always 1.0)
+            Mat drawn = new Mat(64, 64, CvType.CV_32S, new Scalar(2));
+            drawn.submat(new Rect(0, 32, 64, 32)).setTo(new Scalar(4));
+            assertEquals(1.0, Ade20k.meanIou(classes, drawn), 1e-9, "the painted map has the drawn sky and tree");
+            assertEquals(1.0, Ade20k.meanIou(seg.classes(img), drawn), 1e-9, "and so has the model's class map");
             Mat wrong = classes.clone();
             wrong.submat(new Rect(0, 32, 64, 32)).setTo(new Scalar(2));
             assertEquals((0.5 + 0) / 2, Ade20k.meanIou(classes, wrong), 1e-9, "sky IoU 1/2, tree IoU 0");

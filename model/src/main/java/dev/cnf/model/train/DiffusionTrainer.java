@@ -62,8 +62,9 @@ public final class DiffusionTrainer {
     /**
      * @param skipped    the loss or gradients were not finite: gradients discarded, no update
      * @param rolledBack non-null when this step ended in a rollback: the step the trainer went back to
+     * @param skipReason for a skipped step, what was not finite (the loss, or the first parameter's gradient); else null
      */
-    public record StepStats(int step, double loss, double gradNorm, boolean skipped, Integer rolledBack) {}
+    public record StepStats(int step, double loss, double gradNorm, boolean skipped, Integer rolledBack, String skipReason) {}
 
     private final BaseModel base;
     private final ControlNet controlnet;
@@ -253,13 +254,13 @@ public final class DiffusionTrainer {
         double loss = lossSum / options.gradAccumulation();
         if (finite) {
             consecutiveNonFinite = 0;
-            return new StepStats(step, loss, gradNorm, false, null);
+            return new StepStats(step, loss, gradNorm, false, null, null);
         }
         nonFiniteTotal++;
         consecutiveNonFinite++;
         LOG.warn("step {}: {}; skipped ({} in a row, rollback after {})", step, cause, consecutiveNonFinite, options.maxNonFinite());
         if (consecutiveNonFinite < options.maxNonFinite()) {
-            return new StepStats(step, loss, gradNorm, true, null);
+            return new StepStats(step, loss, gradNorm, true, null, cause);
         }
         if (rollbackPoint == null || rolledBackSinceGood) {
             throw new NonFiniteTrainingException("steps " + (step - consecutiveNonFinite + 1) + "-" + step + " were non-finite"
@@ -273,7 +274,7 @@ public final class DiffusionTrainer {
         consecutiveNonFinite = 0;
         LOG.warn("rolled back to step {} after {} non-finite steps in a row; data order and noise re-drawn from there",
                 to.step(), options.maxNonFinite());
-        return new StepStats(step, loss, gradNorm, true, to.step());
+        return new StepStats(step, loss, gradNorm, true, to.step(), cause);
     }
 
     /** What was not finite: the loss, or the gradients and the first parameter (in declaration order) whose gradient was not. */

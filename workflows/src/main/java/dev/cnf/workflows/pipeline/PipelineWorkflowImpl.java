@@ -341,6 +341,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         card.put("baseModelSha256", tr.baseSha256());
         card.put("finalLoss", String.valueOf(tr.finalLoss()));
         card.put("convergedStep", tr.convergedStep() == null ? "not detected" : String.valueOf(tr.convergedStep()));
+        card.put("skippedSteps", String.valueOf(tr.skippedSteps()));
         card.put("edgeF1", String.valueOf(ev.edgeF1()));
         card.put("imagesSeen", String.valueOf(cl.seen()));
         card.put("imagesKept", String.valueOf(cl.kept()));

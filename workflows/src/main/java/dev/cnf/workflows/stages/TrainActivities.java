@@ -42,8 +42,9 @@ public interface TrainActivities {
      * @param convergedStep the step at which sudden convergence was detected, or null
      * @param baseUnetKey   large mode: the jointly trained base UNet's weights (null when the base stayed frozen)
      */
+    /** @param skippedSteps steps whose loss or gradients were not finite (skipped, no update); metrics.jsonl says why */
     record Result(int steps, double finalLoss, String weightsKey, String configKey, String metricsKey,
-                  List<String> checkpointKeys, String baseSha256, Integer convergedStep, String baseUnetKey) {}
+                  List<String> checkpointKeys, String baseSha256, Integer convergedStep, String baseUnetKey, int skippedSteps) {}
 
     @ActivityMethod
     Result train(Request request);

@@ -90,7 +90,7 @@ class TrainingWorkflowTest {
                     throw new IllegalStateException(e);
                 }
             }
-            return new Result(request.steps(), 0.1, "weights", "config", "metrics", List.of(), "sha", null, null);
+            return new Result(request.steps(), 0.1, "weights", "config", "metrics", List.of(), "sha", null, null, 0);
         }
     }
 
