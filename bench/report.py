@@ -198,6 +198,10 @@ def main():
            "other machines) to measure scaling.",
            ]
     md += gpu_section(os.path.join(outdir, "gpu"))
+    # measured apart from this script's run (before/after builds, long stress runs): kept as written
+    numerics = os.path.join(outdir, "numerics.md")
+    if os.path.exists(numerics):
+        md += [""] + open(numerics).read().strip().splitlines()
     with open(os.path.join(outdir, "RESULTS.md"), "w") as fh:
         fh.write("\n".join(md) + "\n")
     with open(os.path.join(outdir, "results.json"), "w") as fh:

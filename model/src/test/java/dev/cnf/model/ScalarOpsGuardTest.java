@@ -52,7 +52,10 @@ class ScalarOpsGuardTest {
         manager.close();
     }
 
-    /** Scans the model's compiled classes: no call of an NDArray method that takes a Number (mul(Number), clip, set...). */
+    /**
+     * Scans the model's compiled classes: no call of an NDArray method that takes a Number (mul(Number), clip, ...) and
+     * none of set(float[]) / set(Buffer), which leave a weight in Java-owned memory.
+     */
     @Test
     void noModelCodeCallsAnNDArrayMethodThatTakesANumber() throws IOException {
         Path classes = Paths.get(Scalars.class.getProtectionDomain().getCodeSource().getLocation().getPath());
@@ -67,7 +70,7 @@ class ScalarOpsGuardTest {
             }
         }
         assertTrue(scanned > 50, "scanned the model's classes at " + classes);
-        assertTrue(found.isEmpty(), "use dev.cnf.model.nn.Scalars (a libtorch-owned scalar) instead of:\n" + String.join("\n", found));
+        assertTrue(found.isEmpty(), "use dev.cnf.model.nn.Scalars (a libtorch-owned scalar) or TorchOwned.copyInto instead of:\n" + String.join("\n", found));
     }
 
     /** The scanner itself finds such a call, in this test class's own bytecode (the method below). */
@@ -76,12 +79,14 @@ class ScalarOpsGuardTest {
         try (InputStream in = ScalarOpsGuardTest.class.getResourceAsStream("ScalarOpsGuardTest.class")) {
             List<String> refs = numberTakingNdArrayCalls(in.readAllBytes());
             assertTrue(refs.contains("ai/djl/ndarray/NDArray.mul(Ljava/lang/Number;)Lai/djl/ndarray/NDArray;"), refs.toString());
+            assertTrue(refs.contains("ai/djl/ndarray/NDArray.set([F)V"), refs.toString());
         }
     }
 
     @SuppressWarnings("unused")
     private static NDArray unsafeOnPurpose(NDArray x) {
-        return x.mul(3f); // what the scanner must find; never called
+        x.set(new float[] {1f}); // what the scanner must find; never called
+        return x.mul(3f);
     }
 
     /** A product with a constant keeps its gradient through forced collections (DJL's mul(3f) gave about -1e36 here). */
@@ -146,7 +151,10 @@ class ScalarOpsGuardTest {
         junk.clear();
     }
 
-    /** Methods of ai/djl/ndarray/NDArray (or an engine's subclass) whose descriptor has a Number parameter, from a class file. */
+    /**
+     * Calls, in a class file, of ai/djl/ndarray/NDArray methods (or an engine subclass's) that take a Number, and of
+     * its set(float[]) / set(Buffer) kin, which point the tensor at Java memory (use TorchOwned.copyInto).
+     */
     static List<String> numberTakingNdArrayCalls(byte[] classFile) throws IOException {
         DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(classFile));
         if (in.readInt() != 0xCAFEBABE) {
@@ -188,7 +196,8 @@ class ScalarOpsGuardTest {
             String descriptor = utf8[nameAndType[2]];
             boolean ndArray = owner.equals("ai/djl/ndarray/NDArray") || owner.endsWith("NDArray") && owner.startsWith("ai/djl/");
             String params = descriptor.substring(1, descriptor.indexOf(')'));
-            if (ndArray && params.contains("Ljava/lang/Number;")) {
+            boolean javaMemory = name.equals("set") && (params.startsWith("[") || params.startsWith("Ljava/nio/"));
+            if (ndArray && (params.contains("Ljava/lang/Number;") || javaMemory)) {
                 out.add(owner + "." + name + descriptor);
             }
         }

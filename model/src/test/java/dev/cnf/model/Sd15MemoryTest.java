@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import dev.cnf.model.nn.TorchOwned;
 import dev.cnf.model.config.StableDiffusionConfig;
 import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.DiffusersFolder;
@@ -44,13 +45,13 @@ class Sd15MemoryTest {
         try (NDManager writer = NDManager.newBaseManager("PyTorch")) {
             ControlNet cn = new ControlNet(sd.controlnet());
             cn.allocateParameters(writer);
-            cn.namedParameters().get("controlnet_mid_block.bias").getArray().set(new float[1280]);
+            TorchOwned.copyInto(cn.namedParameters().get("controlnet_mid_block.bias").getArray(), new float[1280]);
             NDArray marker = cn.namedParameters().get("controlnet_cond_embedding.conv_in.bias").getArray();
             float[] values = new float[16];
             for (int i = 0; i < values.length; i++) {
                 values[i] = i + 0.5f;
             }
-            marker.set(values);
+            TorchOwned.copyInto(marker, values);
             DiffusersFolder.save(cn, sd.controlnet().toJson(), dir.resolve("controlnet"));
         }
         assertTrue(Files.size(dir.resolve("controlnet/diffusion_pytorch_model.safetensors")) > bytes);

@@ -1,5 +1,6 @@
 package dev.cnf.model.io;
 
+import dev.cnf.model.nn.TorchOwned;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -194,22 +195,20 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
     }
 
     /**
-     * F32 tensors are copied from the memory map into native memory the engine then owns: no Java
-     * heap copy. (Handing DJL the map itself would make the tensor alias a read-only file mapping,
+     * F32 tensors are copied straight from the memory map into the target's own (libtorch) memory: no Java heap copy
+     * and no Java-owned buffer left behind. (Aliasing the map itself would tie a weight to a read-only file mapping,
      * which in-place training updates cannot write.)
      */
     @Override
     public void copyInto(String name, ai.djl.ndarray.NDArray target) {
         Entry e = entry(name);
         if (!e.dtype().equals("F32") || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-            target.set(floats(name));
+            TorchOwned.copyInto(target, floats(name));
             return;
         }
         try {
             MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), e.end() - e.begin());
-            ByteBuffer owned = target.getManager().allocateDirect(Math.toIntExact(e.end() - e.begin()));
-            owned.put(map).rewind();
-            target.set(owned);
+            TorchOwned.copyInto(target, map.order(ByteOrder.nativeOrder()));
         } catch (IOException ex) {
             throw new UncheckedIOException("reading tensor " + name + " from " + path, ex);
         }

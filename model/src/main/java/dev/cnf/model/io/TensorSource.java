@@ -15,7 +15,7 @@ public interface TensorSource {
 
     /** Writes one tensor into an engine array of the same shape; sources backed by native memory skip the Java copy. */
     default void copyInto(String name, ai.djl.ndarray.NDArray target) {
-        target.set(floats(name));
+        dev.cnf.model.nn.TorchOwned.copyInto(target, floats(name));
     }
 
     static TensorSource of(Map<String, Tensor> tensors) {

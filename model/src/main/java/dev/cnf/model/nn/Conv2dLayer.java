@@ -1,5 +1,6 @@
 package dev.cnf.model.nn;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
@@ -57,7 +58,7 @@ public final class Conv2dLayer extends NamedBlock {
         NDArray w = value(ps, weight, x, training);
         NDArray b = value(ps, bias, x, training);
         int extra = out % CPU_OUT_CHANNEL_MULTIPLE == 0 ? 0 : CPU_OUT_CHANNEL_MULTIPLE - out % CPU_OUT_CHANNEL_MULTIPLE;
-        if (extra == 0 || !x.getDevice().equals(ai.djl.Device.cpu()) || !JniUtils.isGradMode()) {
+        if (extra == 0 || !x.getDevice().equals(Device.cpu()) || !JniUtils.isGradMode()) {
             return conv(x, w, b);
         }
         Shape ws = w.getShape();

@@ -70,6 +70,7 @@ public abstract class NamedBlock extends AbstractBlock {
 
     /** Initialises every parameter of the tree; the same seed gives the same weights. */
     public void initializeParameters(NDManager manager, long seed) {
+        TorchRuntime.prepare(manager);
         GradMode.disableOnThisThread(); // weights are written below; no autograd may see that
         SplittableRandom rng = new SplittableRandom(seed);
         initialize(manager, rng);
@@ -80,6 +81,7 @@ public abstract class NamedBlock extends AbstractBlock {
      * are about to be loaded, so no random values are generated and no Java copy is made.
      */
     public void allocateParameters(NDManager manager) {
+        TorchRuntime.prepare(manager);
         GradMode.disableOnThisThread();
         for (ParamSpec s : specs.values()) {
             NDArray array = manager.zeros(s.parameter().getShape(), DataType.FLOAT32);
@@ -123,7 +125,7 @@ public abstract class NamedBlock extends AbstractBlock {
             Parameter src = source.get(sourcePrefix + e.getKey());
             if (src != null) {
                 try (NDArray values = src.getArray().toType(DataType.FLOAT32, true)) { // a float32 copy of any float type
-                    e.getValue().getArray().set(values.toFloatArray());
+                    TorchOwned.copyInto(e.getValue().getArray(), values.toFloatArray());
                 }
             }
         }

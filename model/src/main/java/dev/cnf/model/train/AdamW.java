@@ -1,5 +1,6 @@
 package dev.cnf.model.train;
 
+import dev.cnf.model.nn.TorchOwned;
 import dev.cnf.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -87,8 +88,8 @@ public final class AdamW {
 
     public void restore(Map<String, Tensor> state, int stepCount) {
         GradMode.disableOnThisThread();
-        m.forEach((k, a) -> a.set(require(state, "exp_avg." + k).data()));
-        v.forEach((k, a) -> a.set(require(state, "exp_avg_sq." + k).data()));
+        m.forEach((k, a) -> TorchOwned.copyInto(a, require(state, "exp_avg." + k).data()));
+        v.forEach((k, a) -> TorchOwned.copyInto(a, require(state, "exp_avg_sq." + k).data()));
         this.step = stepCount;
     }
 

@@ -24,6 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -282,7 +283,7 @@ public final class DiffusionTrainer {
         if (!Double.isFinite(lossSum)) {
             return "non-finite loss " + lossSum / options.gradAccumulation() + " (gradient norm " + gradNorm + ")";
         }
-        Map<String, Parameter> all = new java.util.LinkedHashMap<>(trainable);
+        Map<String, Parameter> all = new LinkedHashMap<>(trainable);
         all.putAll(baseParameters);
         for (Map.Entry<String, Parameter> e : all.entrySet()) {
             NDArray g = trainable.containsKey(e.getKey()) ? gradient(e.getValue()) : e.getValue().getArray().getGradient();
@@ -310,7 +311,7 @@ public final class DiffusionTrainer {
             for (int micro = 0; micro < options.gradAccumulation(); micro++) {
                 lossSum += microBatch(micro);
             }
-            Map<String, float[]> out = new java.util.LinkedHashMap<>();
+            Map<String, float[]> out = new LinkedHashMap<>();
             for (Map.Entry<String, Parameter> e : trainable.entrySet()) {
                 NDArray g = gradient(e.getValue());
                 out.put(e.getKey(), g.toType(DataType.FLOAT32, false).toFloatArray());
