@@ -326,7 +326,7 @@ class PipelineWorkflowTest {
         Map<String, Object> metrics = Json.read(store.get(onlyKey("runs/wf-control/", "/evaluate/metrics.json")), Map.class);
         double floor = ((Number) metrics.get("edgeF1NoControl")).doubleValue();
         System.out.printf("converged run: edge F1 %.3f against the no-control floor %.3f%n", r.edgeF1(), floor);
-        // measured 0.210 against 0.077 (0.232 with oneDNN held to AVX2); the demo's 600 steps give 0.339 against 0.106
+        // measured 0.210 against 0.077 (0.232 with oneDNN held to AVX2); the demo's 600 steps give 0.403 against 0.106
         assertTrue(r.edgeF1() > floor + 0.05 && r.edgeF1() > 1.5 * floor,
                 "edge F1 " + r.edgeF1() + " should beat the no-control floor " + floor + " by 0.05 and by half");
     }
@@ -342,6 +342,8 @@ class PipelineWorkflowTest {
         Map<String, Object> metrics = Json.read(store.get(onlyKey("runs/wf-depth/", "/evaluate/metrics.json")), Map.class);
         double rmse = ((Number) metrics.get("depthRMSE")).doubleValue();
         double floor = ((Number) metrics.get("depthRMSENoControl")).doubleValue();
+        // plumbing only: with the activities' toy depth annotator even 400 steps (batch 8, lr 5e-3) gave RMSE 124.7
+        // against a floor of 115.7 (measured 2026-11-30), so no "beats the floor" claim is made for depth here
         assertTrue(rmse > 0 && rmse < 255 && floor > 0 && floor < 255, metrics.toString());
         assertTrue(store.list("runs/wf-depth/").stream().anyMatch(k -> k.contains("/condition/depth/")), "depth maps stored");
         String published = "s3://" + store.bucket() + "/";
