@@ -5,11 +5,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.pytorch.jni.LibUtils;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -37,9 +40,14 @@ public final class TorchRuntime {
         }
         Pointer level;
         try {
-            // libc10 is already loaded by the engine: dlopen by its soname returns that copy
-            level = NativeLibrary.getInstance("c10").getGlobalVariableAddress("FLAGS_caffe2_log_level");
-        } catch (UnsatisfiedLinkError e) {
+            // the very file the engine loaded (dlopen of a loaded path returns that copy), never another libc10 on the system
+            Path c10 = Path.of(LibUtils.getLibtorchPath(), "libc10.so");
+            if (!Files.isRegularFile(c10)) {
+                LOG.debug("no {}; NNPACK's availability warning, if any, stays", c10);
+                return;
+            }
+            level = NativeLibrary.getInstance(c10.toString()).getGlobalVariableAddress("FLAGS_caffe2_log_level");
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
             LOG.debug("libtorch's log threshold not found ({}); NNPACK's availability warning, if any, stays", e.getMessage());
             return;
         }
