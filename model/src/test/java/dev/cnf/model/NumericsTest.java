@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import dev.cnf.model.bench.TrainStepBench;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.config.StableDiffusionConfig;
 import dev.cnf.model.controlnet.ControlNet;
@@ -92,7 +93,7 @@ class NumericsTest {
                     || name.startsWith("controlnet_cond_embedding.conv_out.") ? randomTensor(t.shape(), 0.05f, r) : t);
             Weights.load(cn32, weights);
             Weights.load(cn64, weights);
-            TrainingSet data = circles(4, base32.sampleSize(), 2);
+            TrainingSet data = TrainStepBench.images(4, base32.sampleSize());
             var options = new DiffusionTrainer.Options(2, 1, 1e-4, 1e-2, 1.0, 0.5, 9);
             DiffusionTrainer t32 = DiffusionTrainer.controlNet(base32, cn32, data, options, m);
             DiffusionTrainer t64 = DiffusionTrainer.controlNet(base64, cn64, data, options, m);
@@ -308,33 +309,5 @@ class NumericsTest {
             case "mid-sd" -> BaseModel.initialize(StableDiffusionConfig.midSd(), 128, m, 5);
             default -> throw new IllegalArgumentException(preset);
         };
-    }
-
-    /** Circles and their outlines at any size (TinyModelTest.circles is 64 px). */
-    static TrainingSet circles(int n, int size, long seed) {
-        Random r = new Random(seed);
-        List<float[]> images = new ArrayList<>();
-        List<float[]> conditions = new ArrayList<>();
-        List<String> captions = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            float[] img = new float[3 * size * size];
-            float[] cond = new float[3 * size * size];
-            double cx = size * (0.25 + 0.5 * r.nextDouble());
-            double cy = size * (0.25 + 0.5 * r.nextDouble());
-            double rad = size * (0.1 + 0.1 * r.nextDouble());
-            for (int y = 0; y < size; y++) {
-                for (int x = 0; x < size; x++) {
-                    double d = Math.hypot(x - cx, y - cy);
-                    for (int c = 0; c < 3; c++) {
-                        img[c * size * size + y * size + x] = d < rad ? (c == 0 ? 0.8f : -0.6f) : -0.2f;
-                        cond[c * size * size + y * size + x] = Math.abs(d - rad) < 1 ? 1f : 0f;
-                    }
-                }
-            }
-            images.add(img);
-            conditions.add(cond);
-            captions.add(i % 2 == 0 ? "a red circle" : "a circle");
-        }
-        return new TrainingSet(images, conditions, captions);
     }
 }

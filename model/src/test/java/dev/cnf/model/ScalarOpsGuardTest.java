@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Test;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -98,7 +97,7 @@ class ScalarOpsGuardTest {
                 x.setRequiresGradient(true);
                 try (GradientCollector gc = m.getEngine().newGradientCollector()) {
                     NDArray y = Scalars.mul(x, 3f).sum();
-                    collectAndScribble();
+                    GcPressure.collectAndScribble();
                     gc.backward(y);
                 }
                 assertArrayEquals(new float[] {3, 3, 3, 3}, x.getGradient().toFloatArray(), "run " + i);
@@ -129,26 +128,10 @@ class ScalarOpsGuardTest {
             DiffusionTrainer t = DiffusionTrainer.controlNet(base, cn, TinyModelTest.circles(4, 2),
                     new DiffusionTrainer.Options(2, 1, 1e-4, 1e-2, 1.0, 0.5, 9), m);
             if (collect) {
-                t.beforeBackward(ScalarOpsGuardTest::collectAndScribble);
+                t.beforeBackward(GcPressure::collectAndScribble);
             }
             return t.nextStepGradients().gradients();
         }
-    }
-
-    /** Collects garbage, then fills fresh native memory with junk, so freed buffers that are still read show it. */
-    static void collectAndScribble() {
-        List<ByteBuffer> junk = new ArrayList<>();
-        for (int round = 0; round < 3; round++) {
-            System.gc();
-            for (int i = 0; i < 256; i++) {
-                ByteBuffer b = ByteBuffer.allocateDirect(4 << (i % 8));
-                byte[] fill = new byte[b.capacity()];
-                Arrays.fill(fill, (byte) 0x7f);
-                b.put(fill);
-                junk.add(b);
-            }
-        }
-        junk.clear();
     }
 
     /**

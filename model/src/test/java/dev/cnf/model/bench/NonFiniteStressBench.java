@@ -1,13 +1,13 @@
 package dev.cnf.model.bench;
 
 import ai.djl.ndarray.NDManager;
+import dev.cnf.model.GcPressure;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.config.StableDiffusionConfig;
 import dev.cnf.model.train.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.TrainingSet;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,7 +33,7 @@ public final class NonFiniteStressBench {
                 TrainingSet data = TrainStepBench.images(32, base.sampleSize());
                 DiffusionTrainer t = DiffusionTrainer.controlNet(base, base.newControlNet(m, seed + 100), data,
                         new DiffusionTrainer.Options(4, 1, 1e-3, 1e-2, 1.0, 0.5, seed), m);
-                t.beforeBackward(NonFiniteStressBench::collectAndScribble);
+                t.beforeBackward(() -> GcPressure.collectAndScribble(1, 64)); // one collection a step: thousands of steps
                 for (int i = 0; i < steps; i++) {
                     DiffusionTrainer.StepStats st = t.trainStep();
                     if (st.skipped()) {
@@ -47,17 +47,5 @@ public final class NonFiniteStressBench {
         System.out.printf("{\"preset\": \"%s\", \"seeds\": %d, \"steps_per_seed\": %d, \"gc_between_forward_and_backward\": true, "
                 + "\"skipped_steps\": %d, \"seconds\": %.1f, \"skipped\": [%s]}%n", preset, seeds, steps, skipped, seconds,
                 String.join(", ", where.stream().map(s -> "\"" + s.replace("\"", "'") + "\"").toList()));
-    }
-
-    static void collectAndScribble() {
-        System.gc();
-        List<ByteBuffer> junk = new ArrayList<>();
-        for (int i = 0; i < 64; i++) {
-            ByteBuffer b = ByteBuffer.allocateDirect(4 << (i % 8));
-            while (b.hasRemaining()) {
-                b.put((byte) 0x7f);
-            }
-            junk.add(b);
-        }
     }
 }

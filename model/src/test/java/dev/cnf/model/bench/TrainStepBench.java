@@ -108,7 +108,7 @@ public final class TrainStepBench {
     }
 
     /** Random images and conditions at the preset's size (the timing does not depend on content). */
-    static TrainingSet images(int n, int size) {
+    public static TrainingSet images(int n, int size) {
         if (size == 64) {
             return TinyModelTest.circles(n, 1);
         }
