@@ -1,7 +1,7 @@
 package dev.cnf.activities.evaluate;
 
+import dev.cnf.activities.Prerequisites;
 import dev.cnf.activities.imaging.OpenCv;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencv.core.Core;
@@ -55,7 +55,7 @@ class ReportRenderingTest {
     @Test
     void chromiumRendersTheReport(@TempDir Path dir) throws Exception {
         Path chromium = Path.of("/usr/bin/chromium");
-        Assumptions.assumeTrue(Files.isExecutable(chromium), "Chromium not installed (apt-get install -y chromium)");
+        Prerequisites.require(Files.isExecutable(chromium), "Chromium not installed (apt-get install -y chromium)");
         Path html = dir.resolve("report.html");
         Files.writeString(html, page());
         Path shot = dir.resolve("report.png");

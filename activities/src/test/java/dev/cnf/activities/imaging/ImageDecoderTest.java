@@ -1,5 +1,6 @@
 package dev.cnf.activities.imaging;
 
+import dev.cnf.activities.Prerequisites;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.opencv.core.Core;
@@ -18,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Reduced JPEG decoding: the size it picks, the picture it gives, the size it reports. */
 class ImageDecoderTest {
@@ -79,7 +79,7 @@ class ImageDecoderTest {
     /** The system's libjpeg-turbo and OpenCV's give the same pixels, at full size and reduced in the DCT. */
     @Test
     void theSystemJpegDecoderGivesOpenCvsPixels() throws IOException {
-        assumeTrue(TurboJpeg.available(), "no libturbojpeg on this machine (apt-get install libturbojpeg0): OpenCV decodes");
+        Prerequisites.require(TurboJpeg.available(), "no libturbojpeg on this machine (apt-get install libturbojpeg0): OpenCV decodes");
         List<byte[]> jpegs = new ArrayList<>();
         for (String name : List.of("baboon.jpg", "building.jpg", "fruits.jpg", "HappyFish.jpg", "messi5.jpg")) {
             jpegs.add(photo(name));
@@ -159,7 +159,7 @@ class ImageDecoderTest {
     /** A JPEG the system decoder only decodes with a warning (corrupt scan data) goes to OpenCV, as before it existed. */
     @Test
     void aJpegWithCorruptDataIsLeftToOpenCv() throws IOException {
-        assumeTrue(TurboJpeg.available(), "no libturbojpeg on this machine");
+        Prerequisites.require(TurboJpeg.available(), "no libturbojpeg on this machine (apt-get install libturbojpeg0)");
         byte[] jpeg = photo("building.jpg");
         for (int i = jpeg.length / 2; i < jpeg.length / 2 + 64; i++) {
             jpeg[i] = (byte) (jpeg[i] ^ 0x5A); // mangled entropy-coded data; markers and the end stay intact
