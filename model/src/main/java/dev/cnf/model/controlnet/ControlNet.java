@@ -1,6 +1,5 @@
 package dev.cnf.model.controlnet;
 
-import dev.cnf.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
@@ -13,6 +12,7 @@ import dev.cnf.model.nn.NamedBlock;
 import dev.cnf.model.nn.TimestepEmbedding;
 import dev.cnf.model.unet.Encoder;
 import dev.cnf.model.unet.UNet;
+import dev.cnf.model.nn.Scalars;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,8 +1,8 @@
 package dev.cnf.model.io;
 
-import dev.cnf.model.nn.TorchOwned;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cnf.model.nn.TorchOwned;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

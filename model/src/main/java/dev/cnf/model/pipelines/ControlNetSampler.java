@@ -1,6 +1,5 @@
 package dev.cnf.model.pipelines;
 
-import dev.cnf.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -13,6 +12,7 @@ import dev.cnf.model.nn.GradMode;
 import dev.cnf.model.schedulers.DdimScheduler;
 import dev.cnf.model.schedulers.NoiseSchedule;
 import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.nn.Scalars;
 
 import java.util.ArrayList;
 import java.util.Collections;

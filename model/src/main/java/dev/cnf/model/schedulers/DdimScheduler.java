@@ -1,7 +1,7 @@
 package dev.cnf.model.schedulers;
 
-import dev.cnf.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
+import dev.cnf.model.nn.Scalars;
 
 /**
  * DDIM (eta = 0) as diffusers' DDIMScheduler configured for SD1.5: "leading" timestep spacing with

@@ -1,13 +1,13 @@
 package dev.cnf.model.train;
 
-import dev.cnf.model.nn.TorchOwned;
-import dev.cnf.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.nn.GradMode;
+import dev.cnf.model.nn.Scalars;
+import dev.cnf.model.nn.TorchOwned;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

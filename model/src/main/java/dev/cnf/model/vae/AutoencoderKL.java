@@ -1,6 +1,5 @@
 package dev.cnf.model.vae;
 
-import dev.cnf.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
@@ -14,6 +13,7 @@ import dev.cnf.model.nn.GroupNorm;
 import dev.cnf.model.nn.NamedBlock;
 import dev.cnf.model.nn.ResnetBlock;
 import dev.cnf.model.nn.Upsample;
+import dev.cnf.model.nn.Scalars;
 
 import java.util.ArrayList;
 import java.util.List;
