@@ -153,6 +153,6 @@ public class CaptionActivitiesImpl implements CaptionActivities {
         }
         String key = r.runPrefix() + "/caption/samples.jsonl";
         SampleTables.write(store, key, out);
-        return new Result(out.size(), bySource.getOrDefault("alt", 0), key, bySource, truncated);
+        return new Result(out.size(), key, bySource, truncated);
     }
 }

@@ -34,8 +34,6 @@ import java.util.Set;
  * seen == kept + dropped counts every reference discovered.
  */
 public class CleanActivitiesImpl implements CleanActivities {
-    /** Pixel limit for runs started before it was configurable (workflow version DEFAULT). */
-    static final long LEGACY_MAX_PIXELS = 64L << 20;
 
     private final ObjectStore store;
 
@@ -125,8 +123,8 @@ public class CleanActivitiesImpl implements CleanActivities {
         List<Sample> kept = new ArrayList<>();
         List<Drop> drops = new ArrayList<>();
         List<String> dropsKeys = new ArrayList<>(r.dropsKeys());
-        List<String> candidatesKeys = new ArrayList<>(r.candidatesKeys());
-        for (int shard = 0; r.shards() != null && shard < r.shards(); shard++) {
+        List<String> candidatesKeys = new ArrayList<>();
+        for (int shard = 0; shard < r.shards(); shard++) {
             dropsKeys.add(IngestActivitiesImpl.dropsKey(r.runPrefix(), shard));
             dropsKeys.add(dropsKey(r.runPrefix(), shard));
             candidatesKeys.add(candidatesKey(r.runPrefix(), shard));
@@ -170,12 +168,5 @@ public class CleanActivitiesImpl implements CleanActivities {
         String reportKey = r.runPrefix() + "/clean/report.json";
         store.put(reportKey, Json.bytes(report), "application/json");
         return new Result(r.seen(), kept.size(), dropped, samplesKey, reportKey);
-    }
-
-    @Override
-    public Result clean(Request r) {
-        ShardResult shard = cleanShard(new ShardRequest(r.runPrefix(), 0, r.itemsKey(), r.minSide(), r.resolution(), Double.MAX_VALUE,
-                LEGACY_MAX_PIXELS, r.skipTrainedBy(), null, null, null));
-        return dedupe(new DedupeRequest(r.runPrefix(), List.of(shard.candidatesKey()), List.of(shard.dropsKey()), shard.seen(), -1));
     }
 }

@@ -141,7 +141,7 @@ public class IngestActivitiesImpl implements IngestActivities {
         store.put(pagesKey, Json.lines(crawl.pageFailures), "application/x-ndjson");
         StageMetrics.throughput("discover", refs.size(), started);
         // the count, not the keys: a crawl of millions of images must not put a list of shards into the workflow's history
-        return new Discovery(refs.size() + crawl.drops.size(), List.of(), Drop.countByReason(crawl.drops),
+        return new Discovery(refs.size() + crawl.drops.size(), Drop.countByReason(crawl.drops),
                 Drop.countByReason(crawl.pageFailures), dropsKey, pagesKey, shards);
     }
 
@@ -381,7 +381,7 @@ public class IngestActivitiesImpl implements IngestActivities {
             return Json.read(store.get(resultKey), ShardResult.class); // finished before a retry or a worker loss
         }
         long started = System.nanoTime();
-        List<Ref> refs = Json.readLines(store.get(r.refsKey() != null ? r.refsKey() : refsKey(r.runPrefix(), r.shard())), Ref.class);
+        List<Ref> refs = Json.readLines(store.get(refsKey(r.runPrefix(), r.shard())), Ref.class);
         List<Future<Object>> outcomes = new ArrayList<>();
         for (Ref ref : refs) {
             outcomes.add(pool.submit(() -> fetchOne(r.runPrefix(), ref)));
@@ -466,23 +466,6 @@ public class IngestActivitiesImpl implements IngestActivities {
             store.put(key, body, "application/octet-stream");
         }
         return Sample.fetched(ref.url(), ref.page(), ref.alt(), key, sha, body.length);
-    }
-
-    @Override
-    public Result ingest(Request r) {
-        Discovery d = discover(new DiscoverRequest(r.runPrefix(), r.sources(), r.maxImages(), r.maxDepth(), Integer.MAX_VALUE, false));
-        List<Sample> items = new ArrayList<>();
-        List<Drop> drops = new ArrayList<>(Json.readLines(store.get(d.dropsKey()), Drop.class));
-        for (int i = 0; i < d.shardCount(); i++) {
-            ShardResult s = fetchShard(new FetchShardRequest(r.runPrefix(), i, d.shardKey(i)));
-            items.addAll(Json.readLines(store.get(s.itemsKey()), Sample.class));
-            drops.addAll(Json.readLines(store.get(s.dropsKey()), Drop.class));
-        }
-        String itemsKey = r.runPrefix() + "/ingest/items.jsonl";
-        store.put(itemsKey, Json.lines(items), "application/x-ndjson");
-        String dropsKey = r.runPrefix() + "/ingest/drops.jsonl";
-        store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
-        return new Result(d.refs(), items.size(), Drop.countByReason(drops), d.pageFailures(), itemsKey, dropsKey);
     }
 
     static URI safeUri(String s) {

@@ -87,17 +87,13 @@ class HostileGalleryTest {
 
     static Outcome run(String prefix, List<String> sources, int shardSize, int nearDistance) {
         IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix, sources, 10_000, 1, shardSize, false));
-        List<String> candidates = new ArrayList<>();
-        List<String> dropLists = new ArrayList<>(List.of(found.dropsKey()));
         for (int i = 0; i < found.shardCount(); i++) {
-            IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, i, found.shardKey(i)));
-            CleanActivities.ShardResult c = clean.cleanShard(new CleanActivities.ShardRequest(prefix, i, f.itemsKey(), 32, 64, 3.0,
-                    89_478_485L, null, "canny", 7L, null));
-            candidates.add(c.candidatesKey());
-            dropLists.add(f.dropsKey());
-            dropLists.add(c.dropsKey());
+            IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, i));
+            clean.cleanShard(new CleanActivities.ShardRequest(prefix, i, f.itemsKey(), 32, 64, 3.0, 89_478_485L, null, "canny", 7L, null));
         }
-        CleanActivities.Result r = clean.dedupe(new CleanActivities.DedupeRequest(prefix, candidates, dropLists, found.refs(), nearDistance));
+        // the shards' candidates and drops are read where their activities stored them, as the workflow has it
+        CleanActivities.Result r = clean.dedupe(new CleanActivities.DedupeRequest(prefix, List.of(found.dropsKey()), found.refs(), nearDistance,
+                found.shardCount()));
         return new Outcome(found.refs(), r, Json.readLines(store.get(r.samplesKey()), Sample.class), reportDrops(r.reportKey()));
     }
 
@@ -162,9 +158,9 @@ class HostileGalleryTest {
         String prefix = "runs/retry";
         IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix,
                 List.of(gallery.origin() + "/ok/baboon.jpg", gallery.origin() + "/ok/home.jpg"), 10, 0, 10, false));
-        IngestActivities.ShardResult first = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0, found.shardKey(0)));
+        IngestActivities.ShardResult first = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0));
         int requests = gallery.requestTimes.get("/ok/baboon.jpg").size();
-        IngestActivities.ShardResult again = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0, found.shardKey(0)));
+        IngestActivities.ShardResult again = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0));
         assertEquals(first, again);
         assertEquals(requests, gallery.requestTimes.get("/ok/baboon.jpg").size(), "the stored result answered the retry");
     }

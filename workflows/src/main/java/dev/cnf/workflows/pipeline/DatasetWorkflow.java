@@ -6,7 +6,6 @@ import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
-import java.util.List;
 
 /**
  * The dataset stage's fan-out as a child workflow of {@link PipelineWorkflow}: every shard is a {@link ShardWorkflow}
@@ -19,24 +18,13 @@ import java.util.List;
 public interface DatasetWorkflow {
     /**
      * @param parentWorkflowId receives {@link PipelineWorkflow#datasetProgress} signals
-     * @param refsKeys         every shard's reference list, in shard order; empty when the fetch activity finds them from
-     *                         the run prefix (then {@code shards} says how many there are)
+     * @param shards           how many shards discovery wrote; each shard's references are found from the run prefix
      * @param next             the first shard this run starts (carried across continue-as-new)
      * @param shardsPerRun     shards a run starts before it continues as new
      * @param paused           the parent was paused when the previous run continued as new
-     * @param shards           how many shards (null in runs recorded before: count {@code refsKeys})
      */
-    record Input(String runPrefix, String parentWorkflowId, List<String> refsKeys, int next, int parallelShards, int shardsPerRun,
-                 CleanSettings clean, boolean paused, Integer shards) {
-        int total() {
-            return shards != null ? shards : refsKeys.size();
-        }
-
-        /** Shard {@code i}'s reference table, or null: the fetch activity finds it from the run prefix. */
-        String refsKey(int i) {
-            return refsKeys == null || refsKeys.isEmpty() ? null : refsKeys.get(i);
-        }
-    }
+    record Input(String runPrefix, String parentWorkflowId, int shards, int next, int parallelShards, int shardsPerRun,
+                 CleanSettings clean, boolean paused) {}
 
     /** What every shard's clean activity needs besides its items (see {@link CleanActivities.ShardRequest}). */
     record CleanSettings(int minSide, int resolution, double maxAspectRatio, long maxPixels, String skipTrainedBy, String condition,

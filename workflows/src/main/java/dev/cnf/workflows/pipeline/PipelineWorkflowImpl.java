@@ -37,24 +37,10 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     public static final String INVALID_INPUT = StageActivities.INVALID_INPUT;
     private static final DateTimeFormatter VERSION_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
+    // Discovery, validation and the cross-shard dedupe run here; the shards and every later stage run in child workflows.
     private final ValidateActivities validate = StageActivities.validate();
     private final IngestActivities ingest = StageActivities.ingest();
     private final CleanActivities clean = StageActivities.clean();
-    // Runs recorded before the stage children schedule these activities themselves.
-    private final CaptionActivities caption = StageActivities.caption();
-    private final ConditionActivities condition = StageActivities.condition();
-    private final TrainActivities train = StageActivities.train();
-    private final EvaluateActivities evaluate = StageActivities.evaluate();
-    private final PublishActivities publish = StageActivities.publish();
-
-    /** Change id of sharded ingestion (version 1); DEFAULT is the single-activity ingest + clean. */
-    static final String SHARDED_INGEST = "sharded-ingest";
-    /** Change id of the validation activity before ingestion (version 1). */
-    static final String VALIDATE_ACTIVITY = "validate-activity";
-    /** Change id of the shards' fan-out in a child workflow (version 1); DEFAULT runs the shard activities here. */
-    static final String DATASET_CHILD = "dataset-child-workflow";
-    /** Change id of caption, condition, train, evaluate and publish in child workflows (version 1); DEFAULT schedules their activities here. */
-    static final String STAGE_CHILDREN = "stage-child-workflows";
 
     private String stage = "starting";
     private PipelineStatus.DatasetProgress dataset;
@@ -69,12 +55,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     private int trainSteps;
     private int probeEvery;
     private int evalEvery;
-    /** Whether caption to publish run as child workflows: null until Workflow.getVersion decided it, before caption. */
-    private Boolean stageChildren;
     private boolean trainingDone;
-    /** The running train activity's scope, cancelled to pause, cancel or apply an update. */
-    private CancellationScope trainScope;
-    private boolean interruptTraining;
     /** Counts accepted training updates; the training child is told of each. */
     private int trainingChanges;
     /** Largest step counts an update may set; the same bound the input check uses. */
@@ -119,34 +100,6 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         return ApplicationFailure.newNonRetryableFailure(error, "Cancelled");
     }
 
-    /**
-     * Runs training until step {@code upTo} (or the run's trainSteps, if fewer). A pause, cancel or update cancels
-     * the activity, which writes a checkpoint before it stops; the next attempt resumes from that checkpoint
-     * with the settings then in force.
-     */
-    private TrainActivities.Result trainUntil(int upTo, String prefix, String samplesKey, PipelineInput in) {
-        while (true) {
-            checkpointBetweenStages("train");
-            stage = "train";
-            TrainActivities.Request request = trainRequest(prefix, samplesKey, in).withSteps(Math.min(upTo, trainSteps), probeEvery);
-            Promise<TrainActivities.Result>[] promise = new Promise[1];
-            interruptTraining = false;
-            trainScope = Workflow.newCancellationScope(() -> promise[0] = Async.function(train::train, request));
-            trainScope.run();
-            try {
-                TrainActivities.Result result = promise[0].get();
-                trainScope = null;
-                return result;
-            } catch (ActivityFailure e) {
-                trainScope = null;
-                if (!(e.getCause() instanceof CanceledFailure) || !interruptTraining) {
-                    throw e;
-                }
-                // Interrupted on purpose: loop to wait, stop, or restart with the new settings.
-            }
-        }
-    }
-
     /** The training as the input asks for it, with the step count and probe interval in force now. */
     private TrainActivities.Request trainRequest(String prefix, String samplesKey, PipelineInput in) {
         return new TrainActivities.Request(prefix, samplesKey, in.modelConfig(), in.baseModel(), in.resolution(), trainSteps,
@@ -155,17 +108,9 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 in.unlockBaseAt(), in.baseLearningRate(), in.precision());
     }
 
-    private void interruptTraining() {
-        if (trainScope != null) {
-            interruptTraining = true;
-            trainScope.cancel();
-        }
-    }
-
     @Override
     public void pause() {
-        paused = true;
-        interruptTraining();
+        paused = true; // a running stage child is told by the loop that waits for it
     }
 
     @Override
@@ -176,7 +121,6 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     @Override
     public void cancel(String reason) {
         cancelReason = reason == null || reason.isBlank() ? "no reason given" : reason;
-        interruptTraining();
     }
 
     @Override
@@ -198,9 +142,6 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         if (change.evalEvery() != null && (change.evalEvery() < 0 || change.evalEvery() > MAX_TRAIN_STEPS)) {
             throw new IllegalArgumentException("evalEvery " + change.evalEvery() + ": must be 0 (no evaluation during training) or more");
         }
-        if (change.evalEvery() != null && Boolean.FALSE.equals(stageChildren)) {
-            throw new IllegalArgumentException("evalEvery cannot change in this run: it started before training ran in a child workflow");
-        }
     }
 
     @Override
@@ -214,8 +155,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         if (change.evalEvery() != null) {
             evalEvery = change.evalEvery();
         }
-        trainingChanges++; // a training child is told by the run loop
-        interruptTraining(); // a running activity has the old settings; it checkpoints and restarts
+        trainingChanges++; // the training child is told by the loop that waits for it, and restarts its activity
         return new TrainingControl(trainSteps, probeEvery, evalEvery);
     }
 
@@ -242,15 +182,11 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         // One prefix per run: an activity retried inside this run rewrites the very same keys.
         String prefix = "runs/" + info.getWorkflowId() + "/" + info.getRunId();
 
-        // What only I/O can tell (annotator files, S3 sources) is checked by a first activity; runs recorded before it skip it.
-        if (Workflow.getVersion(VALIDATE_ACTIVITY, Workflow.DEFAULT_VERSION, 1) == 1) {
-            stage = "validate";
-            validate.validate(in);
-        }
+        // What only I/O can tell (annotator files, S3 sources) is checked by a first activity.
+        stage = "validate";
+        validate.validate(in);
 
-        // Runs started before sharded ingestion replay the single-activity path they recorded.
-        int ingestVersion = Workflow.getVersion(SHARDED_INGEST, Workflow.DEFAULT_VERSION, 1);
-        CleanActivities.Result cl = ingestVersion == Workflow.DEFAULT_VERSION ? ingestAndCleanWhole(prefix, in) : ingestAndCleanSharded(prefix, in);
+        CleanActivities.Result cl = ingestAndClean(prefix, in);
         if (cl.kept() == 0 && in.onlyNewData() && cl.dropped().containsKey("ALREADY_TRAINED")) {
             throw fail("nothing new to train on: all " + cl.seen() + " images were in the latest version's training data"
                     + reasons(cl.dropped()), "NoNewData");
@@ -259,53 +195,27 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             throw fail("no usable images: all " + cl.seen() + " were dropped" + reasons(cl.dropped()), "NoData");
         }
 
-        // Runs recorded before the stage children schedule the stages' activities themselves.
-        boolean children = Workflow.getVersion(STAGE_CHILDREN, Workflow.DEFAULT_VERSION, 1) == 1;
-        stageChildren = children;
         checkpointBetweenStages("caption");
         stage = "caption";
         CaptionActivities.Request captionRequest = new CaptionActivities.Request(prefix, cl.samplesKey(), in.captioner(), in.defaultPrompt(),
                 in.captionsFile(), in.captionModel(), in.captionBeams(), in.modelConfig(), in.baseModel());
-        CaptionActivities.Result cap = children ? stageChild(StageWorkflows.CaptionWorkflow.class, "caption").run(captionRequest)
-                : caption.caption(captionRequest);
-        completed.add("caption: " + cap.captioned() + " captions" + (cap.bySource() == null ? ", " + cap.fromAltText() + " from alt text"
-                : " " + cap.bySource() + (cap.truncated() != null && cap.truncated() > 0 ? ", " + cap.truncated() + " truncated to the text encoder" : "")));
+        CaptionActivities.Result cap = stageChild(StageWorkflows.CaptionWorkflow.class, "caption").run(captionRequest);
+        completed.add("caption: " + cap.captioned() + " captions " + cap.bySource()
+                + (cap.truncated() > 0 ? ", " + cap.truncated() + " truncated to the text encoder" : ""));
 
         checkpointBetweenStages("condition");
         stage = "condition";
         ConditionActivities.Request conditionRequest = new ConditionActivities.Request(prefix, cap.samplesKey(), in.condition(), in.seed(),
                 in.annotatorModel());
-        ConditionActivities.Result cond = children ? stageChild(StageWorkflows.ConditionWorkflow.class, "condition").run(conditionRequest)
-                : condition.condition(conditionRequest);
+        ConditionActivities.Result cond = stageChild(StageWorkflows.ConditionWorkflow.class, "condition").run(conditionRequest);
         completed.add("condition: " + cond.conditioned() + " " + in.condition() + " maps"
-                + (cond.fromShards() == null ? "" : " (" + cond.fromShards() + " made in the clean shards)") + ", dataset shards written");
+                + " (" + cond.fromShards() + " made in the clean shards), dataset shards written");
 
         EvaluateActivities.Request evaluation = evaluationOf(prefix, in, cond.samplesKey(), cl.reportKey());
-        List<String> duringTraining;
-        TrainActivities.Result tr;
-        if (children) {
-            TrainingWorkflow.Result trained = trainInChild(new TrainingWorkflow.Input(Workflow.getInfo().getWorkflowId(),
-                    trainRequest(prefix, cond.samplesKey(), in), evalEvery, evaluation, paused));
-            tr = trained.training();
-            duringTraining = trained.duringTrainingKeys();
-        } else {
-            // With evalEvery, training runs in segments (each resumes from the previous one's final checkpoint, so the
-            // weights are those of one uninterrupted run) and the checkpoint between them is evaluated.
-            duringTraining = new ArrayList<>();
-            int nextEvaluation = in.evalEvery() > 0 ? in.evalEvery() : Integer.MAX_VALUE;
-            while (true) {
-                tr = trainUntil(nextEvaluation, prefix, cond.samplesKey(), in);
-                if (tr.steps() >= trainSteps || tr.steps() < Math.min(nextEvaluation, trainSteps)) {
-                    break; // all steps trained, or stopped by the detector's patience
-                }
-                checkpointBetweenStages("evaluate at step " + tr.steps());
-                stage = "evaluate (step " + tr.steps() + ")";
-                EvaluateActivities.Result mid = evaluate.evaluate(evaluation.of(tr, tr.steps(), List.of()));
-                duringTraining.add(mid.evalMetricsKey());
-                completed.add(String.format("evaluate at step %d: edge F1 %.3f (no control %.3f)", tr.steps(), mid.edgeF1(), mid.edgeF1NoControl()));
-                nextEvaluation += in.evalEvery();
-            }
-        }
+        TrainingWorkflow.Result trained = trainInChild(new TrainingWorkflow.Input(Workflow.getInfo().getWorkflowId(),
+                trainRequest(prefix, cond.samplesKey(), in), evalEvery, evaluation, paused));
+        TrainActivities.Result tr = trained.training();
+        List<String> duringTraining = trained.duringTrainingKeys();
         trainingDone = true;
         completed.add(String.format("train: %d steps, final loss %.4f, %d checkpoints, %s", tr.steps(), tr.finalLoss(),
                 tr.checkpointKeys().size(), tr.convergedStep() == null ? "no sudden convergence detected" : "converged at step " + tr.convergedStep()));
@@ -313,8 +223,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         checkpointBetweenStages("evaluate");
         stage = "evaluate";
         EvaluateActivities.Request finalEvaluation = evaluation.of(tr, null, duringTraining);
-        EvaluateActivities.Result ev = children ? stageChild(StageWorkflows.EvaluationWorkflow.class, "evaluate").run(finalEvaluation)
-                : evaluate.evaluate(finalEvaluation);
+        EvaluateActivities.Result ev = stageChild(StageWorkflows.EvaluationWorkflow.class, "evaluate").run(finalEvaluation);
         completed.add(String.format("evaluate: %d samples, edge F1 %.3f (no control %.3f)", ev.samples(), ev.edgeF1(), ev.edgeF1NoControl()));
 
         checkpointBetweenStages("publish");
@@ -351,8 +260,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         PublishActivities.Request publication = new PublishActivities.Request(in.name(), version, tr.weightsKey(),
                 tr.configKey(), ev.reportKey(), ev.evalMetricsKey(), card, in.promotionTolerance(), cond.samplesKey(),
                 tr.baseUnetKey());
-        PublishActivities.Result pub = children ? stageChild(StageWorkflows.PublishWorkflow.class, "publish").run(publication)
-                : publish.publish(publication);
+        PublishActivities.Result pub = stageChild(StageWorkflows.PublishWorkflow.class, "publish").run(publication);
         modelUri = pub.modelUri();
         reportUri = pub.reportUri();
         completed.add("publish: " + pub.modelUri() + (pub.promoted() ? " (latest)" : " (candidate: " + pub.decision() + ")"));
@@ -361,30 +269,13 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 tr.steps(), tr.finalLoss(), ev.edgeF1(), pub.promoted(), pub.decision());
     }
 
-    /** The pre-sharding path: one ingest activity, one clean activity. Kept byte-for-byte in what it schedules. */
-    private CleanActivities.Result ingestAndCleanWhole(String prefix, PipelineInput in) {
-        stage = "ingest";
-        IngestActivities.Result ing = ingest.ingest(new IngestActivities.Request(prefix, in.sources(), in.maxImages(), in.maxDepth()));
-        completed.add("ingest: fetched " + ing.fetched() + " of " + ing.seen() + reasons(ing.dropped()));
-        if (ing.seen() == 0) {
-            String pages = ing.pageFailures().isEmpty() ? "the pages had no <img> tags" : "pages failed" + reasons(ing.pageFailures());
-            throw fail("no images found at the sources: " + pages + "; details in " + ing.dropsKey(), "NoData");
-        }
-        checkpointBetweenStages("clean");
-        stage = "clean";
-        CleanActivities.Result cl = clean.clean(new CleanActivities.Request(prefix, ing.itemsKey(), in.minSide(), in.resolution(),
-                in.onlyNewData() ? in.name() : null));
-        completed.add("clean: kept " + cl.kept() + " of " + cl.seen() + reasons(cl.dropped()));
-        return cl;
-    }
-
     /**
      * Discovery writes shards of image references; each shard is fetched and then cleaned by its own
      * activities (any worker on the CPU queue), at most {@code parallelShards} shards in flight. A shard
      * that fails is retried alone; finished shards keep their stored results. Duplicates across shards
      * are removed at the end.
      */
-    private CleanActivities.Result ingestAndCleanSharded(String prefix, PipelineInput in) {
+    private CleanActivities.Result ingestAndClean(String prefix, PipelineInput in) {
         stage = "ingest";
         IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix, in.sources(), in.maxImages(),
                 in.maxDepth(), in.shardSize(), in.followOtherHosts()));
@@ -398,29 +289,13 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         String skipTrainedBy = in.onlyNewData() ? in.name() : null;
         DatasetWorkflow.CleanSettings settings = new DatasetWorkflow.CleanSettings(in.minSide(), in.resolution(), in.maxAspectRatio(),
                 in.maxPixels(), skipTrainedBy, in.condition(), in.seed(), in.annotatorModel());
-        CleanActivities.Result cl;
-        if (Workflow.getVersion(DATASET_CHILD, Workflow.DEFAULT_VERSION, 1) == 1) {
-            shardsInChildWorkflow(prefix, in, found, settings);
-            ingestDone(found);
-            checkpointBetweenStages("clean");
-            stage = "clean";
-            // the shards' results are where their activities stored them: no per-shard list travels through histories
-            cl = clean.dedupe(new CleanActivities.DedupeRequest(prefix, List.of(), List.of(found.dropsKey()), found.refs(),
-                    in.nearDuplicateDistance(), found.shardCount()));
-        } else { // runs recorded before the child workflow replay the shard activities they scheduled themselves
-            List<ShardOutcome> outcomes = shardsHere(prefix, in, found, settings);
-            ingestDone(found);
-            checkpointBetweenStages("clean");
-            stage = "clean";
-            List<String> candidates = new ArrayList<>();
-            List<String> dropLists = new ArrayList<>(List.of(found.dropsKey()));
-            for (ShardOutcome o : outcomes) {
-                candidates.add(o.cleaned().candidatesKey());
-                dropLists.add(o.fetched().dropsKey());
-                dropLists.add(o.cleaned().dropsKey());
-            }
-            cl = clean.dedupe(new CleanActivities.DedupeRequest(prefix, candidates, dropLists, found.refs(), in.nearDuplicateDistance()));
-        }
+        shardsInChildWorkflow(prefix, in, found, settings);
+        ingestDone(found);
+        checkpointBetweenStages("clean");
+        stage = "clean";
+        // the shards' results are where their activities stored them: no per-shard list travels through histories
+        CleanActivities.Result cl = clean.dedupe(new CleanActivities.DedupeRequest(prefix, List.of(found.dropsKey()), found.refs(),
+                in.nearDuplicateDistance(), found.shardCount()));
         completed.add("clean: kept " + cl.kept() + " of " + cl.seen() + reasons(cl.dropped()));
         return cl;
     }
@@ -526,36 +401,6 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 + reasons(found.dropped()));
     }
 
-    private record ShardOutcome(IngestActivities.ShardResult fetched, CleanActivities.ShardResult cleaned) {}
-
-    /** The shards' activities scheduled by this workflow (runs from before the child workflow). */
-    private List<ShardOutcome> shardsHere(String prefix, PipelineInput in, IngestActivities.Discovery found,
-                                                          DatasetWorkflow.CleanSettings c) {
-        List<Promise<ShardOutcome>> all = new ArrayList<>();
-        List<Promise<ShardOutcome>> inFlight = new ArrayList<>();
-        for (int i = 0; i < found.shardCount(); i++) {
-            while (inFlight.size() >= in.parallelShards()) {
-                Promise.anyOf(inFlight).get();
-                inFlight.removeIf(Promise::isCompleted);
-            }
-            checkpointBetweenStages("ingest shard " + i);
-            int shard = i;
-            String refsKey = found.shardKey(i);
-            Promise<ShardOutcome> p = Async.function(() -> {
-                IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, shard, refsKey));
-                countFetched(f);
-                CleanActivities.ShardResult cl = clean.cleanShard(new CleanActivities.ShardRequest(prefix, shard, f.itemsKey(), c.minSide(),
-                        c.resolution(), c.maxAspectRatio(), c.maxPixels(), c.skipTrainedBy(), c.condition(), c.seed(), c.annotatorModel()));
-                countCleaned(cl);
-                return new ShardOutcome(f, cl);
-            });
-            all.add(p);
-            inFlight.add(p);
-        }
-        Promise.allOf(all).get();
-        return all.stream().map(Promise::get).toList();
-    }
-
     /**
      * The shards in a {@link DatasetWorkflow} child, which continues as new every {@code shardsPerRun} shards;
      * its datasetProgress signals keep the status query's counts current. Pause and resume are passed on (shards
@@ -568,8 +413,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         DatasetWorkflow child = Workflow.newChildWorkflowStub(DatasetWorkflow.class, stageChildOptions("dataset")
                 .setCancellationType(ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED)
                 .build());
-        DatasetWorkflow.Input input = new DatasetWorkflow.Input(prefix, info.getWorkflowId(), found.shardKeys(), 0, in.parallelShards(),
-                in.shardsPerRun(), c, paused, found.shardCount());
+        DatasetWorkflow.Input input = new DatasetWorkflow.Input(prefix, info.getWorkflowId(), found.shardCount(), 0, in.parallelShards(),
+                in.shardsPerRun(), c, paused);
         List<Promise<DatasetWorkflow.Result>> result = new ArrayList<>();
         CancellationScope scope = Workflow.newCancellationScope(() -> result.add(Async.function(child::run, input)));
         scope.run();
@@ -605,20 +450,6 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         }
         dataset = new PipelineStatus.DatasetProgress(d.shards(), d.shardsFetched() + p.shards(), d.shardsCleaned() + p.shards(), d.refs(),
                 d.seen() + p.seen(), d.fetched() + p.fetched(), d.candidates() + p.candidates(), d.dropped() + p.dropped(), d.bytes() + p.bytes());
-    }
-
-    private void countFetched(IngestActivities.ShardResult f) {
-        PipelineStatus.DatasetProgress d = dataset;
-        int dropped = DatasetWorkflow.Progress.count(f.dropped());
-        dataset = new PipelineStatus.DatasetProgress(d.shards(), d.shardsFetched() + 1, d.shardsCleaned(), d.refs(), d.seen() + f.seen(),
-                d.fetched() + f.fetched(), d.candidates(), d.dropped() + dropped, d.bytes() + f.bytes());
-    }
-
-    private void countCleaned(CleanActivities.ShardResult c) {
-        PipelineStatus.DatasetProgress d = dataset;
-        int dropped = DatasetWorkflow.Progress.count(c.dropped());
-        dataset = new PipelineStatus.DatasetProgress(d.shards(), d.shardsFetched(), d.shardsCleaned() + 1, d.refs(), d.seen(),
-                d.fetched(), d.candidates() + c.candidates(), d.dropped() + dropped, d.bytes());
     }
 
     private ApplicationFailure fail(String message, String type) {

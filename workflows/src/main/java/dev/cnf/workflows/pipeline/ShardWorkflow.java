@@ -10,8 +10,8 @@ import io.temporal.workflow.WorkflowMethod;
  */
 @WorkflowInterface
 public interface ShardWorkflow {
-    /** @param refsKey the shard's reference table; null: the fetch activity finds it from the run prefix */
-    record Input(String runPrefix, int shard, String refsKey, DatasetWorkflow.CleanSettings clean) {}
+    /** Shard {@code shard} of the references discovery wrote under the run prefix. */
+    record Input(String runPrefix, int shard, DatasetWorkflow.CleanSettings clean) {}
 
     @WorkflowMethod
     DatasetWorkflow.Progress run(Input input);

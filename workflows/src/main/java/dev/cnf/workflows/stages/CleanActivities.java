@@ -24,19 +24,14 @@ public interface CleanActivities {
     record ShardResult(int shard, int seen, int candidates, Map<String, Integer> dropped, String candidatesKey, String dropsKey) {}
 
     /**
-     * @param candidatesKeys         every shard's candidates, in shard order (the first of duplicates is kept)
-     * @param dropsKeys              every earlier drop list (discovery, fetch, clean shards): the report counts them all
+     * @param dropsKeys              drop lists from before the shards (discovery's): the report counts them all
      * @param seen                   image references discovered in this run
      * @param nearDuplicateDistance  perceptual-hash Hamming distance counted as a near duplicate; -1 turns the check off
-     * @param shards                 when set, shards 0..shards-1 of this run prefix are read where the shard activities
-     *                               store them, after the lists above: no list has to travel through the workflow
+     * @param shards                 shards 0..shards-1 of this run prefix are read where the shard activities store them
+     *                               (candidates in shard order: the first of duplicates is kept), so no list has to travel
+     *                               through the workflow
      */
-    record DedupeRequest(String runPrefix, List<String> candidatesKeys, List<String> dropsKeys, int seen, int nearDuplicateDistance,
-                         Integer shards) {
-        public DedupeRequest(String runPrefix, List<String> candidatesKeys, List<String> dropsKeys, int seen, int nearDuplicateDistance) {
-            this(runPrefix, candidatesKeys, dropsKeys, seen, nearDuplicateDistance, null);
-        }
-    }
+    record DedupeRequest(String runPrefix, List<String> dropsKeys, int seen, int nearDuplicateDistance, int shards) {}
 
     /** Decodes and normalises one fetched shard. */
     @ActivityMethod
@@ -46,14 +41,6 @@ public interface CleanActivities {
     @ActivityMethod
     Result dedupe(DedupeRequest request);
 
-    // --- the single-activity cleaning that runs started before sharding (workflow version DEFAULT) replay against ---
-
-    /** @param skipTrainedBy a model name: drop images its latest version was trained on (null keeps them) */
-    record Request(String runPrefix, String itemsKey, int minSide, int resolution, String skipTrainedBy) {}
-
     /** seen == kept + sum(dropped), always. */
     record Result(int seen, int kept, Map<String, Integer> dropped, String samplesKey, String reportKey) {}
-
-    @ActivityMethod
-    Result clean(Request request);
 }

@@ -12,10 +12,10 @@ public interface ConditionActivities {
     /**
      * @param samplesKey  the dataset table with condition keys
      * @param manifestKey JSON lines, one row per sample (source URL, hashes, caption, shard) beside the WebDataset
-     *                    tar shards (image, caption .txt, metadata .json, condition .png); null in runs recorded before
+     *                    tar shards (image, caption .txt, metadata .json, condition .png)
      * @param fromShards  conditions already extracted in the clean shards, where the images were decoded anyway
      */
-    record Result(int conditioned, String samplesKey, String manifestKey, Integer fromShards) {}
+    record Result(int conditioned, String samplesKey, String manifestKey, int fromShards) {}
 
     @ActivityMethod
     Result condition(Request request);

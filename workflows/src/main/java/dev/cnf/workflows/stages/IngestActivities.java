@@ -21,29 +21,18 @@ public interface IngestActivities {
 
     /**
      * @param refs         image references found, including those dropped at discovery; refs == sum(shard seen) + sum(dropped)
-     * @param shardKeys    JSON-lines tables of references, one per shard, in order; empty when {@code shards} is set: the
-     *                     tables are then found from the run prefix and the shard number, and no list that grows with
-     *                     the crawl passes through workflow histories
      * @param dropped      references dropped before fetching (INVALID_URL, OPTED_OUT pages...), by reason
      * @param pageFailures pages, sitemaps and lists (not images) that could not be read, by reason
      * @param dropsKey     JSON lines: every reference dropped at discovery
      * @param pageFailuresKey JSON lines: every page, sitemap or list that could not be read, and why
-     * @param shards       how many shards were written (null in runs recorded before: count {@code shardKeys})
+     * @param shardCount   how many shards of references were written; each is found from the run prefix and its number,
+     *                     so no list that grows with the crawl passes through workflow histories
      */
-    record Discovery(int refs, List<String> shardKeys, Map<String, Integer> dropped, Map<String, Integer> pageFailures, String dropsKey,
-                     String pageFailuresKey, Integer shards) {
-        public int shardCount() {
-            return shards != null ? shards : shardKeys.size();
-        }
+    record Discovery(int refs, Map<String, Integer> dropped, Map<String, Integer> pageFailures, String dropsKey,
+                     String pageFailuresKey, int shardCount) {}
 
-        /** Shard {@code i}'s reference table, or null: the activity finds it from the run prefix. */
-        public String shardKey(int i) {
-            return shardKeys == null || shardKeys.isEmpty() ? null : shardKeys.get(i);
-        }
-    }
-
-    /** @param refsKey the shard's reference table; null: the one discovery wrote for this shard under the run prefix */
-    record FetchShardRequest(String runPrefix, int shard, String refsKey) {}
+    /** Shard {@code shard} of the references discovery wrote under the run prefix. */
+    record FetchShardRequest(String runPrefix, int shard) {}
 
     /** seen == fetched + sum(dropped); {@code bytes} downloaded for the fetched items. */
     record ShardResult(int shard, int seen, int fetched, long bytes, Map<String, Integer> dropped, String itemsKey, String dropsKey) {}
@@ -55,20 +44,4 @@ public interface IngestActivities {
     /** Fetches one shard's references. A finished shard's result is stored, so a retry returns it without refetching. */
     @ActivityMethod
     ShardResult fetchShard(FetchShardRequest request);
-
-    // --- the single-activity ingestion that runs started before sharding (workflow version DEFAULT) replay against ---
-
-    record Request(String runPrefix, List<String> sources, int maxImages, int maxDepth) {}
-
-    /**
-     * @param seen        image references found; seen == fetched + sum(dropped)
-     * @param pageFailures pages (not images) that could not be fetched, by reason
-     * @param itemsKey    JSON-lines table of fetched items (one per image); dropsKey lists every drop
-     */
-    record Result(int seen, int fetched, Map<String, Integer> dropped, Map<String, Integer> pageFailures,
-                  String itemsKey, String dropsKey) {}
-
-    /** Discover and fetch everything in one activity; kept for workflows started before sharded ingestion. */
-    @ActivityMethod
-    Result ingest(Request request);
 }
