@@ -1,7 +1,7 @@
 package dev.cnf.activities;
 
-import dev.cnf.activities.condition.Condition;
-import dev.cnf.activities.condition.Conditions;
+import dev.cnf.activities.conditions.Condition;
+import dev.cnf.activities.conditions.Conditions;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.workflows.pipeline.PipelineInput;
 import org.junit.jupiter.api.Test;

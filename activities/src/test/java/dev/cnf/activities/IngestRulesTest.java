@@ -4,7 +4,7 @@ import dev.cnf.activities.imaging.ImageHeader;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.imaging.PerceptualHash;
 import dev.cnf.activities.ingest.RobotsTxt;
-import dev.cnf.activities.ingest.UrlLists;
+import dev.cnf.activities.dataset.UrlLists;
 import org.junit.jupiter.api.Test;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;

@@ -1,7 +1,7 @@
 package dev.cnf.activities;
 
-import dev.cnf.activities.condition.CannyCondition;
-import dev.cnf.activities.condition.Condition;
+import dev.cnf.activities.conditions.CannyCondition;
+import dev.cnf.activities.conditions.Condition;
 import dev.cnf.activities.imaging.OpenCv;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -19,7 +19,6 @@ import dev.cnf.model.nn.Conv2dLayer;
 import dev.cnf.model.nn.GroupNorm;
 import dev.cnf.model.nn.LinearLayer;
 import dev.cnf.model.nn.NamedBlock;
-import dev.cnf.model.train.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.TrainingSet;
 import org.junit.jupiter.api.AfterAll;

@@ -9,7 +9,6 @@ import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.nn.Scalars;
-import dev.cnf.model.train.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

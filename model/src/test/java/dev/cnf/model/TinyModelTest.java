@@ -11,7 +11,6 @@ import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
-import dev.cnf.model.train.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.TrainingSet;
 import org.junit.jupiter.api.AfterAll;

@@ -10,7 +10,6 @@ import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
-import dev.cnf.model.train.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.Precision;
 import dev.cnf.model.vae.VaeCodec;

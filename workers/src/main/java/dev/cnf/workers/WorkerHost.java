@@ -1,7 +1,8 @@
 package dev.cnf.workers;
 
+import dev.cnf.activities.models.OpenAiConfig;
+
 import dev.cnf.activities.caption.CaptionActivitiesImpl;
-import dev.cnf.activities.caption.OpenAiCaptioner;
 import dev.cnf.activities.clean.CleanActivitiesImpl;
 import dev.cnf.activities.condition.ConditionActivitiesImpl;
 import dev.cnf.activities.evaluate.EvaluateActivitiesImpl;
@@ -44,10 +45,10 @@ public final class WorkerHost implements AutoCloseable {
      * @param openAi       the openai captioner's endpoint (not configured: that captioner is refused at validation)
      */
     public record Settings(Set<String> queues, List<String> defaultSources, Set<String> allowedHosts,
-                           int cpuConcurrency, int gpuConcurrency, FetchPolicy fetch, int fetchThreads, OpenAiCaptioner.Config openAi) {
+                           int cpuConcurrency, int gpuConcurrency, FetchPolicy fetch, int fetchThreads, OpenAiConfig openAi) {
         public Settings(Set<String> queues, List<String> defaultSources, Set<String> allowedHosts, int cpuConcurrency, int gpuConcurrency) {
             this(queues, defaultSources, allowedHosts, cpuConcurrency, gpuConcurrency, FetchPolicy.defaults(), 16,
-                    OpenAiCaptioner.Config.fromEnvironment());
+                    OpenAiConfig.fromEnvironment());
         }
 
         public Settings {

@@ -1,5 +1,7 @@
 package dev.cnf.workers;
 
+import dev.cnf.activities.registry.ModelRegistry;
+
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.publish.PublishActivitiesImpl;
 import dev.cnf.activities.storage.Json;
@@ -149,7 +151,7 @@ class PipelineWorkflowTest {
         String dir = "models/circles/" + r.version() + "/";
         Map<String, Object> manifest = Json.read(store.get(dir + "manifest.json"), Map.class);
         List<Map<String, Object>> files = (List<Map<String, Object>>) manifest.get("files");
-        assertEquals(Set.of(PublishActivitiesImpl.WEIGHTS_FILE, "config.json", "README.md", "model_card.json", "report.html", "metrics.json",
+        assertEquals(Set.of(ModelRegistry.WEIGHTS_FILE, "config.json", "README.md", "model_card.json", "report.html", "metrics.json",
                         "training_data.jsonl", PublishActivitiesImpl.SUMS_FILE),
                 Set.copyOf(files.stream().map(f -> (String) f.get("path")).toList()));
         // the tiny preset's pooled-text embedding has no place in the original single-file layout: said, not hidden
@@ -384,7 +386,7 @@ class PipelineWorkflowTest {
         assertTrue(keys.stream().anyMatch(k -> k.endsWith("/step-00000006/base_unet_optimizer.safetensors")));
 
         String dir = r.modelUri().substring(("s3://" + store.bucket() + "/").length());
-        Map<String, dev.cnf.model.io.Tensor> published = dev.cnf.model.io.Safetensors.read(store.get(dir + PublishActivitiesImpl.BASE_UNET_FILE));
+        Map<String, dev.cnf.model.io.Tensor> published = dev.cnf.model.io.Safetensors.read(store.get(dir + ModelRegistry.BASE_UNET_FILE));
         Map<String, dev.cnf.model.io.Tensor> shipped;
         try (java.io.InputStream in = getClass().getResourceAsStream("/dev/cnf/datasets/base/tiny-circles/unet.safetensors")) {
             shipped = dev.cnf.model.io.Safetensors.read(in.readAllBytes());
@@ -392,10 +394,10 @@ class PipelineWorkflowTest {
         assertEquals(shipped.keySet(), published.keySet(), "the base UNet's own parameter names");
         assertNotEquals(shipped, published, "two steps of joint training changed the base");
         List<Map<String, Object>> files = (List<Map<String, Object>>) Json.read(store.get(dir + "manifest.json"), Map.class).get("files");
-        assertTrue(files.stream().anyMatch(f -> PublishActivitiesImpl.BASE_UNET_FILE.equals(f.get("path"))), "listed and checksummed");
+        assertTrue(files.stream().anyMatch(f -> ModelRegistry.BASE_UNET_FILE.equals(f.get("path"))), "listed and checksummed");
         String card = new String(store.get(dir + "README.md"));
         assertTrue(card.contains("large (base UNet unlocked at step 4, learning rate 1.0E-4)"), card);
-        assertTrue(card.contains(PublishActivitiesImpl.BASE_UNET_FILE));
+        assertTrue(card.contains(ModelRegistry.BASE_UNET_FILE));
 
         // Continuing from it (default mode) starts from its ControlNet and its base UNet, keeps that base frozen and publishes it again.
         PipelineResult next = stub("wf-large-continued").run(Inputs.of("name", "large-scale", "resolution", 64, "trainSteps", 2,
@@ -404,9 +406,9 @@ class PipelineWorkflowTest {
         List<Map<String, Object>> nextRows = (List<Map<String, Object>>) (List<?>) Json.readLines(
                 store.get(onlyKey("runs/wf-large-continued/", "/train/metrics.jsonl")), Map.class);
         Map<String, Object> init = nextRows.stream().filter(m -> "init".equals(m.get("kind"))).findFirst().orElseThrow();
-        assertEquals(dir + PublishActivitiesImpl.BASE_UNET_FILE, init.get("baseUnetFrom"));
+        assertEquals(dir + ModelRegistry.BASE_UNET_FILE, init.get("baseUnetFrom"));
         String nextDir = next.modelUri().substring(("s3://" + store.bucket() + "/").length());
-        assertArrayEquals(store.get(dir + PublishActivitiesImpl.BASE_UNET_FILE), store.get(nextDir + PublishActivitiesImpl.BASE_UNET_FILE),
+        assertArrayEquals(store.get(dir + ModelRegistry.BASE_UNET_FILE), store.get(nextDir + ModelRegistry.BASE_UNET_FILE),
                 "the frozen base the ControlNet was trained against");
     }
 
@@ -669,7 +671,7 @@ class PipelineWorkflowTest {
         Map<String, Object> clean = Json.read(store.get(onlyKey(run2, "/clean/report.json")), Map.class);
         assertEquals(gallery.goodImages(), ((Map<String, Integer>) clean.get("dropped")).get("ALREADY_TRAINED"));
         String metrics = new String(store.get(onlyKey(run2, "/train/metrics.jsonl")));
-        assertTrue(metrics.contains("\"kind\":\"init\"") && metrics.contains(v1 + PublishActivitiesImpl.WEIGHTS_FILE),
+        assertTrue(metrics.contains("\"kind\":\"init\"") && metrics.contains(v1 + ModelRegistry.WEIGHTS_FILE),
                 "training started from the latest version's weights");
         String v2 = "models/retrain/" + second.version() + "/";
         assertEquals(gallery.goodImages() + newGallery.goodImages(), Json.readLines(store.get(v2 + "training_data.jsonl"), Map.class).size(),
@@ -729,7 +731,7 @@ class PipelineWorkflowTest {
         assertEquals(base, card.get("baseModel"));
         assertTrue(String.valueOf(card.get("baseModelSha256")).matches("[0-9a-f]{64}"), card.toString());
         try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch")) {
-            assertEquals(card.get("baseModelSha256"), dev.cnf.activities.train.BaseModels.load(folder.toString(), "tiny-sd", 64, store, m).sha256(),
+            assertEquals(card.get("baseModelSha256"), dev.cnf.activities.models.BaseModels.load(folder.toString(), "tiny-sd", 64, store, m).sha256(),
                     "the same folder on a worker's disk loads too, and is identified by its content wherever it is");
         }
         List<Map<String, Object>> files = (List<Map<String, Object>>) Json.read(store.get(dir + "manifest.json"), Map.class).get("files");

@@ -1,5 +1,7 @@
 package dev.cnf.activities.caption;
 
+import dev.cnf.activities.models.OpenAiConfig;
+
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.storage.Locations;
@@ -29,9 +31,9 @@ import java.util.TreeMap;
  */
 public class CaptionActivitiesImpl implements CaptionActivities {
     private final ObjectStore store;
-    private final OpenAiCaptioner.Config openAi;
+    private final OpenAiConfig openAi;
 
-    public CaptionActivitiesImpl(ObjectStore store, OpenAiCaptioner.Config openAi) {
+    public CaptionActivitiesImpl(ObjectStore store, OpenAiConfig openAi) {
         this.store = store;
         this.openAi = openAi;
     }

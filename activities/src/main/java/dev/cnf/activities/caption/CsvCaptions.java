@@ -1,6 +1,6 @@
 package dev.cnf.activities.caption;
 
-import dev.cnf.activities.ingest.UrlLists;
+import dev.cnf.activities.dataset.UrlLists;
 
 import java.net.URI;
 import java.util.HashMap;

@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cnf.activities.condition.annotator.AnnotatorModel;
+import dev.cnf.activities.models.annotator.AnnotatorModel;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.Locations;

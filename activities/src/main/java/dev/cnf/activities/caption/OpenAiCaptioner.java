@@ -1,5 +1,7 @@
 package dev.cnf.activities.caption;
 
+import dev.cnf.activities.models.OpenAiConfig;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cnf.activities.storage.Json;
 
@@ -20,27 +22,6 @@ import java.util.Map;
  * network errors are retried here and then fail the activity, which Temporal retries.
  */
 public final class OpenAiCaptioner {
-    /**
-     * @param baseUrl     e.g. https://api.openai.com/v1 (".../chat/completions" is appended)
-     * @param apiKey      sent as a Bearer token; may be empty for local servers
-     * @param instruction what the model is asked
-     */
-    public record Config(String baseUrl, String model, String apiKey, String instruction) {
-        public static final String DEFAULT_INSTRUCTION =
-                "Describe this image in one short sentence suitable as a text-to-image prompt. Answer with the sentence only.";
-
-        public boolean configured() {
-            return baseUrl != null && !baseUrl.isBlank() && model != null && !model.isBlank();
-        }
-
-        /** From CNF_OPENAI_BASE_URL, CNF_OPENAI_MODEL, CNF_OPENAI_API_KEY and CNF_OPENAI_INSTRUCTION. */
-        public static Config fromEnvironment() {
-            Map<String, String> env = System.getenv();
-            return new Config(env.getOrDefault("CNF_OPENAI_BASE_URL", ""), env.getOrDefault("CNF_OPENAI_MODEL", ""),
-                    env.getOrDefault("CNF_OPENAI_API_KEY", ""), env.getOrDefault("CNF_OPENAI_INSTRUCTION", DEFAULT_INSTRUCTION));
-        }
-    }
-
     /** The endpoint refused this one image (4xx other than 429). */
     public static final class Refused extends RuntimeException {
         Refused(String message) {
@@ -48,10 +29,10 @@ public final class OpenAiCaptioner {
         }
     }
 
-    private final Config config;
+    private final OpenAiConfig config;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
-    public OpenAiCaptioner(Config config) {
+    public OpenAiCaptioner(OpenAiConfig config) {
         if (!config.configured()) {
             throw new IllegalArgumentException("the openai captioner needs the worker's CNF_OPENAI_BASE_URL and CNF_OPENAI_MODEL"
                     + " (or --openai-base-url / --openai-model)");

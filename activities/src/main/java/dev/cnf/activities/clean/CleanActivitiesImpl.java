@@ -1,7 +1,7 @@
 package dev.cnf.activities.clean;
 
 import dev.cnf.activities.StageMetrics;
-import dev.cnf.activities.condition.ConditionRunner;
+import dev.cnf.activities.conditions.ConditionRunner;
 import dev.cnf.activities.dataset.Drop;
 import dev.cnf.activities.dataset.DropReason;
 import dev.cnf.activities.dataset.Sample;
@@ -9,8 +9,8 @@ import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.imaging.ImageDecoder;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.imaging.PerceptualHash;
-import dev.cnf.activities.ingest.IngestActivitiesImpl;
-import dev.cnf.activities.publish.ModelRegistry;
+import dev.cnf.activities.registry.RunKeys;
+import dev.cnf.activities.registry.ModelRegistry;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workflows.stages.CleanActivities;
@@ -125,7 +125,7 @@ public class CleanActivitiesImpl implements CleanActivities {
         List<String> dropsKeys = new ArrayList<>(r.dropsKeys());
         List<String> candidatesKeys = new ArrayList<>();
         for (int shard = 0; shard < r.shards(); shard++) {
-            dropsKeys.add(IngestActivitiesImpl.dropsKey(r.runPrefix(), shard));
+            dropsKeys.add(RunKeys.ingestDrops(r.runPrefix(), shard));
             dropsKeys.add(dropsKey(r.runPrefix(), shard));
             candidatesKeys.add(candidatesKey(r.runPrefix(), shard));
         }

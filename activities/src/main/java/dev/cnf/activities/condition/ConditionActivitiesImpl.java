@@ -1,5 +1,7 @@
 package dev.cnf.activities.condition;
 
+import dev.cnf.activities.conditions.ConditionRunner;
+
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.dataset.WebDataset;

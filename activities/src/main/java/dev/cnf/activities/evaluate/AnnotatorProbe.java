@@ -1,8 +1,8 @@
 package dev.cnf.activities.evaluate;
 
-import dev.cnf.activities.condition.annotator.Ade20k;
+import dev.cnf.activities.models.annotator.Ade20k;
 import dev.cnf.activities.storage.Locations;
-import dev.cnf.activities.condition.annotator.AnnotatorModel;
+import dev.cnf.activities.models.annotator.AnnotatorModel;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.ObjectStore;
 import org.opencv.core.Core;

@@ -1,5 +1,9 @@
 package dev.cnf.activities.ingest;
 
+import dev.cnf.activities.registry.RunKeys;
+
+import dev.cnf.activities.dataset.UrlLists;
+
 import dev.cnf.activities.StageMetrics;
 import dev.cnf.activities.dataset.Drop;
 import dev.cnf.activities.dataset.DropReason;
@@ -133,7 +137,7 @@ public class IngestActivitiesImpl implements IngestActivities {
         int size = Math.max(1, r.shardSize());
         int shards = 0;
         for (int from = 0; from < refs.size(); from += size, shards++) {
-            store.put(refsKey(r.runPrefix(), shards), Json.lines(refs.subList(from, Math.min(refs.size(), from + size))), "application/x-ndjson");
+            store.put(RunKeys.ingestRefs(r.runPrefix(), shards), Json.lines(refs.subList(from, Math.min(refs.size(), from + size))), "application/x-ndjson");
         }
         String dropsKey = r.runPrefix() + "/ingest/discovery-drops.jsonl";
         store.put(dropsKey, Json.lines(crawl.drops), "application/x-ndjson");
@@ -143,11 +147,6 @@ public class IngestActivitiesImpl implements IngestActivities {
         // the count, not the keys: a crawl of millions of images must not put a list of shards into the workflow's history
         return new Discovery(refs.size() + crawl.drops.size(), Drop.countByReason(crawl.drops),
                 Drop.countByReason(crawl.pageFailures), dropsKey, pagesKey, shards);
-    }
-
-    /** Where discovery writes shard {@code shard}'s references; fetchShard finds them there when not told otherwise. */
-    public static String refsKey(String runPrefix, int shard) {
-        return String.format("%s/ingest/refs/shard-%05d.jsonl", runPrefix, shard);
     }
 
     private Crawl crawl(List<String> sources, int maxImages, int maxDepth, boolean followOtherHosts) {
@@ -364,24 +363,15 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
     }
 
-    /** Where shard {@code shard} of a run keeps its fetch results; fetchShard writes them, dedupe reads the drops. */
-    private static String shardBase(String runPrefix, int shard) {
-        return String.format("%s/ingest/shards/shard-%05d", runPrefix, shard);
-    }
-
-    public static String dropsKey(String runPrefix, int shard) {
-        return shardBase(runPrefix, shard) + ".drops.jsonl";
-    }
-
     @Override
     public ShardResult fetchShard(FetchShardRequest r) {
-        String base = shardBase(r.runPrefix(), r.shard());
+        String base = RunKeys.ingestShard(r.runPrefix(), r.shard());
         String resultKey = base + ".result.json";
         if (store.exists(resultKey)) {
             return Json.read(store.get(resultKey), ShardResult.class); // finished before a retry or a worker loss
         }
         long started = System.nanoTime();
-        List<Ref> refs = Json.readLines(store.get(refsKey(r.runPrefix(), r.shard())), Ref.class);
+        List<Ref> refs = Json.readLines(store.get(RunKeys.ingestRefs(r.runPrefix(), r.shard())), Ref.class);
         List<Future<Object>> outcomes = new ArrayList<>();
         for (Ref ref : refs) {
             outcomes.add(pool.submit(() -> fetchOne(r.runPrefix(), ref)));
@@ -404,7 +394,7 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
         String itemsKey = base + ".items.jsonl";
         store.put(itemsKey, Json.lines(items), "application/x-ndjson");
-        String dropsKey = dropsKey(r.runPrefix(), r.shard());
+        String dropsKey = RunKeys.ingestDrops(r.runPrefix(), r.shard());
         store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
         ShardResult result = new ShardResult(r.shard(), refs.size(), items.size(), bytes, Drop.countByReason(drops), itemsKey, dropsKey);
         store.put(resultKey, Json.bytes(result), "application/json"); // written last: its presence means the shard is done

@@ -1,5 +1,7 @@
 package dev.cnf.activities.publish;
 
+import dev.cnf.activities.registry.ModelRegistry;
+
 import java.util.Map;
 
 /** The published version's README.md: Hugging Face model-card front matter, then what a user needs to judge and load it. */
@@ -76,7 +78,7 @@ final class ModelCard {
                     .append(" ").append(fmt(decision.previousValue())).append(".\n\n");
         }
         if (card.getOrDefault("trainingMode", "").startsWith("large")) {
-            md.append("Large-scale mode: the base UNet trained jointly with this ControlNet is `").append(PublishActivitiesImpl.BASE_UNET_FILE)
+            md.append("Large-scale mode: the base UNet trained jointly with this ControlNet is `").append(ModelRegistry.BASE_UNET_FILE)
                     .append("`; use it in place of the base model's UNet, the ControlNet expects it.\n\n");
         }
         if (card.get("originalLayoutFile") != null) {

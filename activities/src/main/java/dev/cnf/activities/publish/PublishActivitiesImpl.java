@@ -1,5 +1,7 @@
 package dev.cnf.activities.publish;
 
+import dev.cnf.activities.registry.ModelRegistry;
+
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.config.ControlNetConfig;
@@ -31,10 +33,7 @@ import java.util.Optional;
  * its manifest and card.
  */
 public class PublishActivitiesImpl implements PublishActivities {
-    public static final String WEIGHTS_FILE = "diffusion_pytorch_model.safetensors";
     public static final String SUMS_FILE = "SHA256SUMS";
-    /** Large mode: the base UNet trained jointly with the ControlNet, in the base model's parameter names. */
-    public static final String BASE_UNET_FILE = "unet/diffusion_pytorch_model.safetensors";
     private final ObjectStore store;
     private final ModelRegistry registry;
 
@@ -134,7 +133,7 @@ public class PublishActivitiesImpl implements PublishActivities {
     @SuppressWarnings("unchecked")
     private Result publish(Request r, Path work) throws IOException {
         String dir = ModelRegistry.dir(r.name(), r.version());
-        Path weightsFile = work.resolve(WEIGHTS_FILE);
+        Path weightsFile = work.resolve(ModelRegistry.WEIGHTS_FILE);
         store.getToFile(r.weightsKey(), weightsFile);
         OnDisk weights = OnDisk.of(weightsFile);
         byte[] config = store.get(r.configKey());
@@ -172,9 +171,9 @@ public class PublishActivitiesImpl implements PublishActivities {
         Decision decision = gate(r.name(), r.version(), metrics, r.promotionTolerance());
         Map<String, Blob> files = new LinkedHashMap<>();
         files.put("config.json", new InMemory(config));
-        files.put(WEIGHTS_FILE, weights);
+        files.put(ModelRegistry.WEIGHTS_FILE, weights);
         if (baseUnet != null) {
-            files.put(BASE_UNET_FILE, baseUnet);
+            files.put(ModelRegistry.BASE_UNET_FILE, baseUnet);
         }
         Map<String, String> cardText = new LinkedHashMap<>(r.card());
         String originalFile = originalLayoutFile(r.name());

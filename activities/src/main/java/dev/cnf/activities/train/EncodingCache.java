@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.io.Tensor;
-import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.Precision;
 import dev.cnf.model.train.TrainingSet;

@@ -1,19 +1,21 @@
 package dev.cnf.activities.train;
 
+import dev.cnf.activities.models.BaseModels;
+import dev.cnf.activities.models.WeightObjects;
+
 import ai.djl.ndarray.NDManager;
 import dev.cnf.activities.dataset.HeldOut;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.imaging.EdgeProbe;
 import dev.cnf.activities.imaging.OpenCv;
-import dev.cnf.activities.publish.ModelRegistry;
-import dev.cnf.activities.publish.PublishActivitiesImpl;
+import dev.cnf.activities.registry.ModelRegistry;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
-import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.ConvergenceDetector;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.Precision;
@@ -314,8 +316,8 @@ public class TrainActivitiesImpl implements TrainActivities {
             return new Init(null, null);
         }
         String dir = ModelRegistry.dir(r.continueFrom(), version.get());
-        String weights = dir + PublishActivitiesImpl.WEIGHTS_FILE;
-        String baseUnet = dir + PublishActivitiesImpl.BASE_UNET_FILE;
+        String weights = dir + ModelRegistry.WEIGHTS_FILE;
+        String baseUnet = dir + ModelRegistry.BASE_UNET_FILE;
         boolean withBase = store.exists(baseUnet);
         try {
             Weights.load(controlnet, WeightObjects.get(store, weights));

@@ -1,9 +1,10 @@
 package dev.cnf.activities.validate;
 
-import dev.cnf.activities.caption.OpenAiCaptioner;
-import dev.cnf.activities.condition.Conditions;
+import dev.cnf.activities.models.OpenAiConfig;
+
+import dev.cnf.activities.conditions.Conditions;
 import dev.cnf.activities.storage.Locations;
-import dev.cnf.activities.condition.annotator.AnnotatorModel;
+import dev.cnf.activities.models.annotator.AnnotatorModel;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workflows.pipeline.PipelineInput;
 import dev.cnf.workflows.stages.ValidateActivities;
@@ -19,9 +20,9 @@ import java.util.List;
  */
 public class ValidateActivitiesImpl implements ValidateActivities {
     private final ObjectStore store;
-    private final OpenAiCaptioner.Config openAi;
+    private final OpenAiConfig openAi;
 
-    public ValidateActivitiesImpl(ObjectStore store, OpenAiCaptioner.Config openAi) {
+    public ValidateActivitiesImpl(ObjectStore store, OpenAiConfig openAi) {
         this.store = store;
         this.openAi = openAi;
     }

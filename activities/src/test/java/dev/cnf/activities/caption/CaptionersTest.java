@@ -1,5 +1,7 @@
 package dev.cnf.activities.caption;
 
+import dev.cnf.activities.models.OpenAiConfig;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.cnf.activities.imaging.OpenCv;
@@ -62,7 +64,7 @@ class CaptionersTest {
         stub.start();
         try {
             String base = "http://127.0.0.1:" + stub.getAddress().getPort() + "/v1/";
-            OpenAiCaptioner captioner = new OpenAiCaptioner(new OpenAiCaptioner.Config(base, "vision-mini", "sk-test", "Describe."));
+            OpenAiCaptioner captioner = new OpenAiCaptioner(new OpenAiConfig(base, "vision-mini", "sk-test", "Describe."));
             byte[] png = {(byte) 0x89, 'P', 'N', 'G'};
             assertEquals("A red circle on white.", captioner.caption(png));
             assertThrows(OpenAiCaptioner.Refused.class, () -> captioner.caption(png), "a 400 is this image's failure");
@@ -75,7 +77,7 @@ class CaptionersTest {
         } finally {
             stub.stop(0);
         }
-        assertThrows(IllegalArgumentException.class, () -> new OpenAiCaptioner(new OpenAiCaptioner.Config("", "", "", "")));
+        assertThrows(IllegalArgumentException.class, () -> new OpenAiCaptioner(new OpenAiConfig("", "", "", "")));
     }
 
     @Test

@@ -1,7 +1,10 @@
 package dev.cnf.activities.condition;
 
-import dev.cnf.activities.condition.annotator.Ade20k;
-import dev.cnf.activities.condition.annotator.AnnotatorModel;
+import dev.cnf.activities.conditions.Condition;
+import dev.cnf.activities.conditions.Conditions;
+
+import dev.cnf.activities.models.annotator.Ade20k;
+import dev.cnf.activities.models.annotator.AnnotatorModel;
 import dev.cnf.activities.imaging.OpenCv;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

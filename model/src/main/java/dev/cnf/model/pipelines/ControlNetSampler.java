@@ -11,7 +11,7 @@ import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.nn.GradMode;
 import dev.cnf.model.schedulers.DdimScheduler;
 import dev.cnf.model.schedulers.NoiseSchedule;
-import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.BaseModel;
 import dev.cnf.model.nn.Scalars;
 
 import java.util.ArrayList;

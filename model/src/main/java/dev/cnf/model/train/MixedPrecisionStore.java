@@ -1,5 +1,7 @@
 package dev.cnf.model.train;
 
+import dev.cnf.model.BaseModel;
+
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

@@ -1,5 +1,7 @@
 package dev.cnf.model.train;
 
+import dev.cnf.model.BaseModel;
+
 import ai.djl.ndarray.types.DataType;
 
 import java.util.Arrays;

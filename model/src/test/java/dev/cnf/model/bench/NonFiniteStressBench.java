@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.cnf.model.GcPressure;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.config.StableDiffusionConfig;
-import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.TrainingSet;
 

@@ -8,7 +8,7 @@ import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.config.StableDiffusionConfig;
 import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.pipelines.ControlNetSampler;
-import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.Precision;
 import dev.cnf.model.train.TrainingSet;

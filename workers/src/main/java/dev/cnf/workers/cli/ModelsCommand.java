@@ -3,7 +3,7 @@ package dev.cnf.workers.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cnf.activities.publish.ModelRegistry;
+import dev.cnf.activities.registry.ModelRegistry;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workers.embedded.EmbeddedS3;
 import picocli.CommandLine.Command;

@@ -9,7 +9,7 @@ import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
-import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.TrainingSet;
 import picocli.CommandLine.Command;

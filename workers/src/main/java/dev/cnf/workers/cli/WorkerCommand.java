@@ -1,6 +1,7 @@
 package dev.cnf.workers.cli;
 
-import dev.cnf.activities.caption.OpenAiCaptioner;
+import dev.cnf.activities.models.OpenAiConfig;
+
 import dev.cnf.activities.ingest.FetchPolicy;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workers.HealthServer;
@@ -118,8 +119,8 @@ public final class WorkerCommand implements Callable<Integer> {
         WorkerHost.Settings settings = new WorkerHost.Settings(new LinkedHashSet<>(queues), defaultSources,
                 new LinkedHashSet<>(allowHosts), cpuConcurrency, gpuConcurrency, fetchPolicy(), fetchThreads,
                 // the key only from the environment: flags show up in process lists
-                new OpenAiCaptioner.Config(openAiBaseUrl, openAiModel, System.getenv().getOrDefault("CNF_OPENAI_API_KEY", ""),
-                        System.getenv().getOrDefault("CNF_OPENAI_INSTRUCTION", OpenAiCaptioner.Config.DEFAULT_INSTRUCTION)));
+                new OpenAiConfig(openAiBaseUrl, openAiModel, System.getenv().getOrDefault("CNF_OPENAI_API_KEY", ""),
+                        System.getenv().getOrDefault("CNF_OPENAI_INSTRUCTION", OpenAiConfig.DEFAULT_INSTRUCTION)));
         ObjectStore store = new ObjectStore(storage.config());
         connection.validate();
         WorkerMetrics metrics = new WorkerMetrics();

@@ -1,5 +1,7 @@
 package dev.cnf.workers.ingest;
 
+import dev.cnf.activities.registry.RunKeys;
+
 import dev.cnf.activities.clean.CleanActivitiesImpl;
 import dev.cnf.activities.dataset.Drop;
 import dev.cnf.activities.dataset.Sample;
@@ -192,7 +194,7 @@ class HostileGalleryTest {
 
         IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest("runs/sources", sources, 100, 1, 100, false));
         assertEquals(1, found.shardCount());
-        List<IngestActivitiesImpl.Ref> refs = Json.readLines(store.get(IngestActivitiesImpl.refsKey("runs/sources", 0)), IngestActivitiesImpl.Ref.class);
+        List<IngestActivitiesImpl.Ref> refs = Json.readLines(store.get(RunKeys.ingestRefs("runs/sources", 0)), IngestActivitiesImpl.Ref.class);
         Map<String, String> captions = new TreeMap<>();
         refs.forEach(r -> captions.put(r.url().startsWith("s3://") ? r.url() : path(r.url()), r.alt()));
         Map<String, String> expected = new TreeMap<>(Map.of(

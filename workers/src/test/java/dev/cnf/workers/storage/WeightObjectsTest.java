@@ -1,7 +1,7 @@
 package dev.cnf.workers.storage;
 
 import dev.cnf.activities.storage.ObjectStore;
-import dev.cnf.activities.train.WeightObjects;
+import dev.cnf.activities.models.WeightObjects;
 import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.io.Tensor;
 import dev.cnf.workers.embedded.EmbeddedS3;

@@ -1,6 +1,6 @@
-package dev.cnf.activities.condition;
+package dev.cnf.activities.conditions;
 
-import dev.cnf.activities.condition.annotator.AnnotatorModel;
+import dev.cnf.activities.models.annotator.AnnotatorModel;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.Locations;

@@ -1,4 +1,4 @@
-package dev.cnf.activities.condition;
+package dev.cnf.activities.conditions;
 
 import org.opencv.core.Core;
 import org.opencv.core.CvType;

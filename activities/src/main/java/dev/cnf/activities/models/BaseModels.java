@@ -1,4 +1,4 @@
-package dev.cnf.activities.train;
+package dev.cnf.activities.models;
 
 import ai.djl.ndarray.NDManager;
 import dev.cnf.activities.storage.Locations;
@@ -7,7 +7,7 @@ import dev.cnf.datasets.ShippedModels;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.config.StableDiffusionConfig;
 import dev.cnf.model.io.Safetensors;
-import dev.cnf.model.train.BaseModel;
+import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.Precision;
 import io.temporal.failure.ApplicationFailure;
 

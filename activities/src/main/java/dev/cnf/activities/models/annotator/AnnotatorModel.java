@@ -1,4 +1,4 @@
-package dev.cnf.activities.condition.annotator;
+package dev.cnf.activities.models.annotator;
 
 import ai.djl.MalformedModelException;
 import ai.djl.inference.Predictor;

@@ -1,4 +1,4 @@
-package dev.cnf.activities.condition;
+package dev.cnf.activities.conditions;
 
 import dev.cnf.activities.imaging.OpenCv;
 import org.opencv.core.Core;

@@ -1,4 +1,4 @@
-package dev.cnf.activities.condition;
+package dev.cnf.activities.conditions;
 
 import java.util.Map;
 import java.util.function.Supplier;
@@ -13,7 +13,7 @@ public final class Conditions {
             "sketch", SketchCondition::new,
             "lineart", LineartCondition::new));
 
-    /** Conditions whose extractor is a user-supplied annotator model (see {@link dev.cnf.activities.condition.annotator.AnnotatorModel}). */
+    /** Conditions whose extractor is a user-supplied annotator model (see {@link dev.cnf.activities.models.annotator.AnnotatorModel}). */
     public static final java.util.Set<String> MODEL_BACKED = java.util.Set.of("depth", "normal", "pose", "seg");
 
     /** The conditions computed with OpenCV alone. */
@@ -28,12 +28,12 @@ public final class Conditions {
     }
 
     /** The annotator kind a condition needs, or null for the classical conditions. */
-    public static dev.cnf.activities.condition.annotator.AnnotatorModel.Kind annotatorKind(String name) {
+    public static dev.cnf.activities.models.annotator.AnnotatorModel.Kind annotatorKind(String name) {
         return AnnotatedConditions.kindOf(name);
     }
 
     /** A model-backed condition over a loaded annotator (the caller closes the annotator). */
-    public static Condition withAnnotator(String name, dev.cnf.activities.condition.annotator.AnnotatorModel annotator) {
+    public static Condition withAnnotator(String name, dev.cnf.activities.models.annotator.AnnotatorModel annotator) {
         return AnnotatedConditions.create(name, annotator);
     }
 

@@ -1,4 +1,4 @@
-package dev.cnf.activities.train;
+package dev.cnf.activities.models;
 
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.io.Safetensors;

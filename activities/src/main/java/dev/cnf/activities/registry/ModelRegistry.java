@@ -1,4 +1,4 @@
-package dev.cnf.activities.publish;
+package dev.cnf.activities.registry;
 
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
@@ -15,6 +15,11 @@ import java.util.TreeSet;
  * report's comparison with the previous version, and {@code cnf models}.
  */
 public final class ModelRegistry {
+    /** A published version's ControlNet weights, in diffusers' file name. */
+    public static final String WEIGHTS_FILE = "diffusion_pytorch_model.safetensors";
+    /** Large-scale mode: the base UNet trained with the ControlNet, which only works with it. */
+    public static final String BASE_UNET_FILE = "unet/diffusion_pytorch_model.safetensors";
+
     public static final String ROOT = "models/";
     private final ObjectStore store;
 

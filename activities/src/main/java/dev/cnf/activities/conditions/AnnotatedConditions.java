@@ -1,8 +1,8 @@
-package dev.cnf.activities.condition;
+package dev.cnf.activities.conditions;
 
-import dev.cnf.activities.condition.annotator.Ade20k;
-import dev.cnf.activities.condition.annotator.OpenPoseSkeleton;
-import dev.cnf.activities.condition.annotator.AnnotatorModel;
+import dev.cnf.activities.models.annotator.Ade20k;
+import dev.cnf.activities.models.annotator.OpenPoseSkeleton;
+import dev.cnf.activities.models.annotator.AnnotatorModel;
 import org.opencv.core.Core;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;

@@ -1,4 +1,7 @@
-package dev.cnf.model.train;
+package dev.cnf.model;
+
+import dev.cnf.model.train.Precision;
+import dev.cnf.model.train.DiffusionTrainer;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;

@@ -1,4 +1,4 @@
-package dev.cnf.activities.ingest;
+package dev.cnf.activities.dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cnf.activities.storage.Json;

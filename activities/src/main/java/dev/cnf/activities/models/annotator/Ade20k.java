@@ -1,4 +1,4 @@
-package dev.cnf.activities.condition.annotator;
+package dev.cnf.activities.models.annotator;
 
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;

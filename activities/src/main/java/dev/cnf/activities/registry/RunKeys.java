@@ -1,0 +1,21 @@
+package dev.cnf.activities.registry;
+
+/** Where a run's stages keep their per-shard files under the run prefix: one stage writes them, a later one reads them. */
+public final class RunKeys {
+    private RunKeys() {}
+
+    /** Shard {@code shard}'s image references, as discovery wrote them. */
+    public static String ingestRefs(String runPrefix, int shard) {
+        return String.format("%s/ingest/refs/shard-%05d.jsonl", runPrefix, shard);
+    }
+
+    /** The common start of shard {@code shard}'s fetch results (items, drops, result). */
+    public static String ingestShard(String runPrefix, int shard) {
+        return String.format("%s/ingest/shards/shard-%05d", runPrefix, shard);
+    }
+
+    /** What fetching shard {@code shard} dropped, and why; the dedupe counts these in the cleaning report. */
+    public static String ingestDrops(String runPrefix, int shard) {
+        return ingestShard(runPrefix, shard) + ".drops.jsonl";
+    }
+}
