@@ -1,5 +1,6 @@
 package dev.cnf.model;
 
+import dev.cnf.model.schedulers.SchedulerConfig;
 import dev.cnf.model.train.Precision;
 import dev.cnf.model.train.DiffusionTrainer;
 
@@ -34,9 +35,11 @@ import java.util.Map;
  * The frozen text-to-image model a ControlNet is trained against: UNet, prompt encoder and latent
  * codec at one image size, plus the shape of the ControlNet that fits it. Either the tiny preset
  * ({@link #load} / {@link #initialize}) or a Stable Diffusion stack ({@link #stableDiffusion},
- * {@link #fromDiffusers}).
+ * {@link #fromDiffusers}). {@code scheduler} gives the noise schedule training uses and the DDIM timesteps sampling
+ * takes: SD1.5's unless a diffusers folder ships its own {@code scheduler/scheduler_config.json}.
  */
-public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, LatentCodec codec, ControlNetConfig controlNetConfig) {
+public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, LatentCodec codec, ControlNetConfig controlNetConfig,
+                        SchedulerConfig scheduler) {
 
     /** File names of a tiny base model folder, as diffusers names the sub-models' weights. */
     public static final String UNET_FILE = "unet.safetensors";
@@ -88,7 +91,8 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
         HashingTextEncoder text = new HashingTextEncoder(config);
         text.initializeParameters(manager, seed + 1);
         freeze(unet, text);
-        return new BaseModel(config.sampleSize(), unet, text, new SpaceToDepthCodec(config.latentFactor()), config.controlNet());
+        return new BaseModel(config.sampleSize(), unet, text, new SpaceToDepthCodec(config.latentFactor()), config.controlNet(),
+                SchedulerConfig.sd15());
     }
 
     /** A Stable Diffusion stack from already-built (and loaded) parts; all of them frozen. */
@@ -98,7 +102,7 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
             throw new IllegalArgumentException("image size " + sampleSize + " is not a multiple of the VAE's factor " + vae.config().downsampling());
         }
         freeze(unet, vae, text);
-        return new BaseModel(sampleSize, unet, new ClipPromptEncoder(text, tokenizer), new VaeCodec(vae), controlNet);
+        return new BaseModel(sampleSize, unet, new ClipPromptEncoder(text, tokenizer), new VaeCodec(vae), controlNet, SchedulerConfig.sd15());
     }
 
     /** An untrained Stable Diffusion stack of the given shapes (e.g. tiny-sd), seeded; for tests and smoke runs. */
@@ -129,7 +133,21 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
         AutoencoderKL vae = (AutoencoderKL) DiffusersFolder.load(root.resolve("vae"), manager).block();
         ClipTextModel text = (ClipTextModel) DiffusersFolder.load(root.resolve("text_encoder"), manager).block();
         ClipTokenizer tokenizer = ClipTokenizer.load(root.resolve("tokenizer"), text.config().maxPositionEmbeddings());
-        return stableDiffusion(sampleSize, unet, vae, text, tokenizer, hintEncoderFor(unet, vae));
+        BaseModel base = stableDiffusion(sampleSize, unet, vae, text, tokenizer, hintEncoderFor(unet, vae));
+        Path scheduler = root.resolve("scheduler").resolve("scheduler_config.json");
+        if (!Files.isRegularFile(scheduler)) {
+            return base;
+        }
+        try {
+            return base.withScheduler(SchedulerConfig.fromJson(Files.readString(scheduler)));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(scheduler + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The same base with another scheduler config. */
+    public BaseModel withScheduler(SchedulerConfig config) {
+        return new BaseModel(sampleSize, unet, textEncoder, codec, controlNetConfig, config);
     }
 
     /** SD1.5's hint encoder channels (16, 32, 96, 256), cut to one stride-2 step per VAE halving. */

@@ -9,6 +9,7 @@ import dev.cnf.model.nn.TorchOwned;
 import dev.cnf.model.nn.GroupNorm;
 import dev.cnf.model.schedulers.DdimScheduler;
 import dev.cnf.model.schedulers.NoiseSchedule;
+import dev.cnf.model.schedulers.SchedulerConfig;
 import dev.cnf.model.train.AdamW;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.vae.SpaceToDepthCodec;
@@ -117,9 +118,53 @@ class NnSemanticsTest {
         NoiseSchedule s = NoiseSchedule.sd15();
         assertEquals(1 - 0.00085, s.alphaCumprod(0), 1e-12);
         assertEquals(0.0047, s.alphaCumprod(999), 1e-4); // diffusers' SD1.5 alphas_cumprod[-1] ≈ 0.00466
-        int[] ts = new DdimScheduler(s, 20).timesteps();
+        int[] ts = new DdimScheduler(SchedulerConfig.sd15(), 20).timesteps();
         assertEquals(951, ts[0]);
         assertEquals(1, ts[19]);
+    }
+
+    /**
+     * DDIM timesteps for each spacing against diffusers' formulas run in numpy (T = 1000):
+     * trailing np.round(np.arange(T, 0, -T / n)) - 1, linspace np.linspace(0, T - 1, n).round()[::-1],
+     * leading (np.arange(n) * (T // n)).round()[::-1] + steps_offset; numpy rounds half to even (n = 16).
+     */
+    @Test
+    void ddimTimestepsFollowTheConfigsSpacing() {
+        assertArrayEquals(new int[] {999, 937, 874, 811, 749, 687, 624, 561, 499, 437, 374, 311, 249, 187, 124, 61},
+                new DdimScheduler(spacing("trailing", 0), 16).timesteps());
+        assertArrayEquals(new int[] {999, 932, 866, 799, 733, 666, 599, 533, 466, 400, 333, 266, 200, 133, 67, 0},
+                new DdimScheduler(spacing("linspace", 0), 16).timesteps());
+        assertArrayEquals(new int[] {931, 869, 807, 745, 683, 621, 559, 497, 435, 373, 311, 249, 187, 125, 63, 1},
+                new DdimScheduler(spacing("leading", 1), 16).timesteps());
+        assertArrayEquals(new int[] {999, 666, 332}, new DdimScheduler(spacing("trailing", 0), 3).timesteps());
+        assertArrayEquals(new int[] {999, 500, 0}, new DdimScheduler(spacing("linspace", 0), 3).timesteps());
+        // beta_schedule "linear" (diffusers' default): np.cumprod(1 - np.linspace(1e-4, 0.02, 1000))[-1] = 4.0358e-05
+        SchedulerConfig linear = SchedulerConfig.fromJson("{\"beta_schedule\": \"linear\"}");
+        assertEquals(0.9999, linear.noiseSchedule().alphaCumprod(0), 1e-12);
+        assertEquals(4.035829765375676e-05, linear.noiseSchedule().alphaCumprod(999), 1e-12);
+    }
+
+    private static SchedulerConfig spacing(String spacing, int offset) {
+        SchedulerConfig sd = SchedulerConfig.sd15();
+        return new SchedulerConfig(sd.numTrainTimesteps(), sd.betaStart(), sd.betaEnd(), sd.betaSchedule(), sd.predictionType(),
+                spacing, offset, sd.setAlphaToOne());
+    }
+
+    @Test
+    void schedulerSettingsCnfDoesNotImplementAreRefusedByName() {
+        String sd15 = """
+                {"_class_name": "PNDMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear", "beta_start": 0.00085,
+                 "num_train_timesteps": 1000, "set_alpha_to_one": false, "skip_prk_steps": true, "steps_offset": 1,
+                 "trained_betas": null, "clip_sample": false}""";
+        assertEquals(SchedulerConfig.sd15(), SchedulerConfig.fromJson(sd15), "SD1.5's own file gives SD1.5's schedule");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SchedulerConfig.fromJson(
+                "{\"prediction_type\": \"v_prediction\", \"beta_schedule\": \"squaredcos_cap_v2\", \"timestep_spacing\": \"karras\"}"));
+        for (String named : new String[] {"prediction_type 'v_prediction'", "beta_schedule 'squaredcos_cap_v2'", "timestep_spacing 'karras'"}) {
+            assertTrue(e.getMessage().contains(named), e.getMessage());
+        }
+        IllegalArgumentException flags = assertThrows(IllegalArgumentException.class,
+                () -> SchedulerConfig.fromJson("{\"clip_sample\": true, \"thresholding\": true}"));
+        assertTrue(flags.getMessage().contains("clip_sample") && flags.getMessage().contains("thresholding"), flags.getMessage());
     }
 
     @Test

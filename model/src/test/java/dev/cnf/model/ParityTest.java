@@ -17,7 +17,7 @@ import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.nn.NamedBlock;
 import dev.cnf.model.schedulers.DdimScheduler;
-import dev.cnf.model.schedulers.NoiseSchedule;
+import dev.cnf.model.schedulers.SchedulerConfig;
 import dev.cnf.model.text.ClipTextModel;
 import dev.cnf.model.unet.UNet;
 import dev.cnf.model.vae.AutoencoderKL;
@@ -120,7 +120,7 @@ class ParityTest {
             controlled.addAll(residuals);
             assertClose("out.unet_controlled", unet.forward(ps, controlled, false, null).singletonOrThrow());
 
-            DdimScheduler ddim = new DdimScheduler(NoiseSchedule.sd15(), 20);
+            DdimScheduler ddim = new DdimScheduler(SchedulerConfig.sd15(), 20);
             assertClose("out.ddim_prev", ddim.step(eps, 501, x));
         }
     }

@@ -10,7 +10,6 @@ import ai.djl.training.ParameterStore;
 import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.nn.GradMode;
 import dev.cnf.model.schedulers.DdimScheduler;
-import dev.cnf.model.schedulers.NoiseSchedule;
 import dev.cnf.model.BaseModel;
 import dev.cnf.model.nn.Scalars;
 
@@ -51,7 +50,7 @@ public final class ControlNetSampler {
         int lc = base.latentChannels();
         int ls = base.latentSize();
         ParameterStore ps = new ParameterStore(manager, false);
-        DdimScheduler ddim = new DdimScheduler(NoiseSchedule.sd15(), s.steps());
+        DdimScheduler ddim = new DdimScheduler(base.scheduler(), s.steps());
         SplittableRandom rng = new SplittableRandom(s.seed());
         float[] init = new float[n * lc * ls * ls];
         for (int i = 0; i < init.length; i++) {

@@ -74,7 +74,7 @@ public final class DiffusionTrainer {
     private final TrainingSet data;
     private final Options options;
     private final NDManager manager;
-    private final NoiseSchedule schedule = NoiseSchedule.sd15();
+    private final NoiseSchedule schedule;
     private final ParameterStore ps;
     private final Map<String, Parameter> trainable;
     private final AdamW optimizer;
@@ -143,6 +143,7 @@ public final class DiffusionTrainer {
         this.data = data;
         this.options = options;
         this.manager = manager;
+        this.schedule = base.scheduler().noiseSchedule();
         this.trainable = trained().namedParameters();
         DataType compute = base.computeType();
         if (controlnet == null && compute != DataType.FLOAT32) {

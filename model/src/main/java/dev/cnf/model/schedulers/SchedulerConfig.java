@@ -1,0 +1,94 @@
+package dev.cnf.model.schedulers;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A diffusers {@code scheduler/scheduler_config.json} (the keys DDPMScheduler, DDIMScheduler and PNDMScheduler share):
+ * the training noise schedule and DDIM's timestep spacing come from it, as diffusers builds them. Settings cnf does
+ * not implement are refused by name ({@link #problems}) rather than ignored.
+ *
+ * @param numTrainTimesteps {@code num_train_timesteps}
+ * @param betaSchedule      {@code beta_schedule}: scaled_linear (SD1.5) or linear
+ * @param predictionType    {@code prediction_type}: epsilon only
+ * @param timestepSpacing   {@code timestep_spacing}: leading (SD1.5), trailing or linspace
+ * @param stepsOffset       {@code steps_offset}, added to leading timesteps
+ * @param setAlphaToOne     {@code set_alpha_to_one}: the last DDIM step's "previous" alpha is 1, else alphas_cumprod[0]
+ */
+public record SchedulerConfig(int numTrainTimesteps, double betaStart, double betaEnd, String betaSchedule, String predictionType,
+                              String timestepSpacing, int stepsOffset, boolean setAlphaToOne) {
+    static final Set<String> BETA_SCHEDULES = Set.of("scaled_linear", "linear");
+    static final Set<String> SPACINGS = Set.of("leading", "trailing", "linspace");
+
+    public SchedulerConfig {
+        List<String> problems = problems(numTrainTimesteps, betaStart, betaEnd, betaSchedule, predictionType, timestepSpacing, stepsOffset);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("scheduler config: " + String.join("; ", problems));
+        }
+    }
+
+    /** SD1.5's scheduler_config.json. */
+    public static SchedulerConfig sd15() {
+        return new SchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", "epsilon", "leading", 1, false);
+    }
+
+    /** Reads diffusers' JSON; absent keys take diffusers' DDIMScheduler defaults, except those SD1.5 ships. */
+    public static SchedulerConfig fromJson(String json) {
+        JsonNode n;
+        try {
+            n = new ObjectMapper().readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException("scheduler_config.json is not JSON", e);
+        }
+        List<String> refused = new ArrayList<>();
+        if (n.hasNonNull("trained_betas")) {
+            refused.add("trained_betas (explicit betas) is not implemented: give beta_start, beta_end and beta_schedule");
+        }
+        for (String flag : List.of("clip_sample", "thresholding", "rescale_betas_zero_snr")) {
+            if (n.path(flag).asBoolean(false)) {
+                refused.add(flag + " = true is not implemented (SD1.5 sets it false)");
+            }
+        }
+        if (!refused.isEmpty()) {
+            throw new IllegalArgumentException("scheduler config: " + String.join("; ", refused));
+        }
+        return new SchedulerConfig(n.path("num_train_timesteps").asInt(1000), n.path("beta_start").asDouble(0.0001),
+                n.path("beta_end").asDouble(0.02), n.path("beta_schedule").asText("linear"), n.path("prediction_type").asText("epsilon"),
+                n.path("timestep_spacing").asText("leading"), n.path("steps_offset").asInt(0), n.path("set_alpha_to_one").asBoolean(true));
+    }
+
+    private static List<String> problems(int steps, double betaStart, double betaEnd, String betaSchedule, String predictionType,
+                                         String spacing, int stepsOffset) {
+        List<String> p = new ArrayList<>();
+        if (steps < 1) {
+            p.add("num_train_timesteps must be >= 1, got " + steps);
+        }
+        if (!(betaStart > 0 && betaEnd > betaStart && betaEnd < 1)) {
+            p.add("need 0 < beta_start < beta_end < 1, got " + betaStart + " and " + betaEnd);
+        }
+        if (!BETA_SCHEDULES.contains(betaSchedule)) {
+            p.add("beta_schedule '" + betaSchedule + "' is not implemented (known: " + String.join(", ", BETA_SCHEDULES) + ")");
+        }
+        if (!"epsilon".equals(predictionType)) {
+            p.add("prediction_type '" + predictionType + "' is not implemented: cnf trains and samples epsilon prediction");
+        }
+        if (!SPACINGS.contains(spacing)) {
+            p.add("timestep_spacing '" + spacing + "' is not implemented (known: " + String.join(", ", SPACINGS) + ")");
+        }
+        if (stepsOffset < 0) {
+            p.add("steps_offset must be >= 0, got " + stepsOffset);
+        }
+        return p;
+    }
+
+    /** The training schedule's alphas_cumprod, as diffusers computes them from the betas. */
+    public NoiseSchedule noiseSchedule() {
+        return new NoiseSchedule(this);
+    }
+}
