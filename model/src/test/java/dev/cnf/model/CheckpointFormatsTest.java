@@ -14,8 +14,6 @@ import dev.cnf.model.nn.NamedBlock;
 import dev.cnf.model.text.ClipTextModel;
 import dev.cnf.model.unet.UNet;
 import dev.cnf.model.vae.AutoencoderKL;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,21 +29,9 @@ import java.util.function.Function;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Original single-file checkpoints, memory-mapped reads, streaming writes, refusal of pickles. */
-class CheckpointFormatsTest {
-    static NDManager manager;
+class CheckpointFormatsTest extends PyTorchTest {
     @TempDir
     static Path dir;
-
-    @BeforeAll
-    static void engine() {
-        System.setProperty("ai.djl.offline", "true");
-        manager = NDManager.newBaseManager("PyTorch");
-    }
-
-    @AfterAll
-    static void close() {
-        manager.close();
-    }
 
     static Path copy(String resource) throws IOException {
         Path out = dir.resolve(resource.replace('/', '_'));

@@ -13,8 +13,6 @@ import dev.cnf.model.schedulers.SchedulerConfig;
 import dev.cnf.model.train.AdamW;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.vae.SpaceToDepthCodec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -23,20 +21,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Hand-computed references for the pieces DJL lacks and we wrote ourselves. */
-class NnSemanticsTest {
-    static NDManager manager;
-
-    @BeforeAll
-    static void engine() {
-        System.setProperty("ai.djl.offline", "true");
-        manager = NDManager.newBaseManager("PyTorch");
-    }
-
-    @AfterAll
-    static void close() {
-        manager.close();
-    }
-
+class NnSemanticsTest extends PyTorchTest {
     @Test
     void groupNormUsesBiasedVariancePerGroup() {
         GroupNorm gn = new GroupNorm(2, 4, 1e-5);

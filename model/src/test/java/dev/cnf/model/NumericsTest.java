@@ -21,8 +21,6 @@ import dev.cnf.model.nn.LinearLayer;
 import dev.cnf.model.nn.NamedBlock;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.TrainingSet;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -48,21 +46,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * under 1e-5 by the usual sqrt(n)·2^-24 estimate), so 1e-4 leaves a wide margin; a whole step chains ~50 such ops,
  * hence 1e-3. The bug this guards against is off by 1e-1 and more.
  */
-class NumericsTest {
+class NumericsTest extends PyTorchTest {
     static final double OP_TOLERANCE = 1e-4;
     static final double STEP_TOLERANCE = 1e-3;
-    static NDManager manager;
-
-    @BeforeAll
-    static void engine() {
-        System.setProperty("ai.djl.offline", "true");
-        manager = NDManager.newBaseManager("PyTorch");
-    }
-
-    @AfterAll
-    static void close() {
-        manager.close();
-    }
 
     /** An op as a model ran it: the block and its inputs' shapes. */
     record Op(NamedBlock block, Shape[] inputs) {

@@ -10,8 +10,6 @@ import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.nn.Scalars;
 import dev.cnf.model.train.DiffusionTrainer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.DataInputStream;
@@ -36,20 +34,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * model code uses {@link Scalars} (libtorch-owned scalars) instead; this test keeps it that way and checks that a
  * collection between forward and backward changes no gradient bit.
  */
-class ScalarOpsGuardTest {
-    static NDManager manager;
-
-    @BeforeAll
-    static void engine() {
-        System.setProperty("ai.djl.offline", "true");
-        manager = NDManager.newBaseManager("PyTorch");
-    }
-
-    @AfterAll
-    static void close() {
-        manager.close();
-    }
-
+class ScalarOpsGuardTest extends PyTorchTest {
     /**
      * Scans the model's compiled classes: no call of an NDArray method that takes a Number (mul(Number), clip, ...) and
      * none of set(float[]) / set(Buffer), which leave a weight in Java-owned memory.

@@ -13,8 +13,6 @@ import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.TrainingSet;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -24,20 +22,8 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-public class TinyModelTest {
-    static NDManager manager;
+public class TinyModelTest extends PyTorchTest {
     static final ModelConfig CFG = ModelConfig.tiny();
-
-    @BeforeAll
-    static void engine() {
-        System.setProperty("ai.djl.offline", "true");
-        manager = NDManager.newBaseManager("PyTorch");
-    }
-
-    @AfterAll
-    static void close() {
-        manager.close();
-    }
 
     @Test
     void zeroConvolutionsLeaveTheBaseOutputUnchangedAtInitialisation() {

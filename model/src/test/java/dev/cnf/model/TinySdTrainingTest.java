@@ -13,8 +13,6 @@ import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.Precision;
 import dev.cnf.model.vae.VaeCodec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -23,20 +21,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The same trainer and sampler on the Stable Diffusion architecture (tiny-sd): VAE latents, CLIP context, cross-attention. */
-class TinySdTrainingTest {
-    static NDManager manager;
-
-    @BeforeAll
-    static void engine() {
-        System.setProperty("ai.djl.offline", "true");
-        manager = NDManager.newBaseManager("PyTorch");
-    }
-
-    @AfterAll
-    static void close() {
-        manager.close();
-    }
-
+class TinySdTrainingTest extends PyTorchTest {
     @Test
     void controlNetTrainsAgainstAFrozenStableDiffusionStack() {
         try (NDManager m = manager.newSubManager()) {
