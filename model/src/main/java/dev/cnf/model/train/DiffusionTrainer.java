@@ -247,11 +247,8 @@ public final class DiffusionTrainer {
                     baseOptimizer.step(baseLearningRate);
                 }
             }
-            for (Parameter p : trainable.values()) {
-                zeroInPlace(gradient(p), finite);
-            }
-            for (Parameter p : baseParameters.values()) {
-                zeroInPlace(p.getArray().getGradient(), finite);
+            for (NDArray g : gradients().values()) {
+                zeroInPlace(g, finite);
             }
         }
         step++;
@@ -286,11 +283,8 @@ public final class DiffusionTrainer {
         if (!Double.isFinite(lossSum)) {
             return "non-finite loss " + lossSum / options.gradAccumulation() + " (gradient norm " + gradNorm + ")";
         }
-        Map<String, Parameter> all = new LinkedHashMap<>(trainable);
-        all.putAll(baseParameters);
-        for (Map.Entry<String, Parameter> e : all.entrySet()) {
-            NDArray g = trainable.containsKey(e.getKey()) ? gradient(e.getValue()) : e.getValue().getArray().getGradient();
-            try (NDArray sum = g.sum(); NDArray wide = sum.toType(DataType.FLOAT64, false)) {
+        for (Map.Entry<String, NDArray> e : gradients().entrySet()) {
+            try (NDArray sum = e.getValue().sum(); NDArray wide = sum.toType(DataType.FLOAT64, false)) {
                 if (!Double.isFinite(wide.getDouble())) {
                     return "finite loss " + lossSum / options.gradAccumulation() + " but non-finite gradients, first in " + e.getKey();
                 }
@@ -487,14 +481,18 @@ public final class DiffusionTrainer {
     }
 
     private double clipGradients() {
-        List<NDArray> grads = new ArrayList<>();
-        for (Parameter p : trainable.values()) {
-            grads.add(gradient(p));
-        }
-        for (Parameter p : baseParameters.values()) {
-            grads.add(p.getArray().getGradient());
-        }
-        return clipByGlobalNorm(grads, options.maxGradNorm());
+        return clipByGlobalNorm(new ArrayList<>(gradients().values()), options.maxGradNorm());
+    }
+
+    /**
+     * Every gradient a step applies, by name: the trained block's, then in large-scale mode the base UNet's (named
+     * "base unet.<name>": the ControlNet's encoder copy shares the UNet's names).
+     */
+    private Map<String, NDArray> gradients() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        trainable.forEach((name, p) -> out.put(name, gradient(p)));
+        baseParameters.forEach((name, p) -> out.put("base unet." + name, p.getArray().getGradient()));
+        return out;
     }
 
     /**
