@@ -148,8 +148,10 @@ class NnSemanticsTest extends PyTorchTest {
             assertTrue(e.getMessage().contains(named), e.getMessage());
         }
         IllegalArgumentException flags = assertThrows(IllegalArgumentException.class,
-                () -> SchedulerConfig.fromJson("{\"clip_sample\": true, \"thresholding\": true}"));
-        assertTrue(flags.getMessage().contains("clip_sample") && flags.getMessage().contains("thresholding"), flags.getMessage());
+                () -> SchedulerConfig.fromJson("{\"clip_sample\": true, \"thresholding\": true, \"prediction_type\": \"sample\"}"));
+        for (String named : new String[] {"clip_sample", "thresholding", "prediction_type 'sample'"}) {
+            assertTrue(flags.getMessage().contains(named), "every problem in one error: " + flags.getMessage());
+        }
     }
 
     @Test

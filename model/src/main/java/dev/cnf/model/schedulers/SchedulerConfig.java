@@ -29,7 +29,7 @@ public record SchedulerConfig(int numTrainTimesteps, double betaStart, double be
     public SchedulerConfig {
         List<String> problems = problems(numTrainTimesteps, betaStart, betaEnd, betaSchedule, predictionType, timestepSpacing, stepsOffset);
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("scheduler config: " + String.join("; ", problems));
+            throw refused(problems);
         }
     }
 
@@ -46,21 +46,33 @@ public record SchedulerConfig(int numTrainTimesteps, double betaStart, double be
         } catch (IOException e) {
             throw new UncheckedIOException("scheduler_config.json is not JSON", e);
         }
-        List<String> refused = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
         if (n.hasNonNull("trained_betas")) {
-            refused.add("trained_betas (explicit betas) is not implemented: give beta_start, beta_end and beta_schedule");
+            problems.add("trained_betas (explicit betas) is not implemented: give beta_start, beta_end and beta_schedule");
         }
         for (String flag : List.of("clip_sample", "thresholding", "rescale_betas_zero_snr")) {
             if (n.path(flag).asBoolean(false)) {
-                refused.add(flag + " = true is not implemented (SD1.5 sets it false)");
+                problems.add(flag + " = true is not implemented (SD1.5 sets it false)");
             }
         }
-        if (!refused.isEmpty()) {
-            throw new IllegalArgumentException("scheduler config: " + String.join("; ", refused));
+        int steps = n.path("num_train_timesteps").asInt(1000);
+        double betaStart = n.path("beta_start").asDouble(0.0001);
+        double betaEnd = n.path("beta_end").asDouble(0.02);
+        String betaSchedule = n.path("beta_schedule").asText("linear");
+        String predictionType = n.path("prediction_type").asText("epsilon");
+        String spacing = n.path("timestep_spacing").asText("leading");
+        int stepsOffset = n.path("steps_offset").asInt(0);
+        // one error naming every problem of the file, not the first group found
+        problems.addAll(problems(steps, betaStart, betaEnd, betaSchedule, predictionType, spacing, stepsOffset));
+        if (!problems.isEmpty()) {
+            throw refused(problems);
         }
-        return new SchedulerConfig(n.path("num_train_timesteps").asInt(1000), n.path("beta_start").asDouble(0.0001),
-                n.path("beta_end").asDouble(0.02), n.path("beta_schedule").asText("linear"), n.path("prediction_type").asText("epsilon"),
-                n.path("timestep_spacing").asText("leading"), n.path("steps_offset").asInt(0), n.path("set_alpha_to_one").asBoolean(true));
+        return new SchedulerConfig(steps, betaStart, betaEnd, betaSchedule, predictionType, spacing, stepsOffset,
+                n.path("set_alpha_to_one").asBoolean(true));
+    }
+
+    private static IllegalArgumentException refused(List<String> problems) {
+        return new IllegalArgumentException("scheduler config: " + String.join("; ", problems));
     }
 
     private static List<String> problems(int steps, double betaStart, double betaEnd, String betaSchedule, String predictionType,
