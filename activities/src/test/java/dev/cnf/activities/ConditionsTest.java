@@ -1,9 +1,9 @@
 package dev.cnf.activities;
 
-import dev.cnf.activities.conditions.Condition;
+import dev.cnf.activities.conditions.ConditionExtractor;
 import dev.cnf.activities.conditions.Conditions;
 import dev.cnf.activities.imaging.OpenCv;
-import dev.cnf.workflows.pipeline.PipelineInput;
+import dev.cnf.workflows.spec.Condition;
 import org.junit.jupiter.api.Test;
 import org.opencv.core.Core;
 import org.opencv.core.Mat;
@@ -66,7 +66,7 @@ class ConditionsTest {
         Mat photo = photo();
         String write = System.getProperty("cnf.writeGoldens", "");
         for (String name : Conditions.classicalNames()) {
-            Condition.Extracted e = Conditions.byName(name).extract(photo, new SplittableRandom(7));
+            ConditionExtractor.Extracted e = Conditions.byName(name).extract(photo, new SplittableRandom(7));
             assertEquals(photo.size(), e.image().size(), name);
             assertEquals(1, e.image().channels(), name + " is a grey map");
             assertTrue(Core.countNonZero(e.image()) > 100, name + " is not empty on a real photo");
@@ -85,22 +85,28 @@ class ConditionsTest {
     void conditionsAreDeterministicForASeedAndRecordTheirChoices() throws IOException {
         Mat photo = photo();
         for (String name : Conditions.classicalNames()) {
-            Condition c = Conditions.byName(name);
-            Condition.Extracted a = c.extract(photo, new SplittableRandom(3));
-            Condition.Extracted b = c.extract(photo, new SplittableRandom(3));
+            ConditionExtractor c = Conditions.byName(name);
+            ConditionExtractor.Extracted a = c.extract(photo, new SplittableRandom(3));
+            ConditionExtractor.Extracted b = c.extract(photo, new SplittableRandom(3));
             assertEquals(0, differingPixels(a.image(), b.image()), name);
             assertEquals(a.params(), b.params(), name);
         }
-        Condition scribble = Conditions.byName("scribble");
+        ConditionExtractor scribble = Conditions.byName("scribble");
         assertNotEquals(scribble.extract(photo, new SplittableRandom(3)).params(), scribble.extract(photo, new SplittableRandom(4)).params(),
                 "scribbles are randomised per image");
         assertTrue(Conditions.byName("canny").extract(photo, new SplittableRandom(3)).params().containsKey("low"));
     }
 
     @Test
-    void theWorkflowInputAcceptsExactlyTheRegisteredConditions() {
-        assertEquals(Set.copyOf(PipelineInput.CONDITIONS), Conditions.names());
-        assertEquals(Set.copyOf(PipelineInput.MODEL_BACKED_CONDITIONS), Conditions.MODEL_BACKED);
+    void everyConditionTheInputAcceptsHasAnExtractor() {
+        for (Condition c : Condition.values()) {
+            if (c.modelBacked()) {
+                assertNotNull(Conditions.annotatorKind(c.id()), c + " needs an annotator kind");
+            } else {
+                assertNotNull(Conditions.byName(c.id()), c.id());
+            }
+        }
+        assertEquals(Set.copyOf(Condition.ids()), Conditions.names());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Conditions.byName("mlsd"));
         assertTrue(e.getMessage().contains("canny"), e.getMessage());
     }

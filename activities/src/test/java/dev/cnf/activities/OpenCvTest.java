@@ -1,7 +1,7 @@
 package dev.cnf.activities;
 
 import dev.cnf.activities.conditions.CannyCondition;
-import dev.cnf.activities.conditions.Condition;
+import dev.cnf.activities.conditions.ConditionExtractor;
 import dev.cnf.activities.imaging.OpenCv;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,7 @@ class OpenCvTest {
     @Test
     void cannyConditionEqualsOpenCvCannyWithTheRecordedThresholds() {
         Mat img = disc();
-        Condition.Extracted ex = new CannyCondition().extract(img, new SplittableRandom(3));
+        ConditionExtractor.Extracted ex = new CannyCondition().extract(img, new SplittableRandom(3));
         int low = (Integer) ex.params().get("low");
         int high = (Integer) ex.params().get("high");
         assertTrue(low >= 50 && low < 150 && high >= low + 50 && high < low + 150);
@@ -42,7 +42,7 @@ class OpenCvTest {
         Core.absdiff(ex.image(), expected, diff);
         assertEquals(0, Core.countNonZero(diff));
         assertTrue(Core.countNonZero(expected) > 50, "a disc has an outline");
-        Condition.Extracted again = new CannyCondition().extract(img, new SplittableRandom(3));
+        ConditionExtractor.Extracted again = new CannyCondition().extract(img, new SplittableRandom(3));
         assertEquals(ex.params(), again.params(), "deterministic for a seed");
     }
 

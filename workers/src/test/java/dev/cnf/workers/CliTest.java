@@ -36,7 +36,12 @@ class CliTest {
 
         o = cnf("run", "--set", "trainStep=5");
         assertEquals(2, o.code());
-        assertTrue(o.err().contains("unknown input field 'trainStep'") && o.err().contains("trainSteps"), o.err());
+        assertTrue(o.err().contains("unknown input field [trainStep]") && o.err().contains("trainSteps"), o.err());
+
+        // nested fields too; every problem named at once
+        o = cnf("run", "--set", "training.trainSteps=0", "--set", "data.maxImage=3", "--temporal", "127.0.0.1:1");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("trainSteps 0: must be in [1,") && o.err().contains("unknown input field [data.maxImage]"), o.err());
 
         o = cnf("run", "--input", "[1,2]");
         assertEquals(2, o.code());

@@ -13,7 +13,12 @@ import dev.cnf.workflows.pipeline.PipelineInput;
 import dev.cnf.workflows.pipeline.PipelineResult;
 import dev.cnf.workflows.pipeline.PipelineStatus;
 import dev.cnf.workflows.pipeline.PipelineWorkflow;
+import dev.cnf.workflows.pipeline.Stage;
+import dev.cnf.workflows.spec.RunContext;
+import dev.cnf.workflows.stages.CleanActivities;
+import dev.cnf.workflows.stages.EvaluateActivities;
 import dev.cnf.workflows.stages.PublishActivities;
+import dev.cnf.workflows.stages.TrainActivities;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.failure.ApplicationFailure;
@@ -178,10 +183,22 @@ class PipelineWorkflowTest {
         assertEquals(r.version(), Json.read(store.get("models/circles/latest.json"), Map.class).get("version"));
 
         PipelineStatus st = wf.status();
-        assertEquals("done", st.stage());
+        assertEquals(Stage.DONE, st.state().stage());
+        assertEquals("done", st.summary());
         assertEquals(7, st.completed().size());
         assertEquals(r.modelUri(), st.modelUri());
         recordHistory("wf-chain");
+    }
+
+    /** A publication of stored weights and evaluation outside a run: the facts a run would state, with defaults. */
+    static PublishActivities.Request publication(String model, String version, String weightsKey, String configKey, String reportKey,
+                                                 String evalMetricsKey, double promotionTolerance) {
+        PipelineInput in = Inputs.of("name", model, "promotionTolerance", promotionTolerance);
+        PublishActivities.RunFacts facts = new PublishActivities.RunFacts("wf-" + model, "run-" + version, in,
+                new CleanActivities.Result(0, 0, Map.of(), null, null));
+        TrainActivities.Result trained = new TrainActivities.Result(0, Double.NaN, weightsKey, configKey, null, List.of(), "", null, null, 0);
+        EvaluateActivities.Result evaluated = new EvaluateActivities.Result(reportKey, evalMetricsKey, 0, 0, 0);
+        return new PublishActivities.Request(new RunContext("runs/publication", model, in.seed()), version, facts, trained, evaluated, null);
     }
 
     @Test
@@ -191,19 +208,19 @@ class PipelineWorkflowTest {
         byte[] manifest = store.get(dir + "manifest.json");
         PublishActivitiesImpl publish = new PublishActivitiesImpl(store);
         // Retrying the same publication changes nothing.
-        String run = "runs/wf-publish/";
-        Map<String, String> card = new HashMap<>(Json.read(store.get(dir + "model_card.json"), Map.class));
-        card.remove("status");
-        card.remove("decision");
-        PublishActivities.Request same = new PublishActivities.Request("circles", "v-fixed", onlyKey(run, "/train/controlnet.safetensors"),
-                onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), onlyKey(run, "/evaluate/metrics.json"), card, 0.02, null, null);
+        // the very request the run's publish stage was given, read back from its child workflow's history
+        io.temporal.api.history.v1.HistoryEvent started = env.getWorkflowClient().fetchHistory("wf-publish/publish").getEvents().get(0);
+        PublishActivities.Request same = io.temporal.common.converter.DefaultDataConverter.STANDARD_INSTANCE.fromPayloads(0,
+                java.util.Optional.of(started.getWorkflowExecutionStartedEventAttributes().getInput()), PublishActivities.Request.class,
+                PublishActivities.Request.class);
+        assertEquals("v-fixed", same.version());
         assertEquals(first.modelUri(), publish.publish(same).modelUri());
         assertArrayEquals(manifest, store.get(dir + "manifest.json"));
         // Different content under the same version is refused, and the workflow fails without touching it.
-        Map<String, String> other = new HashMap<>(card);
-        other.put("note", "different");
-        ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> publish.publish(new PublishActivities.Request("circles", "v-fixed",
-                same.weightsKey(), same.configKey(), same.reportKey(), same.evalMetricsKey(), other, 0.02, null, null)));
+        PublishActivities.RunFacts otherRun = new PublishActivities.RunFacts(same.facts().workflowId(), "another-run", same.facts().input(),
+                same.facts().cleaned());
+        ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> publish.publish(new PublishActivities.Request(same.run(),
+                same.version(), otherRun, same.trained(), same.evaluated(), same.samplesKey())));
         assertEquals("VersionExists", f.getType());
         assertThrows(WorkflowFailedException.class, () -> stub("wf-publish-again").run(small("v-fixed")));
         assertArrayEquals(manifest, store.get(dir + "manifest.json"));
@@ -227,8 +244,8 @@ class PipelineWorkflowTest {
             changed.put(metric, value);
             String key = run + "gate-test/" + model + "/" + version + "/metrics.json";
             store.put(key, Json.bytes(changed), "application/json");
-            return publish.publish(new PublishActivities.Request(model, version, onlyKey(run, "/train/controlnet.safetensors"),
-                    onlyKey(run, "/train/config.json"), onlyKey(run, "/evaluate/report.html"), key, Map.of("name", model), 0.05, null, null));
+            return publish.publish(publication(model, version, onlyKey(run, "/train/controlnet.safetensors"), onlyKey(run, "/train/config.json"),
+                    onlyKey(run, "/evaluate/report.html"), key, 0.05));
         };
         java.util.function.BiFunction<String, Double, PublishActivities.Result> publishWith =
                 (version, edgeF1) -> publishScored.apply("gated", version, "edgeF1", edgeF1);
@@ -269,9 +286,9 @@ class PipelineWorkflowTest {
         }
         store.put(run + "sd/controlnet.safetensors", dev.cnf.model.io.Safetensors.write(weights, Map.of()), "application/octet-stream");
         store.put(run + "sd/config.json", sd.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json");
-        PublishActivities.Result published = new PublishActivitiesImpl(store).publish(new PublishActivities.Request("sd-shaped", "20260101-000000-a",
+        PublishActivities.Result published = new PublishActivitiesImpl(store).publish(publication("sd-shaped", "20260101-000000-a",
                 run + "sd/controlnet.safetensors", run + "sd/config.json", onlyKey(run, "/evaluate/report.html"),
-                onlyKey(run, "/evaluate/metrics.json"), Map.of("name", "sd-shaped"), 0.02, null, null));
+                onlyKey(run, "/evaluate/metrics.json"), 0.02));
         String dir = "models/sd-shaped/20260101-000000-a/";
         Map<String, dev.cnf.model.io.Tensor> original = dev.cnf.model.io.Safetensors.read(store.get(dir + "control_sd-shaped.safetensors"));
         assertEquals(weights.size(), original.size());
@@ -520,7 +537,7 @@ class PipelineWorkflowTest {
                 "learningRate", 1e-3, "seed", 3, "checkpointEvery", 5, "evalSamples", 2, "evalSteps", 2, "probeEvery", 2,
                 "shardSize", 8, "parallelShards", 2, "shardsPerRun", 2));
         wf.pause(); // lands before, during or after the shards: the run waits in each case
-        await(() -> wf.status().stage().startsWith("paused"), "the run to pause");
+        await(() -> wf.status().paused() && wf.status().state().paused(), "the run to pause");
         wf.resume();
         PipelineResult r = io.temporal.client.WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
         assertEquals(gallery.goodImages(), r.imagesKept());
@@ -583,12 +600,12 @@ class PipelineWorkflowTest {
         io.temporal.client.WorkflowClient.start(wf::run, training("pausable", 60));
         await(() -> wf.status().training() != null, "training progress in the status query");
         PipelineStatus running = wf.status();
-        assertEquals("train", running.stage());
+        assertEquals(new dev.cnf.workflows.pipeline.StageState(Stage.TRAIN, false, null), running.state());
         assertEquals(60, running.training().totalSteps());
         assertTrue(running.training().stepsPerSecond() > 0, "throughput reported");
 
         wf.pause();
-        await(() -> wf.status().stage().startsWith("paused"), "the run to pause");
+        await(() -> wf.status().paused() && wf.status().state().paused(), "the run to pause");
         PipelineStatus paused = wf.status();
         assertTrue(paused.paused());
         int step = paused.training().step();
@@ -608,7 +625,7 @@ class PipelineWorkflowTest {
         var now = wf.updateTraining(new dev.cnf.workflows.pipeline.TrainingControl(70, null, 65));
         assertEquals(70, now.trainSteps());
         assertEquals(65, now.evalEvery());
-        assertEquals(65, wf.status().evalEvery());
+        assertEquals(65, wf.status().schedule().evalEvery());
         wf.resume();
         PipelineResult r = io.temporal.client.WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
         assertEquals(70, r.trainSteps(), "the update took effect");
@@ -637,7 +654,7 @@ class PipelineWorkflowTest {
         assertTrue(cause.getOriginalMessage().contains("operator test") && cause.getOriginalMessage().contains("last checkpoint"),
                 cause.getOriginalMessage());
         PipelineStatus st = wf.status();
-        assertEquals("cancelled", st.stage());
+        assertEquals(Stage.CANCELLED, st.state().stage());
         assertTrue(st.training().step() < 200);
         assertTrue(store.list("runs/wf-train-cancel/").stream().anyMatch(k -> k.contains("/train/checkpoints/") && k.endsWith("state.json")));
         assertTrue(store.list("models/cancelled/").isEmpty(), "nothing published");

@@ -2,6 +2,8 @@ package dev.cnf.workflows;
 
 import com.google.protobuf.ByteString;
 import dev.cnf.workflows.pipeline.PipelineInput;
+import dev.cnf.workflows.spec.CaptionSpec;
+import dev.cnf.workflows.spec.TrainingSpec;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.common.converter.DefaultDataConverter;
 import org.junit.jupiter.api.Test;
@@ -25,19 +27,19 @@ class PipelineInputTest {
         PipelineInput in = fromUi("{}");
         assertEquals(PipelineInput.defaults(), in);
         assertEquals("controlnet-canny", in.name());
-        assertEquals("canny", in.condition());
-        assertEquals("tiny", in.modelConfig());
-        assertEquals(PipelineInput.DEFAULT_PROMPT, in.defaultPrompt());
-        assertEquals(List.of(), in.sources());
+        assertEquals("canny", in.conditioning().condition());
+        assertEquals("tiny", in.model().modelConfig());
+        assertEquals(CaptionSpec.DEFAULT_PROMPT, in.caption().defaultPrompt());
+        assertEquals(List.of(), in.data().sources());
         assertTrue(in.problems().isEmpty(), in.problems().toString());
     }
 
     @Test
     void partialInputKeepsOtherDefaults() {
         PipelineInput in = fromUi("{\"trainSteps\": 12, \"sources\": [\"https://example.org/gallery\"]}");
-        assertEquals(12, in.trainSteps());
-        assertEquals(8, in.batchSize());
-        assertEquals(List.of("https://example.org/gallery"), in.sources());
+        assertEquals(12, in.training().trainSteps());
+        assertEquals(8, in.training().batchSize());
+        assertEquals(List.of("https://example.org/gallery"), in.data().sources());
     }
 
     @Test
@@ -63,10 +65,10 @@ class PipelineInputTest {
                 fromUi("{\"unlockBaseAt\": 4}").problems());
         PipelineInput large = fromUi("{\"trainingMode\": \"large\", \"trainSteps\": 10, \"unlockBaseAt\": 5, \"learningRate\": 0.001}");
         assertTrue(large.problems().isEmpty(), large.problems().toString());
-        assertEquals(1e-4, large.baseLearningRate(), 1e-15, "a tenth of the ControlNet's rate unless set");
+        assertEquals(1e-4, large.training().baseLearningRate(), 1e-15, "a tenth of the ControlNet's rate unless set");
         assertEquals(List.of("evalEvery 10: evaluates during training every this many steps, in [1, trainSteps); 0 evaluates only the end"),
                 fromUi("{\"trainSteps\": 10, \"evalEvery\": 10}").problems());
-        assertEquals("fp32", fromUi("{}").precision());
+        assertEquals("fp32", fromUi("{}").model().precision());
         assertTrue(fromUi("{\"precision\": \"bf16\"}").problems().isEmpty());
         assertEquals(List.of("precision 'int8': choose one of [fp32, fp16, bf16]"), fromUi("{\"precision\": \"int8\"}").problems());
         assertEquals(List.of("precision fp16: trainingMode large trains the base UNet, whose weights stay float32; use fp32"),
@@ -77,8 +79,8 @@ class PipelineInputTest {
     void stableDiffusionPresetsTakeADiffusersFolderAndTheirOwnDefaults() {
         PipelineInput sd = fromUi("{\"modelConfig\": \"sd15\", \"baseModel\": \"s3://models/stable-diffusion-v1-5/\"}");
         assertTrue(sd.problems().isEmpty(), sd.problems().toString());
-        assertEquals(512, sd.resolution(), "SD1.5's own size");
-        assertEquals(1e-5, sd.learningRate(), 1e-15, "the paper's rate");
+        assertEquals(512, sd.model().resolution(), "SD1.5's own size");
+        assertEquals(1e-5, sd.training().learningRate(), 1e-15, "the paper's rate");
         assertTrue(fromUi("{\"modelConfig\": \"tiny-sd\", \"baseModel\": \"/mnt/models/tiny-sd\"}").problems().isEmpty());
         assertTrue(fromUi("{\"modelConfig\": \"mid-sd\", \"baseModel\": \"random\"}").problems().isEmpty());
 
@@ -92,5 +94,80 @@ class PipelineInputTest {
                 fromUi("{\"baseModel\": \"s3://models/sd/\"}").problems());
         assertEquals(List.of("modelConfig 'sd21': choose one of [tiny, sd15, mid-sd, tiny-sd]"),
                 fromUi("{\"modelConfig\": \"sd21\", \"baseModel\": \"random\"}").problems());
+    }
+
+    @Test
+    void theNestedFormAndTheFlatFormAreTheSameInput() {
+        PipelineInput nested = fromUi("{\"name\": \"edges\", \"training\": {\"trainSteps\": 120, \"learningRate\": 0.002},"
+                + " \"data\": {\"maxImages\": 10}, \"conditioning\": {\"condition\": \"hough\"}, \"publish\": {\"version\": \"v1\"}}");
+        PipelineInput flat = fromUi("{\"name\": \"edges\", \"trainSteps\": 120, \"learningRate\": 0.002, \"maxImages\": 10,"
+                + " \"condition\": \"hough\", \"version\": \"v1\"}");
+        assertEquals(nested, flat);
+        assertEquals(120, flat.training().trainSteps());
+        assertEquals("hough", flat.conditioning().condition());
+        assertTrue(flat.problems().isEmpty(), flat.problems().toString());
+        // mixed: a spec object beside flat keys of other specs
+        assertEquals(nested, fromUi("{\"name\": \"edges\", \"training\": {\"trainSteps\": 120, \"learningRate\": 0.002},"
+                + " \"maxImages\": 10, \"condition\": \"hough\", \"version\": \"v1\"}"));
+    }
+
+    /** The documented mapping: every flat key of the earlier input sets the spec field of the same name, and only that. */
+    @Test
+    void everyFlatKeyLandsInTheSpecFieldOfItsName() throws Exception {
+        List<String> earlierKeys = List.of("name", "sources", "maxImages", "maxDepth", "minSide", "resolution", "captioner",
+                "defaultPrompt", "condition", "modelConfig", "baseModel", "trainSteps", "batchSize", "learningRate", "seed",
+                "checkpointEvery", "evalSamples", "evalSteps", "probeEvery", "guidanceScale", "version", "controlScale",
+                "promotionTolerance", "userPrompt", "onlyNewData", "continueFromLatest", "shardSize", "parallelShards",
+                "maxAspectRatio", "maxPixels", "nearDuplicateDistance", "followOtherHosts", "annotatorModel", "captionsFile",
+                "captionModel", "captionBeams", "trainingMode", "reconnectSkipsAt", "stopAfterConvergence", "unlockBaseAt",
+                "baseLearningRate", "shardsPerRun", "evalEvery", "precision");
+        java.util.Set<String> known = new java.util.HashSet<>(PipelineInput.FLAT_KEYS.keySet());
+        known.addAll(List.of("name", "seed"));
+        assertEquals(java.util.Set.copyOf(earlierKeys), known, "no earlier key lost, none renamed");
+        PipelineInput defaults = PipelineInput.defaults();
+        for (var e : PipelineInput.FLAT_KEYS.entrySet()) {
+            Object spec = PipelineInput.class.getMethod(e.getValue()).invoke(defaults);
+            Object value = spec.getClass().getMethod(e.getKey()).invoke(spec);
+            String json = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(java.util.Map.of(e.getKey(), changed(value)));
+            PipelineInput in = fromUi(json);
+            Object set = spec.getClass().getMethod(e.getKey()).invoke(PipelineInput.class.getMethod(e.getValue()).invoke(in));
+            assertEquals(changed(value), set, e.getKey() + " sets " + e.getValue() + "." + e.getKey());
+            assertEquals(in, fromUi("{\"" + e.getValue() + "\": " + json + "}"), e.getKey() + " nested in " + e.getValue());
+        }
+    }
+
+    /** A value of the same type that differs from the default. */
+    private static Object changed(Object value) {
+        if (value instanceof Integer i) {
+            return i + 3;
+        } else if (value instanceof Long l) {
+            return l + 3;
+        } else if (value instanceof Double d) {
+            return d / 2;
+        } else if (value instanceof Boolean b) {
+            return !b;
+        } else if (value instanceof String s) {
+            return s + "x";
+        } else if (value instanceof List<?>) {
+            return List.of("https://example.org/more");
+        }
+        throw new IllegalArgumentException(String.valueOf(value));
+    }
+
+    @Test
+    void unknownAndDoubledFieldsAreNamedNotDropped() {
+        List<String> p = fromUi("{\"trainStep\": 5, \"training\": {\"steps\": 4}, \"maxImages\": 3, \"data\": {\"maxImages\": 4}}").problems();
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).startsWith("unknown input fields [trainStep, training.steps, maxImages (given twice: flat and in data)]"), p.get(0));
+        assertTrue(p.get(0).contains("trainSteps"), "the known fields are listed: " + p.get(0));
+    }
+
+    @Test
+    void anInputSurvivesTheRoundTripThroughTemporal() {
+        PipelineInput in = fromUi("{\"trainSteps\": 12, \"condition\": \"depth\", \"annotatorModel\": \"/m/depth.pt\"}");
+        var converter = DefaultDataConverter.STANDARD_INSTANCE;
+        PipelineInput back = converter.fromPayload(converter.toPayload(in).orElseThrow(), PipelineInput.class, PipelineInput.class);
+        assertEquals(in, back);
+        assertEquals(TrainingSpec.defaults().forModel(in.model()).withSchedule(12, null, null), back.training());
     }
 }

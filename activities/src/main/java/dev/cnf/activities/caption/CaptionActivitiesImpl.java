@@ -8,7 +8,7 @@ import dev.cnf.activities.storage.Locations;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.config.StableDiffusionConfig;
 import dev.cnf.model.text.ClipTokenizer;
-import dev.cnf.workflows.pipeline.PipelineInput;
+import dev.cnf.workflows.spec.ModelSpec;
 import dev.cnf.workflows.stages.CaptionActivities;
 import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
@@ -63,11 +63,12 @@ public class CaptionActivitiesImpl implements CaptionActivities {
      * Stable Diffusion base counts its own CLIP tokenizer's BPE tokens plus start and end (77), read from the
      * folder's tokenizer/ alone (two small files, not the weights).
      */
-    CaptionLimit limitFor(String modelConfig, String baseModel) {
-        if (!PipelineInput.SD_MODEL_CONFIGS.contains(modelConfig) || baseModel == null || baseModel.isBlank()) {
+    CaptionLimit limitFor(ModelSpec model) {
+        String baseModel = model.baseModel();
+        if (!model.stableDiffusion() || baseModel.isBlank()) {
             return CaptionLimit.words(77);
         }
-        StableDiffusionConfig sd = StableDiffusionConfig.preset(modelConfig);
+        StableDiffusionConfig sd = StableDiffusionConfig.preset(model.modelConfig());
         int context = sd.textEncoder().maxPositionEmbeddings();
         if (baseModel.equals("random")) {
             return CaptionLimit.clip(ClipTokenizer.byteLevel(sd.textEncoder().bosTokenId(), sd.textEncoder().eosTokenId(), context), context);
@@ -83,24 +84,24 @@ public class CaptionActivitiesImpl implements CaptionActivities {
 
     @Override
     public Result caption(Request r) {
-        String captioner = r.captioner();
+        String captioner = r.caption().captioner();
         CsvCaptions csv = null;
         OpenAiCaptioner remote = null;
         ModelCaptioner model = null;
         try {
             switch (captioner) {
                 case "csv" -> {
-                    byte[] file = Locations.read(r.captionsFile(), store);
-                    csv = new CsvCaptions(r.captionsFile(), new String(file, StandardCharsets.UTF_8));
+                    byte[] file = Locations.read(r.caption().captionsFile(), store);
+                    csv = new CsvCaptions(r.caption().captionsFile(), new String(file, StandardCharsets.UTF_8));
                 }
                 case "openai" -> remote = new OpenAiCaptioner(openAi);
-                case "model" -> model = ModelCaptioner.load(r.captionModel(), store, r.beams() == null ? 1 : r.beams());
+                case "model" -> model = ModelCaptioner.load(r.caption().captionModel(), store, r.caption().captionBeams());
                 default -> { }
             }
         } catch (IllegalArgumentException e) {
             throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "InvalidInput");
         }
-        CaptionLimit limit = limitFor(r.modelConfig(), r.baseModel());
+        CaptionLimit limit = limitFor(r.model());
         List<Sample> out = new ArrayList<>();
         Map<String, Integer> bySource = new TreeMap<>();
         int truncated = 0;
@@ -116,12 +117,12 @@ public class CaptionActivitiesImpl implements CaptionActivities {
                     }
                     case "alt" -> {
                         String alt = cleanAltText(s.altText());
-                        text = alt.isEmpty() ? r.defaultPrompt() : alt;
+                        text = alt.isEmpty() ? r.caption().defaultPrompt() : alt;
                         source = alt.isEmpty() ? "template" : "alt";
                     }
                     case "csv" -> {
                         String given = csv.find(s.sourceUrl());
-                        text = given == null || given.isBlank() ? r.defaultPrompt() : given.strip();
+                        text = given == null || given.isBlank() ? r.caption().defaultPrompt() : given.strip();
                         source = given == null || given.isBlank() ? "template" : "csv";
                     }
                     case "openai" -> {
@@ -131,7 +132,7 @@ public class CaptionActivitiesImpl implements CaptionActivities {
                         } catch (OpenAiCaptioner.Refused refused) {
                             given = null;
                         }
-                        text = given == null ? r.defaultPrompt() : given;
+                        text = given == null ? r.caption().defaultPrompt() : given;
                         source = given == null ? "template" : "openai";
                     }
                     case "model" -> {
@@ -139,7 +140,7 @@ public class CaptionActivitiesImpl implements CaptionActivities {
                         source = "model";
                     }
                     default -> {
-                        text = r.defaultPrompt();
+                        text = r.caption().defaultPrompt();
                         source = "template";
                     }
                 }
@@ -153,7 +154,7 @@ public class CaptionActivitiesImpl implements CaptionActivities {
                 model.close();
             }
         }
-        String key = r.runPrefix() + "/caption/samples.jsonl";
+        String key = r.run().prefix() + "/caption/samples.jsonl";
         SampleTables.write(store, key, out);
         return new Result(out.size(), key, bySource, truncated);
     }

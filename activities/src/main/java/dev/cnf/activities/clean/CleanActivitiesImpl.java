@@ -44,19 +44,21 @@ public class CleanActivitiesImpl implements CleanActivities {
 
     @Override
     public ShardResult cleanShard(ShardRequest r) {
-        String base = shardBase(r.runPrefix(), r.shard());
+        String base = shardBase(r.run().prefix(), r.shard());
         String resultKey = base + ".result.json";
         if (store.exists(resultKey)) {
             return Json.read(store.get(resultKey), ShardResult.class);
         }
         long started = System.nanoTime();
         List<Sample> items = SampleTables.read(store, r.itemsKey());
-        Set<String> trained = r.skipTrainedBy() == null ? Set.of() : new ModelRegistry(store).trainedHashes(r.skipTrainedBy());
+        String skipTrainedBy = r.data().onlyNewData() ? r.run().name() : null;
+        Set<String> trained = skipTrainedBy == null ? Set.of() : new ModelRegistry(store).trainedHashes(skipTrainedBy);
         List<Sample> candidates = new ArrayList<>();
         List<Drop> drops = new ArrayList<>();
         Set<String> hashes = new HashSet<>();
         int done = 0;
-        try (ConditionRunner conditions = r.condition() == null ? null : ConditionRunner.open(r.condition(), r.annotatorModel(), store)) {
+        try (ConditionRunner conditions = r.conditioning() == null ? null
+                : ConditionRunner.open(r.conditioning().condition(), r.conditioning().annotatorModel(), store)) {
             for (Sample s : items) {
                 Activity.getExecutionContext().heartbeat(done++);
                 if (!hashes.add(s.sha256())) {
@@ -64,40 +66,40 @@ public class CleanActivitiesImpl implements CleanActivities {
                     continue;
                 }
                 if (trained.contains(s.sha256())) {
-                    drops.add(new Drop(s.sourceUrl(), DropReason.ALREADY_TRAINED, "in the training data of " + r.skipTrainedBy() + "'s latest version"));
+                    drops.add(new Drop(s.sourceUrl(), DropReason.ALREADY_TRAINED, "in the training data of " + skipTrainedBy + "'s latest version"));
                     continue;
                 }
-                ImageDecoder.Decoded decoded = ImageDecoder.decode(store.get(s.rawKey()), r.maxPixels(), r.resolution());
+                ImageDecoder.Decoded decoded = ImageDecoder.decode(store.get(s.rawKey()), r.data().maxPixels(), r.model().resolution());
                 if (!decoded.ok()) {
                     drops.add(new Drop(s.sourceUrl(), decoded.failure(), decoded.detail()));
                     continue;
                 }
                 Mat img = decoded.bgr(); // a large JPEG comes reduced, still at least the resolution on its shorter side
                 int w = decoded.width(), h = decoded.height();
-                if (Math.min(w, h) < r.minSide()) {
-                    drops.add(new Drop(s.sourceUrl(), DropReason.TOO_SMALL, w + "x" + h + " has a side under " + r.minSide()));
+                if (Math.min(w, h) < r.data().minSide()) {
+                    drops.add(new Drop(s.sourceUrl(), DropReason.TOO_SMALL, w + "x" + h + " has a side under " + r.data().minSide()));
                     continue;
                 }
                 double aspect = (double) Math.max(w, h) / Math.min(w, h);
-                if (aspect > r.maxAspectRatio()) {
+                if (aspect > r.data().maxAspectRatio()) {
                     drops.add(new Drop(s.sourceUrl(), DropReason.BAD_ASPECT,
-                            String.format("%dx%d has aspect ratio %.2f, over %.2f", w, h, aspect, r.maxAspectRatio())));
+                            String.format("%dx%d has aspect ratio %.2f, over %.2f", w, h, aspect, r.data().maxAspectRatio())));
                     continue;
                 }
                 String phash = PerceptualHash.signature(img);
-                Mat square = OpenCv.resizeCenterCrop(img, r.resolution());
-                String key = r.runPrefix() + "/clean/" + s.sha256() + ".png";
+                Mat square = OpenCv.resizeCenterCrop(img, r.model().resolution());
+                String key = r.run().prefix() + "/clean/" + s.sha256() + ".png";
                 store.put(key, OpenCv.encodePng(square), "image/png");
                 Sample kept = s.withImage(key, w, h, phash);
                 // the condition from the image in hand: the condition stage then has nothing to decode
-                candidates.add(conditions == null ? kept : conditions.apply(kept, square, r.runPrefix(), r.seed() == null ? 0 : r.seed()));
+                candidates.add(conditions == null ? kept : conditions.apply(kept, square, r.run().prefix(), r.run().seed()));
                 square.release();
                 img.release();
             }
         }
-        String candidatesKey = candidatesKey(r.runPrefix(), r.shard());
+        String candidatesKey = candidatesKey(r.run().prefix(), r.shard());
         SampleTables.write(store, candidatesKey, candidates);
-        String dropsKey = dropsKey(r.runPrefix(), r.shard());
+        String dropsKey = dropsKey(r.run().prefix(), r.shard());
         store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
         ShardResult result = new ShardResult(r.shard(), items.size(), candidates.size(), Drop.countByReason(drops), candidatesKey, dropsKey);
         store.put(resultKey, Json.bytes(result), "application/json"); // last: its presence means the shard is done
@@ -125,15 +127,15 @@ public class CleanActivitiesImpl implements CleanActivities {
         List<String> dropsKeys = new ArrayList<>(r.dropsKeys());
         List<String> candidatesKeys = new ArrayList<>();
         for (int shard = 0; shard < r.shards(); shard++) {
-            dropsKeys.add(RunKeys.ingestDrops(r.runPrefix(), shard));
-            dropsKeys.add(dropsKey(r.runPrefix(), shard));
-            candidatesKeys.add(candidatesKey(r.runPrefix(), shard));
+            dropsKeys.add(RunKeys.ingestDrops(r.run().prefix(), shard));
+            dropsKeys.add(dropsKey(r.run().prefix(), shard));
+            candidatesKeys.add(candidatesKey(r.run().prefix(), shard));
         }
         for (String key : dropsKeys) {
             drops.addAll(Json.readLines(store.get(key), Drop.class));
         }
         Map<String, String> bySha = new HashMap<>();
-        NearDuplicateIndex near = new NearDuplicateIndex(r.nearDuplicateDistance());
+        NearDuplicateIndex near = new NearDuplicateIndex(r.data().nearDuplicateDistance());
         for (String key : candidatesKeys) {
             Activity.getExecutionContext().heartbeat(kept.size());
             for (Sample s : SampleTables.read(store, key)) {
@@ -142,7 +144,7 @@ public class CleanActivitiesImpl implements CleanActivities {
                     drops.add(new Drop(s.sourceUrl(), DropReason.DUPLICATE, "same bytes as " + first));
                     continue;
                 }
-                if (r.nearDuplicateDistance() >= 0 && s.phash() != null) {
+                if (r.data().nearDuplicateDistance() >= 0 && s.phash() != null) {
                     String similar = near.nearest(s.phash());
                     if (similar != null) {
                         drops.add(new Drop(s.sourceUrl(), DropReason.NEAR_DUPLICATE, "looks like " + similar));
@@ -157,7 +159,7 @@ public class CleanActivitiesImpl implements CleanActivities {
             throw new IllegalStateException("cleaning report does not balance: seen " + r.seen() + " != kept " + kept.size()
                     + " + dropped " + drops.size() + "; a stage lost or double-counted items");
         }
-        String samplesKey = r.runPrefix() + "/clean/samples.jsonl";
+        String samplesKey = r.run().prefix() + "/clean/samples.jsonl";
         SampleTables.write(store, samplesKey, kept);
         Map<String, Integer> dropped = Drop.countByReason(drops);
         Map<String, Object> report = new LinkedHashMap<>();
@@ -165,7 +167,7 @@ public class CleanActivitiesImpl implements CleanActivities {
         report.put("kept", kept.size());
         report.put("dropped", dropped);
         report.put("drops", drops);
-        String reportKey = r.runPrefix() + "/clean/report.json";
+        String reportKey = r.run().prefix() + "/clean/report.json";
         store.put(reportKey, Json.bytes(report), "application/json");
         return new Result(r.seen(), kept.size(), dropped, samplesKey, reportKey);
     }

@@ -31,30 +31,30 @@ public class ConditionActivitiesImpl implements ConditionActivities {
         List<Sample> in = SampleTables.read(store, r.samplesKey());
         List<Sample> out = new ArrayList<>();
         ConditionRunner runner = null;
-        String name = r.condition();
+        String name = r.conditioning().condition();
         int fromShards = 0;
         try {
             for (Sample s : in) {
                 Activity.getExecutionContext().heartbeat(out.size());
-                if (ConditionRunner.key(r.runPrefix(), name, s.sha256()).equals(s.conditionKey())) {
+                if (ConditionRunner.key(r.run().prefix(), name, s.sha256()).equals(s.conditionKey())) {
                     out.add(s);
                     fromShards++;
                     continue;
                 }
                 if (runner == null) {
-                    runner = ConditionRunner.open(name, r.annotatorModel(), store);
+                    runner = ConditionRunner.open(name, r.conditioning().annotatorModel(), store);
                 }
-                out.add(runner.apply(s, OpenCv.decodeBgr(store.get(s.imageKey())), r.runPrefix(), r.seed()));
+                out.add(runner.apply(s, OpenCv.decodeBgr(store.get(s.imageKey())), r.run().prefix(), r.run().seed()));
             }
         } finally {
             if (runner != null) {
                 runner.close();
             }
         }
-        String key = r.runPrefix() + "/condition/samples.jsonl";
+        String key = r.run().prefix() + "/condition/samples.jsonl";
         SampleTables.write(store, key, out);
         int[] packed = {0};
-        String manifestKey = WebDataset.write(store, r.runPrefix() + "/dataset", name, out, store::get,
+        String manifestKey = WebDataset.write(store, r.run().prefix() + "/dataset", name, out, store::get,
                 () -> Activity.getExecutionContext().heartbeat(out.size() + packed[0]++));
         return new Result(out.size(), key, manifestKey, fromShards);
     }

@@ -28,7 +28,7 @@ final class AnnotatedConditions {
         };
     }
 
-    static Condition create(String condition, AnnotatorModel annotator) {
+    static ConditionExtractor create(String condition, AnnotatorModel annotator) {
         return switch (condition) {
             case "depth" -> new Depth(annotator);
             case "normal" -> new Normal(annotator);
@@ -39,7 +39,7 @@ final class AnnotatedConditions {
     }
 
     /** MiDaS-style relative inverse depth as a grey image (white = near). */
-    record Depth(AnnotatorModel annotator) implements Condition {
+    record Depth(AnnotatorModel annotator) implements ConditionExtractor {
         @Override
         public String name() {
             return "depth";
@@ -62,7 +62,7 @@ final class AnnotatedConditions {
      * the depth (here on the 0-255 scale of the depth image), z = 2π, gradients zeroed where the normalised
      * depth is under 0.1 (background), unit length, mapped to RGB as n·127.5 + 127.5.
      */
-    record Normal(AnnotatorModel annotator) implements Condition {
+    record Normal(AnnotatorModel annotator) implements ConditionExtractor {
         static final double Z = 2 * Math.PI;
         static final double BACKGROUND = 0.1;
 
@@ -104,7 +104,7 @@ final class AnnotatedConditions {
     }
 
     /** ADE20K classes in the reference palette. */
-    record Seg(AnnotatorModel annotator) implements Condition {
+    record Seg(AnnotatorModel annotator) implements ConditionExtractor {
         @Override
         public String name() {
             return "seg";
@@ -120,7 +120,7 @@ final class AnnotatedConditions {
      * OpenPose-style body skeleton. One person: each keypoint is its heatmap's maximum (the reference's
      * multi-person part-affinity grouping is not implemented).
      */
-    record Pose(AnnotatorModel annotator) implements Condition {
+    record Pose(AnnotatorModel annotator) implements ConditionExtractor {
         static final double THRESHOLD = 0.3;
 
         @Override

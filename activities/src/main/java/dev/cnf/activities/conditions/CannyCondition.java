@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
  * Canny edges with random thresholds per image, as the paper trains its Canny model: low in
  * [50, 150), high = low + [50, 150). The edge map is white on black, one channel.
  */
-public final class CannyCondition implements Condition {
+public final class CannyCondition implements ConditionExtractor {
     @Override
     public String name() {
         return "canny";

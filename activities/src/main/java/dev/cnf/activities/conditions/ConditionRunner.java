@@ -16,11 +16,11 @@ import java.util.SplittableRandom;
  * source per sample is (seed, sample hash), so wherever it runs the result is the same.
  */
 public final class ConditionRunner implements AutoCloseable {
-    private final Condition condition;
+    private final ConditionExtractor condition;
     private final AnnotatorModel annotator;
     private final ObjectStore store;
 
-    private ConditionRunner(Condition condition, AnnotatorModel annotator, ObjectStore store) {
+    private ConditionRunner(ConditionExtractor condition, AnnotatorModel annotator, ObjectStore store) {
         this.condition = condition;
         this.annotator = annotator;
         this.store = store;
@@ -52,7 +52,7 @@ public final class ConditionRunner implements AutoCloseable {
     /** @param image the sample's training image (square, at the training resolution), BGR */
     public Sample apply(Sample s, Mat image, String runPrefix, long seed) {
         SplittableRandom random = new SplittableRandom(seed ^ Long.parseUnsignedLong(s.sha256().substring(0, 15), 16));
-        Condition.Extracted ex = condition.extract(image, random);
+        ConditionExtractor.Extracted ex = condition.extract(image, random);
         String key = key(runPrefix, condition.name(), s.sha256());
         store.put(key, OpenCv.encodeCompactPng(ex.image()), "image/png");
         ex.image().release();

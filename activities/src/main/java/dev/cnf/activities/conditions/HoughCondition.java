@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  * as a classical SUBSTITUTE for the learned M-LSD detector: Canny edges, then {@code HoughLinesP};
  * segments drawn white on black, 1 px. The vote threshold is drawn per image (recorded).
  */
-public final class HoughCondition implements Condition {
+public final class HoughCondition implements ConditionExtractor {
     @Override
     public String name() {
         return "hough";

@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  * {@code D = G(σ) − τ·G(kσ)}, paper white where {@code D ≥ ε}, strokes {@code 1 + tanh(φ(D − ε))}
  * below; the dark strokes become white lines on black, as ControlNet's line-art models expect.
  */
-public final class LineartCondition implements Condition {
+public final class LineartCondition implements ConditionExtractor {
     static final double SIGMA = 0.8;
     static final double K = 1.6;
     static final double TAU = 0.98;

@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
  * and bend everything slightly with a smooth random displacement field. All choices are drawn from
  * the given random source and recorded.
  */
-public final class ScribbleCondition implements Condition {
+public final class ScribbleCondition implements ConditionExtractor {
     @Override
     public String name() {
         return "scribble";

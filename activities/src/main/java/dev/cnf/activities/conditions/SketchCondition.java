@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
  * User sketches imported as they are, normalised: grey, strokes white on black (a sketch on white
  * paper is inverted, decided by the median), contrast stretched to the full range.
  */
-public final class SketchCondition implements Condition {
+public final class SketchCondition implements ConditionExtractor {
     @Override
     public String name() {
         return "sketch";

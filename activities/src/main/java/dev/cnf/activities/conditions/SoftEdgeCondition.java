@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  * normalised to its own maximum, combined by a per-pixel maximum into one grey-level edge-strength map.
  * A classical stand-in for the learned HED network, which plugs in as an annotator model (issue 5, item 3).
  */
-public final class SoftEdgeCondition implements Condition {
+public final class SoftEdgeCondition implements ConditionExtractor {
     static final double[] SIGMAS = {1, 2, 4};
 
     @Override

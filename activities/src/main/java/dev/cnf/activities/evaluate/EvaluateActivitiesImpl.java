@@ -1,11 +1,11 @@
 package dev.cnf.activities.evaluate;
 
 import ai.djl.ndarray.NDManager;
-import dev.cnf.activities.dataset.HeldOut;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.imaging.EdgeProbe;
 import dev.cnf.activities.imaging.OpenCv;
+import dev.cnf.activities.metrics.TrainingLogRow;
 import dev.cnf.activities.registry.ModelRegistry;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
@@ -51,10 +51,50 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
     /** The paper's prompt modes, in report order. */
     static final List<String> MODES = List.of("none", "default", "automatic", "user");
 
+    /** The held-out conditions being sampled, decoded, with their captions; {@code size} is their side in pixels. */
+    private record HeldOutSet(List<Sample> samples, List<float[]> conditions, List<String> captions, int size) {
+        int count() {
+            return samples.size();
+        }
+    }
+
+    /** Samples per prompt mode, and the floor: the captions without control. */
+    private record Sampled(Map<String, List<float[]>> byMode, List<float[]> floor) {}
+
+    /** An annotator's metric (depth RMSE, seg mIoU) per prompt mode and for the floor; empty without an annotator. */
+    private record AnnotatorScores(Map<String, Map<String, Double>> byMode, Map<String, Double> floor) {}
+
+    /**
+     * @param byMode    mean scores per prompt mode and metric (edgeF1, edgeSSIM, and an annotator's metric)
+     * @param annotatorFloor the annotator's metric without control, when the condition has an annotator
+     * @param perSample per held-out sample, its scores (metrics.json)
+     * @param rows      per held-out sample, the report's grid row
+     */
+    private record Scored(Map<String, Map<String, Double>> byMode, Map<String, Double> annotatorFloor, double edgeF1NoControl,
+                          List<Map<String, Object>> perSample, List<ReportPage.Row> rows) {
+        /** The promotion gate's measure: edge F1 with each sample's own caption. */
+        double edgeF1() {
+            return byMode.get("automatic").get("edgeF1");
+        }
+    }
+
     @Override
-    @SuppressWarnings("unchecked")
     public Result evaluate(Request r) {
-        List<Sample> chosen = HeldOut.split(SampleTables.read(store, r.samplesKey()), r.samples()).heldOut();
+        HeldOutSet held = heldOut(r);
+        Map<String, List<String>> prompts = prompts(r, held);
+        Sampled sampled = sample(r, held, prompts);
+        Scored scored = score(held, sampled, annotatorScores(r, held, sampled));
+        List<Map<String, Object>> duringTraining = duringTraining(r);
+        String out = r.run().prefix() + "/evaluate/" + (r.atStep() == null ? "" : String.format("step-%08d/", r.atStep()));
+        String metricsKey = out + "metrics.json";
+        store.put(metricsKey, Json.bytes(metrics(r, held, prompts, scored, duringTraining)), "application/json");
+        String reportKey = out + "report.html";
+        store.put(reportKey, report(r, held, prompts, scored, duringTraining).getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
+        return new Result(reportKey, metricsKey, held.count(), scored.edgeF1(), scored.edgeF1NoControl());
+    }
+
+    private HeldOutSet heldOut(Request r) {
+        List<Sample> chosen = r.split().heldOut(SampleTables.read(store, r.split().samplesKey()));
         List<float[]> conditions = new ArrayList<>();
         List<String> captions = new ArrayList<>();
         for (Sample s : chosen) {
@@ -62,114 +102,123 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
             captions.add(s.caption());
         }
         int size = (int) Math.round(Math.sqrt(conditions.get(0).length / 3.0)); // square CHW, 3 channels
+        return new HeldOutSet(chosen, conditions, captions, size);
+    }
+
+    /** Each prompt mode's prompts, one per held-out sample; "user" only with a user prompt. */
+    private static Map<String, List<String>> prompts(Request r, HeldOutSet held) {
         Map<String, List<String>> prompts = new LinkedHashMap<>();
+        String user = r.evaluation().userPrompt();
         for (String mode : MODES) {
             switch (mode) {
-                case "none" -> prompts.put(mode, Collections.nCopies(chosen.size(), ""));
-                case "default" -> prompts.put(mode, Collections.nCopies(chosen.size(), r.defaultPrompt()));
-                case "automatic" -> prompts.put(mode, captions);
+                case "none" -> prompts.put(mode, Collections.nCopies(held.count(), ""));
+                case "default" -> prompts.put(mode, Collections.nCopies(held.count(), r.caption().defaultPrompt()));
+                case "automatic" -> prompts.put(mode, held.captions());
                 default -> {
-                    if (!r.userPrompt().isBlank()) {
-                        prompts.put(mode, Collections.nCopies(chosen.size(), r.userPrompt()));
+                    if (!user.isBlank()) {
+                        prompts.put(mode, Collections.nCopies(held.count(), user));
                     }
                 }
             }
         }
+        return prompts;
+    }
+
+    private Sampled sample(Request r, HeldOutSet held, Map<String, List<String>> prompts) {
         Map<String, List<float[]>> samples = new LinkedHashMap<>();
-        List<float[]> floor;
-        Precision precision = BaseModels.precision(r.precision()); // refused before the base is loaded
+        Precision precision = BaseModels.precision(r.model().precision()); // refused before the base is loaded
+        float guidance = r.evaluation().guidanceScale().floatValue();
+        long seed = r.run().seed();
+        int steps = r.evaluation().evalSteps();
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            BaseModel base = BaseModels.load(r.baseModel(), r.modelConfig(), size, store, manager).model();
-            if (r.baseUnetKey() != null) { // large mode: the base UNet was trained jointly with the ControlNet
-                Weights.load(base.unet(), WeightObjects.get(store, r.baseUnetKey())); // an SD UNet is 3.4 GB: through a file
+            BaseModel base = BaseModels.load(r.model().baseModel(), r.model().modelConfig(), held.size(), store, manager).model();
+            if (r.trained().baseUnetKey() != null) { // large mode: the base UNet was trained jointly with the ControlNet
+                Weights.load(base.unet(), WeightObjects.get(store, r.trained().baseUnetKey())); // an SD UNet is 3.4 GB: through a file
             }
-            ControlNet cn = base.newControlNet(manager, r.seed());
-            Weights.load(cn, WeightObjects.get(store, r.weightsKey()));
+            ControlNet cn = base.newControlNet(manager, seed);
+            Weights.load(cn, WeightObjects.get(store, r.trained().weightsKey()));
             base.castTo(precision.dataType()); // sample as training ran; the ControlNet stays float32
             ControlNetSampler sampler = new ControlNetSampler(base, cn);
+            ControlNetSampler.Settings controlled = new ControlNetSampler.Settings(steps, guidance,
+                    r.evaluation().controlScale().floatValue(), seed);
             for (Map.Entry<String, List<String>> mode : prompts.entrySet()) {
                 Activity.getExecutionContext().heartbeat("sampling, prompt mode " + mode.getKey());
-                samples.put(mode.getKey(), sampler.sample(manager, mode.getValue(), conditions,
-                        new ControlNetSampler.Settings(r.steps(), (float) r.guidanceScale(), (float) r.controlScale(), r.seed())));
+                samples.put(mode.getKey(), sampler.sample(manager, mode.getValue(), held.conditions(), controlled));
             }
             Activity.getExecutionContext().heartbeat("sampling the floor (no control)");
-            floor = sampler.sample(manager, captions, conditions,
-                    new ControlNetSampler.Settings(r.steps(), (float) r.guidanceScale(), 0f, r.seed()));
+            List<float[]> floor = sampler.sample(manager, held.captions(), held.conditions(),
+                    new ControlNetSampler.Settings(steps, guidance, 0f, seed));
+            return new Sampled(samples, floor);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
 
+    /**
+     * With an annotator model (depth, seg), the condition re-extracted from each sample and scored against the input:
+     * the means per prompt mode and the floor's.
+     */
+    private AnnotatorScores annotatorScores(Request r, HeldOutSet held, Sampled sampled) {
         Map<String, Map<String, Double>> byMode = new LinkedHashMap<>();
-        Map<String, Double> annotatorFloor = new LinkedHashMap<>();
-        AnnotatorProbe probe = AnnotatorProbe.forCondition(r.condition() == null ? "canny" : r.condition(), r.annotatorModel(), store);
-        try (probe) {
+        Map<String, Double> floor = new LinkedHashMap<>();
+        try (AnnotatorProbe probe = AnnotatorProbe.forCondition(r.conditioning().condition(), r.conditioning().annotatorModel(), store)) {
             if (probe != null) {
-                Activity.getExecutionContext().heartbeat("re-extracting " + r.condition() + " from the samples");
-                for (int i = 0; i < chosen.size(); i++) {
-                    for (Map.Entry<String, List<float[]>> e : samples.entrySet()) {
+                Activity.getExecutionContext().heartbeat("re-extracting " + r.conditioning().condition() + " from the samples");
+                int n = held.count();
+                for (int i = 0; i < n; i++) {
+                    for (Map.Entry<String, List<float[]>> e : sampled.byMode().entrySet()) {
                         byMode.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>())
-                                .merge(probe.metric(), probe.score(e.getValue().get(i), conditions.get(i), size) / chosen.size(), Double::sum);
+                                .merge(probe.metric(), probe.score(e.getValue().get(i), held.conditions().get(i), held.size()) / n, Double::sum);
                     }
-                    annotatorFloor.merge(probe.metric(), probe.score(floor.get(i), conditions.get(i), size) / chosen.size(), Double::sum);
+                    floor.merge(probe.metric(), probe.score(sampled.floor().get(i), held.conditions().get(i), held.size()) / n, Double::sum);
                 }
             }
         }
+        return new AnnotatorScores(byMode, floor);
+    }
+
+    /** Edge F1 and SSIM of every sample against its condition (Canny re-extracted), beside the annotator's scores. */
+    private Scored score(HeldOutSet held, Sampled sampled, AnnotatorScores annotator) {
+        Map<String, Map<String, Double>> scores = annotator.byMode();
         List<Map<String, Object>> perSample = new ArrayList<>();
         List<ReportPage.Row> rows = new ArrayList<>();
         double floorSum = 0;
-        for (int i = 0; i < chosen.size(); i++) {
-            Sample s = chosen.get(i);
+        int n = held.count();
+        for (int i = 0; i < n; i++) {
+            Sample s = held.samples().get(i);
+            float[] condition = held.conditions().get(i);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", s.id());
             m.put("caption", s.caption());
             List<byte[]> images = new ArrayList<>();
             List<String> labels = new ArrayList<>();
-            for (Map.Entry<String, List<float[]>> e : samples.entrySet()) {
+            for (Map.Entry<String, List<float[]>> e : sampled.byMode().entrySet()) {
                 float[] img = e.getValue().get(i);
-                EdgeProbe.Scores scores = EdgeProbe.scores(img, conditions.get(i), size);
-                double f1 = scores.f1();
-                double ssim = scores.ssim();
-                Map<String, Double> sums = byMode.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>());
-                sums.merge("edgeF1", f1 / chosen.size(), Double::sum);
-                sums.merge("edgeSSIM", ssim / chosen.size(), Double::sum);
-                m.put("edgeF1." + e.getKey(), f1);
-                m.put("edgeSSIM." + e.getKey(), ssim);
-                images.add(OpenCv.encodePng(OpenCv.fromChw(img, size, -1f, 1f)));
-                labels.add(String.format("F1 %.2f", f1));
+                EdgeProbe.Scores edge = EdgeProbe.scores(img, condition, held.size());
+                Map<String, Double> sums = scores.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>());
+                sums.merge("edgeF1", edge.f1() / n, Double::sum);
+                sums.merge("edgeSSIM", edge.ssim() / n, Double::sum);
+                m.put("edgeF1." + e.getKey(), edge.f1());
+                m.put("edgeSSIM." + e.getKey(), edge.ssim());
+                images.add(OpenCv.encodePng(OpenCv.fromChw(img, held.size(), -1f, 1f)));
+                labels.add(String.format("F1 %.2f", edge.f1()));
             }
-            double f1Floor = EdgeProbe.f1(floor.get(i), conditions.get(i), size);
+            double f1Floor = EdgeProbe.f1(sampled.floor().get(i), condition, held.size());
             floorSum += f1Floor;
             m.put("edgeF1.noControl", f1Floor);
-            images.add(OpenCv.encodePng(OpenCv.fromChw(floor.get(i), size, -1f, 1f)));
+            images.add(OpenCv.encodePng(OpenCv.fromChw(sampled.floor().get(i), held.size(), -1f, 1f)));
             labels.add(String.format("F1 %.2f", f1Floor));
             images.add(store.get(s.imageKey()));
             labels.add("");
             rows.add(new ReportPage.Row(s.caption(), store.get(s.conditionKey()), images, labels));
             perSample.add(m);
         }
-        double edgeF1 = byMode.get("automatic").get("edgeF1");
-        double edgeF1NoControl = floorSum / chosen.size();
-        Map<String, Object> metrics = new LinkedHashMap<>();
-        metrics.put("samples", chosen.size());
-        metrics.put("ddimSteps", r.steps());
-        metrics.put("guidanceScale", r.guidanceScale());
-        metrics.put("controlScale", r.controlScale());
-        metrics.put("seed", r.seed());
-        metrics.put("edgeF1", edgeF1);
-        metrics.put("edgeSSIM", byMode.get("automatic").get("edgeSSIM"));
-        metrics.put("edgeF1NoControl", edgeF1NoControl);
-        annotatorFloor.forEach((metric, floorValue) -> {
-            metrics.put(metric, byMode.get("automatic").get(metric));
-            metrics.put(metric + "NoControl", floorValue);
-        });
-        metrics.put("promptModes", byMode);
-        Map<String, String> modePrompts = new LinkedHashMap<>();
-        prompts.forEach((k, v) -> modePrompts.put(k, k.equals("automatic") ? "(each sample's caption)" : v.get(0)));
-        metrics.put("prompts", modePrompts);
-        metrics.put("perSample", perSample);
-        if (r.atStep() != null) {
-            metrics.put("atStep", r.atStep());
-        }
+        return new Scored(scores, annotator.floor(), floorSum / n, perSample, rows);
+    }
+
+    /** The earlier evaluations during training that the final one lists: step, headline numbers and where their metrics are. */
+    @SuppressWarnings("unchecked")
+    private List<Map<String, Object>> duringTraining(Request r) {
         List<Map<String, Object>> duringTraining = new ArrayList<>();
         for (String key : r.duringTrainingKeys() == null ? List.<String>of() : r.duringTrainingKeys()) {
             Map<String, Object> earlier = Json.read(store.get(key), Map.class);
@@ -182,40 +231,93 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
             row.put("metrics", key);
             duringTraining.add(row);
         }
+        return duringTraining;
+    }
+
+    private static Map<String, Object> metrics(Request r, HeldOutSet held, Map<String, List<String>> prompts, Scored scored,
+                                               List<Map<String, Object>> duringTraining) {
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("samples", held.count());
+        metrics.put("ddimSteps", r.evaluation().evalSteps());
+        metrics.put("guidanceScale", r.evaluation().guidanceScale());
+        metrics.put("controlScale", r.evaluation().controlScale());
+        metrics.put("seed", r.run().seed());
+        metrics.put("edgeF1", scored.edgeF1());
+        metrics.put("edgeSSIM", scored.byMode().get("automatic").get("edgeSSIM"));
+        metrics.put("edgeF1NoControl", scored.edgeF1NoControl());
+        scored.annotatorFloor().forEach((metric, floorValue) -> {
+            metrics.put(metric, scored.byMode().get("automatic").get(metric));
+            metrics.put(metric + "NoControl", floorValue);
+        });
+        metrics.put("promptModes", scored.byMode());
+        Map<String, String> modePrompts = new LinkedHashMap<>();
+        prompts.forEach((k, v) -> modePrompts.put(k, k.equals("automatic") ? "(each sample's caption)" : v.get(0)));
+        metrics.put("prompts", modePrompts);
+        metrics.put("perSample", scored.perSample());
+        if (r.atStep() != null) {
+            metrics.put("atStep", r.atStep());
+        }
         if (!duringTraining.isEmpty()) {
             metrics.put("duringTraining", duringTraining);
         }
-        String out = r.runPrefix() + "/evaluate/" + (r.atStep() == null ? "" : String.format("step-%08d/", r.atStep()));
-        String metricsKey = out + "metrics.json";
-        store.put(metricsKey, Json.bytes(metrics), "application/json");
+        return metrics;
+    }
 
-        List<double[]> losses = new ArrayList<>();
-        List<double[]> gains = new ArrayList<>();
-        List<double[]> probes = new ArrayList<>();
-        List<String> skipped = new ArrayList<>();
-        for (Map<String, Object> row : Json.readLines(store.get(r.metricsKey()), Map.class)) {
-            double step = ((Number) row.get("step")).doubleValue();
-            if ("probe".equals(row.get("kind"))) {
-                gains.add(new double[] {step, number(row.get("conditionGain"))});
-                probes.add(new double[] {step, number(row.get("edgeF1"))});
-            } else if ("step".equals(row.get("kind"))) {
-                losses.add(new double[] {step, number(row.get("loss"))});
-                if (Boolean.TRUE.equals(row.get("skipped"))) {
-                    skipped.add("step " + (long) step + (row.get("skipReason") == null ? "" : ": " + row.get("skipReason")));
+    /** The training log as the report's curves, and the steps skipped as non-finite. */
+    private record TrainingCurves(List<double[]> losses, List<double[]> gains, List<double[]> probes, List<String> skipped) {}
+
+    private TrainingCurves trainingCurves(Request r) {
+        TrainingCurves curves = new TrainingCurves(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        for (TrainingLogRow row : Json.readLines(store.get(r.trained().metricsKey()), TrainingLogRow.class)) {
+            if (row instanceof TrainingLogRow.Probe p) {
+                curves.gains().add(new double[] {p.step(), p.conditionGain()});
+                curves.probes().add(new double[] {p.step(), p.edgeF1()});
+            } else if (row instanceof TrainingLogRow.Step s) {
+                curves.losses().add(new double[] {s.step(), s.loss()});
+                if (s.skipped()) {
+                    curves.skipped().add("step " + s.step() + (s.skipReason() == null ? "" : ": " + s.skipReason()));
                 }
-            } // "resume" and "init" rows mark events, not measurements
+            } // the other rows mark events, not measurements
         }
+        return curves;
+    }
+
+    @SuppressWarnings("unchecked")
+    private String report(Request r, HeldOutSet held, Map<String, List<String>> prompts, Scored scored,
+                          List<Map<String, Object>> duringTraining) {
+        TrainingCurves curves = trainingCurves(r);
         ModelRegistry registry = new ModelRegistry(store);
-        Optional<String> previous = registry.latestVersion(r.name());
-        Map<String, Object> previousMetrics = previous.map(v -> registry.metrics(r.name(), v)).orElse(Map.of());
+        Optional<String> previous = registry.latestVersion(r.run().name());
+        Map<String, Object> previousMetrics = previous.map(v -> registry.metrics(r.run().name(), v)).orElse(Map.of());
+        Map<String, Object> clean = Json.read(store.get(r.cleanReportKey()), Map.class);
+        List<String> columns = new ArrayList<>();
+        prompts.keySet().forEach(mode -> columns.add("prompt: " + mode + (mode.equals("automatic") ? " (caption)" : "")));
+        columns.add("no control, caption (floor)");
+        columns.add("original");
+        return ReportPage.render("ControlNet evaluation: " + r.run().name() + (r.atStep() == null ? "" : " at step " + r.atStep()),
+                summary(r, held, prompts, curves, clean), (Map<String, Integer>) clean.get("dropped"),
+                List.of(new ReportPage.Curve("training loss", curves.losses(), "#1f77b4"),
+                        new ReportPage.Curve("condition gain: L(ε | no condition) − L(ε | condition), held-out", curves.gains(), "#2ca02c"),
+                        new ReportPage.Curve("controllability probe: edge F1 of 10-step samples, held-out", curves.probes(), "#d62728")),
+                r.trained().convergedStep(), comparison(scored, duringTraining, previousMetrics), previous.orElse(null), columns,
+                scored.rows());
+    }
+
+    /** This evaluation beside the current latest version's, metric by metric (null where that version lacks one). */
+    private static List<ReportPage.Comparison> comparison(Scored scored, List<Map<String, Object>> duringTraining,
+                                                          Map<String, Object> previousMetrics) {
+        Map<String, Map<String, Double>> byMode = scored.byMode();
         List<ReportPage.Comparison> comparison = new ArrayList<>();
-        comparison.add(new ReportPage.Comparison("edge F1, automatic prompts (promotion gate)", edgeF1, previousNumber(previousMetrics, "edgeF1")));
+        comparison.add(new ReportPage.Comparison("edge F1, automatic prompts (promotion gate)", scored.edgeF1(),
+                previousNumber(previousMetrics, "edgeF1")));
         comparison.add(new ReportPage.Comparison("edge SSIM, automatic prompts", byMode.get("automatic").get("edgeSSIM"),
                 previousNumber(previousMetrics, "edgeSSIM")));
-        comparison.add(new ReportPage.Comparison("edge F1, no control (floor)", edgeF1NoControl, previousNumber(previousMetrics, "edgeF1NoControl")));
-        annotatorFloor.forEach((metric, floorValue) -> {
+        comparison.add(new ReportPage.Comparison("edge F1, no control (floor)", scored.edgeF1NoControl(),
+                previousNumber(previousMetrics, "edgeF1NoControl")));
+        scored.annotatorFloor().forEach((metric, floorValue) -> {
             String label = metric.equals("depthRMSE") ? "depth RMSE (0-255, lower is better)" : "segmentation mIoU";
-            comparison.add(new ReportPage.Comparison(label + ", automatic prompts", byMode.get("automatic").get(metric), previousNumber(previousMetrics, metric)));
+            comparison.add(new ReportPage.Comparison(label + ", automatic prompts", byMode.get("automatic").get(metric),
+                    previousNumber(previousMetrics, metric)));
             comparison.add(new ReportPage.Comparison(label + ", no control (floor)", floorValue, previousNumber(previousMetrics, metric + "NoControl")));
         });
         for (Map<String, Object> earlier : duringTraining) {
@@ -228,40 +330,34 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                     ? number(mm.get("edgeF1")) : null;
             comparison.add(new ReportPage.Comparison("edge F1, prompt mode " + mode, byMode.get(mode).get("edgeF1"), prev));
         }
+        return comparison;
+    }
 
-        Map<String, Object> clean = Json.read(store.get(r.cleanReportKey()), Map.class);
+    private static Map<String, Object> summary(Request r, HeldOutSet held, Map<String, List<String>> prompts, TrainingCurves curves,
+                                               Map<String, Object> clean) {
+        List<double[]> losses = curves.losses();
+        List<String> skipped = curves.skipped();
         Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("model", r.name());
-        summary.put("model config", r.modelConfig());
+        summary.put("model", r.run().name());
+        summary.put("model config", r.model().modelConfig());
         summary.put("images seen / kept", clean.get("seen") + " / " + clean.get("kept"));
         summary.put("training steps", losses.size());
         summary.put("final loss", losses.isEmpty() ? "n/a" : String.format("%.4f", losses.get(losses.size() - 1)[1]));
-        summary.put("sudden convergence", r.convergedStep() == null ? "not detected" : "step " + r.convergedStep());
+        summary.put("sudden convergence", r.trained().convergedStep() == null ? "not detected" : "step " + r.trained().convergedStep());
         summary.put("steps skipped as non-finite", skipped.isEmpty() ? "none" : skipped.size() + " (" + String.join("; ", skipped) + ")");
-        summary.put("held-out samples", chosen.size() + " (never trained on)");
-        summary.put("sampler", "DDIM " + r.steps() + " steps, CFG " + r.guidanceScale() + ", control scale " + r.controlScale()
-                + ", seed " + r.seed());
-        summary.put("prompt modes", String.join(", ", prompts.keySet()) + (r.userPrompt().isBlank() ? " (no user prompt given)" : ""));
-        summary.put("base model", r.baseModel());
-        if ("tiny".equals(r.modelConfig())) {
+        summary.put("held-out samples", held.count() + " (never trained on)");
+        summary.put("sampler", "DDIM " + r.evaluation().evalSteps() + " steps, CFG " + r.evaluation().guidanceScale() + ", control scale "
+                + r.evaluation().controlScale() + ", seed " + r.run().seed());
+        summary.put("prompt modes", String.join(", ", prompts.keySet()) + (r.evaluation().userPrompt().isBlank() ? " (no user prompt given)" : ""));
+        summary.put("base model", r.model().baseModel());
+        if (r.model().tiny()) {
             summary.put("note", "tiny preset: a small pixel-space base trained on synthetic circles; a space-to-depth codec and a hashed"
                     + " text encoder stand in for SD1.5's VAE and CLIP");
         }
-        List<String> columns = new ArrayList<>();
-        prompts.keySet().forEach(mode -> columns.add("prompt: " + mode + (mode.equals("automatic") ? " (caption)" : "")));
-        columns.add("no control, caption (floor)");
-        columns.add("original");
         if (r.atStep() != null) {
             summary.put("evaluated", "the checkpoint at step " + r.atStep() + ", during training");
         }
-        String html = ReportPage.render("ControlNet evaluation: " + r.name() + (r.atStep() == null ? "" : " at step " + r.atStep()), summary, (Map<String, Integer>) clean.get("dropped"),
-                List.of(new ReportPage.Curve("training loss", losses, "#1f77b4"),
-                        new ReportPage.Curve("condition gain: L(ε | no condition) − L(ε | condition), held-out", gains, "#2ca02c"),
-                        new ReportPage.Curve("controllability probe: edge F1 of 10-step samples, held-out", probes, "#d62728")),
-                r.convergedStep(), comparison, previous.orElse(null), columns, rows);
-        String reportKey = out + "report.html";
-        store.put(reportKey, html.getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
-        return new Result(reportKey, metricsKey, chosen.size(), edgeF1, edgeF1NoControl);
+        return summary;
     }
 
     private static Double previousNumber(Map<String, Object> metrics, String key) {

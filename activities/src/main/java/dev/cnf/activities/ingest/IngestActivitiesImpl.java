@@ -127,21 +127,21 @@ public class IngestActivitiesImpl implements IngestActivities {
     @Override
     public Discovery discover(DiscoverRequest r) {
         long started = System.nanoTime();
-        List<String> sources = r.sources().isEmpty() ? defaultSources : r.sources();
+        List<String> sources = r.data().sources().isEmpty() ? defaultSources : r.data().sources();
         if (sources.isEmpty()) {
             throw ApplicationFailure.newNonRetryableFailure(
                     "no sources: set 'sources' in the workflow input, or start the worker with --default-source", "InvalidInput");
         }
-        Crawl crawl = crawl(sources, r.maxImages(), r.maxDepth(), r.followOtherHosts());
+        Crawl crawl = crawl(sources, r.data().maxImages(), r.data().maxDepth(), r.data().followOtherHosts());
         List<Ref> refs = List.copyOf(crawl.refs.values());
-        int size = Math.max(1, r.shardSize());
+        int size = Math.max(1, r.data().shardSize());
         int shards = 0;
         for (int from = 0; from < refs.size(); from += size, shards++) {
-            store.put(RunKeys.ingestRefs(r.runPrefix(), shards), Json.lines(refs.subList(from, Math.min(refs.size(), from + size))), "application/x-ndjson");
+            store.put(RunKeys.ingestRefs(r.run().prefix(), shards), Json.lines(refs.subList(from, Math.min(refs.size(), from + size))), "application/x-ndjson");
         }
-        String dropsKey = r.runPrefix() + "/ingest/discovery-drops.jsonl";
+        String dropsKey = r.run().prefix() + "/ingest/discovery-drops.jsonl";
         store.put(dropsKey, Json.lines(crawl.drops), "application/x-ndjson");
-        String pagesKey = r.runPrefix() + "/ingest/page-failures.jsonl";
+        String pagesKey = r.run().prefix() + "/ingest/page-failures.jsonl";
         store.put(pagesKey, Json.lines(crawl.pageFailures), "application/x-ndjson");
         StageMetrics.throughput("discover", refs.size(), started);
         // the count, not the keys: a crawl of millions of images must not put a list of shards into the workflow's history
@@ -365,16 +365,16 @@ public class IngestActivitiesImpl implements IngestActivities {
 
     @Override
     public ShardResult fetchShard(FetchShardRequest r) {
-        String base = RunKeys.ingestShard(r.runPrefix(), r.shard());
+        String base = RunKeys.ingestShard(r.run().prefix(), r.shard());
         String resultKey = base + ".result.json";
         if (store.exists(resultKey)) {
             return Json.read(store.get(resultKey), ShardResult.class); // finished before a retry or a worker loss
         }
         long started = System.nanoTime();
-        List<Ref> refs = Json.readLines(store.get(RunKeys.ingestRefs(r.runPrefix(), r.shard())), Ref.class);
+        List<Ref> refs = Json.readLines(store.get(RunKeys.ingestRefs(r.run().prefix(), r.shard())), Ref.class);
         List<Future<Object>> outcomes = new ArrayList<>();
         for (Ref ref : refs) {
-            outcomes.add(pool.submit(() -> fetchOne(r.runPrefix(), ref)));
+            outcomes.add(pool.submit(() -> fetchOne(r.run().prefix(), ref)));
         }
         List<Sample> items = new ArrayList<>();
         List<Drop> drops = new ArrayList<>();
@@ -394,7 +394,7 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
         String itemsKey = base + ".items.jsonl";
         store.put(itemsKey, Json.lines(items), "application/x-ndjson");
-        String dropsKey = RunKeys.ingestDrops(r.runPrefix(), r.shard());
+        String dropsKey = RunKeys.ingestDrops(r.run().prefix(), r.shard());
         store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
         ShardResult result = new ShardResult(r.shard(), refs.size(), items.size(), bytes, Drop.countByReason(drops), itemsKey, dropsKey);
         store.put(resultKey, Json.bytes(result), "application/json"); // written last: its presence means the shard is done

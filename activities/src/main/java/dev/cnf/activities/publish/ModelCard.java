@@ -2,11 +2,59 @@ package dev.cnf.activities.publish;
 
 import dev.cnf.activities.registry.ModelRegistry;
 
+import dev.cnf.workflows.pipeline.PipelineInput;
+import dev.cnf.workflows.spec.TrainingSpec;
+import dev.cnf.workflows.stages.PublishActivities;
+import dev.cnf.workflows.stages.TrainActivities;
+
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** The published version's README.md: Hugging Face model-card front matter, then what a user needs to judge and load it. */
 final class ModelCard {
     private ModelCard() {}
+
+    /**
+     * The card's facts as {@code model_card.json} states them, from the run's typed facts: what was trained, on what,
+     * how, and how it scored. Part of the version's content id.
+     */
+    static Map<String, String> fields(PublishActivities.Request r) {
+        PublishActivities.RunFacts facts = r.facts();
+        PipelineInput in = facts.input();
+        TrainingSpec training = in.training();
+        TrainActivities.Result tr = r.trained();
+        Map<String, String> card = new LinkedHashMap<>();
+        card.put("name", r.run().name());
+        card.put("version", r.version());
+        card.put("workflowId", facts.workflowId());
+        card.put("runId", facts.runId());
+        card.put("modelConfig", in.model().modelConfig());
+        card.put("condition", in.conditioning().condition());
+        card.put("captioner", in.caption().captioner());
+        card.put("resolution", String.valueOf(in.model().resolution()));
+        card.put("trainSteps", String.valueOf(tr.steps()));
+        card.put("trainingMode", training.trainingMode() + switch (training.trainingMode()) {
+            case "small" -> " (skips reconnected " + (training.reconnectSkipsAt() >= 0 ? "at step " + training.reconnectSkipsAt()
+                    : "when sudden convergence was detected") + ")";
+            case "large" -> " (base UNet unlocked at step " + training.unlockBaseAt() + ", learning rate " + training.baseLearningRate() + ")";
+            default -> "";
+        });
+        card.put("batchSize", String.valueOf(training.batchSize()));
+        card.put("learningRate", String.valueOf(training.learningRate()));
+        card.put("seed", String.valueOf(r.run().seed()));
+        card.put("baseModel", in.model().baseModel());
+        card.put("baseModelSha256", tr.baseSha256());
+        card.put("finalLoss", String.valueOf(tr.finalLoss()));
+        card.put("convergedStep", tr.convergedStep() == null ? "not detected" : String.valueOf(tr.convergedStep()));
+        card.put("skippedSteps", String.valueOf(tr.skippedSteps()));
+        card.put("edgeF1", String.valueOf(r.evaluated().edgeF1()));
+        card.put("imagesSeen", String.valueOf(facts.cleaned().seen()));
+        card.put("imagesKept", String.valueOf(facts.cleaned().kept()));
+        card.put("edgeF1NoControl", String.valueOf(r.evaluated().edgeF1NoControl()));
+        card.put("onlyNewData", String.valueOf(in.data().onlyNewData()));
+        card.put("continuedFromLatest", String.valueOf(training.continueFromLatest()));
+        return card;
+    }
 
     static String markdown(Map<String, String> card, Map<String, Object> metrics, PublishActivitiesImpl.Decision decision) {
         String name = card.getOrDefault("name", "model");
@@ -35,6 +83,13 @@ final class ModelCard {
             md.append("```python\nfrom diffusers import ControlNetModel\ncontrolnet = ControlNetModel.from_pretrained(\"./")
                     .append(name).append("-").append(version).append("\")  # after `cnf models pull ").append(name).append(" ").append(version).append("`\n```\n\n");
         }
+        tables(md, card, preset, condition);
+        evaluation(md, metrics, decision);
+        notes(md, card);
+        return md.toString();
+    }
+
+    private static void tables(StringBuilder md, Map<String, String> card, String preset, String condition) {
         md.append("## Base model\n\n| | |\n|---|---|\n")
                 .append(row("base model", card.get("baseModel")))
                 .append(row("base model SHA-256", card.get("baseModelSha256")))
@@ -55,6 +110,9 @@ final class ModelCard {
                 .append(row("sudden convergence (detected step)", card.get("convergedStep")))
                 .append(row("steps skipped as non-finite (loss or gradients; see report)", card.get("skippedSteps")))
                 .append(row("workflow", card.get("workflowId") + " / " + card.get("runId"))).append('\n');
+    }
+
+    private static void evaluation(StringBuilder md, Map<String, Object> metrics, PublishActivitiesImpl.Decision decision) {
         md.append("## Evaluation (held-out conditions, never trained on)\n\n")
                 .append("Sampler: DDIM ").append(metrics.get("ddimSteps")).append(" steps, CFG ").append(metrics.get("guidanceScale"))
                 .append(", control scale ").append(metrics.get("controlScale")).append(", seed ").append(metrics.get("seed"))
@@ -77,6 +135,9 @@ final class ModelCard {
             md.append("Previous latest: ").append(decision.previousVersion()).append(" with ").append(decision.metric().label())
                     .append(" ").append(fmt(decision.previousValue())).append(".\n\n");
         }
+    }
+
+    private static void notes(StringBuilder md, Map<String, String> card) {
         if (card.getOrDefault("trainingMode", "").startsWith("large")) {
             md.append("Large-scale mode: the base UNet trained jointly with this ControlNet is `").append(ModelRegistry.BASE_UNET_FILE)
                     .append("`; use it in place of the base model's UNet, the ControlNet expects it.\n\n");
@@ -92,7 +153,6 @@ final class ModelCard {
                 .append("SHA-256 (`sha256sum -c SHA256SUMS`), and `manifest.json`, written last, lists them all.\n\n");
         md.append("## License\n\nThe weights derive from the base model and from the ingested images: their licenses apply. ")
                 .append("Check both before distributing.\n");
-        return md.toString();
     }
 
     private static String row(String key, String value) {

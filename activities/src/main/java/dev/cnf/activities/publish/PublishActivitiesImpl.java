@@ -124,96 +124,83 @@ public class PublishActivitiesImpl implements PublishActivities {
             work = Files.createTempDirectory("cnf-publish-");
             return publish(r, work);
         } catch (IOException e) {
-            throw new UncheckedIOException("publishing " + r.name() + " " + r.version() + " failed", e);
+            throw new UncheckedIOException("publishing " + r.run().name() + " " + r.version() + " failed", e);
         } finally {
             deleteTree(work);
         }
     }
 
+    /** What the run produced, fetched for publication: the weights (and a large-mode base UNet) as local files. */
+    private record Produced(OnDisk weights, byte[] config, byte[] report, byte[] metricsBytes, OnDisk baseUnet,
+                            Map<String, Object> metrics) {}
+
     @SuppressWarnings("unchecked")
-    private Result publish(Request r, Path work) throws IOException {
-        String dir = ModelRegistry.dir(r.name(), r.version());
+    private Produced fetch(Request r, Path work) throws IOException {
         Path weightsFile = work.resolve(ModelRegistry.WEIGHTS_FILE);
-        store.getToFile(r.weightsKey(), weightsFile);
-        OnDisk weights = OnDisk.of(weightsFile);
-        byte[] config = store.get(r.configKey());
-        byte[] report = store.get(r.reportKey());
-        byte[] metricsBytes = store.get(r.evalMetricsKey());
+        store.getToFile(r.trained().weightsKey(), weightsFile);
         OnDisk baseUnet = null;
-        if (r.baseUnetKey() != null) {
+        if (r.trained().baseUnetKey() != null) {
             Path baseFile = work.resolve("base_unet.safetensors");
-            store.getToFile(r.baseUnetKey(), baseFile);
+            store.getToFile(r.trained().baseUnetKey(), baseFile);
             baseUnet = OnDisk.of(baseFile);
         }
-        Map<String, Object> metrics = Json.read(metricsBytes, Map.class);
-        // What makes two publications "the same": the model, its evaluation and its card (which names the
-        // workflow run), not the gate's verdict, which depends on when it was asked.
-        String contentId = ObjectStore.sha256((weights.sha256() + ObjectStore.sha256(config)
-                + ObjectStore.sha256(metricsBytes) + ObjectStore.sha256(report)
-                + (baseUnet == null ? "" : baseUnet.sha256())
-                + ObjectStore.sha256(Json.bytes(new java.util.TreeMap<>(r.card())))).getBytes(StandardCharsets.UTF_8));
+        byte[] metricsBytes = store.get(r.evaluated().evalMetricsKey());
+        return new Produced(OnDisk.of(weightsFile), store.get(r.trained().configKey()), store.get(r.evaluated().reportKey()), metricsBytes,
+                baseUnet, Json.read(metricsBytes, Map.class));
+    }
 
+    /**
+     * What makes two publications "the same": the model, its evaluation and its card (which names the workflow run), not
+     * the gate's verdict, which depends on when it was asked.
+     */
+    private static String contentId(Produced p, Map<String, String> cardFields) {
+        return ObjectStore.sha256((p.weights().sha256() + ObjectStore.sha256(p.config()) + ObjectStore.sha256(p.metricsBytes())
+                + ObjectStore.sha256(p.report()) + (p.baseUnet() == null ? "" : p.baseUnet().sha256())
+                + ObjectStore.sha256(Json.bytes(new java.util.TreeMap<>(cardFields)))).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private Result publish(Request r, Path work) throws IOException {
+        String name = r.run().name();
+        String dir = ModelRegistry.dir(name, r.version());
+        Produced produced = fetch(r, work);
+        Map<String, String> cardFields = ModelCard.fields(r);
+        String contentId = contentId(produced, cardFields);
         String manifestKey = dir + "manifest.json";
         if (store.exists(manifestKey)) {
-            Map<String, Object> existing = registry.manifest(r.name(), r.version());
-            if (!contentId.equals(existing.get("contentId"))) {
-                throw ApplicationFailure.newNonRetryableFailure("version " + r.version() + " of " + r.name()
-                        + " is already published with different content; versions are never overwritten", "VersionExists");
-            }
-            boolean promoted = "latest".equals(existing.get("status"));
-            if (promoted) {
-                moveLatest(r.name(), r.version(), manifestKey); // the earlier attempt may have stopped before it
-            }
-            return result(dir, promoted, String.valueOf(existing.get("decision")));
+            return republished(name, r.version(), contentId, dir);
         }
-
-        double edgeF1 = GateMetric.EDGE_F1.value(metrics);
-        Decision decision = gate(r.name(), r.version(), metrics, r.promotionTolerance());
+        Decision decision = gate(name, r.version(), produced.metrics(), r.facts().input().publish().promotionTolerance());
         Map<String, Blob> files = new LinkedHashMap<>();
-        files.put("config.json", new InMemory(config));
-        files.put(ModelRegistry.WEIGHTS_FILE, weights);
-        if (baseUnet != null) {
-            files.put(ModelRegistry.BASE_UNET_FILE, baseUnet);
+        files.put("config.json", new InMemory(produced.config()));
+        files.put(ModelRegistry.WEIGHTS_FILE, produced.weights());
+        if (produced.baseUnet() != null) {
+            files.put(ModelRegistry.BASE_UNET_FILE, produced.baseUnet());
         }
-        Map<String, String> cardText = new LinkedHashMap<>(r.card());
-        String originalFile = originalLayoutFile(r.name());
+        Map<String, String> cardText = new LinkedHashMap<>(cardFields);
+        String originalFile = originalLayoutFile(name);
         String originalSkipped = null;
         try {
-            files.put(originalFile, OnDisk.of(originalLayout(weightsFile, config, work.resolve(originalFile))));
+            files.put(originalFile, OnDisk.of(originalLayout(produced.weights().file(), produced.config(), work.resolve(originalFile))));
             cardText.put("originalLayoutFile", originalFile);
         } catch (IllegalArgumentException e) {
             originalSkipped = e.getMessage(); // the diffusers folder is the product; the single file is a convenience
             cardText.put("originalLayoutSkipped", originalSkipped);
         }
-        Map<String, Object> card = new LinkedHashMap<>(r.card()); // the card as the workflow wrote it: part of the content id
+        Map<String, Object> card = new LinkedHashMap<>(cardFields); // part of the content id
         card.put("status", decision.promoted() ? "latest" : "candidate");
         card.put("decision", decision.reason());
-        files.put("README.md", new InMemory(ModelCard.markdown(cardText, metrics, decision).getBytes(StandardCharsets.UTF_8)));
+        files.put("README.md", new InMemory(ModelCard.markdown(cardText, produced.metrics(), decision).getBytes(StandardCharsets.UTF_8)));
         files.put("model_card.json", new InMemory(Json.bytes(card)));
-        files.put("report.html", new InMemory(report));
-        files.put("metrics.json", new InMemory(metricsBytes));
+        files.put("report.html", new InMemory(produced.report()));
+        files.put("metrics.json", new InMemory(produced.metricsBytes()));
         if (r.samplesKey() != null) {
             // A version that continued from the latest one carries its data too: "new since the last version" stays true.
-            boolean continued = "true".equals(r.card().get("continuedFromLatest"));
-            files.put(ModelRegistry.TRAINING_DATA, new InMemory(trainingData(r.samplesKey(), continued ? r.name() : null)));
+            boolean continued = r.facts().input().training().continueFromLatest();
+            files.put(ModelRegistry.TRAINING_DATA, new InMemory(trainingData(r.samplesKey(), continued ? name : null)));
         }
-        List<FileEntry> entries = new ArrayList<>();
-        files.forEach((path, blob) -> entries.add(new FileEntry(path, blob.sha256(), blob.size())));
-        StringBuilder sums = new StringBuilder(); // sha256sum's format: `sha256sum -c SHA256SUMS` checks a download
-        entries.forEach(e -> sums.append(e.sha256()).append("  ").append(e.path()).append('\n'));
-        InMemory sumsFile = new InMemory(sums.toString().getBytes(StandardCharsets.UTF_8));
-        files.put(SUMS_FILE, sumsFile);
-        entries.add(new FileEntry(SUMS_FILE, sumsFile.sha256(), sumsFile.size()));
-
-        for (FileEntry e : entries) {
-            files.get(e.path()).upload(store, dir + e.path(), contentType(e.path()));
-            String reread = store.sha256Of(dir + e.path()); // streamed: the re-read is never a second copy in memory
-            if (!reread.equals(e.sha256())) {
-                throw new IllegalStateException("checksum mismatch after upload of " + dir + e.path() + ": " + reread + " != " + e.sha256());
-            }
-        }
+        List<FileEntry> entries = uploadVerified(dir, files);
         Map<String, Object> manifest = new LinkedHashMap<>();
-        manifest.put("name", r.name());
+        manifest.put("name", name);
         manifest.put("version", r.version());
         manifest.put("format", "diffusers ControlNetModel");
         manifest.put("originalLayoutFile", originalSkipped == null ? originalFile : null);
@@ -223,16 +210,49 @@ public class PublishActivitiesImpl implements PublishActivities {
         manifest.put("status", decision.promoted() ? "latest" : "candidate");
         manifest.put("decision", decision.reason());
         manifest.put("previousLatest", decision.previousVersion());
-        manifest.put("edgeF1", edgeF1);
+        manifest.put("edgeF1", GateMetric.EDGE_F1.value(produced.metrics()));
         manifest.put("gateMetric", decision.metric().key());
-        manifest.put("gateValue", decision.metric().value(metrics));
+        manifest.put("gateValue", decision.metric().value(produced.metrics()));
         manifest.put("contentId", contentId);
         manifest.put("files", entries);
-        store.put(manifestKey, Json.bytes(manifest), "application/json");
+        store.put(manifestKey, Json.bytes(manifest), "application/json"); // last: the version exists once this does
         if (decision.promoted()) {
-            moveLatest(r.name(), r.version(), manifestKey);
+            moveLatest(name, r.version(), manifestKey);
         }
         return result(dir, decision.promoted(), decision.reason());
+    }
+
+    /** A version already published: the same content finishes what an earlier attempt started; other content is refused. */
+    private Result republished(String name, String version, String contentId, String dir) {
+        Map<String, Object> existing = registry.manifest(name, version);
+        if (!contentId.equals(existing.get("contentId"))) {
+            throw ApplicationFailure.newNonRetryableFailure("version " + version + " of " + name
+                    + " is already published with different content; versions are never overwritten", "VersionExists");
+        }
+        boolean promoted = "latest".equals(existing.get("status"));
+        if (promoted) {
+            moveLatest(name, version, dir + "manifest.json"); // the earlier attempt may have stopped before it
+        }
+        return result(dir, promoted, String.valueOf(existing.get("decision")));
+    }
+
+    /** Uploads every file and then SHA256SUMS, each re-read and checked against its checksum; the entries for the manifest. */
+    private List<FileEntry> uploadVerified(String dir, Map<String, Blob> files) {
+        List<FileEntry> entries = new ArrayList<>();
+        files.forEach((path, blob) -> entries.add(new FileEntry(path, blob.sha256(), blob.size())));
+        StringBuilder sums = new StringBuilder(); // sha256sum's format: `sha256sum -c SHA256SUMS` checks a download
+        entries.forEach(e -> sums.append(e.sha256()).append("  ").append(e.path()).append('\n'));
+        InMemory sumsFile = new InMemory(sums.toString().getBytes(StandardCharsets.UTF_8));
+        files.put(SUMS_FILE, sumsFile);
+        entries.add(new FileEntry(SUMS_FILE, sumsFile.sha256(), sumsFile.size()));
+        for (FileEntry e : entries) {
+            files.get(e.path()).upload(store, dir + e.path(), contentType(e.path()));
+            String reread = store.sha256Of(dir + e.path()); // streamed: the re-read is never a second copy in memory
+            if (!reread.equals(e.sha256())) {
+                throw new IllegalStateException("checksum mismatch after upload of " + dir + e.path() + ": " + reread + " != " + e.sha256());
+            }
+        }
+        return entries;
     }
 
     private static void deleteTree(Path dir) {

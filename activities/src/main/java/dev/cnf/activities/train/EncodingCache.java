@@ -1,5 +1,7 @@
 package dev.cnf.activities.train;
 
+import dev.cnf.activities.metrics.TrainingLogRow;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.cnf.activities.storage.ObjectStore;
@@ -33,15 +35,9 @@ import java.util.Set;
 final class EncodingCache {
     /** What one preparation found and computed. */
     record Stats(int latentHits, int latentMisses, int textHits, int textMisses) {
-        Map<String, Object> row() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("step", 0); // every metrics row has a step; the cache is read before the first
-            m.put("kind", "cache");
-            m.put("latentHits", latentHits);
-            m.put("latentMisses", latentMisses);
-            m.put("textHits", textHits);
-            m.put("textMisses", textMisses);
-            return m;
+        /** The training log's row: at step 0, the cache is read before the first step. */
+        TrainingLogRow.Cache row() {
+            return new TrainingLogRow.Cache(0, latentHits, latentMisses, textHits, textMisses);
         }
     }
 

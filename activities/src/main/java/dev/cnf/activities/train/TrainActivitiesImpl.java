@@ -4,11 +4,11 @@ import dev.cnf.activities.models.BaseModels;
 import dev.cnf.activities.models.WeightObjects;
 
 import ai.djl.ndarray.NDManager;
-import dev.cnf.activities.dataset.HeldOut;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.imaging.EdgeProbe;
 import dev.cnf.activities.imaging.OpenCv;
+import dev.cnf.activities.metrics.TrainingLogRow;
 import dev.cnf.activities.registry.ModelRegistry;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
@@ -85,68 +85,116 @@ public class TrainActivitiesImpl implements TrainActivities {
     @Override
     public Result train(Request r) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
-        HeldOut split = HeldOut.split(SampleTables.read(store, r.samplesKey()), r.heldOut());
-        TrainingSet data = load(store, split.train());
-        TrainingSet probeSet = load(store, split.heldOut());
-        String ckptRoot = r.runPrefix() + "/train/checkpoints/";
-        DiffusionTrainer.Options options = new DiffusionTrainer.Options(r.batchSize(), 1, r.learningRate(), 1e-2, 1.0, 0.5, r.seed());
-        Precision precision = BaseModels.precision(r.precision()); // refused before the base is loaded
+        List<Sample> table = SampleTables.read(store, r.split().samplesKey());
+        TrainingSet data = load(store, r.split().train(table));
+        TrainingSet probeSet = load(store, r.split().heldOut(table));
+        String ckptRoot = r.run().prefix() + "/train/checkpoints/";
+        DiffusionTrainer.Options options = new DiffusionTrainer.Options(r.training().batchSize(), 1, r.training().learningRate(), 1e-2,
+                1.0, 0.5, r.run().seed());
+        Precision precision = BaseModels.precision(r.model().precision()); // refused before the base is loaded
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            BaseModels.Loaded loaded = BaseModels.load(r.baseModel(), r.modelConfig(), r.resolution(), store, manager);
+            BaseModels.Loaded loaded = BaseModels.load(r.model().baseModel(), r.model().modelConfig(), r.model().resolution(), store, manager);
             BaseModel base = loaded.model();
-            ControlNet controlnet = base.newControlNet(manager, r.seed()); // from the float32 weights, before any cast
+            ControlNet controlnet = base.newControlNet(manager, r.run().seed()); // from the float32 weights, before any cast
             base.castTo(precision.dataType());
             Init init = initialWeights(controlnet, base, r);
             // read before this attempt heartbeats: the previous attempt's last reported checkpoint
             String lastCheckpoint = resumeFrom(ctx, ckptRoot).orElse(null);
-            Progress beforeTraining = new Progress(0, r.steps(), 0, lastCheckpoint, 0, 0);
+            Progress beforeTraining = new Progress(0, r.training().trainSteps(), 0, lastCheckpoint, 0, 0);
             DiffusionTrainer trainer = DiffusionTrainer.controlNet(base, controlnet, data, options, manager);
-            if ("large".equals(r.mode())) {
-                trainer.unlockBaseAt(r.unlockBaseAt(), r.baseLearningRate());
+            if (r.training().large()) {
+                trainer.unlockBaseAt(r.training().unlockBaseAt(), r.training().baseLearningRate());
             }
-            EncodingCache.Prepared encoded = new EncodingCache(store, loaded.sha256(), r.resolution(), precision)
+            EncodingCache.Prepared encoded = new EncodingCache(store, loaded.sha256(), r.model().resolution(), precision)
                     // keeps the previous attempt's checkpoint in the heartbeat details while the encoders run
                     .prepare(base, manager, data, () -> ctx.heartbeat(beforeTraining));
             trainer.useEncoded(encoded.encoded());
             LOG.info("encoder cache: {}", encoded.stats());
-            Probe probe = new Probe(base, controlnet, trainer, probeSet, r.resolution(), r);
-            List<Map<String, Object>> metrics = new ArrayList<>();
+            Probe probe = new Probe(base, controlnet, trainer, probeSet, r);
+            List<TrainingLogRow> log = new ArrayList<>();
             if (lastCheckpoint != null) {
-                trainer.setRollbackPoint(restore(trainer, metrics, lastCheckpoint));
-                probe.restore(metrics);
-                Map<String, Object> resumed = new LinkedHashMap<>();
-                resumed.put("kind", "resume");
-                resumed.put("step", trainer.step());
-                resumed.put("checkpoint", lastCheckpoint);
-                resumed.put("attempt", ctx.getInfo().getAttempt());
-                metrics.add(resumed);
+                trainer.setRollbackPoint(restore(trainer, log, lastCheckpoint));
+                probe.restore(log);
+                log.add(new TrainingLogRow.Resume(trainer.step(), lastCheckpoint, ctx.getInfo().getAttempt()));
                 LOG.info("resumed training at step {} from {}", trainer.step(), lastCheckpoint);
             } else {
                 if (init.controlNetFrom() != null) {
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("kind", "init");
-                    row.put("step", 0);
-                    row.put("from", init.controlNetFrom());
-                    if (init.baseUnetFrom() != null) {
-                        row.put("baseUnetFrom", init.baseUnetFrom());
-                    }
-                    metrics.add(row);
+                    log.add(new TrainingLogRow.Init(0, init.controlNetFrom(), init.baseUnetFrom()));
                 }
-                metrics.add(encoded.stats().row());
-                metrics.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
+                log.add(encoded.stats().row());
+                log.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
                 trainer.setRollbackPoint(trainer.checkpoint()); // recurring non-finite steps before the first checkpoint go back here
             }
-            boolean smallScale = "small".equals(r.mode());
-            int reconnectAt = r.reconnectAt() == null ? -1 : r.reconnectAt();
+            new TrainingLoop(r, ctx, manager, trainer, controlnet, probe, log, ckptRoot, lastCheckpoint).run();
+            return finish(r, base, trainer, probe, log, init, loaded.sha256(), ckptRoot);
+        }
+    }
+
+    /** Stores the trained weights, their diffusers config and the training log, and names them in the result. */
+    private Result finish(Request r, BaseModel base, DiffusionTrainer trainer, Probe probe, List<TrainingLogRow> log, Init init,
+                          String baseSha256, String ckptRoot) {
+        String weightsKey = r.run().prefix() + "/train/controlnet.safetensors";
+        WeightObjects.put(store, weightsKey, trainer.checkpoint().weights(), Map.of("format", "pt"));
+        String configKey = r.run().prefix() + "/train/config.json"; // diffusers' ControlNetModel config
+        store.put(configKey, base.controlNetConfig().toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json");
+        String metricsKey = r.run().prefix() + "/train/metrics.jsonl";
+        store.put(metricsKey, Json.lines(log), "application/x-ndjson");
+        String baseUnetKey = null;
+        // the base differs from the shipped one (trained here in large mode, or continued from a large-mode
+        // version): the ControlNet only works with this UNet, so it travels with it
+        if (trainer.baseUnlocked() || init.baseUnetFrom() != null) {
+            baseUnetKey = r.run().prefix() + "/train/base_unet.safetensors";
+            WeightObjects.put(store, baseUnetKey, Weights.export(base.unet()), Map.of("format", "pt"));
+        }
+        List<TrainingLogRow.Step> steps = log.stream().filter(TrainingLogRow.Step.class::isInstance).map(TrainingLogRow.Step.class::cast).toList();
+        double loss = steps.isEmpty() ? Double.NaN : steps.get(steps.size() - 1).loss();
+        int skippedSteps = (int) steps.stream().filter(TrainingLogRow.Step::skipped).count();
+        return new Result(trainer.step(), loss, weightsKey, configKey, metricsKey, completeCheckpoints(ckptRoot), baseSha256,
+                probe.detector.convergedStep().isPresent() ? probe.detector.convergedStep().getAsInt() : null, baseUnetKey, skippedSteps);
+    }
+
+    /**
+     * The optimizer steps of one attempt, up to the request's segment end (or the detector's patience): each step logged,
+     * probed and checkpointed on schedule, its progress heartbeated and reported. A pause, a cancel, an update or a worker
+     * shutdown surfaces at the heartbeat; the loop then checkpoints and stops.
+     */
+    private final class TrainingLoop {
+        private final Request r;
+        private final ActivityExecutionContext ctx;
+        private final NDManager manager;
+        private final DiffusionTrainer trainer;
+        private final ControlNet controlnet;
+        private final Probe probe;
+        private final List<TrainingLogRow> log;
+        private final String ckptRoot;
+        private final boolean smallScale;
+        private final int reconnectAt;
+        private final com.uber.m3.tally.Scope metricsScope = dev.cnf.activities.StageMetrics.scope();
+        private final long started = System.nanoTime();
+        private final int startStep;
+        private String lastCheckpoint;
+        private long lastReport;
+        private long lastCheckpointAt = started;
+
+        TrainingLoop(Request r, ActivityExecutionContext ctx, NDManager manager, DiffusionTrainer trainer, ControlNet controlnet, Probe probe,
+                     List<TrainingLogRow> log, String ckptRoot, String lastCheckpoint) {
+            this.r = r;
+            this.ctx = ctx;
+            this.manager = manager;
+            this.trainer = trainer;
+            this.controlnet = controlnet;
+            this.probe = probe;
+            this.log = log;
+            this.ckptRoot = ckptRoot;
+            this.lastCheckpoint = lastCheckpoint;
+            this.smallScale = "small".equals(r.training().trainingMode());
+            this.reconnectAt = r.training().reconnectSkipsAt();
+            this.startStep = trainer.step();
+        }
+
+        void run() {
             controlnet.connectSkips(!smallScale || connectNow(trainer.step(), reconnectAt, probe));
-            long started = System.nanoTime();
-            long lastReport = 0;
-            long lastCheckpointAt = started;
-            com.uber.m3.tally.Scope metricsScope = dev.cnf.activities.StageMetrics.scope();
-            int startStep = trainer.step();
-            double loss = metrics.stream().filter(m -> m.containsKey("loss")).reduce((a, b) -> b)
-                    .map(m -> Double.parseDouble(String.valueOf(m.get("loss")))).orElse(Double.NaN);
-            while (trainer.step() < r.steps() && !patienceOver(trainer.step(), probe, r)) {
+            while (trainer.step() < r.segmentEnd() && !patienceOver(trainer.step(), probe, r)) {
                 DiffusionTrainer.StepStats st;
                 boolean wasUnlocked = trainer.baseUnlocked();
                 try {
@@ -155,85 +203,60 @@ public class TrainActivitiesImpl implements TrainActivities {
                     // deterministic: a retry would fail the same way
                     throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "NonFiniteLoss");
                 }
-                loss = st.loss();
                 if (!wasUnlocked && trainer.baseUnlocked()) {
-                    Map<String, Object> unlock = new LinkedHashMap<>();
-                    unlock.put("kind", "unlock");
-                    unlock.put("step", st.step() - 1); // the step count when the base joined training
-                    unlock.put("baseLearningRate", r.baseLearningRate());
-                    metrics.add(unlock);
+                    // the step count when the base joined training
+                    log.add(new TrainingLogRow.Unlock(st.step() - 1, r.training().baseLearningRate()));
                 }
-                double elapsed = (System.nanoTime() - started) / 1e9;
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("kind", "step");
-                row.put("step", st.step());
-                row.put("loss", st.loss());
-                row.put("gradNorm", st.gradNorm());
-                row.put("stepsPerSecond", (st.step() - startStep) / Math.max(elapsed, 1e-9));
-                row.put("skipped", st.skipped());
-                if (st.skipReason() != null) {
-                    row.put("skipReason", st.skipReason());
-                }
-                if (st.rolledBack() != null) {
-                    row.put("rolledBackTo", st.rolledBack());
-                }
-                metrics.add(row);
-                if (st.step() % r.probeEvery() == 0 || st.step() == r.steps()) {
-                    metrics.add(probe.measure(manager, st.step()));
-                }
-                if (smallScale && !controlnet.skipsConnected() && connectNow(st.step(), reconnectAt, probe)) {
-                    controlnet.connectSkips(true);
-                    Map<String, Object> event = new LinkedHashMap<>();
-                    event.put("kind", "reconnect");
-                    event.put("step", st.step());
-                    event.put("why", reconnectAt >= 0 ? "reconnectAt" : "sudden convergence detected");
-                    metrics.add(event);
-                    LOG.info("small-scale mode: skip connections reconnected at step {}", st.step());
-                }
-                boolean checkpointed = st.step() % r.checkpointEvery() == 0 || st.step() == r.steps() || patienceOver(st.step(), probe, r);
+                double stepsPerSecond = (st.step() - startStep) / Math.max((System.nanoTime() - started) / 1e9, 1e-9);
+                log.add(new TrainingLogRow.Step(st.step(), st.loss(), st.gradNorm(), stepsPerSecond, st.skipped(), st.skipReason(),
+                        st.rolledBack()));
+                probeAndReconnect(st.step());
+                boolean checkpointed = st.step() % r.training().checkpointEvery() == 0 || st.step() == r.segmentEnd()
+                        || patienceOver(st.step(), probe, r);
                 if (checkpointed) {
-                    lastCheckpoint = saveCheckpoint(trainer, metrics, ckptRoot, r);
+                    lastCheckpoint = saveCheckpoint(trainer, log, ckptRoot, r);
                     lastCheckpointAt = System.nanoTime();
                 }
-                double sps = (st.step() - startStep) / Math.max(elapsed, 1e-9);
-                metricsScope.counter("cnf_train_steps").inc(1);
-                metricsScope.gauge("cnf_train_loss").update(st.loss());
-                metricsScope.gauge("cnf_train_steps_per_second").update(sps);
-                metricsScope.gauge("cnf_train_checkpoint_age_seconds").update((System.nanoTime() - lastCheckpointAt) / 1e9);
-                Progress progress = new Progress(st.step(), r.steps(), st.loss(), lastCheckpoint, sps, (r.steps() - st.step()) / Math.max(sps, 1e-9));
-                if (checkpointed || System.nanoTime() - lastReport > REPORT_EVERY_NANOS) {
-                    progressSink.report(ctx.getInfo().getWorkflowId(), ctx.getInfo().getRunId(), progress);
-                    lastReport = System.nanoTime();
-                }
-                try {
-                    ctx.heartbeat(progress);
-                } catch (ActivityCompletionException stop) {
-                    // Paused, cancelled, updated, or the worker is shutting down: keep the work done so far.
-                    if (!checkpointed) {
-                        lastCheckpoint = saveCheckpoint(trainer, metrics, ckptRoot, r);
-                        progressSink.report(ctx.getInfo().getWorkflowId(), ctx.getInfo().getRunId(),
-                                new Progress(st.step(), r.steps(), st.loss(), lastCheckpoint, sps, progress.etaSeconds()));
-                    }
-                    LOG.info("training interrupted at step {} ({}); checkpoint {}", st.step(), stop.getClass().getSimpleName(), lastCheckpoint);
-                    throw stop;
-                }
+                report(st, stepsPerSecond, checkpointed);
             }
-            String weightsKey = r.runPrefix() + "/train/controlnet.safetensors";
-            WeightObjects.put(store, weightsKey, trainer.checkpoint().weights(), Map.of("format", "pt"));
-            String configKey = r.runPrefix() + "/train/config.json"; // diffusers' ControlNetModel config
-            store.put(configKey, base.controlNetConfig().toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json");
-            String metricsKey = r.runPrefix() + "/train/metrics.jsonl";
-            store.put(metricsKey, Json.lines(metrics), "application/x-ndjson");
-            String baseUnetKey = null;
-            // the base differs from the shipped one (trained here in large mode, or continued from a large-mode
-            // version): the ControlNet only works with this UNet, so it travels with it
-            if (trainer.baseUnlocked() || init.baseUnetFrom() != null) {
-                baseUnetKey = r.runPrefix() + "/train/base_unet.safetensors";
-                WeightObjects.put(store, baseUnetKey, Weights.export(base.unet()), Map.of("format", "pt"));
+        }
+
+        private void probeAndReconnect(int step) {
+            if (step % r.training().probeEvery() == 0 || step == r.segmentEnd()) {
+                log.add(probe.measure(manager, step));
             }
-            int skippedSteps = (int) metrics.stream().filter(m -> "step".equals(m.get("kind")) && Boolean.TRUE.equals(m.get("skipped"))).count();
-            return new Result(trainer.step(), loss, weightsKey, configKey, metricsKey, completeCheckpoints(ckptRoot), loaded.sha256(),
-                    probe.detector.convergedStep().isPresent() ? probe.detector.convergedStep().getAsInt() : null, baseUnetKey, skippedSteps);
+            if (smallScale && !controlnet.skipsConnected() && connectNow(step, reconnectAt, probe)) {
+                controlnet.connectSkips(true);
+                log.add(new TrainingLogRow.Reconnect(step, reconnectAt >= 0 ? "reconnectAt" : "sudden convergence detected"));
+                LOG.info("small-scale mode: skip connections reconnected at step {}", step);
+            }
+        }
+
+        /** Metrics, the heartbeat and (on a checkpoint or every so often) a progress report; a stop asked for checkpoints first. */
+        private void report(DiffusionTrainer.StepStats st, double stepsPerSecond, boolean checkpointed) {
+            int total = r.training().trainSteps();
+            metricsScope.counter("cnf_train_steps").inc(1);
+            metricsScope.gauge("cnf_train_loss").update(st.loss());
+            metricsScope.gauge("cnf_train_steps_per_second").update(stepsPerSecond);
+            metricsScope.gauge("cnf_train_checkpoint_age_seconds").update((System.nanoTime() - lastCheckpointAt) / 1e9);
+            double eta = (total - st.step()) / Math.max(stepsPerSecond, 1e-9);
+            Progress progress = new Progress(st.step(), total, st.loss(), lastCheckpoint, stepsPerSecond, eta);
+            if (checkpointed || System.nanoTime() - lastReport > REPORT_EVERY_NANOS) {
+                progressSink.report(ctx.getInfo().getWorkflowId(), ctx.getInfo().getRunId(), progress);
+                lastReport = System.nanoTime();
+            }
+            try {
+                ctx.heartbeat(progress);
+            } catch (ActivityCompletionException stop) {
+                // Paused, cancelled, updated, or the worker is shutting down: keep the work done so far.
+                if (!checkpointed) {
+                    lastCheckpoint = saveCheckpoint(trainer, log, ckptRoot, r);
+                    progressSink.report(ctx.getInfo().getWorkflowId(), ctx.getInfo().getRunId(),
+                            new Progress(st.step(), total, st.loss(), lastCheckpoint, stepsPerSecond, eta));
+                }
+                LOG.info("training interrupted at step {} ({}); checkpoint {}", st.step(), stop.getClass().getSimpleName(), lastCheckpoint);
+                throw stop;
+            }
         }
     }
 
@@ -244,7 +267,7 @@ public class TrainActivitiesImpl implements TrainActivities {
 
     /** The detector's stop action: training ends {@code stopAfterConvergence} steps after the detected step. */
     private static boolean patienceOver(int step, Probe probe, Request r) {
-        return r.stopAfterConvergence() != null && probe.detector.patienceOver(step, r.stopAfterConvergence());
+        return probe.detector.patienceOver(step, r.training().stopAfterConvergence());
     }
 
     /** Convergence probe on the held-out split: condition gain + edge F1 of few-step samples, fed to the detector. */
@@ -255,45 +278,32 @@ public class TrainActivitiesImpl implements TrainActivities {
         private final ControlNet controlnet;
         private final DiffusionTrainer trainer;
         private final TrainingSet heldOut;
-        private final int size;
         private final Request r;
 
-        Probe(BaseModel base, ControlNet controlnet, DiffusionTrainer trainer, TrainingSet heldOut, int size, Request r) {
+        Probe(BaseModel base, ControlNet controlnet, DiffusionTrainer trainer, TrainingSet heldOut, Request r) {
             this.base = base;
             this.controlnet = controlnet;
             this.trainer = trainer;
             this.heldOut = heldOut;
-            this.size = size;
             this.r = r;
         }
 
-        Map<String, Object> measure(NDManager manager, int step) {
-            long seed = r.seed() ^ 0x0BE5EL; // fixed noise and timesteps at every probe
+        TrainingLogRow.Probe measure(NDManager manager, int step) {
+            long seed = r.run().seed() ^ 0x0BE5EL; // fixed noise and timesteps at every probe
             double gain = trainer.conditionGain(heldOut.images(), heldOut.conditions(), heldOut.captions(), seed);
             List<float[]> samples = new ControlNetSampler(base, controlnet).sample(manager, heldOut.captions(), heldOut.conditions(),
-                    new ControlNetSampler.Settings(DDIM_STEPS, (float) r.guidanceScale(), 1f, seed));
-            double f1 = EdgeProbe.meanF1(samples, heldOut.conditions(), size);
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("kind", "probe");
-            row.put("step", step);
-            row.put("conditionGain", gain);
-            row.put("edgeF1", f1);
-            detector.add(new ConvergenceDetector.Point(step, gain, f1)).ifPresent(s -> {
-                row.put("convergedStep", s);
-                LOG.info("sudden convergence detected: the ControlNet follows its condition from step {} (edge F1 {})", s, f1);
-            });
-            return row;
+                    new ControlNetSampler.Settings(DDIM_STEPS, r.evaluation().guidanceScale().floatValue(), 1f, seed));
+            double f1 = EdgeProbe.meanF1(samples, heldOut.conditions(), r.model().resolution());
+            Integer converged = detector.add(new ConvergenceDetector.Point(step, gain, f1)).stream().boxed().findFirst().orElse(null);
+            if (converged != null) {
+                LOG.info("sudden convergence detected: the ControlNet follows its condition from step {} (edge F1 {})", converged, f1);
+            }
+            return new TrainingLogRow.Probe(step, gain, f1, converged);
         }
 
-        void restore(List<Map<String, Object>> metrics) {
-            List<ConvergenceDetector.Point> points = new ArrayList<>();
-            for (Map<String, Object> m : metrics) {
-                if ("probe".equals(m.get("kind"))) {
-                    points.add(new ConvergenceDetector.Point(((Number) m.get("step")).intValue(),
-                            Double.parseDouble(String.valueOf(m.get("conditionGain"))), Double.parseDouble(String.valueOf(m.get("edgeF1")))));
-                }
-            }
-            detector.restore(points);
+        void restore(List<TrainingLogRow> log) {
+            detector.restore(log.stream().filter(TrainingLogRow.Probe.class::isInstance).map(TrainingLogRow.Probe.class::cast)
+                    .map(p -> new ConvergenceDetector.Point(p.step(), p.conditionGain(), p.edgeF1())).toList());
         }
     }
 
@@ -353,8 +363,7 @@ public class TrainActivitiesImpl implements TrainActivities {
         return out; // step-%08d sorts by step
     }
 
-    @SuppressWarnings("unchecked")
-    private DiffusionTrainer.Checkpoint restore(DiffusionTrainer trainer, List<Map<String, Object>> metrics, String dir) {
+    private DiffusionTrainer.Checkpoint restore(DiffusionTrainer trainer, List<TrainingLogRow> log, String dir) {
         try {
             Map<String, Object> state = Json.read(store.get(dir + "state.json"), Map.class);
             int step = ((Number) state.get("step")).intValue();
@@ -365,14 +374,14 @@ public class TrainActivitiesImpl implements TrainActivities {
                     withBase ? WeightObjects.get(store, dir + BASE_WEIGHTS) : null,
                     withBase ? WeightObjects.get(store, dir + BASE_OPTIMIZER) : null);
             trainer.restore(c);
-            metrics.addAll((List<Map<String, Object>>) (List<?>) Json.readLines(store.get(dir + "metrics.jsonl"), Map.class));
+            log.addAll(Json.readLines(store.get(dir + "metrics.jsonl"), TrainingLogRow.class));
             return c;
         } catch (IOException e) {
             throw new UncheckedIOException("checkpoint " + dir + " is unreadable", e);
         }
     }
 
-    private String saveCheckpoint(DiffusionTrainer trainer, List<Map<String, Object>> metrics, String root, Request r) {
+    private String saveCheckpoint(DiffusionTrainer trainer, List<TrainingLogRow> log, String root, Request r) {
         DiffusionTrainer.Checkpoint c = trainer.checkpoint();
         String dir = root + String.format("step-%08d/", c.step());
         WeightObjects.put(store, dir + "controlnet.safetensors", c.weights(), Map.of("format", "pt"));
@@ -381,7 +390,7 @@ public class TrainActivitiesImpl implements TrainActivities {
             WeightObjects.put(store, dir + BASE_WEIGHTS, c.baseWeights(), Map.of("format", "pt"));
             WeightObjects.put(store, dir + BASE_OPTIMIZER, c.baseOptimizerState(), Map.of("optimizer", "AdamW"));
         }
-        store.put(dir + "metrics.jsonl", Json.lines(metrics), "application/x-ndjson");
+        store.put(dir + "metrics.jsonl", Json.lines(log), "application/x-ndjson");
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("step", c.step());
         state.put("rollbacks", c.rollbacks());
@@ -389,7 +398,7 @@ public class TrainActivitiesImpl implements TrainActivities {
         store.put(dir + "state.json", Json.bytes(state), "application/json"); // written last: marks the checkpoint complete
         trainer.setRollbackPoint(c);
         // the metrics log so far, at a stable key, for dashboards and `cnf status` readers between checkpoints
-        store.put(r.runPrefix() + "/train/metrics.jsonl", Json.lines(metrics), "application/x-ndjson");
+        store.put(r.run().prefix() + "/train/metrics.jsonl", Json.lines(log), "application/x-ndjson");
         List<String> complete = completeCheckpoints(root);
         for (int i = 0; i < complete.size() - KEEP_CHECKPOINTS; i++) {
             for (String key : store.list(complete.get(i))) {

@@ -31,23 +31,23 @@ public class ValidateActivitiesImpl implements ValidateActivities {
     public Result validate(PipelineInput in) {
         List<String> problems = new ArrayList<>(in.problems());
         List<String> checked = new ArrayList<>();
-        if (!in.annotatorModel().isEmpty() && PipelineInput.MODEL_BACKED_CONDITIONS.contains(in.condition())) {
-            checked.add("annotatorModel " + in.annotatorModel());
-            if (!Locations.exists(in.annotatorModel(), store)) {
-                problems.add("annotatorModel '" + in.annotatorModel() + "': no such file; upload the model there"
-                        + " (e.g. mc cp model.pt " + in.annotatorModel() + ") or point to one that exists");
+        if (!in.conditioning().annotatorModel().isEmpty() && in.conditioning().modelBacked()) {
+            checked.add("annotatorModel " + in.conditioning().annotatorModel());
+            if (!Locations.exists(in.conditioning().annotatorModel(), store)) {
+                problems.add("annotatorModel '" + in.conditioning().annotatorModel() + "': no such file; upload the model there"
+                        + " (e.g. mc cp model.pt " + in.conditioning().annotatorModel() + ") or point to one that exists");
             } else {
-                try (AnnotatorModel ignored = AnnotatorModel.load(Locations.localFile(in.annotatorModel(), store),
-                        Conditions.annotatorKind(in.condition()))) {
+                try (AnnotatorModel ignored = AnnotatorModel.load(Locations.localFile(in.conditioning().annotatorModel(), store),
+                        Conditions.annotatorKind(in.conditioning().condition()))) {
                     checked.add("annotatorModel loads");
                 } catch (IllegalArgumentException e) {
                     problems.add("annotatorModel: " + e.getMessage());
                 }
             }
         }
-        if (PipelineInput.SD_MODEL_CONFIGS.contains(in.modelConfig()) && !in.baseModel().equals("random") && !in.baseModel().isEmpty()) {
+        if (in.model().stableDiffusion() && !in.model().baseModel().equals("random") && !in.model().baseModel().isEmpty()) {
             // the parts a diffusers Stable Diffusion folder must have; the weights are read by the train activity
-            String base = in.baseModel().endsWith("/") ? in.baseModel() : in.baseModel() + "/";
+            String base = in.model().baseModel().endsWith("/") ? in.model().baseModel() : in.model().baseModel() + "/";
             checked.add("baseModel " + base);
             List<String> missing = new ArrayList<>();
             for (String f : List.of("unet/config.json", "vae/config.json", "text_encoder/config.json", "tokenizer/vocab.json", "tokenizer/merges.txt")) {
@@ -60,14 +60,14 @@ public class ValidateActivitiesImpl implements ValidateActivities {
                         + " folder (unet/, vae/, text_encoder/, tokenizer/), e.g. a copy of stable-diffusion-v1-5");
             }
         }
-        if (in.captioner().equals("csv") && !in.captionsFile().isEmpty()) {
-            checked.add("captionsFile " + in.captionsFile());
-            if (!Locations.exists(in.captionsFile(), store)) {
-                problems.add("captionsFile '" + in.captionsFile() + "': no such file");
+        if (in.caption().captioner().equals("csv") && !in.caption().captionsFile().isEmpty()) {
+            checked.add("captionsFile " + in.caption().captionsFile());
+            if (!Locations.exists(in.caption().captionsFile(), store)) {
+                problems.add("captionsFile '" + in.caption().captionsFile() + "': no such file");
             }
         }
-        if (in.captioner().equals("model") && !in.captionModel().isEmpty()) {
-            String base = in.captionModel().endsWith("/") ? in.captionModel() : in.captionModel() + "/";
+        if (in.caption().captioner().equals("model") && !in.caption().captionModel().isEmpty()) {
+            String base = in.caption().captionModel().endsWith("/") ? in.caption().captionModel() : in.caption().captionModel() + "/";
             checked.add("captionModel " + base);
             for (String f : List.of("encoder.pt", "decoder.pt", "vocab.txt", "captioner.json")) {
                 if (!Locations.exists(base + f, store)) {
@@ -75,11 +75,11 @@ public class ValidateActivitiesImpl implements ValidateActivities {
                 }
             }
         }
-        if (in.captioner().equals("openai") && !openAi.configured()) {
+        if (in.caption().captioner().equals("openai") && !openAi.configured()) {
             problems.add("captioner 'openai': this worker has no endpoint; start workers with CNF_OPENAI_BASE_URL and CNF_OPENAI_MODEL"
                     + " (or --openai-base-url / --openai-model)");
         }
-        for (String source : in.sources()) {
+        for (String source : in.data().sources()) {
             if (source.startsWith("s3://")) {
                 String rest = source.substring(5);
                 int slash = rest.indexOf('/');

@@ -1,6 +1,6 @@
 package dev.cnf.activities.condition;
 
-import dev.cnf.activities.conditions.Condition;
+import dev.cnf.activities.conditions.ConditionExtractor;
 import dev.cnf.activities.conditions.Conditions;
 
 import dev.cnf.activities.models.annotator.Ade20k;
@@ -47,7 +47,7 @@ class AnnotatedConditionsTest {
             Imgproc.line(ramp, new Point(x, 0), new Point(x, 63), new Scalar(x * 2.5, x * 2.5, x * 2.5));
         }
         try (AnnotatorModel depth = AnnotatorModel.load(model("depth", format), AnnotatorModel.Kind.DEPTH)) {
-            Condition.Extracted d = Conditions.withAnnotator("depth", depth).extract(ramp, new SplittableRandom(1));
+            ConditionExtractor.Extracted d = Conditions.withAnnotator("depth", depth).extract(ramp, new SplittableRandom(1));
             assertEquals(96, d.image().cols());
             assertEquals(64, d.image().rows());
             double left = d.image().get(32, 5)[0], middle = d.image().get(32, 48)[0], right = d.image().get(32, 90)[0];

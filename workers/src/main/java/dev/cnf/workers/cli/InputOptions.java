@@ -3,7 +3,6 @@ package dev.cnf.workers.cli;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cnf.workflows.pipeline.PipelineInput;
 import picocli.CommandLine.Option;
@@ -12,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /** The workflow input from {@code --input JSON|@file} plus {@code --set field=value} overrides; validated before any work. */
@@ -22,7 +20,8 @@ public class InputOptions {
     @Option(names = "--input", description = "workflow input as JSON, or @path to a JSON file (default {})")
     String input;
 
-    @Option(names = "--set", description = "override one input field, e.g. --set trainSteps=100 (repeatable)")
+    @Option(names = "--set", description = "override one input field, flat or nested: --set trainSteps=100 or"
+            + " --set training.trainSteps=100 (repeatable)")
     List<String> sets = new ArrayList<>();
 
     PipelineInput resolve() {
@@ -52,16 +51,19 @@ public class InputOptions {
             } catch (IOException e) {
                 v = JSON.getNodeFactory().textNode(value);
             }
-            node.set(s.substring(0, eq), v);
+            String[] path = s.substring(0, eq).split("\\.", 2);
+            if (path.length == 2) {
+                JsonNode spec = node.get(path[0]);
+                (spec instanceof ObjectNode o ? o : node.putObject(path[0])).set(path[1], v);
+            } else {
+                node.set(path[0], v);
+            }
         }
         PipelineInput in;
         try {
             in = JSON.treeToValue(node, PipelineInput.class);
-        } catch (UnrecognizedPropertyException e) {
-            throw new IllegalArgumentException("unknown input field '" + e.getPropertyName() + "'; known fields: "
-                    + Arrays.stream(PipelineInput.class.getRecordComponents()).map(c -> c.getName()).toList());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalArgumentException("bad input: " + e.getOriginalMessage());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("bad input: " + e.getMessage());
         }
         List<String> problems = in.problems();
         if (!problems.isEmpty()) {

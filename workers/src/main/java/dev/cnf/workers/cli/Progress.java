@@ -61,15 +61,15 @@ final class Progress {
             }
             // A new stage prints at once; progress within a stage at most every 10 s, to keep logs readable.
             long now = System.nanoTime();
-            boolean newStage = !st.stage().equals(lastStage);
+            boolean newStage = !st.summary().equals(lastStage);
             if (newStage || now - lastPrint > 10_000_000_000L) {
-                String line = "  ...   " + st.stage() + heartbeat(client, workflowId);
+                String line = "  ...   " + st.summary() + heartbeat(client, workflowId);
                 if (newStage || !line.equals(lastLine)) {
                     out.println(line);
                     lastLine = line;
                     lastPrint = now;
                 }
-                lastStage = st.stage();
+                lastStage = st.summary();
             }
         }
     }

@@ -36,7 +36,7 @@ public final class StatusCommand implements Callable<Integer> {
             }
             System.out.println("workflow " + st.workflowId() + " version " + st.version());
             st.completed().forEach(l -> System.out.println("  done  " + l));
-            System.out.println("  stage " + st.stage() + (st.paused() ? " (paused; `cnf resume " + workflowId + "` continues)" : "")
+            System.out.println("  stage " + st.summary() + (st.paused() ? " (paused; `cnf resume " + workflowId + "` continues)" : "")
                     + Progress.heartbeat(client, workflowId));
             if (st.dataset() != null && st.dataset().shardsCleaned() < st.dataset().shards()) {
                 var d = st.dataset();
@@ -50,12 +50,12 @@ public final class StatusCommand implements Callable<Integer> {
             }
             if (st.training() != null) {
                 var t = st.training();
-                System.out.println("  train " + bar(t.step(), st.trainSteps()));
-                System.out.printf("  train step %d/%d, loss %.4f, %.2f steps/s, ETA %s, last checkpoint %s%n", t.step(), st.trainSteps(), t.loss(),
+                System.out.println("  train " + bar(t.step(), st.schedule().trainSteps()));
+                System.out.printf("  train step %d/%d, loss %.4f, %.2f steps/s, ETA %s, last checkpoint %s%n", t.step(), st.schedule().trainSteps(), t.loss(),
                         t.stepsPerSecond(), java.time.Duration.ofSeconds(Math.round(t.etaSeconds())).toString().substring(2).toLowerCase(),
                         t.lastCheckpointKey() == null ? "none yet" : t.lastCheckpointKey());
-                System.out.printf("  train settings (cnf update): %d steps, probe every %d, %s%n", st.trainSteps(), st.probeEvery(),
-                        st.evalEvery() == null || st.evalEvery() == 0 ? "no evaluation during training" : "evaluate every " + st.evalEvery());
+                System.out.printf("  train settings (cnf update): %d steps, probe every %d, %s%n", st.schedule().trainSteps(), st.schedule().probeEvery(),
+                        st.schedule().evalEvery() == null || st.schedule().evalEvery() == 0 ? "no evaluation during training" : "evaluate every " + st.schedule().evalEvery());
             }
             if (st.cancelReason() != null) {
                 System.out.println("  cancel requested: " + st.cancelReason());

@@ -77,7 +77,7 @@ class ClusterModeTest {
             assertEquals(result, json.readTree(lines[lines.length - 1]), "the re-run attached to the same result");
             assertTrue(result.get("modelUri").asText().startsWith("s3://cluster/models/cluster-model/"), result.toString());
             assertEquals(6, result.get("imagesKept").asInt());
-            assertEquals("done", status.get("stage").asText());
+            assertEquals("done", status.get("summary").asText());
             assertEquals(result.get("modelUri").asText(), status.get("modelUri").asText());
         }
     }
@@ -124,7 +124,7 @@ class ClusterModeTest {
                     Thread.sleep(200);
                 }
                 assertEquals("0", cli("pause", "ops-1", "--temporal", t)[0]);
-                while (!status(t, "ops-1").get("stage").asText().startsWith("paused")) {
+                while (!status(t, "ops-1").get("summary").asText().startsWith("paused")) {
                     assertTrue(System.currentTimeMillis() < deadline, "did not pause");
                     Thread.sleep(200);
                 }
@@ -137,8 +137,8 @@ class ClusterModeTest {
                 String[] updated = cli("update", "ops-1", "--temporal", t, "--train-steps", "2100", "--eval-every", "3000", "--json");
                 assertEquals("0", updated[0], updated[1]);
                 assertTrue(updated[1].contains("\"trainSteps\":2100") && updated[1].contains("\"evalEvery\":3000"), updated[1]);
-                assertEquals(2100, status(t, "ops-1").get("trainSteps").asInt());
-                assertEquals(3000, status(t, "ops-1").get("evalEvery").asInt());
+                assertEquals(2100, status(t, "ops-1").get("schedule").get("trainSteps").asInt());
+                assertEquals(3000, status(t, "ops-1").get("schedule").get("evalEvery").asInt());
                 assertEquals("2", cli("update", "ops-1", "--temporal", t, "--train-steps", "1")[0], "a refused update is bad input");
                 assertEquals("2", cli("update", "ops-1", "--temporal", t)[0], "nothing to change is refused before contacting the server");
                 assertEquals("0", cli("resume", "ops-1", "--temporal", t)[0]);
@@ -154,7 +154,7 @@ class ClusterModeTest {
                 String[] attached = cli("run", "--temporal", t, "--workflow-id", "ops-1", "--wait", "--set", "sources=[\"" + gallery.url() + "\"]");
                 assertEquals("1", attached[0], "the cancelled run ends as failed: " + attached[1]);
                 JsonNode end = status(t, "ops-1");
-                assertEquals("cancelled", end.get("stage").asText());
+                assertEquals("cancelled", end.get("summary").asText());
                 assertTrue(end.get("error").asText().contains("cli test"), end.toString());
             } finally {
                 worker.stop.countDown();

@@ -1,5 +1,9 @@
 package dev.cnf.workers.ingest;
 
+import dev.cnf.workflows.spec.ConditionSpec;
+import dev.cnf.workflows.spec.DataSpec;
+import dev.cnf.workflows.spec.ModelSpec;
+import dev.cnf.workflows.spec.RunContext;
 import dev.cnf.activities.registry.RunKeys;
 
 import dev.cnf.activities.clean.CleanActivitiesImpl;
@@ -86,15 +90,28 @@ class HostileGalleryTest {
     /** Everything one run of the sharded path produces. */
     record Outcome(int seen, CleanActivities.Result result, List<Sample> kept, List<Drop> drops) {}
 
+    /** The run these activities belong to: its prefix; seed 7 for the conditions' randomness. */
+    static RunContext run(String prefix) {
+        return new RunContext(prefix, "hostile", 7L);
+    }
+
+    static IngestActivities.DiscoverRequest discoverRequest(String prefix, List<String> sources, int maxImages, int maxDepth, int shardSize,
+                                                            boolean followOtherHosts) {
+        return new IngestActivities.DiscoverRequest(run(prefix), new DataSpec(sources, maxImages, maxDepth, followOtherHosts, shardSize, null,
+                null, null, null, null, null, null));
+    }
+
     static Outcome run(String prefix, List<String> sources, int shardSize, int nearDistance) {
-        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix, sources, 10_000, 1, shardSize, false));
+        IngestActivities.Discovery found = ingest.discover(discoverRequest(prefix, sources, 10_000, 1, shardSize, false));
         for (int i = 0; i < found.shardCount(); i++) {
-            IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, i));
-            clean.cleanShard(new CleanActivities.ShardRequest(prefix, i, f.itemsKey(), 32, 64, 3.0, 89_478_485L, null, "canny", 7L, null));
+            IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(run(prefix), i));
+            clean.cleanShard(new CleanActivities.ShardRequest(run(prefix), i, f.itemsKey(), DataSpec.defaults(), ModelSpec.defaults(),
+                    ConditionSpec.defaults()));
         }
         // the shards' candidates and drops are read where their activities stored them, as the workflow has it
-        CleanActivities.Result r = clean.dedupe(new CleanActivities.DedupeRequest(prefix, List.of(found.dropsKey()), found.refs(), nearDistance,
-                found.shardCount()));
+        DataSpec near = new DataSpec(null, null, null, null, null, null, null, null, null, null, nearDistance, null);
+        CleanActivities.Result r = clean.dedupe(new CleanActivities.DedupeRequest(run(prefix), List.of(found.dropsKey()), found.refs(),
+                found.shardCount(), near));
         return new Outcome(found.refs(), r, Json.readLines(store.get(r.samplesKey()), Sample.class), reportDrops(r.reportKey()));
     }
 
@@ -157,11 +174,11 @@ class HostileGalleryTest {
     @Timeout(60)
     void aFinishedShardIsNotFetchedAgain() {
         String prefix = "runs/retry";
-        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(prefix,
+        IngestActivities.Discovery found = ingest.discover(discoverRequest(prefix,
                 List.of(gallery.origin() + "/ok/baboon.jpg", gallery.origin() + "/ok/home.jpg"), 10, 0, 10, false));
-        IngestActivities.ShardResult first = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0));
+        IngestActivities.ShardResult first = ingest.fetchShard(new IngestActivities.FetchShardRequest(run(prefix), 0));
         int requests = gallery.requestTimes.get("/ok/baboon.jpg").size();
-        IngestActivities.ShardResult again = ingest.fetchShard(new IngestActivities.FetchShardRequest(prefix, 0));
+        IngestActivities.ShardResult again = ingest.fetchShard(new IngestActivities.FetchShardRequest(run(prefix), 0));
         assertEquals(first, again);
         assertEquals(requests, gallery.requestTimes.get("/ok/baboon.jpg").size(), "the stored result answered the retry");
     }
@@ -192,7 +209,7 @@ class HostileGalleryTest {
         store.putIn("imports", "photos/squirrel.jpg", HostileGallery.photo("squirrel_cls"));
         store.putIn("imports", "photos/squirrel.txt", "a squirrel on a branch\n".getBytes());
 
-        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest("runs/sources", sources, 100, 1, 100, false));
+        IngestActivities.Discovery found = ingest.discover(discoverRequest("runs/sources", sources, 100, 1, 100, false));
         assertEquals(1, found.shardCount());
         List<IngestActivitiesImpl.Ref> refs = Json.readLines(store.get(RunKeys.ingestRefs("runs/sources", 0)), IngestActivitiesImpl.Ref.class);
         Map<String, String> captions = new TreeMap<>();
@@ -212,7 +229,7 @@ class HostileGalleryTest {
         assertNull(gallery.requestTimes.get("/never.html"), "rel=nofollow links are not followed");
         assertEquals(Map.of(), found.pageFailures(), "links to another host are not followed by default");
 
-        IngestActivities.Discovery wide = ingest.discover(new IngestActivities.DiscoverRequest("runs/wide", List.of(o + "/srcset.html"),
+        IngestActivities.Discovery wide = ingest.discover(discoverRequest("runs/wide", List.of(o + "/srcset.html"),
                 100, 1, 100, true));
         assertEquals(Map.of("BLOCKED_ADDRESS", 1), wide.pageFailures(), "followOtherHosts tries localhost, which is not allow-listed");
     }

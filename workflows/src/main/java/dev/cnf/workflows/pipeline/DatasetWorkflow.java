@@ -20,15 +20,14 @@ public interface DatasetWorkflow {
      * @param parentWorkflowId receives {@link PipelineWorkflow#datasetProgress} signals
      * @param shards           how many shards discovery wrote; each shard's references are found from the run prefix
      * @param next             the first shard this run starts (carried across continue-as-new)
-     * @param shardsPerRun     shards a run starts before it continues as new
+     * @param shard            what every shard's fetch and clean take; its number is each shard's own
      * @param paused           the parent was paused when the previous run continued as new
      */
-    record Input(String runPrefix, String parentWorkflowId, int shards, int next, int parallelShards, int shardsPerRun,
-                 CleanSettings clean, boolean paused) {}
-
-    /** What every shard's clean activity needs besides its items (see {@link CleanActivities.ShardRequest}). */
-    record CleanSettings(int minSide, int resolution, double maxAspectRatio, long maxPixels, String skipTrainedBy, String condition,
-                         Long seed, String annotatorModel) {}
+    record Input(String parentWorkflowId, int shards, int next, ShardWorkflow.Input shard, boolean paused) {
+        Input continuedAt(int nextShard, boolean pausedNow) {
+            return new Input(parentWorkflowId, shards, nextShard, shard, pausedNow);
+        }
+    }
 
     /** Counts since the previous signal: the parent adds them to its status query's dataset progress. */
     record Progress(int shards, int seen, int fetched, int candidates, int dropped, long bytes) {

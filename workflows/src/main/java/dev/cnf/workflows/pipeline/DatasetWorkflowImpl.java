@@ -14,25 +14,27 @@ public class DatasetWorkflowImpl implements DatasetWorkflow {
     /** Progress signals per crawl, about: the parent's history grows by these, not by the shards. */
     static final int SIGNALS_PER_CRAWL = 50;
 
-    private boolean paused;
+    private final RunControl control = new RunControl();
     private Progress unreported = Progress.NONE;
 
     @Override
     public Result run(Input in) {
-        paused = paused || in.paused();
+        if (in.paused()) {
+            control.pause();
+        }
         PipelineWorkflow parent = Workflow.newExternalWorkflowStub(PipelineWorkflow.class, in.parentWorkflowId());
         int total = in.shards();
         int reportEvery = Math.max(1, total / SIGNALS_PER_CRAWL);
-        int end = Math.min(total, in.next() + in.shardsPerRun());
+        int end = Math.min(total, in.next() + in.shard().data().shardsPerRun());
         List<Promise<Void>> started = new ArrayList<>();
         List<Promise<Void>> inFlight = new ArrayList<>();
         for (int i = in.next(); i < end; i++) {
-            while (inFlight.size() >= in.parallelShards()) {
+            while (inFlight.size() >= in.shard().data().parallelShards()) {
                 Promise.anyOf(inFlight).get();
                 inFlight.removeIf(Promise::isCompleted);
             }
-            Workflow.await(() -> !paused);
-            ShardWorkflow.Input shard = new ShardWorkflow.Input(in.runPrefix(), i, in.clean());
+            control.awaitResumed();
+            ShardWorkflow.Input shard = in.shard().number(i);
             Promise<Void> p = Async.procedure(() -> {
                 Progress done = Workflow.newChildWorkflowStub(ShardWorkflow.class, ChildWorkflowOptions.newBuilder()
                         .setWorkflowId(ShardWorkflow.workflowId(Workflow.getInfo().getWorkflowId(), shard.shard()))
@@ -50,8 +52,7 @@ public class DatasetWorkflowImpl implements DatasetWorkflow {
         report(parent); // what is left, before this run ends
         if (end < total) {
             // This run's history is as long as it should get; the next run starts where it stopped.
-            Workflow.continueAsNew(new Input(in.runPrefix(), in.parentWorkflowId(), total, end, in.parallelShards(),
-                    in.shardsPerRun(), in.clean(), paused));
+            Workflow.continueAsNew(in.continuedAt(end, control.paused()));
         }
         return new Result(total);
     }
@@ -66,11 +67,11 @@ public class DatasetWorkflowImpl implements DatasetWorkflow {
 
     @Override
     public void pause() {
-        paused = true;
+        control.pause();
     }
 
     @Override
     public void resume() {
-        paused = false;
+        control.resume();
     }
 }

@@ -1,5 +1,10 @@
 package dev.cnf.workflows.pipeline;
 
+import dev.cnf.workflows.spec.ConditionSpec;
+import dev.cnf.workflows.spec.DataSpec;
+import dev.cnf.workflows.spec.ModelSpec;
+import dev.cnf.workflows.spec.RunContext;
+import dev.cnf.workflows.stages.CleanActivities;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
@@ -10,8 +15,18 @@ import io.temporal.workflow.WorkflowMethod;
  */
 @WorkflowInterface
 public interface ShardWorkflow {
-    /** Shard {@code shard} of the references discovery wrote under the run prefix. */
-    record Input(String runPrefix, int shard, DatasetWorkflow.CleanSettings clean) {}
+    /**
+     * Shard {@code shard} of the references discovery wrote under the run prefix.
+     *
+     * @param data         the limits every image is checked against ({@link CleanActivities.ShardRequest})
+     * @param model        images are normalised to its resolution
+     * @param conditioning extracted from each kept image while it is decoded
+     */
+    record Input(RunContext run, int shard, DataSpec data, ModelSpec model, ConditionSpec conditioning) {
+        Input number(int n) {
+            return new Input(run, n, data, model, conditioning);
+        }
+    }
 
     @WorkflowMethod
     DatasetWorkflow.Progress run(Input input);

@@ -1,6 +1,5 @@
 package dev.cnf.workflows.pipeline;
 
-import dev.cnf.workflows.pipeline.DatasetWorkflow.CleanSettings;
 import dev.cnf.workflows.pipeline.DatasetWorkflow.Progress;
 import dev.cnf.workflows.stages.CleanActivities;
 import dev.cnf.workflows.stages.IngestActivities;
@@ -12,11 +11,9 @@ public class ShardWorkflowImpl implements ShardWorkflow {
 
     @Override
     public Progress run(Input in) {
-        CleanSettings c = in.clean();
-        IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(in.runPrefix(), in.shard()));
-        CleanActivities.ShardResult cl = clean.cleanShard(new CleanActivities.ShardRequest(in.runPrefix(), in.shard(), f.itemsKey(),
-                c.minSide(), c.resolution(), c.maxAspectRatio(), c.maxPixels(), c.skipTrainedBy(), c.condition(), c.seed(),
-                c.annotatorModel()));
+        IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(in.run(), in.shard()));
+        CleanActivities.ShardResult cl = clean.cleanShard(new CleanActivities.ShardRequest(in.run(), in.shard(), f.itemsKey(),
+                in.data(), in.model(), in.conditioning()));
         return Progress.NONE.plus(f, cl);
     }
 }

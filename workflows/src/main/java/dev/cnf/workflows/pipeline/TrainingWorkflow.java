@@ -1,5 +1,6 @@
 package dev.cnf.workflows.pipeline;
 
+import dev.cnf.workflows.spec.TrainingSpec;
 import dev.cnf.workflows.stages.EvaluateActivities;
 import dev.cnf.workflows.stages.TrainActivities;
 import io.temporal.workflow.QueryMethod;
@@ -20,13 +21,12 @@ import java.util.List;
 public interface TrainingWorkflow {
     /**
      * @param parentWorkflowId receives {@link PipelineWorkflow#trainingReport} signals
-     * @param request          the training; its {@code steps} and {@code probeEvery} are the settings at the start
-     * @param evalEvery        evaluate the checkpoint every this many steps during training (0: never)
-     * @param evaluation       an evaluation request that each checkpoint completes ({@link EvaluateActivities.Request#of})
+     * @param training         the training as the run starts it; its schedule (steps, probe and evaluation intervals) may change
+     * @param evaluation       the run's evaluation, which each evaluated checkpoint completes ({@link EvaluateActivities.Request#of});
+     *                         training takes the run, the split, the model and the probe settings from it
      * @param paused           the parent was paused when it started this child
      */
-    record Input(String parentWorkflowId, TrainActivities.Request request, int evalEvery, EvaluateActivities.Request evaluation,
-                 boolean paused) {}
+    record Input(String parentWorkflowId, TrainingSpec training, EvaluateActivities.Request evaluation, boolean paused) {}
 
     /**
      * @param training           the last segment's result: all the steps trained
@@ -37,14 +37,14 @@ public interface TrainingWorkflow {
     /**
      * What the parent shows: any of the fields may be null (nothing new of that kind).
      *
-     * @param stage    e.g. "train", "paused (train at step 40)", "evaluate (step 300)"
+     * @param state    train, paused training at a step, or an evaluation of the checkpoint at a step
      * @param progress the train activity's latest progress
      * @param finished a line for the parent's finished-work list, e.g. an evaluation during training
      */
-    record Report(String stage, TrainActivities.Progress progress, String finished) {}
+    record Report(StageState state, TrainActivities.Progress progress, String finished) {}
 
     /** What {@link #status} answers, for operators who open this child in the Temporal UI. */
-    record Status(String stage, TrainActivities.Progress progress, TrainingControl settings, List<String> duringTrainingKeys) {}
+    record Status(StageState state, TrainActivities.Progress progress, TrainingControl settings, List<String> duringTrainingKeys) {}
 
     @WorkflowMethod
     Result run(Input input);

@@ -1,5 +1,6 @@
 package dev.cnf.workflows.pipeline;
 
+import dev.cnf.workflows.spec.TrainingSpec;
 import dev.cnf.workflows.stages.EvaluateActivities;
 import dev.cnf.workflows.stages.TrainActivities;
 import io.temporal.failure.ActivityFailure;
@@ -17,11 +18,8 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
     private final TrainActivities train = StageActivities.train();
     private final EvaluateActivities evaluate = StageActivities.evaluate();
 
-    private String stage = "train";
-    private boolean paused;
-    private int trainSteps;
-    private int probeEvery;
-    private int evalEvery;
+    private final RunControl control = new RunControl();
+    private StageState state = StageState.of(Stage.TRAIN);
     /** The step training has reached: the last segment's end, or later progress. */
     private int trainedTo;
     private TrainActivities.Progress progress;
@@ -45,30 +43,20 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
 
     @Override
     public Result run(Input in) {
-        paused = paused || in.paused();
-        trainSteps = in.request().steps();
-        probeEvery = in.request().probeEvery();
-        evalEvery = in.evalEvery();
+        control.start(in.training(), in.paused());
         parent = Workflow.newExternalWorkflowStub(PipelineWorkflow.class, in.parentWorkflowId());
         try {
             // With evalEvery, training runs in segments (each resumes from the previous one's final checkpoint, so the
             // weights are those of one uninterrupted run) and the checkpoint between them is evaluated.
             TrainActivities.Result trained;
             while (true) {
-                Segment segmentRun = trainToNextEvaluation(in.request());
+                Segment segmentRun = trainToNextEvaluation(in.evaluation());
                 trained = segmentRun.result();
                 trainedTo = Math.max(trainedTo, trained.steps());
-                if (trained.steps() >= trainSteps || trained.steps() < segmentRun.upTo()) {
+                if (trained.steps() >= control.training().trainSteps() || trained.steps() < segmentRun.upTo()) {
                     break; // all steps trained, or stopped by the detector's patience
                 }
-                int step = trained.steps();
-                waitWhilePaused("paused (before the evaluation at step " + step + ")");
-                report("evaluate (step " + step + ")", null, null);
-                sendReports();
-                EvaluateActivities.Result mid = evaluate.evaluate(in.evaluation().of(trained, step, List.of()));
-                duringTraining.add(mid.evalMetricsKey());
-                report(null, null, String.format("evaluate at step %d: edge F1 %.3f (no control %.3f)", step, mid.edgeF1(),
-                        mid.edgeF1NoControl()));
+                evaluateCheckpoint(in.evaluation(), trained);
             }
             sendReports();
             return new Result(trained, List.copyOf(duringTraining));
@@ -83,6 +71,18 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
         }
     }
 
+    /** Evaluates the checkpoint a segment ended at, after a pause if one holds. */
+    private void evaluateCheckpoint(EvaluateActivities.Request evaluation, TrainActivities.Result trained) {
+        int step = trained.steps();
+        StageState evaluating = new StageState(Stage.EVALUATE, false, step);
+        waitWhilePaused(evaluating.pausedAt(step));
+        report(evaluating, null, null);
+        sendReports();
+        EvaluateActivities.Result mid = evaluate.evaluate(evaluation.of(trained, step, List.of()));
+        duringTraining.add(mid.evalMetricsKey());
+        report(null, null, StatusLines.evaluatedAt(step, mid));
+    }
+
     /** @param upTo the step the segment was asked to reach: the next evaluation's or the last */
     private record Segment(TrainActivities.Result result, int upTo) {}
 
@@ -91,13 +91,16 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
      * activity, which writes a checkpoint before it stops; the next attempt resumes from it with the settings then in
      * force, an evaluation interval changed meanwhile included.
      */
-    private Segment trainToNextEvaluation(TrainActivities.Request request) {
+    private Segment trainToNextEvaluation(EvaluateActivities.Request ev) {
         while (true) {
-            waitWhilePaused("paused (train at step " + (progress == null ? 0 : progress.step()) + ")");
-            report("train", null, null);
+            waitWhilePaused(StageState.of(Stage.TRAIN).pausedAt(progress == null ? 0 : progress.step()));
+            report(StageState.of(Stage.TRAIN), null, null);
+            TrainingSpec training = control.training();
             int from = Math.max(trainedTo, progress == null ? 0 : progress.step());
-            int upTo = Math.min(evalEvery > 0 ? (from / evalEvery + 1) * evalEvery : Integer.MAX_VALUE, trainSteps);
-            TrainActivities.Request segmentRequest = request.withSteps(upTo, probeEvery);
+            int evalEvery = training.evalEvery();
+            int upTo = Math.min(evalEvery > 0 ? (from / evalEvery + 1) * evalEvery : Integer.MAX_VALUE, training.trainSteps());
+            TrainActivities.Request segmentRequest = new TrainActivities.Request(ev.run(), ev.split(), ev.model(), training,
+                    ev.evaluation(), upTo);
             List<Promise<TrainActivities.Result>> running = new ArrayList<>(1);
             interrupted = false;
             forwardNextProgress = true;
@@ -125,24 +128,24 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
         }
     }
 
-    private void waitWhilePaused(String pausedStage) {
-        if (paused) {
-            report(pausedStage, progress, null);
+    private void waitWhilePaused(StageState paused) {
+        if (control.paused()) {
+            report(paused, progress, null);
             sendReports();
-            Workflow.await(() -> !paused);
+            control.awaitResumed();
         }
     }
 
-    /** Queues a report; a null stage or a stage equal to the current one adds nothing of it. */
-    private void report(String newStage, TrainActivities.Progress newProgress, String finished) {
-        String changedStage = newStage == null || newStage.equals(stage) ? null : newStage;
-        if (changedStage == null && newProgress == null && finished == null) {
+    /** Queues a report; a null state or the current one adds nothing of it. */
+    private void report(StageState newState, TrainActivities.Progress newProgress, String finished) {
+        StageState changed = newState == null || newState.equals(state) ? null : newState;
+        if (changed == null && newProgress == null && finished == null) {
             return;
         }
-        if (changedStage != null) {
-            stage = changedStage;
+        if (changed != null) {
+            state = changed;
         }
-        unsent.add(new Report(changedStage, newProgress, finished));
+        unsent.add(new Report(changed, newProgress, finished));
     }
 
     /** Whether the queued reports should go now rather than wait for more progress (see PROGRESS_FORWARD_MILLIS). */
@@ -151,7 +154,7 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
             return false;
         }
         for (Report r : unsent) {
-            if (r.stage() != null || r.finished() != null || (r.progress() != null && (forwardNextProgress
+            if (r.state() != null || r.finished() != null || (r.progress() != null && (forwardNextProgress
                     || !java.util.Objects.equals(r.progress().lastCheckpointKey(), lastForwardCheckpoint)))) {
                 return true;
             }
@@ -198,26 +201,18 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
 
     @Override
     public void pause() {
-        paused = true;
+        control.pause();
         interrupt();
     }
 
     @Override
     public void resume() {
-        paused = false;
+        control.resume();
     }
 
     @Override
     public void change(TrainingControl settings) {
-        if (settings.trainSteps() != null) {
-            trainSteps = settings.trainSteps();
-        }
-        if (settings.probeEvery() != null) {
-            probeEvery = settings.probeEvery();
-        }
-        if (settings.evalEvery() != null) {
-            evalEvery = settings.evalEvery();
-        }
+        control.change(settings);
         interrupt(); // the running activity has the old settings; it checkpoints and restarts
     }
 
@@ -228,7 +223,7 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
             // only the newest progress matters: it replaces a queued one that carries nothing else, unless that one is
             // the last to name its checkpoint (every checkpoint reaches the parent, however fast reports arrive)
             Report last = unsent.isEmpty() ? null : unsent.get(unsent.size() - 1);
-            if (last != null && last.stage() == null && last.finished() == null && last.progress() != null
+            if (last != null && last.state() == null && last.finished() == null && last.progress() != null
                     && java.util.Objects.equals(last.progress().lastCheckpointKey(), p.lastCheckpointKey())) {
                 unsent.remove(unsent.size() - 1);
             }
@@ -238,6 +233,6 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
 
     @Override
     public Status status() {
-        return new Status(stage, progress, new TrainingControl(trainSteps, probeEvery, evalEvery), List.copyOf(duringTraining));
+        return new Status(state, progress, control.schedule(), List.copyOf(duringTraining));
     }
 }

@@ -1,5 +1,9 @@
 package dev.cnf.workflows.stages;
 
+import dev.cnf.workflows.spec.ConditionSpec;
+import dev.cnf.workflows.spec.DataSpec;
+import dev.cnf.workflows.spec.ModelSpec;
+import dev.cnf.workflows.spec.RunContext;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
@@ -10,15 +14,12 @@ import java.util.Map;
 @ActivityInterface
 public interface CleanActivities {
     /**
-     * @param maxAspectRatio longer over shorter side allowed (BAD_ASPECT above it)
-     * @param maxPixels      header width x height allowed (TOO_MANY_PIXELS above it, before decoding)
-     * @param skipTrainedBy  a model name: drop images its latest version was trained on (null keeps them)
-     * @param condition      extract this condition from each kept image while it is decoded (null: leave it to the condition stage)
-     * @param seed           seeds the condition's per-image randomness, with the image's hash
-     * @param annotatorModel the model of a model-backed condition
+     * @param data         the limits images are checked against; with {@code onlyNewData} the images the run's model was
+     *                     trained on are dropped
+     * @param model        images are normalised to its resolution
+     * @param conditioning extracted from each kept image while it is decoded (null: left to the condition stage)
      */
-    record ShardRequest(String runPrefix, int shard, String itemsKey, int minSide, int resolution, double maxAspectRatio,
-                        long maxPixels, String skipTrainedBy, String condition, Long seed, String annotatorModel) {}
+    record ShardRequest(RunContext run, int shard, String itemsKey, DataSpec data, ModelSpec model, ConditionSpec conditioning) {}
 
     /** seen == candidates + sum(dropped); candidatesKey lists decoded, normalised images with their hashes. */
     record ShardResult(int shard, int seen, int candidates, Map<String, Integer> dropped, String candidatesKey, String dropsKey) {}
@@ -26,12 +27,12 @@ public interface CleanActivities {
     /**
      * @param dropsKeys              drop lists from before the shards (discovery's): the report counts them all
      * @param seen                   image references discovered in this run
-     * @param nearDuplicateDistance  perceptual-hash Hamming distance counted as a near duplicate; -1 turns the check off
      * @param shards                 shards 0..shards-1 of this run prefix are read where the shard activities store them
      *                               (candidates in shard order: the first of duplicates is kept), so no list has to travel
      *                               through the workflow
+     * @param data                   its {@code nearDuplicateDistance} decides what counts as a near duplicate
      */
-    record DedupeRequest(String runPrefix, List<String> dropsKeys, int seen, int nearDuplicateDistance, int shards) {}
+    record DedupeRequest(RunContext run, List<String> dropsKeys, int seen, int shards, DataSpec data) {}
 
     /** Decodes and normalises one fetched shard. */
     @ActivityMethod

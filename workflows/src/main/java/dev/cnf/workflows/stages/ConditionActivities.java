@@ -1,13 +1,14 @@
 package dev.cnf.workflows.stages;
 
+import dev.cnf.workflows.spec.ConditionSpec;
+import dev.cnf.workflows.spec.RunContext;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
 /** Extracts the control condition image (e.g. Canny edges) of every sample. */
 @ActivityInterface
 public interface ConditionActivities {
-    /** @param annotatorModel the TorchScript or ONNX model of a model-backed condition (depth, normal, seg, pose); null or "" otherwise */
-    record Request(String runPrefix, String samplesKey, String condition, long seed, String annotatorModel) {}
+    record Request(RunContext run, String samplesKey, ConditionSpec conditioning) {}
 
     /**
      * @param samplesKey  the dataset table with condition keys

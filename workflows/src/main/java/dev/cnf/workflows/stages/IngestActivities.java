@@ -1,5 +1,7 @@
 package dev.cnf.workflows.stages;
 
+import dev.cnf.workflows.spec.DataSpec;
+import dev.cnf.workflows.spec.RunContext;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
@@ -12,12 +14,8 @@ import java.util.Map;
  */
 @ActivityInterface
 public interface IngestActivities {
-    /**
-     * @param sources   http(s) gallery pages, sitemaps, image URLs, URL lists (.txt, .csv, .tsv, .jsonl) or s3://bucket/prefix
-     * @param shardSize image references per shard
-     * @param followOtherHosts follow links to other hosts too (images are taken from any host either way)
-     */
-    record DiscoverRequest(String runPrefix, List<String> sources, int maxImages, int maxDepth, int shardSize, boolean followOtherHosts) {}
+    /** @param data the sources, how deep and how wide to crawl them, and the shard size */
+    record DiscoverRequest(RunContext run, DataSpec data) {}
 
     /**
      * @param refs         image references found, including those dropped at discovery; refs == sum(shard seen) + sum(dropped)
@@ -32,7 +30,7 @@ public interface IngestActivities {
                      String pageFailuresKey, int shardCount) {}
 
     /** Shard {@code shard} of the references discovery wrote under the run prefix. */
-    record FetchShardRequest(String runPrefix, int shard) {}
+    record FetchShardRequest(RunContext run, int shard) {}
 
     /** seen == fetched + sum(dropped); {@code bytes} downloaded for the fetched items. */
     record ShardResult(int shard, int seen, int fetched, long bytes, Map<String, Integer> dropped, String itemsKey, String dropsKey) {}

@@ -1,9 +1,9 @@
 package dev.cnf.workflows.stages;
 
+import dev.cnf.workflows.pipeline.PipelineInput;
+import dev.cnf.workflows.spec.RunContext;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
-
-import java.util.Map;
 
 /**
  * Publishes a versioned, checksummed, diffusers-layout model folder; the manifest is written last,
@@ -12,13 +12,22 @@ import java.util.Map;
 @ActivityInterface
 public interface PublishActivities {
     /**
-     * @param configKey          the ControlNet's diffusers config.json
-     * @param promotionTolerance how much worse than the current latest this version may score on the gate's metric (fraction of its full scale) and still be promoted
-     * @param baseUnetKey        large mode: the jointly trained base UNet, published beside the ControlNet (null otherwise)
+     * What the published version states about the run that made it: the model card is written from these typed facts
+     * (by the activity, not in workflow code).
+     *
+     * @param input   the run's input, every default filled in
+     * @param cleaned how many images were seen and kept
      */
-    record Request(String name, String version, String weightsKey, String configKey, String reportKey,
-                   String evalMetricsKey, Map<String, String> card, double promotionTolerance, String samplesKey,
-                   String baseUnetKey) {}
+    record RunFacts(String workflowId, String runId, PipelineInput input, CleanActivities.Result cleaned) {}
+
+    /**
+     * @param version    the version to publish under {@code models/<run name>/}
+     * @param trained    the ControlNet's weights and config (and in large mode the base UNet) come from here
+     * @param evaluated  the report and the metrics the promotion gate reads ({@code input.publish().promotionTolerance()})
+     * @param samplesKey the dataset table, listed in {@code training_data.jsonl} (null: no list)
+     */
+    record Request(RunContext run, String version, RunFacts facts, TrainActivities.Result trained, EvaluateActivities.Result evaluated,
+                   String samplesKey) {}
 
     /** @param promoted whether latest.json now names this version; {@code decision} says why or why not */
     record Result(String modelUri, String manifestUri, String reportUri, boolean promoted, String decision) {}

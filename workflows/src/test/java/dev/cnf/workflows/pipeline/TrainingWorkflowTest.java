@@ -1,6 +1,14 @@
 package dev.cnf.workflows.pipeline;
 
 import dev.cnf.workflows.TaskQueues;
+import dev.cnf.workflows.spec.CaptionSpec;
+import dev.cnf.workflows.spec.ConditionSpec;
+import dev.cnf.workflows.spec.DatasetSplit;
+import dev.cnf.workflows.spec.EvaluationSpec;
+import dev.cnf.workflows.spec.ModelSpec;
+import dev.cnf.workflows.spec.RunContext;
+import dev.cnf.workflows.spec.TrainingSpec;
+import dev.cnf.workflows.stages.EvaluateActivities;
 import dev.cnf.workflows.stages.TrainActivities;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityInfo;
@@ -78,11 +86,11 @@ class TrainingWorkflowTest {
             ActivityInfo info = Activity.getExecutionContext().getInfo();
             var self = env.getWorkflowClient().newUntypedWorkflowStub(info.getWorkflowId(), Optional.of(info.getRunId()), Optional.empty());
             String checkpoint = null;
-            for (int step = 1; step <= request.steps(); step++) {
+            for (int step = 1; step <= request.segmentEnd(); step++) {
                 if (step % CHECKPOINT_EVERY == 0) {
                     checkpoint = "checkpoints/step-" + step + "/";
                 }
-                self.signal("trainingProgress", new Progress(step, request.steps(), 0.1, checkpoint, 1 / 60.0, (request.steps() - step) * 60.0));
+                self.signal("trainingProgress", new Progress(step, request.segmentEnd(), 0.1, checkpoint, 1 / 60.0, (request.segmentEnd() - step) * 60.0));
                 try {
                     Thread.sleep(5);
                 } catch (InterruptedException e) {
@@ -90,7 +98,7 @@ class TrainingWorkflowTest {
                     throw new IllegalStateException(e);
                 }
             }
-            return new Result(request.steps(), 0.1, "weights", "config", "metrics", List.of(), "sha", null, null, 0);
+            return new Result(request.segmentEnd(), 0.1, "weights", "config", "metrics", List.of(), "sha", null, null, 0);
         }
     }
 
@@ -118,9 +126,11 @@ class TrainingWorkflowTest {
         WorkflowClient.start(parent::run, PipelineInput.defaults());
         TrainingWorkflow training = client.newWorkflowStub(TrainingWorkflow.class,
                 WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.CPU).setWorkflowId("parent/train").build());
-        TrainActivities.Request request = new TrainActivities.Request("runs/x", "samples", "tiny", "base", 64, STEPS, 4, 1e-3, 1, 1000,
-                2, 1000, 9.0, null, null, null, null, null, null, null);
-        TrainingWorkflow.Result result = training.run(new TrainingWorkflow.Input("parent", request, 0, null, false));
+        TrainingSpec steps = new TrainingSpec(STEPS, 4, 1e-3, 1000, 1000, null, null, null, null, null, null, null);
+        EvaluateActivities.Request evaluation = new EvaluateActivities.Request(new RunContext("runs/x", "model", 1),
+                new DatasetSplit("samples", 8, 2), ModelSpec.defaults(), ConditionSpec.defaults(), CaptionSpec.defaults(),
+                EvaluationSpec.defaults(), "clean-report", null, null, List.of());
+        TrainingWorkflow.Result result = training.run(new TrainingWorkflow.Input("parent", steps, evaluation, false));
         assertEquals(STEPS, result.training().steps());
 
         List<TrainingWorkflow.Report> reports = client.fetchHistory("parent").getEvents().stream()

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /** A condition extractor: image in, condition image out, deterministic for a given random source. */
-public interface Condition {
+public interface ConditionExtractor {
     String name();
 
     /**

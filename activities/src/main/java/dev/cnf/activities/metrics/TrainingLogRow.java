@@ -1,0 +1,56 @@
+package dev.cnf.activities.metrics;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+/**
+ * One row of a run's training log, {@code train/metrics.jsonl}: a JSON object per line, its {@code kind} naming the
+ * record. Training writes it (each checkpoint carries the log so far); the evaluation report and a resumed training's
+ * convergence detector read it back. Non-finite numbers are written as strings ("NaN") and read back as numbers.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = TrainingLogRow.Step.class, name = "step"),
+        @JsonSubTypes.Type(value = TrainingLogRow.Probe.class, name = "probe"),
+        @JsonSubTypes.Type(value = TrainingLogRow.Resume.class, name = "resume"),
+        @JsonSubTypes.Type(value = TrainingLogRow.Init.class, name = "init"),
+        @JsonSubTypes.Type(value = TrainingLogRow.Cache.class, name = "cache"),
+        @JsonSubTypes.Type(value = TrainingLogRow.Unlock.class, name = "unlock"),
+        @JsonSubTypes.Type(value = TrainingLogRow.Reconnect.class, name = "reconnect")})
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public sealed interface TrainingLogRow {
+    /** The optimizer steps done when the row was written. */
+    int step();
+
+    /**
+     * One optimizer step.
+     *
+     * @param skipped      the loss or the gradients were not finite: no update (see {@code skipReason})
+     * @param rolledBackTo recurring non-finite steps sent training back to this checkpointed step (else null)
+     */
+    record Step(int step, double loss, double gradNorm, double stepsPerSecond, boolean skipped, String skipReason,
+                Integer rolledBackTo) implements TrainingLogRow {}
+
+    /**
+     * A convergence probe on the held-out split: condition gain and edge F1 of few-step samples.
+     *
+     * @param convergedStep set on the probe at which the detector found sudden convergence
+     */
+    record Probe(int step, double conditionGain, double edgeF1, Integer convergedStep) implements TrainingLogRow {}
+
+    /** An attempt resumed from a checkpoint. */
+    record Resume(int step, String checkpoint, int attempt) implements TrainingLogRow {}
+
+    /** Training started from published weights (retraining): the ControlNet's, and a large-mode version's base UNet. */
+    record Init(int step, String from, String baseUnetFrom) implements TrainingLogRow {}
+
+    /** How many encoder outputs came from the encoding cache, before the first step. */
+    record Cache(int step, int latentHits, int latentMisses, int textHits, int textMisses) implements TrainingLogRow {}
+
+    /** Large mode: the base UNet joined training at this step. */
+    record Unlock(int step, double baseLearningRate) implements TrainingLogRow {}
+
+    /** Small mode: the skip connections were reconnected, and why. */
+    record Reconnect(int step, String why) implements TrainingLogRow {}
+}

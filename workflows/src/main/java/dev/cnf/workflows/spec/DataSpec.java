@@ -1,0 +1,66 @@
+package dev.cnf.workflows.spec;
+
+import java.util.List;
+
+/**
+ * Where the images come from and which of them are kept: the ingest and clean stages' settings. Null means the default.
+ *
+ * @param sources        gallery pages, sitemaps, image URLs, URL lists (.txt, .csv, .tsv, .jsonl) over http(s), or
+ *                       s3://bucket/prefix (images, name.txt captions beside them) or s3://bucket/list.csv;
+ *                       empty → the worker's configured default source
+ * @param maxImages      stop ingesting after this many images
+ * @param maxDepth       link-following depth from each source page
+ * @param followOtherHosts crawl links to other hosts too (default: same host:port as the page)
+ * @param shardSize      image references per ingestion shard (one fetch and one clean activity each)
+ * @param parallelShards shards in flight at once, across all workers
+ * @param shardsPerRun   shards the dataset child workflow starts before it continues as new (bounds its history)
+ * @param minSide        drop images whose shorter side is below this (TOO_SMALL)
+ * @param maxAspectRatio drop images whose longer side exceeds this multiple of the shorter (BAD_ASPECT)
+ * @param maxPixels      drop images whose header declares more pixels (TOO_MANY_PIXELS), before decoding
+ * @param nearDuplicateDistance perceptual-hash Hamming distance (of 64 bits) counted as a near duplicate; -1 turns it off
+ * @param onlyNewData    retraining: drop images the model's latest version was trained on (reason ALREADY_TRAINED)
+ */
+public record DataSpec(List<String> sources, Integer maxImages, Integer maxDepth, Boolean followOtherHosts, Integer shardSize,
+                       Integer parallelShards, Integer shardsPerRun, Integer minSide, Double maxAspectRatio, Long maxPixels,
+                       Integer nearDuplicateDistance, Boolean onlyNewData) {
+    public DataSpec {
+        sources = sources == null ? List.of() : List.copyOf(sources);
+        maxImages = maxImages == null ? 64 : maxImages;
+        maxDepth = maxDepth == null ? 2 : maxDepth;
+        followOtherHosts = followOtherHosts != null && followOtherHosts;
+        shardSize = shardSize == null ? 256 : shardSize;
+        parallelShards = parallelShards == null ? 4 : parallelShards;
+        shardsPerRun = shardsPerRun == null ? 500 : shardsPerRun;
+        minSide = minSide == null ? 32 : minSide;
+        maxAspectRatio = maxAspectRatio == null ? 3.0 : maxAspectRatio;
+        // PIL's warning threshold (89.5 MP): larger pictures are rare outside decompression bombs
+        maxPixels = maxPixels == null ? 89_478_485L : maxPixels;
+        nearDuplicateDistance = nearDuplicateDistance == null ? 4 : nearDuplicateDistance;
+        onlyNewData = onlyNewData != null && onlyNewData;
+    }
+
+    public static DataSpec defaults() {
+        return new DataSpec(null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    public void addProblems(List<String> p) {
+        for (String s : sources) {
+            if (!(s.startsWith("http://") || s.startsWith("https://") || s.matches("s3://[a-z0-9][a-z0-9.-]{1,62}(/.*)?"))) {
+                p.add("sources: '" + s + "' is neither an http(s) URL nor s3://bucket/prefix");
+            }
+        }
+        Checks.range(p, "maxImages", maxImages, 1, 10_000_000);
+        Checks.range(p, "maxDepth", maxDepth, 0, 10);
+        Checks.range(p, "shardSize", shardSize, 1, 100_000);
+        Checks.range(p, "parallelShards", parallelShards, 1, 1024);
+        Checks.range(p, "shardsPerRun", shardsPerRun, 1, 100_000);
+        Checks.range(p, "minSide", minSide, 1, 8192);
+        if (!(maxAspectRatio >= 1 && maxAspectRatio <= 100)) {
+            p.add("maxAspectRatio " + maxAspectRatio + ": must be in [1, 100]");
+        }
+        if (maxPixels < 64 || maxPixels > 1_000_000_000L) {
+            p.add("maxPixels " + maxPixels + ": must be in [64, 1000000000]");
+        }
+        Checks.range(p, "nearDuplicateDistance", nearDuplicateDistance, -1, 32);
+    }
+}

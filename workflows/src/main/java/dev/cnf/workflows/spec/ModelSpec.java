@@ -1,0 +1,70 @@
+package dev.cnf.workflows.spec;
+
+import java.util.List;
+
+/**
+ * The model being trained and the frozen base it steers: every stage that touches the model reads it (captions are cut
+ * to its text encoder, images are cleaned to its resolution). Null means the default.
+ *
+ * @param modelConfig model preset: "tiny" (pixel space, the demo's) or a Stable Diffusion preset "sd15", "mid-sd", "tiny-sd"
+ * @param baseModel   frozen base the ControlNet steers: for "tiny", "tiny-circles" (shipped, made by `cnf pretrain`); for a
+ *                    Stable Diffusion preset, a diffusers folder (unet/, vae/, text_encoder/, tokenizer/) as
+ *                    s3://bucket/prefix/ or an absolute path on the workers; for any preset "random" (untrained, seed 0)
+ * @param resolution  training resolution (square); the preset's own size unless set
+ * @param precision   "fp32", or mixed precision with the frozen base stored in "fp16" or "bf16" (the ControlNet keeps
+ *                    float32 weights and optimizer state): for GPU workers; bf16 needs a worker whose DJL JNI holds it
+ */
+public record ModelSpec(String modelConfig, String baseModel, Integer resolution, String precision) {
+    public static final List<String> MODEL_CONFIGS = List.of("tiny", "sd15", "mid-sd", "tiny-sd");
+    /** Presets with SD1.5's architecture (VAE latents, CLIP text, cross-attention UNet); their base is a diffusers folder. */
+    public static final List<String> SD_MODEL_CONFIGS = List.of("sd15", "mid-sd", "tiny-sd");
+    public static final List<String> TINY_BASE_MODELS = List.of("tiny-circles", "random");
+    public static final List<String> PRECISIONS = List.of("fp32", "fp16", "bf16");
+
+    public ModelSpec {
+        modelConfig = Checks.blank(modelConfig) ? "tiny" : modelConfig;
+        baseModel = Checks.blank(baseModel) ? (isTiny(modelConfig) ? "tiny-circles" : "") : baseModel;
+        // the preset's own size: SD1.5 was trained at 512; mid-sd and tiny-sd are for benchmarks and tests
+        resolution = resolution != null ? resolution : switch (modelConfig) {
+            case "sd15" -> 512;
+            case "mid-sd" -> 128;
+            default -> 64;
+        };
+        precision = Checks.blank(precision) ? "fp32" : precision;
+    }
+
+    public static ModelSpec defaults() {
+        return new ModelSpec(null, null, null, null);
+    }
+
+    private static boolean isTiny(String modelConfig) {
+        return "tiny".equals(modelConfig);
+    }
+
+    /** The pixel-space demo preset, whose default learning rate and base differ from Stable Diffusion's. */
+    public boolean tiny() {
+        return isTiny(modelConfig);
+    }
+
+    public boolean stableDiffusion() {
+        return SD_MODEL_CONFIGS.contains(modelConfig);
+    }
+
+    public void addProblems(List<String> p) {
+        Checks.oneOf(p, "modelConfig", modelConfig, MODEL_CONFIGS);
+        Checks.range(p, "resolution", resolution, 8, 2048);
+        Checks.oneOf(p, "precision", precision, PRECISIONS);
+        if (tiny() && !TINY_BASE_MODELS.contains(baseModel)) {
+            p.add("baseModel '" + baseModel + "': the tiny preset takes one of " + TINY_BASE_MODELS);
+        } else if (stableDiffusion()) {
+            if (!baseModel.equals("random") && !Checks.isLocation(baseModel)) {
+                p.add("baseModel '" + baseModel + "': preset " + modelConfig + " needs a diffusers Stable Diffusion folder (unet/, vae/,"
+                        + " text_encoder/, tokenizer/) as s3://bucket/prefix/ or an absolute path on the workers, or random");
+            }
+            if (resolution % 64 != 0) {
+                p.add("resolution " + resolution + ": preset " + modelConfig + " needs a multiple of 64 (the VAE's 8x, then the UNet's"
+                        + " three halvings); SD1.5 was trained at 512");
+            }
+        }
+    }
+}
