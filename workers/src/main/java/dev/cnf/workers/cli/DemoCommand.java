@@ -2,18 +2,32 @@ package dev.cnf.workers.cli;
 
 import dev.cnf.workers.embedded.EmbeddedStack;
 import dev.cnf.workflows.pipeline.PipelineInput;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
+import io.temporal.client.WorkflowClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** Everything in one process on CPU: Temporal test server, S3Proxy, the local gallery, one worker; then one run. */
+/**
+ * Everything on this machine, on CPU: Temporal (a real server with its Web UI where Go could build it), S3Proxy, the
+ * local gallery, one worker; then one run. With the real server the run outlives the process: the same command, run
+ * again after an interruption, attaches to the unfinished run, whose training resumes from its last checkpoint.
+ */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run the whole pipeline on the embedded default (in-process Temporal, S3Proxy, local gallery, tiny model).")
+        description = "Run the whole pipeline on the embedded default (Temporal server and Web UI, S3Proxy, local gallery, tiny model);"
+                + " run it again after an interruption to continue the unfinished run.")
 public final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--data-dir", defaultValue = ".cnf", description = "where the embedded S3 keeps its files (default ${DEFAULT-VALUE})")
+    /** Under the data folder: the id of the run the demo started last, for the next demo to continue. */
+    static final String RUN_FILE = "demo-workflow-id";
+
+    @Option(names = "--data-dir", defaultValue = ".cnf", description = "where the embedded S3 and Temporal keep their files (default ${DEFAULT-VALUE})")
     Path dataDir;
 
     @Option(names = "--bucket", defaultValue = "cnf", description = "bucket (default ${DEFAULT-VALUE})")
@@ -32,18 +46,47 @@ public final class DemoCommand implements Callable<Integer> {
         }
         PipelineInput input = inputOptions.resolve();
         long t0 = System.nanoTime();
-        System.out.println("cnf demo: starting Temporal test server, S3Proxy (" + dataDir.resolve("s3").toAbsolutePath()
-                + "), local gallery and worker");
+        System.out.println("cnf demo: starting Temporal, S3Proxy (" + dataDir.resolve("s3").toAbsolutePath() + "), local gallery and worker");
         try (EmbeddedStack stack = EmbeddedStack.start(dataDir, bucket, galleryImages, 128)) {
-            System.out.println("  temporal " + stack.temporal.target() + "   s3 " + stack.s3.endpoint() + "   gallery " + stack.gallery.url());
-            String id = RunCommand.newWorkflowId(input.name());
-            RunCommand.start(stack.client, input, id);
-            System.out.println("  workflow " + id);
+            System.out.println("  temporal " + stack.temporal.target() + (stack.temporal.uiUrl() == null ? "" : "   web UI " + stack.temporal.uiUrl())
+                    + "   s3 " + stack.s3.endpoint() + "   gallery " + stack.gallery.url());
+            System.out.println("  temporal is " + stack.temporal.description());
+            String unfinished = stack.temporal.durable() ? unfinishedRun(stack.client) : null;
+            String id;
+            if (unfinished != null) {
+                id = unfinished;
+                System.out.println("  workflow " + id + ": continuing the run an earlier demo left unfinished (its input stands;"
+                        + " training resumes from its last checkpoint once the interrupted attempt times out, within two minutes)");
+            } else {
+                id = RunCommand.newWorkflowId(input.name());
+                RunCommand.start(stack.client, input, id);
+                Files.writeString(dataDir.resolve(RUN_FILE), id, StandardCharsets.UTF_8);
+                System.out.println("  workflow " + id + (stack.temporal.uiUrl() == null ? "" : "   " + stack.temporal.uiUrl()
+                        + "/namespaces/default/workflows/" + id));
+            }
             int code = RunCommand.printResult(stack.client, id, false);
             System.out.printf("  files under %s (S3Proxy's filesystem backend; read them through S3)%n",
                     dataDir.resolve("s3").resolve(bucket).toAbsolutePath());
             System.out.printf("cnf demo: finished in %.0f s%n", (System.nanoTime() - t0) / 1e9);
             return code;
+        }
+    }
+
+    /** The run the previous demo on this data folder started, if the server still has it running; else null. */
+    private String unfinishedRun(WorkflowClient client) throws IOException {
+        Path file = dataDir.resolve(RUN_FILE);
+        if (!Files.exists(file)) {
+            return null;
+        }
+        String id = Files.readString(file, StandardCharsets.UTF_8).strip();
+        try {
+            WorkflowExecutionStatus status = client.getWorkflowServiceStubs().blockingStub().describeWorkflowExecution(
+                    DescribeWorkflowExecutionRequest.newBuilder().setNamespace(client.getOptions().getNamespace())
+                            .setExecution(io.temporal.api.common.v1.WorkflowExecution.newBuilder().setWorkflowId(id)).build())
+                    .getWorkflowExecutionInfo().getStatus();
+            return status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING ? id : null;
+        } catch (io.grpc.StatusRuntimeException notFound) {
+            return null; // another server's run (e.g. the test server's, gone with its process)
         }
     }
 }

@@ -32,7 +32,7 @@ import java.util.stream.Collectors;
  * says so.
  */
 @Command(name = "schedule", mixinStandardHelpOptions = true, description = "Create, list and delete scheduled pipeline runs.",
-        subcommands = {ScheduleCommand.Create.class, ScheduleCommand.Ls.class, ScheduleCommand.Delete.class})
+        subcommands = {ScheduleCommand.Create.class, ScheduleCommand.Ls.class, ScheduleCommand.Trigger.class, ScheduleCommand.Delete.class})
 public final class ScheduleCommand implements Runnable {
     static final String CRON_FALLBACK_PREFIX = "schedule-";
 
@@ -43,8 +43,12 @@ public final class ScheduleCommand implements Runnable {
 
     /** True when the server answered that it has no such API (UNIMPLEMENTED), anywhere in the cause chain. */
     static boolean unimplemented(Throwable e) {
+        return answered(e, Status.Code.UNIMPLEMENTED);
+    }
+
+    static boolean answered(Throwable e, Status.Code code) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.UNIMPLEMENTED) {
+            if (t instanceof StatusRuntimeException s && s.getStatus().getCode() == code) {
                 return true;
             }
         }
@@ -144,6 +148,36 @@ public final class ScheduleCommand implements Runnable {
                 System.out.println("this server has no Schedules API (Temporal's Java test server); schedules made here are cron "
                         + "workflows named " + CRON_FALLBACK_PREFIX + "<id>: see them with `cnf status " + CRON_FALLBACK_PREFIX + "<id>`");
                 return 0;
+            } finally {
+                service.shutdownNow();
+            }
+        }
+    }
+
+    @Command(name = "trigger", mixinStandardHelpOptions = true, description = "Start a schedule's run now, besides its cron times.")
+    static final class Trigger implements Callable<Integer> {
+        @Mixin
+        Connection connection;
+
+        @Parameters(index = "0", paramLabel = "SCHEDULE_ID")
+        String scheduleId;
+
+        @Override
+        public Integer call() throws Exception {
+            WorkflowServiceStubs service = connection.connect();
+            try {
+                schedules(service, connection).getHandle(scheduleId).trigger();
+                System.out.println("schedule " + scheduleId + " triggered: its run starts now");
+                return 0;
+            } catch (RuntimeException e) {
+                if (answered(e, Status.Code.NOT_FOUND)) {
+                    throw new IllegalArgumentException("no schedule " + scheduleId + "; `cnf schedule ls` lists them");
+                }
+                if (!unimplemented(e)) {
+                    throw e;
+                }
+                throw new IllegalArgumentException("this server has no Schedules API (Temporal's Java test server); a cron workflow "
+                        + CRON_FALLBACK_PREFIX + scheduleId + " runs only at its cron times");
             } finally {
                 service.shutdownNow();
             }

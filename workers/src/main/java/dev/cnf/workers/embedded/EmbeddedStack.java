@@ -13,7 +13,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The embedded default in one process: Temporal test server (gRPC on loopback), S3Proxy with a
+ * The embedded default: Temporal (the real server beside this process, or the Java test server in it; see
+ * {@link EmbeddedTemporal}), S3Proxy with a
  * filesystem backend, the local gallery, and one worker polling both task queues.
  */
 public final class EmbeddedStack implements AutoCloseable {
@@ -26,7 +27,7 @@ public final class EmbeddedStack implements AutoCloseable {
     public final WorkerHost worker;
 
     private EmbeddedStack(Path dataDir, String bucket, int galleryImages, int gallerySize) throws Exception {
-        temporal = EmbeddedTemporal.start();
+        temporal = EmbeddedTemporal.start(dataDir);
         s3 = EmbeddedS3.start(dataDir);
         gallery = GalleryServer.start(galleryImages, gallerySize, 7);
         service = WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.target()).build());

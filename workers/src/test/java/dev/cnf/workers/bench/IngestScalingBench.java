@@ -41,7 +41,7 @@ public final class IngestScalingBench {
         StringBuilder json = new StringBuilder("{\"images\": " + images + ", \"image_size\": " + size + ", \"resolution\": " + resolution
                 + ", \"cores\": " + cores + ", \"runs\": [");
         double[] rate = new double[3];
-        try (EmbeddedTemporal temporal = EmbeddedTemporal.start();
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.startTestServer("the test's Temporal");
              EmbeddedS3 s3 = EmbeddedS3.start(dir.resolve("s3"));
              GalleryServer gallery = GalleryServer.start(images, size, 5);
              GalleryServer warmUpGallery = GalleryServer.start(Math.max(16, images / 4), size, 99)) {

@@ -29,7 +29,7 @@ class ClusterModeTest {
     @Test
     @Tag("e2e")
     void workerRunAndStatusAgainstExternalServers(@TempDir Path dir) throws Exception {
-        try (EmbeddedTemporal temporal = EmbeddedTemporal.start();
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.startTestServer("the test's Temporal");
              EmbeddedS3 s3 = EmbeddedS3.start(dir);
              GalleryServer gallery = GalleryServer.start(6, 96, 11)) {
             WorkerCommand worker = new WorkerCommand();
@@ -104,7 +104,7 @@ class ClusterModeTest {
 
     @Test
     void pauseUpdateResumeAndCancelFromTheCli(@TempDir Path dir) throws Exception {
-        try (EmbeddedTemporal temporal = EmbeddedTemporal.start();
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.startTestServer("the test's Temporal");
              EmbeddedS3 s3 = EmbeddedS3.start(dir);
              GalleryServer gallery = GalleryServer.start(6, 96, 11)) {
             WorkerCommand worker = new WorkerCommand();
@@ -180,7 +180,7 @@ class ClusterModeTest {
 
     @Test
     void scheduleCreateListAndDelete() {
-        try (EmbeddedTemporal temporal = EmbeddedTemporal.start()) {
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.startTestServer("the test's Temporal")) {
             String t = temporal.target();
             String[] bad = cli("schedule", "create", "weird", "--cron", "every day", "--temporal", t);
             assertEquals("2", bad[0], "a bad cron expression is refused before contacting the server");

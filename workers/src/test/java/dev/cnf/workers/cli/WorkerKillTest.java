@@ -39,7 +39,7 @@ class WorkerKillTest {
     @Tag("slow")
     @SuppressWarnings({"rawtypes", "unchecked"})
     void killedWorkerResumesFromCheckpointToIdenticalWeights(@TempDir Path dir) throws Exception {
-        try (EmbeddedTemporal temporal = EmbeddedTemporal.start();
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.startTestServer("the test's Temporal");
              EmbeddedS3 s3 = EmbeddedS3.start(dir);
              GalleryServer gallery = GalleryServer.start(8, 96, 21)) {
             ObjectStore store = new ObjectStore(s3.config("kill"));
