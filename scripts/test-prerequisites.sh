@@ -4,6 +4,7 @@
 #   system JPEG decoder's tests, python3 (/usr/bin/python3) for the Airflow DAG compile check, nodejs and npm to drive
 #   Chromium with playwright-core.
 # - npm: playwright-core, pinned by workers/src/test/ui/package-lock.json (no browser is downloaded).
+# - PyPI: the Airflow virtualenv .venv/airflow from requirements/airflow.txt (scripts/python-env.sh).
 # - Go: the real Temporal server (devserver/build.sh, cached in devserver/target/), with the machine's Go.
 # What cannot be installed here (no root, no apt-get, no Go) is named; under CI=true those tests then fail, not skip.
 set -euo pipefail
@@ -28,6 +29,11 @@ ui=workers/src/test/ui
 if command -v npm >/dev/null 2>&1 && [ ! -f "$ui/node_modules/playwright-core/package.json" ]; then
   echo "test-prerequisites: npm ci in $ui (playwright-core)" >&2
   (cd "$ui" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
+fi
+if command -v python3 >/dev/null 2>&1; then
+  scripts/python-env.sh airflow >/dev/null  # Airflow 3 for the DAG tests, pinned in requirements/airflow.txt
+else
+  echo "test-prerequisites: no python3; the Airflow DAG test skips (fails under CI=true)" >&2
 fi
 if command -v go >/dev/null 2>&1; then
   devserver/build.sh >/dev/null

@@ -1,17 +1,18 @@
-"""Weekly retraining: starts a cnf run on the configured sources every Monday.
+"""Weekly retraining: a cnf run on the configured sources every Monday at 03:00 UTC, on new data only, continuing from
+the latest version's weights; the promotion gate decides whether the new version becomes latest.
 
-Temporal Schedules (`cnf schedule`, issue #7) are the native way; this DAG is for teams whose
-scheduling lives in Airflow. Each run gets a deterministic workflow id per logical date, so a
-re-triggered DAG run attaches to the same workflow instead of training twice.
+Temporal Schedules (`cnf schedule`) are the native way; this DAG is for teams whose scheduling lives in Airflow. Each
+run gets a deterministic workflow id per logical date, so a re-triggered DAG run attaches to the same workflow instead
+of training twice.
 """
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from airflow import DAG
-from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
-from kubernetes.client import models as k8s
+from airflow.sdk import DAG
 
-IMAGE = "ghcr.io/cnf/cnf-worker:0.1.0"
-RETRAIN_INPUT = '{"name": "controlnet-canny", "sources": ["https://example.org/gallery/"], "trainSteps": 5000}'
+from cnf_pods import model_card, run_pipeline
+
+RETRAIN_INPUT = ('{"name": "controlnet-canny", "sources": ["https://example.org/gallery/"], "trainSteps": 5000,'
+                 ' "onlyNewData": true, "continueFromLatest": true}')
 
 with DAG(
     dag_id="cnf_weekly_retrain",
@@ -21,15 +22,5 @@ with DAG(
     max_active_runs=1,
     tags=["cnf", "controlnet", "retraining"],
 ) as dag:
-    KubernetesPodOperator(
-        task_id="retrain",
-        name="cnf-retrain",
-        namespace="cnf",
-        image=IMAGE,
-        arguments=["run", "--wait", "--json", "--workflow-id", "cnf-retrain-{{ ds_nodash }}", "--input", RETRAIN_INPUT],
-        env_from=[k8s.V1EnvFromSource(config_map_ref=k8s.V1ConfigMapEnvSource(name="cnf-config"))],
-        container_resources=k8s.V1ResourceRequirements(requests={"cpu": "100m", "memory": "512Mi"}, limits={"memory": "1Gi"}),
-        get_logs=True,
-        execution_timeout=timedelta(days=3),
-        retries=0,
-    )
+    retrain = run_pipeline("retrain", "cnf-retrain-{{ ds_nodash }}", RETRAIN_INPUT)
+    retrain >> model_card("model_card", "retrain")

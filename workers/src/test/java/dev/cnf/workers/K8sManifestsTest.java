@@ -115,19 +115,65 @@ class K8sManifestsTest {
         assertFalse(config.has("CNF_S3_SECRET_KEY"), "no secrets in the ConfigMap");
     }
 
+    /**
+     * Airflow itself (3.3.2 with the cncf.kubernetes provider, the project's virtualenv) loads every DAG of k8s/airflow
+     * in a DagBag, and the KubernetesPodOperator's own code builds each task's pod (airflow_pods.py).
+     */
     @Test
-    void airflowDagsCompileWherePythonIsInstalled() throws Exception {
-        Path python = Path.of("/usr/bin/python3");
-        Prerequisites.require(Files.isExecutable(python), "/usr/bin/python3");
-        try (Stream<Path> dags = Files.list(K8S.resolve("airflow"))) {
-            List<Path> files = dags.filter(f -> f.toString().endsWith(".py")).toList();
-            assertEquals(2, files.size());
-            for (Path dag : files) {
-                Process p = new ProcessBuilder(python.toString(), "-c",
-                        "import sys; compile(open(sys.argv[1]).read(), sys.argv[1], 'exec')", dag.toString())
-                        .redirectErrorStream(true).start();
-                assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-                assertEquals(0, p.exitValue(), dag + ": " + new String(p.getInputStream().readAllBytes()));
+    void airflowLoadsTheDagsAndBuildsThePodsWeIntend(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path python = Path.of("..", ".venv", "airflow", "bin", "python").toAbsolutePath().normalize();
+        Prerequisites.require(Files.isExecutable(python), "the Airflow virtualenv .venv/airflow (scripts/python-env.sh airflow)");
+        Path out = dir.resolve("pods.json");
+        Process p = new ProcessBuilder(python.toString(), Path.of("src", "test", "python", "airflow_pods.py").toString(),
+                K8S.resolve("airflow").toString(), out.toString()).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String log = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), log);
+        JsonNode loaded = new ObjectMapper().readTree(out.toFile());
+        assertEquals(0, loaded.get("importErrors").size(), "DAG import errors: " + loaded.get("importErrors"));
+        Map<String, JsonNode> dags = new HashMap<>();
+        loaded.get("dags").forEach(d -> dags.put(d.get("dagId").asText(), d));
+        assertEquals(java.util.Set.of("cnf_pipeline", "cnf_weekly_retrain"), dags.keySet());
+        assertEquals("0 3 * * 1", dags.get("cnf_weekly_retrain").get("schedule").asText(), "Mondays 03:00 UTC, as k8s/README.md says");
+        assertTrue(Files.readString(K8S.resolve("README.md")).contains("0 3 * * 1"), "the operator guide documents the schedule");
+
+        for (JsonNode dag : dags.values()) {
+            assertEquals(2, dag.get("tasks").size(), dag.toString());
+            for (JsonNode task : dag.get("tasks")) {
+                JsonNode container = task.get("pod").get("spec").get("containers").get(0);
+                String where = dag.get("dagId").asText() + "." + task.get("taskId").asText();
+                assertEquals("ghcr.io/cnf/cnf-worker:0.1.0", container.get("image").asText(), where);
+                assertEquals("cnf-config", container.get("envFrom").get(0).get("configMapRef").get("name").asText(), where);
+                // the pods start runs and read results; training runs on the GPU worker Deployment (its GPU limit and
+                // toleration are checked above), so no task pod asks for a GPU
+                assertFalse(container.path("resources").path("limits").has("nvidia.com/gpu"), where);
+                assertEquals(0, task.get("pod").get("spec").get("tolerations").size(), where);
+                List<String> args = new ArrayList<>();
+                container.get("args").forEach(a -> args.add(a.asText()));
+                Map<String, String> secrets = new HashMap<>();
+                container.get("env").forEach(e -> secrets.put(e.get("name").asText(),
+                        e.path("valueFrom").path("secretKeyRef").path("name").asText() + "/" + e.path("valueFrom").path("secretKeyRef").path("key").asText()));
+                if (args.get(0).equals("run")) {
+                    assertEquals(List.of("run", "--wait", "--json", "--workflow-id"), args.subList(0, 4), where);
+                    String input = args.get(args.indexOf("--input") + 1);
+                    JsonNode parsed = new ObjectMapper().readTree(input);
+                    if (dag.get("dagId").asText().equals("cnf_pipeline")) {
+                        assertEquals("cnf-airflow-manual__2026-11-30T03-00-00-00-00", args.get(4), "one workflow per DAG run");
+                        assertEquals("{}", input, "the DAG's input parameter, {} by default");
+                    } else {
+                        assertEquals("cnf-retrain-20261130", args.get(4), "one workflow per logical date: a re-run attaches");
+                        assertTrue(parsed.get("onlyNewData").asBoolean() && parsed.get("continueFromLatest").asBoolean(), input);
+                    }
+                    assertEquals("/airflow/xcom/return.json", args.get(args.indexOf("--result-file") + 1), where);
+                    assertTrue(secrets.isEmpty(), "starting a run needs no storage credentials: " + where);
+                } else {
+                    // the version the run task published, from its XCom (airflow_pods.py's sample result)
+                    assertEquals(List.of("models", "show", "controlnet-canny", "20261130-030000-0a1b2c3d"), args, where);
+                    assertEquals(1, task.get("upstream").size(), "after the run: " + where);
+                    assertEquals(Map.of("CNF_S3_ACCESS_KEY", "cnf-s3/accessKey", "CNF_S3_SECRET_KEY", "cnf-s3/secretKey"), secrets,
+                            "credentials only from the cnf-s3 Secret: " + where);
+                }
             }
         }
     }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -39,6 +40,10 @@ public final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "print machine-readable JSON")
     boolean json;
+
+    @Option(names = "--result-file", description = "with --wait: also write the run's result as JSON to this file"
+            + " (e.g. /airflow/xcom/return.json, the XCom of Airflow's KubernetesPodOperator)")
+    Path resultFile;
 
     static String newWorkflowId(String name) {
         return "cnf-" + name + "-" + ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
@@ -81,10 +86,23 @@ public final class RunCommand implements Callable<Integer> {
                 return 0;
             }
             System.err.println((started ? "started " : "attached to existing ") + id);
-            return printResult(client, id, json);
+            int code = printResult(client, id, json);
+            if (code == 0 && resultFile != null) {
+                writeResult(client, id, resultFile);
+            }
+            return code;
         } finally {
             service.shutdownNow();
         }
+    }
+
+    /** The finished run's result as JSON, for the next step of a pipeline (an Airflow task, a script). */
+    static void writeResult(WorkflowClient client, String id, Path file) throws java.io.IOException {
+        PipelineResult r = client.newUntypedWorkflowStub(id).getResult(PipelineResult.class);
+        if (file.getParent() != null) {
+            java.nio.file.Files.createDirectories(file.getParent());
+        }
+        java.nio.file.Files.writeString(file, new ObjectMapper().writeValueAsString(r));
     }
 
     static int printResult(WorkflowClient client, String id, boolean json) throws Exception {

@@ -53,7 +53,7 @@ class ClusterModeTest {
                 statusCode = CnfCli.commandLine().execute("status", "cluster-1", "--temporal", temporal.target(), "--json");
                 // A re-triggered scheduler job with the same id attaches to the finished run instead of training again.
                 reRun = CnfCli.commandLine().execute("run", "--temporal", temporal.target(), "--workflow-id", "cluster-1", "--wait", "--json",
-                        "--set", "sources=[\"" + gallery.url() + "\"]");
+                        "--set", "sources=[\"" + gallery.url() + "\"]", "--result-file", dir.resolve("xcom/return.json").toString());
                 metrics = scrapeUntil(worker.boundHttpPort, "cnf_train_loss");
             } finally {
                 System.setOut(original);
@@ -77,6 +77,9 @@ class ClusterModeTest {
             assertEquals(result, json.readTree(lines[lines.length - 1]), "the re-run attached to the same result");
             assertTrue(result.get("modelUri").asText().startsWith("s3://cluster/models/cluster-model/"), result.toString());
             assertEquals(6, result.get("imagesKept").asInt());
+            JsonNode xcom = json.readTree(dir.resolve("xcom/return.json").toFile());
+            assertEquals("cluster-model", xcom.get("name").asText(), "the result file names the model for the next task");
+            assertEquals(result, xcom);
             assertEquals("done", status.get("summary").asText());
             assertEquals(result.get("modelUri").asText(), status.get("modelUri").asText());
         }

@@ -117,7 +117,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 .run(new PublishActivities.Request(run, version, facts, tr, ev, cond.samplesKey()));
         completed.add(StatusLines.publish(published));
         state = StageState.of(Stage.DONE);
-        return new PipelineResult(version, published.modelUri(), published.manifestUri(), published.reportUri(), cl.seen(), cl.kept(),
+        return new PipelineResult(in.name(), version, published.modelUri(), published.manifestUri(), published.reportUri(), cl.seen(), cl.kept(),
                 tr.steps(), tr.finalLoss(), ev.edgeF1(), published.promoted(), published.decision());
     }
 
