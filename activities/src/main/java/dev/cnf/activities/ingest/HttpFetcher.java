@@ -134,7 +134,11 @@ public final class HttpFetcher {
     }
 
     private Attempt attempt(URI uri, Runnable tick, boolean checkRobots) {
-        URI current = uri;
+        // every hop is checked and requested in one form: what robots.txt and the address policy see goes on the wire
+        URI current = WireUri.of(uri.toString());
+        if (current == null) {
+            return Attempt.fail(uri, DropReason.INVALID_URL, "not an absolute http(s) URL", false);
+        }
         for (int hop = 0; hop <= policy.maxRedirects(); hop++) {
             String blocked = addresses.check(current);
             if (blocked != null) {
@@ -148,11 +152,11 @@ public final class HttpFetcher {
             }
             Attempt a = send(current, tick);
             if (a.status() >= 300 && a.status() < 400 && a.detail() != null) {
-                try {
-                    current = current.resolve(new URI(a.detail().strip())).normalize();
-                } catch (Exception e) {
+                URI next = WireUri.resolve(current, a.detail());
+                if (next == null) {
                     return Attempt.fail(current, DropReason.HTTP_3XX, "unusable Location '" + a.detail() + "'", false);
                 }
+                current = next;
                 continue;
             }
             return a;
@@ -306,11 +310,16 @@ public final class HttpFetcher {
             return RobotsTxt.disallowAll(); // "unreachable": assume complete disallow
         });
         gate.setCrawlDelay(hostPort, rules.crawlDelay());
-        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
-        if (uri.getRawQuery() != null) {
-            path += "?" + uri.getRawQuery();
+        String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
+        // the wire path, and what a lenient server could serve for it (encoded slashes as separators): any refused, refused
+        for (String path : WireUri.servedAs(uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())) {
+            if (!rules.allows(path + query)) {
+                String wire = uri.getRawPath() + query;
+                return "robots.txt of " + hostPort + " disallows " + path + query + (path.equals(uri.getRawPath()) ? "" : " (as a server may read "
+                        + wire + ")") + " for user agent '" + ROBOTS_TOKEN + "'";
+            }
         }
-        return rules.allows(path) ? null : "robots.txt of " + hostPort + " disallows " + path + " for user agent '" + ROBOTS_TOKEN + "'";
+        return null;
     }
 
     /** Directives from X-Robots-Tag values that apply to everyone or name our token ("cnf: noai"). */

@@ -458,20 +458,9 @@ public class IngestActivitiesImpl implements IngestActivities {
         return Sample.fetched(ref.url(), ref.page(), ref.alt(), key, sha, body.length);
     }
 
+    /** An absolute http(s) URL in the one form that is both checked and requested ({@link WireUri}), or null. */
     static URI safeUri(String s) {
-        if (s == null || s.isBlank()) {
-            return null;
-        }
-        try {
-            URI u = new URI(s.strip()).normalize();
-            String scheme = u.getScheme();
-            if ((!"http".equalsIgnoreCase(scheme) && !"https".equalsIgnoreCase(scheme)) || u.getHost() == null) {
-                return null;
-            }
-            return new URI(u.getScheme().toLowerCase(Locale.ROOT), u.getUserInfo(), u.getHost(), u.getPort(), u.getPath(), u.getQuery(), null);
-        } catch (Exception e) {
-            return null;
-        }
+        return WireUri.of(s);
     }
 
     private static boolean sameHost(URI a, URI b) {

@@ -61,7 +61,8 @@ public final class RobotsTxt {
                     if (value.isEmpty()) {
                         continue; // "Disallow:" with nothing allows everything
                     }
-                    Rule rule = new Rule(key.equals("allow"), value);
+                    // in the form the paths it is matched against have (WireUri): "/%7Ejoe" matches "/~joe"
+                    Rule rule = new Rule(key.equals("allow"), WireUri.escapes(WireUri.toAscii(value)));
                     if (groupOurs) {
                         ours.add(rule);
                     }
