@@ -38,6 +38,12 @@ class CliTest {
         assertEquals(2, o.code());
         assertTrue(o.err().contains("unknown input field [trainStep]") && o.err().contains("trainSteps"), o.err());
 
+        // the model library's limits before any work, and a type error beside the other problems
+        o = cnf("run", "--set", "resolution=65", "--set", "trainSteps=abc", "--set", "batchSize=0", "--temporal", "127.0.0.1:1");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("resolution 65 must be a multiple of 8 for preset tiny") && o.err().contains("trainSteps 'abc': must be a whole number")
+                && o.err().contains("batchSize 0: must be in [1,"), o.err());
+
         // nested fields too; every problem named at once
         o = cnf("run", "--set", "training.trainSteps=0", "--set", "data.maxImage=3", "--temporal", "127.0.0.1:1");
         assertEquals(2, o.code());
@@ -58,6 +64,10 @@ class CliTest {
         o = cnf("frobnicate");
         assertEquals(2, o.code());
         assertTrue(o.err().contains("frobnicate"), o.err());
+
+        o = cnf("demo", "--allow-host", "my gallery");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("--allow-host 'my gallery' must be host:port"), o.err());
 
         o = cnf("demo", "--gallery-images", "1");
         assertEquals(2, o.code());

@@ -163,6 +163,19 @@ class PipelineInputTest {
     }
 
     @Test
+    void aValueOfTheWrongTypeIsNamedBesideEveryOtherProblem() {
+        List<String> p = fromUi("{\"trainSteps\": \"abc\", \"condition\": \"mlsd\", \"training\": {\"batchSize\": [1]},"
+                + " \"seed\": \"soon\", \"guidanceScale\": 100}").problems();
+        assertTrue(p.contains("trainSteps 'abc': must be a whole number"), p.toString());
+        assertTrue(p.contains("batchSize [1]: must be a whole number"), p.toString());
+        assertTrue(p.contains("seed 'soon': must be a whole number"), p.toString());
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("condition 'mlsd'")), p.toString());
+        assertTrue(p.contains("guidanceScale 100.0: must be in [1, 50]"), p.toString());
+        assertEquals(5, p.size(), p.toString());
+        assertEquals(12, fromUi("{\"trainSteps\": \"12\"}").training().trainSteps(), "a number given as text is read");
+    }
+
+    @Test
     void anInputSurvivesTheRoundTripThroughTemporal() {
         PipelineInput in = fromUi("{\"trainSteps\": 12, \"condition\": \"depth\", \"annotatorModel\": \"/m/depth.pt\"}");
         var converter = DefaultDataConverter.STANDARD_INSTANCE;

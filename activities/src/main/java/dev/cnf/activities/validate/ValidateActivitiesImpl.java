@@ -6,6 +6,7 @@ import dev.cnf.activities.conditions.Conditions;
 import dev.cnf.activities.storage.Locations;
 import dev.cnf.activities.models.annotator.AnnotatorModel;
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.model.config.ModelConfig;
 import dev.cnf.workflows.pipeline.PipelineInput;
 import dev.cnf.workflows.stages.ValidateActivities;
 import io.temporal.failure.ApplicationFailure;
@@ -27,9 +28,26 @@ public class ValidateActivitiesImpl implements ValidateActivities {
         this.openAi = openAi;
     }
 
+    /**
+     * What the model library itself refuses of the input, asked of it before any work (no I/O): e.g. the tiny preset's
+     * resolution must be a multiple of its total downsampling. The CLI asks the same before it starts a run.
+     */
+    public static List<String> modelProblems(PipelineInput in) {
+        List<String> problems = new ArrayList<>();
+        if (in.model().tiny()) {
+            try {
+                ModelConfig.preset(in.model().modelConfig()).withSampleSize(in.model().resolution());
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        return problems;
+    }
+
     @Override
     public Result validate(PipelineInput in) {
         List<String> problems = new ArrayList<>(in.problems());
+        problems.addAll(modelProblems(in));
         List<String> checked = new ArrayList<>();
         if (!in.conditioning().annotatorModel().isEmpty() && in.conditioning().modelBacked()) {
             checked.add("annotatorModel " + in.conditioning().annotatorModel());

@@ -36,6 +36,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--gallery-images", defaultValue = "48", description = "good images the local gallery serves (default ${DEFAULT-VALUE})")
     int galleryImages;
 
+    @Option(names = "--allow-host", description = "host:port that ingestion may fetch although it resolves to a private or loopback"
+            + " address, e.g. your own local gallery (repeatable; the demo's gallery is always allowed)")
+    java.util.List<String> allowHosts = new java.util.ArrayList<>();
+
     @Mixin
     InputOptions inputOptions;
 
@@ -44,10 +48,15 @@ public final class DemoCommand implements Callable<Integer> {
         if (galleryImages < 2 || galleryImages > 10_000) {
             throw new IllegalArgumentException("--gallery-images must be in [2, 10000], got " + galleryImages);
         }
+        for (String h : allowHosts) {
+            if (!h.matches("[A-Za-z0-9.\\-\\[\\]:]+:\\d{1,5}")) {
+                throw new IllegalArgumentException("--allow-host '" + h + "' must be host:port, e.g. 127.0.0.1:8000");
+            }
+        }
         PipelineInput input = inputOptions.resolve();
         long t0 = System.nanoTime();
         System.out.println("cnf demo: starting Temporal, S3Proxy (" + dataDir.resolve("s3").toAbsolutePath() + "), local gallery and worker");
-        try (EmbeddedStack stack = EmbeddedStack.start(dataDir, bucket, galleryImages, 128)) {
+        try (EmbeddedStack stack = EmbeddedStack.start(dataDir, bucket, galleryImages, 128, allowHosts)) {
             System.out.println("  temporal " + stack.temporal.target() + (stack.temporal.uiUrl() == null ? "" : "   web UI " + stack.temporal.uiUrl())
                     + "   s3 " + stack.s3.endpoint() + "   gallery " + stack.gallery.url());
             System.out.println("  temporal is " + stack.temporal.description());

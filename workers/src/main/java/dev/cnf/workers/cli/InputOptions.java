@@ -65,7 +65,8 @@ public class InputOptions {
         } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
             throw new IllegalArgumentException("bad input: " + e.getMessage());
         }
-        List<String> problems = in.problems();
+        List<String> problems = new java.util.ArrayList<>(in.problems());
+        problems.addAll(dev.cnf.activities.validate.ValidateActivitiesImpl.modelProblems(in)); // the model library's own limits
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid input:\n  " + String.join("\n  ", problems));
         }

@@ -26,20 +26,23 @@ public final class EmbeddedStack implements AutoCloseable {
     public final ObjectStore store;
     public final WorkerHost worker;
 
-    private EmbeddedStack(Path dataDir, String bucket, int galleryImages, int gallerySize) throws Exception {
+    private EmbeddedStack(Path dataDir, String bucket, int galleryImages, int gallerySize, List<String> allowHosts) throws Exception {
         temporal = EmbeddedTemporal.start(dataDir);
         s3 = EmbeddedS3.start(dataDir);
         gallery = GalleryServer.start(galleryImages, gallerySize, 7);
         service = WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.target()).build());
         client = WorkflowClient.newInstance(service);
         store = new ObjectStore(s3.config(bucket));
+        Set<String> allowed = new java.util.LinkedHashSet<>(allowHosts);
+        allowed.add(gallery.hostPort());
         worker = new WorkerHost(client, store, new WorkerHost.Settings(Set.of(TaskQueues.CPU, TaskQueues.GPU),
-                List.of(gallery.url()), Set.of(gallery.hostPort()), 4, 1));
+                List.of(gallery.url()), allowed, 4, 1));
         worker.start();
     }
 
-    public static EmbeddedStack start(Path dataDir, String bucket, int galleryImages, int gallerySize) throws Exception {
-        return new EmbeddedStack(dataDir, bucket, galleryImages, gallerySize);
+    /** @param allowHosts host:port pairs ingestion may fetch besides the local gallery, though they resolve to private addresses */
+    public static EmbeddedStack start(Path dataDir, String bucket, int galleryImages, int gallerySize, List<String> allowHosts) throws Exception {
+        return new EmbeddedStack(dataDir, bucket, galleryImages, gallerySize, allowHosts);
     }
 
     @Override

@@ -24,15 +24,17 @@ import java.util.Map;
  *
  * <p>JSON takes the nested form ({@code {"training": {"trainSteps": 100}}}) and the flat one ({@code {"trainSteps": 100}}),
  * which earlier scripts and DAGs use: a flat key names the spec field of the same name ({@link #FLAT_KEYS}), so no key is
- * ever renamed. Fields nobody knows are not dropped silently: {@link #problems} names them.
+ * ever renamed. Fields nobody knows and values of the wrong type are not dropped silently: {@link #problems} names
+ * them, beside every other problem.
  *
  * @param name          model name: published under models/&lt;name&gt;/&lt;version&gt;/
  * @param seed          seeds data order, noise, timesteps, sampling and the conditions' randomness
- * @param unknownFields input keys that are no field of any spec (reported by {@link #problems}; not serialised)
+ * @param inputProblems what the JSON itself got wrong (unknown keys, values of the wrong type), reported by
+ *                      {@link #problems}; not serialised
  */
 public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec model, CaptionSpec caption, ConditionSpec conditioning,
                             TrainingSpec training, EvaluationSpec evaluation, PublishSpec publish,
-                            @JsonIgnore List<String> unknownFields) {
+                            @JsonIgnore List<String> inputProblems) {
     /** The specs by their field name here. */
     private static final Map<String, Class<? extends Record>> SPECS = specs();
     /** Every flat key, and the spec whose field of that name it sets; "name" and "seed" are fields of the input itself. */
@@ -49,7 +51,7 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
         training = (training == null ? TrainingSpec.defaults() : training).forModel(model);
         evaluation = evaluation == null ? EvaluationSpec.defaults() : evaluation;
         publish = publish == null ? PublishSpec.defaults() : publish;
-        unknownFields = unknownFields == null ? List.of() : List.copyOf(unknownFields);
+        inputProblems = inputProblems == null ? List.of() : List.copyOf(inputProblems);
     }
 
     /** All defaults; what {@code {}} deserialises to. */
@@ -67,6 +69,7 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
         SPECS.keySet().forEach(spec -> nested.put(spec, new LinkedHashMap<>()));
         Map<String, Object> top = new LinkedHashMap<>();
         List<String> unknown = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
         for (Map.Entry<String, Object> e : (json == null ? Map.<String, Object>of() : json).entrySet()) {
             String key = e.getKey();
             if (SPECS.containsKey(key) && (e.getValue() instanceof Map<?, ?> || e.getValue() == null)) {
@@ -81,13 +84,45 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
                 unknown.add(key);
             }
         }
+        if (!unknown.isEmpty()) {
+            List<String> known = new ArrayList<>(List.of("name", "seed"));
+            known.addAll(FLAT_KEYS.keySet().stream().sorted().toList());
+            problems.add("unknown input field" + (unknown.size() > 1 ? "s " : " ") + unknown + "; known fields (flat, or nested in "
+                    + SPECS.keySet() + "): " + known);
+        }
+        top.keySet().removeIf(field -> !convertible(TOP_FIELDS.get(field), field, top.get(field), problems));
+        nested.forEach((spec, fields) -> fields.keySet().removeIf(field ->
+                !convertible(componentOf(SPECS.get(spec), field), field, fields.get(field), problems)));
         return new PipelineInput(JSON.convertValue(top.get("name"), String.class), JSON.convertValue(top.get("seed"), Long.class),
                 JSON.convertValue(nested.get("data"), DataSpec.class), JSON.convertValue(nested.get("model"), ModelSpec.class),
                 JSON.convertValue(nested.get("caption"), CaptionSpec.class),
                 JSON.convertValue(nested.get("conditioning"), ConditionSpec.class),
                 JSON.convertValue(nested.get("training"), TrainingSpec.class),
                 JSON.convertValue(nested.get("evaluation"), EvaluationSpec.class),
-                JSON.convertValue(nested.get("publish"), PublishSpec.class), unknown);
+                JSON.convertValue(nested.get("publish"), PublishSpec.class), problems);
+    }
+
+    /** The record components of the input's own fields, by name. */
+    private static final Map<String, RecordComponent> TOP_FIELDS = Map.of("name", componentOf(PipelineInput.class, "name"),
+            "seed", componentOf(PipelineInput.class, "seed"));
+
+    private static RecordComponent componentOf(Class<?> record, String field) {
+        return Arrays.stream(record.getRecordComponents()).filter(c -> c.getName().equals(field)).findFirst().orElseThrow();
+    }
+
+    /** Whether the value fits the field's type; if not, a problem naming field, value and the type wanted. */
+    private static boolean convertible(RecordComponent field, String name, Object value, List<String> problems) {
+        try {
+            JSON.convertValue(value, JSON.constructType(field.getGenericType()));
+            return true;
+        } catch (IllegalArgumentException e) {
+            Class<?> type = field.getType();
+            String wanted = type == Integer.class || type == Long.class ? "a whole number" : type == Double.class ? "a number"
+                    : type == Boolean.class ? "true or false" : type == List.class ? "a list of strings" : "a string";
+            String shown = value instanceof String text ? "'" + text + "'" : String.valueOf(value);
+            problems.add(name + " " + shown + ": must be " + wanted);
+            return false;
+        }
     }
 
     private static void put(Map<String, Object> spec, String specName, String field, Object value, String shownAs, List<String> unknown) {
@@ -125,13 +160,7 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
 
     /** Every problem with this input, each naming the field, its value and what is allowed; empty when valid. */
     public List<String> problems() {
-        List<String> p = new ArrayList<>();
-        if (!unknownFields.isEmpty()) {
-            List<String> known = new ArrayList<>(List.of("name", "seed"));
-            known.addAll(FLAT_KEYS.keySet().stream().sorted().toList());
-            p.add("unknown input field" + (unknownFields.size() > 1 ? "s " : " ") + unknownFields + "; known fields (flat, or nested in "
-                    + SPECS.keySet() + "): " + known);
-        }
+        List<String> p = new ArrayList<>(inputProblems);
         if (!name.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
             p.add("name '" + name + "': use 1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
