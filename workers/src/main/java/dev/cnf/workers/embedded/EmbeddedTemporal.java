@@ -79,13 +79,12 @@ public final class EmbeddedTemporal implements AutoCloseable {
                 "--db-filename", stateDir.resolve("temporal.db").toString(), "--log-file", log.toString(), "--exit-with-stdin")
                 .redirectError(ProcessBuilder.Redirect.appendTo(stateDir.resolve("server.err").toFile()))
                 .start();
-        String ready = readyLine(p, stateDir);
-        String target = "127.0.0.1:" + port;
-        String ui = "http://127.0.0.1:" + uiPort;
-        return new EmbeddedTemporal(target, ui, "a real Temporal server (" + ready + "), state in " + stateDir.resolve("temporal.db"), null, p);
+        readyLine(p, stateDir);
+        return new EmbeddedTemporal("127.0.0.1:" + port, "http://127.0.0.1:" + uiPort, "a real Temporal server (devserver/), its state in "
+                + stateDir.resolve("temporal.db") + ": runs outlive this process", null, p);
     }
 
-    /** Waits for the server's "ready" line; a server that exits or stays silent fails with what it wrote. */
+    /** Waits for the server's "ready" line (returns what follows it); a server that exits or stays silent fails with what it wrote. */
     private static String readyLine(Process p, Path stateDir) throws IOException {
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {

@@ -2,7 +2,6 @@ package dev.cnf.workflows.pipeline;
 
 import dev.cnf.workflows.stages.CleanActivities;
 import dev.cnf.workflows.stages.IngestActivities;
-import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
@@ -15,7 +14,7 @@ import io.temporal.workflow.WorkflowMethod;
  * in batches (about fifty signals per crawl, plus one per run), so neither history grows with the crawl.
  */
 @WorkflowInterface
-public interface DatasetWorkflow {
+public interface DatasetWorkflow extends PausableChild {
     /**
      * @param parentWorkflowId receives {@link PipelineWorkflow#datasetProgress} signals
      * @param shards           how many shards discovery wrote; each shard's references are found from the run prefix
@@ -55,11 +54,4 @@ public interface DatasetWorkflow {
 
     @WorkflowMethod
     Result run(Input input);
-
-    /** Starts no new shard until {@link #resume}; shards in flight finish. */
-    @SignalMethod
-    void pause();
-
-    @SignalMethod
-    void resume();
 }

@@ -18,7 +18,7 @@ import java.util.List;
  * checkpoint and stop. The parent's status query learns of steps, pauses and evaluations from {@link Report} signals.
  */
 @WorkflowInterface
-public interface TrainingWorkflow {
+public interface TrainingWorkflow extends PausableChild {
     /**
      * @param parentWorkflowId receives {@link PipelineWorkflow#trainingReport} signals
      * @param training         the training as the run starts it; its schedule (steps, probe and evaluation intervals) may change
@@ -48,13 +48,6 @@ public interface TrainingWorkflow {
 
     @WorkflowMethod
     Result run(Input input);
-
-    /** The running training writes a checkpoint and waits; an evaluation under way finishes first. */
-    @SignalMethod
-    void pause();
-
-    @SignalMethod
-    void resume();
 
     /** New settings, already validated by the parent: the running segment checkpoints and restarts with them. */
     @SignalMethod
