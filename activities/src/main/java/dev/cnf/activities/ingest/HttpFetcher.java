@@ -23,6 +23,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -296,6 +297,16 @@ public final class HttpFetcher {
         return v == null ? otherwise : v;
     }
 
+    /** Pacing handed over from the worker that fetched these hosts before (see {@link HostGate#seed}). */
+    void seedLastStarts(Map<String, Long> lastStartEpochMillis) {
+        gate.seed(lastStartEpochMillis);
+    }
+
+    /** When requests to these host:ports last started here (epoch millis), to hand over to the next worker. */
+    Map<String, Long> lastStarts(Set<String> hostPorts) {
+        return gate.lastStarts(hostPorts);
+    }
+
     /** Reason robots.txt refuses the URL, or null. Unreachable robots.txt (5xx, network) means "disallow all" (RFC 9309 2.3.1.4). */
     private String robotsRefusal(URI uri, Runnable tick) {
         String hostPort = hostPort(uri);
@@ -379,7 +390,7 @@ public final class HttpFetcher {
         }
     }
 
-    private static String hostPort(URI uri) {
+    static String hostPort(URI uri) {
         int port = uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
         return String.valueOf(uri.getHost()).toLowerCase(Locale.ROOT) + ":" + port;
     }

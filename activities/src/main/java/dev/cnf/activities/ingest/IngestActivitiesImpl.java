@@ -75,6 +75,9 @@ public class IngestActivitiesImpl implements IngestActivities {
     /** One image to fetch: where it is, the page it was found on, and the text that came with it. */
     public record Ref(String url, String page, String alt) {}
 
+    /** A lane's hosts and when a request to each last started (epoch millis), for the lane's next shard. */
+    record HostStarts(java.util.Map<String, Long> lastStartEpochMillis) {}
+
     private record Page(URI uri, int depth, boolean source) {}
 
     /** Mutable state of one discovery. */
@@ -134,10 +137,11 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
         Crawl crawl = crawl(sources, r.data().maxImages(), r.data().maxDepth(), r.data().followOtherHosts());
         List<Ref> refs = List.copyOf(crawl.refs.values());
-        int size = Math.max(1, r.data().shardSize());
-        int shards = 0;
-        for (int from = 0; from < refs.size(); from += size, shards++) {
-            store.put(RunKeys.ingestRefs(r.run().prefix(), shards), Json.lines(refs.subList(from, Math.min(refs.size(), from + size))), "application/x-ndjson");
+        // one lane per shard in flight at most: a host in one lane only, whose shards run one at a time (HostLanes)
+        HostLanes.Split<Ref> split = HostLanes.split(refs, Ref::url, r.data().parallelShards(), Math.max(1, r.data().shardSize()));
+        int shards = split.shards().size();
+        for (int i = 0; i < shards; i++) {
+            store.put(RunKeys.ingestRefs(r.run().prefix(), i), Json.lines(split.shards().get(i)), "application/x-ndjson");
         }
         String dropsKey = r.run().prefix() + "/ingest/discovery-drops.jsonl";
         store.put(dropsKey, Json.lines(crawl.drops), "application/x-ndjson");
@@ -146,7 +150,7 @@ public class IngestActivitiesImpl implements IngestActivities {
         StageMetrics.throughput("discover", refs.size(), started);
         // the count, not the keys: a crawl of millions of images must not put a list of shards into the workflow's history
         return new Discovery(refs.size() + crawl.drops.size(), Drop.countByReason(crawl.drops),
-                Drop.countByReason(crawl.pageFailures), dropsKey, pagesKey, shards);
+                Drop.countByReason(crawl.pageFailures), dropsKey, pagesKey, shards, split.shardsPerLane());
     }
 
     private Crawl crawl(List<String> sources, int maxImages, int maxDepth, boolean followOtherHosts) {
@@ -372,6 +376,11 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
         long started = System.nanoTime();
         List<Ref> refs = Json.readLines(store.get(RunKeys.ingestRefs(r.run().prefix(), r.shard())), Ref.class);
+        // the lane's previous shard may have run on another worker: keep its hosts' pacing from its last requests
+        String laneKey = RunKeys.ingestLane(r.run().prefix(), r.lane());
+        if (store.exists(laneKey)) {
+            fetcher.seedLastStarts(Json.read(store.get(laneKey), HostStarts.class).lastStartEpochMillis());
+        }
         List<Future<Object>> outcomes = new ArrayList<>();
         for (Ref ref : refs) {
             outcomes.add(pool.submit(() -> fetchOne(r.run().prefix(), ref)));
@@ -396,6 +405,14 @@ public class IngestActivitiesImpl implements IngestActivities {
         store.put(itemsKey, Json.lines(items), "application/x-ndjson");
         String dropsKey = RunKeys.ingestDrops(r.run().prefix(), r.shard());
         store.put(dropsKey, Json.lines(drops), "application/x-ndjson");
+        java.util.Set<String> hosts = new java.util.TreeSet<>();
+        refs.forEach(ref -> {
+            String host = HostLanes.hostOf(ref.url());
+            if (host != null && !host.isEmpty()) {
+                hosts.add(host);
+            }
+        });
+        store.put(laneKey, Json.bytes(new HostStarts(fetcher.lastStarts(hosts))), "application/json");
         ShardResult result = new ShardResult(r.shard(), refs.size(), items.size(), bytes, Drop.countByReason(drops), itemsKey, dropsKey);
         store.put(resultKey, Json.bytes(result), "application/json"); // written last: its presence means the shard is done
         StageMetrics.throughput("ingest", items.size(), started);

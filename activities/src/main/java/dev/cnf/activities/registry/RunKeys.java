@@ -14,6 +14,11 @@ public final class RunKeys {
         return String.format("%s/ingest/shards/shard-%05d", runPrefix, shard);
     }
 
+    /** When lane {@code lane}'s hosts were last requested: one shard of a lane hands its pacing to the next. */
+    public static String ingestLane(String runPrefix, int lane) {
+        return String.format("%s/ingest/lanes/lane-%04d.json", runPrefix, lane);
+    }
+
     /** What fetching shard {@code shard} dropped, and why; the dedupe counts these in the cleaning report. */
     public static String ingestDrops(String runPrefix, int shard) {
         return ingestShard(runPrefix, shard) + ".drops.jsonl";

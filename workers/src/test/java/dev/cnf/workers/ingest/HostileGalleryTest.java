@@ -101,10 +101,22 @@ class HostileGalleryTest {
                 null, null, null, null, null, null));
     }
 
+    /** The host lane of shard {@code shard}: lanes number their shards one after the other. */
+    static int laneOf(IngestActivities.Discovery found, int shard) {
+        int first = 0;
+        for (int lane = 0; lane < found.shardsPerLane().size(); lane++) {
+            first += found.shardsPerLane().get(lane);
+            if (shard < first) {
+                return lane;
+            }
+        }
+        throw new IllegalArgumentException("no shard " + shard);
+    }
+
     static Outcome run(String prefix, List<String> sources, int shardSize, int nearDistance) {
         IngestActivities.Discovery found = ingest.discover(discoverRequest(prefix, sources, 10_000, 1, shardSize, false));
         for (int i = 0; i < found.shardCount(); i++) {
-            IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(run(prefix), i));
+            IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(run(prefix), i, laneOf(found, i)));
             clean.cleanShard(new CleanActivities.ShardRequest(run(prefix), i, f.itemsKey(), DataSpec.defaults(), ModelSpec.defaults(),
                     ConditionSpec.defaults()));
         }
@@ -176,9 +188,9 @@ class HostileGalleryTest {
         String prefix = "runs/retry";
         IngestActivities.Discovery found = ingest.discover(discoverRequest(prefix,
                 List.of(gallery.origin() + "/ok/baboon.jpg", gallery.origin() + "/ok/home.jpg"), 10, 0, 10, false));
-        IngestActivities.ShardResult first = ingest.fetchShard(new IngestActivities.FetchShardRequest(run(prefix), 0));
+        IngestActivities.ShardResult first = ingest.fetchShard(new IngestActivities.FetchShardRequest(run(prefix), 0, 0));
         int requests = gallery.requestTimes.get("/ok/baboon.jpg").size();
-        IngestActivities.ShardResult again = ingest.fetchShard(new IngestActivities.FetchShardRequest(run(prefix), 0));
+        IngestActivities.ShardResult again = ingest.fetchShard(new IngestActivities.FetchShardRequest(run(prefix), 0, 0));
         assertEquals(first, again);
         assertEquals(requests, gallery.requestTimes.get("/ok/baboon.jpg").size(), "the stored result answered the retry");
     }
@@ -210,8 +222,11 @@ class HostileGalleryTest {
         store.putIn("imports", "photos/squirrel.txt", "a squirrel on a branch\n".getBytes());
 
         IngestActivities.Discovery found = ingest.discover(discoverRequest("runs/sources", sources, 100, 1, 100, false));
-        assertEquals(1, found.shardCount());
-        List<IngestActivitiesImpl.Ref> refs = Json.readLines(store.get(RunKeys.ingestRefs("runs/sources", 0)), IngestActivitiesImpl.Ref.class);
+        assertEquals(List.of(1, 1), found.shardsPerLane(), "the gallery's host in one lane, the S3 objects in another");
+        List<IngestActivitiesImpl.Ref> refs = new java.util.ArrayList<>();
+        for (int shard = 0; shard < found.shardCount(); shard++) {
+            refs.addAll(Json.readLines(store.get(RunKeys.ingestRefs("runs/sources", shard)), IngestActivitiesImpl.Ref.class));
+        }
         Map<String, String> captions = new TreeMap<>();
         refs.forEach(r -> captions.put(r.url().startsWith("s3://") ? r.url() : path(r.url()), r.alt()));
         Map<String, String> expected = new TreeMap<>(Map.of(

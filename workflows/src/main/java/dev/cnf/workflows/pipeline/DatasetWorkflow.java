@@ -3,12 +3,15 @@ package dev.cnf.workflows.pipeline;
 import dev.cnf.workflows.stages.CleanActivities;
 import dev.cnf.workflows.stages.IngestActivities;
 import io.temporal.workflow.WorkflowInterface;
+
+import java.util.List;
 import io.temporal.workflow.WorkflowMethod;
 
 
 /**
  * The dataset stage's fan-out as a child workflow of {@link PipelineWorkflow}: every shard is a {@link ShardWorkflow}
- * child that fetches and cleans it with its own activities, at most {@code parallelShards} at a time. Each run starts at most
+ * child that fetches and cleans it with its own activities, at most {@code parallelShards} at a time and at most one
+ * per host lane (a web host is in one lane only, so its politeness limits hold for the whole run). Each run starts at most
  * {@code shardsPerRun} shards and then continues as new, carrying only where it stopped: the shards'
  * results stay in object storage, where the dedupe activity reads them. The parent hears of progress
  * in batches (about fifty signals per crawl, plus one per run), so neither history grows with the crawl.
@@ -17,14 +20,19 @@ import io.temporal.workflow.WorkflowMethod;
 public interface DatasetWorkflow extends PausableChild {
     /**
      * @param parentWorkflowId receives {@link PipelineWorkflow#datasetProgress} signals
-     * @param shards           how many shards discovery wrote; each shard's references are found from the run prefix
-     * @param next             the first shard this run starts (carried across continue-as-new)
-     * @param shard            what every shard's fetch and clean take; its number is each shard's own
+     * @param shardsPerLane    discovery's shards of each host lane, lane by lane (lane 0's shards numbered first)
+     * @param donePerLane      the shards of each lane that earlier runs started (carried across continue-as-new)
+     * @param shard            what every shard's fetch and clean take; its number and lane are each shard's own
      * @param paused           the parent was paused when the previous run continued as new
      */
-    record Input(String parentWorkflowId, int shards, int next, ShardWorkflow.Input shard, boolean paused) {
-        Input continuedAt(int nextShard, boolean pausedNow) {
-            return new Input(parentWorkflowId, shards, nextShard, shard, pausedNow);
+    record Input(String parentWorkflowId, List<Integer> shardsPerLane, List<Integer> donePerLane, ShardWorkflow.Input shard,
+                 boolean paused) {
+        Input continuedAt(List<Integer> donePerLaneNow, boolean pausedNow) {
+            return new Input(parentWorkflowId, shardsPerLane, donePerLaneNow, shard, pausedNow);
+        }
+
+        int shards() {
+            return shardsPerLane.stream().mapToInt(Integer::intValue).sum();
         }
     }
 

@@ -161,9 +161,9 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                     : "pages failed" + StatusLines.reasons(found.pageFailures());
             throw fail("no images found at the sources: " + pages + "; details in " + found.pageFailuresKey(), "NoData");
         }
-        ShardWorkflow.Input shard = new ShardWorkflow.Input(run, 0, in.data(), in.model(), in.conditioning());
-        DatasetWorkflow.Input shards = new DatasetWorkflow.Input(Workflow.getInfo().getWorkflowId(), found.shardCount(), 0, shard,
-                control.paused());
+        ShardWorkflow.Input shard = new ShardWorkflow.Input(run, 0, 0, in.data(), in.model(), in.conditioning());
+        DatasetWorkflow.Input shards = new DatasetWorkflow.Input(Workflow.getInfo().getWorkflowId(), found.shardsPerLane(),
+                java.util.Collections.nCopies(found.shardsPerLane().size(), 0), shard, control.paused());
         DatasetWorkflow child = Workflow.newChildWorkflowStub(DatasetWorkflow.class, supervisedChildOptions(Stage.INGEST));
         supervise(child, child::run, shards, new RunControl.Target(child::pause, child::resume, schedule -> {}),
                 paused -> state = new StageState(Stage.INGEST, paused, null), "the end of ingestion");

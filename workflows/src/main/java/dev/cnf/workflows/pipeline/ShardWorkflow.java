@@ -16,15 +16,15 @@ import io.temporal.workflow.WorkflowMethod;
 @WorkflowInterface
 public interface ShardWorkflow {
     /**
-     * Shard {@code shard} of the references discovery wrote under the run prefix.
+     * Shard {@code shard} of the references discovery wrote under the run prefix, in host lane {@code lane}.
      *
      * @param data         the limits every image is checked against ({@link CleanActivities.ShardRequest})
      * @param model        images are normalised to its resolution
      * @param conditioning extracted from each kept image while it is decoded
      */
-    record Input(RunContext run, int shard, DataSpec data, ModelSpec model, ConditionSpec conditioning) {
-        Input number(int n) {
-            return new Input(run, n, data, model, conditioning);
+    record Input(RunContext run, int shard, int lane, DataSpec data, ModelSpec model, ConditionSpec conditioning) {
+        Input at(int laneNumber, int shardNumber) {
+            return new Input(run, shardNumber, laneNumber, data, model, conditioning);
         }
     }
 

@@ -11,7 +11,7 @@ public class ShardWorkflowImpl implements ShardWorkflow {
 
     @Override
     public Progress run(Input in) {
-        IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(in.run(), in.shard()));
+        IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(in.run(), in.shard(), in.lane()));
         CleanActivities.ShardResult cl = clean.cleanShard(new CleanActivities.ShardRequest(in.run(), in.shard(), f.itemsKey(),
                 in.data(), in.model(), in.conditioning()));
         return Progress.NONE.plus(f, cl);

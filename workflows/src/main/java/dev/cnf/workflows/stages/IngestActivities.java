@@ -25,12 +25,15 @@ public interface IngestActivities {
      * @param pageFailuresKey JSON lines: every page, sitemap or list that could not be read, and why
      * @param shardCount   how many shards of references were written; each is found from the run prefix and its number,
      *                     so no list that grows with the crawl passes through workflow histories
+     * @param shardsPerLane the shards of each host lane, lane by lane (lane 0's shards are numbered first); a web host is
+     *                      in one lane only, and a lane's shards are fetched one at a time, so per-host politeness holds
+     *                      for the whole run (at most {@code parallelShards} lanes: a bounded list)
      */
     record Discovery(int refs, Map<String, Integer> dropped, Map<String, Integer> pageFailures, String dropsKey,
-                     String pageFailuresKey, int shardCount) {}
+                     String pageFailuresKey, int shardCount, List<Integer> shardsPerLane) {}
 
-    /** Shard {@code shard} of the references discovery wrote under the run prefix. */
-    record FetchShardRequest(RunContext run, int shard) {}
+    /** Shard {@code shard} of the references discovery wrote under the run prefix; it belongs to host lane {@code lane}. */
+    record FetchShardRequest(RunContext run, int shard, int lane) {}
 
     /** seen == fetched + sum(dropped); {@code bytes} downloaded for the fetched items. */
     record ShardResult(int shard, int seen, int fetched, long bytes, Map<String, Integer> dropped, String itemsKey, String dropsKey) {}
