@@ -97,6 +97,32 @@ class CliTest {
         assertTrue(o.err().contains("neither a preset (sd15, mid-sd, tiny-sd, tiny)"), o.err());
     }
 
+    /** Errors from live servers are one line with the documented exit code, never a stack trace. */
+    @Test
+    @org.junit.jupiter.api.Tag("e2e")
+    void serverErrorsAreOneLineWithTheirExitCode(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        try (var temporal = dev.cnf.workers.embedded.EmbeddedTemporal.startTestServer("the test's Temporal");
+             var s3 = dev.cnf.workers.embedded.EmbeddedS3.start(dir)) {
+            Outcome o = cnf("status", "no-such-run", "--temporal", temporal.target());
+            assertEquals(2, o.code(), o.err());
+            assertTrue(o.err().startsWith("cnf: no such run") && o.err().strip().lines().count() == 1, o.err());
+
+            new dev.cnf.activities.storage.ObjectStore(s3.config("cnf")).ensureBucket();
+            o = cnf("models", "ls", "--s3", s3.endpoint(), "--s3-access-key", dev.cnf.workers.embedded.EmbeddedS3.ACCESS_KEY,
+                    "--s3-secret-key", "not-the-secret");
+            assertEquals(2, o.code(), o.err());
+            assertTrue(o.err().contains("object storage refused the credentials") && o.err().strip().lines().count() == 1, o.err());
+
+            int closed;
+            try (ServerSocket s = new ServerSocket(0)) {
+                closed = s.getLocalPort();
+            }
+            o = cnf("models", "ls", "--s3", "http://127.0.0.1:" + closed, "--s3-access-key", "a", "--s3-secret-key", "b");
+            assertEquals(3, o.code(), o.err());
+            assertTrue(o.err().startsWith("cnf: cannot reach the server") && o.err().strip().lines().count() == 1, o.err());
+        }
+    }
+
     @Test
     void unreachableTemporalIsExitCode3() throws Exception {
         int port;

@@ -26,17 +26,51 @@ public final class CnfCli implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new CnfCli());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (ex instanceof IllegalArgumentException) {
-                cmd.getErr().println("cnf: " + ex.getMessage());
-                return EXIT_USAGE;
+            Explained e = explain(ex);
+            cmd.getErr().println("cnf: " + e.message());
+            if (e.exitCode() == EXIT_WORKFLOW_FAILED && "1".equals(System.getenv("CNF_DEBUG"))) {
+                ex.printStackTrace(cmd.getErr());
             }
-            if (ex instanceof Connection.ConnectionFailed) {
-                cmd.getErr().println("cnf: " + ex.getMessage());
-                return EXIT_UNREACHABLE;
-            }
-            throw ex;
+            return e.exitCode();
         });
         return cl;
+    }
+
+    /** One line for people and the documented exit code; stack traces only with CNF_DEBUG=1. */
+    record Explained(String message, int exitCode) {}
+
+    static Explained explain(Throwable ex) {
+        if (ex instanceof IllegalArgumentException) {
+            return new Explained(ex.getMessage(), EXIT_USAGE);
+        }
+        if (ex instanceof Connection.ConnectionFailed) {
+            return new Explained(ex.getMessage(), EXIT_UNREACHABLE);
+        }
+        for (Throwable c = ex; c != null; c = c.getCause()) {
+            if (c instanceof io.temporal.client.WorkflowNotFoundException nf) {
+                return new Explained("no such run: " + nf.getExecution().getWorkflowId() + " (check the workflow id and --namespace)", EXIT_USAGE);
+            }
+            if (c instanceof io.minio.errors.ErrorResponseException s3) {
+                String code = s3.errorResponse().code();
+                return switch (code) {
+                    case "SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied" -> new Explained("object storage refused the credentials ("
+                            + code + "): check --s3-access-key and --s3-secret-key (or CNF_S3_ACCESS_KEY, CNF_S3_SECRET_KEY)", EXIT_USAGE);
+                    case "NoSuchBucket" -> new Explained("no bucket " + s3.errorResponse().bucketName() + " at that endpoint: check --bucket", EXIT_USAGE);
+                    default -> new Explained("object storage answered " + code + ": " + s3.errorResponse().message(), EXIT_WORKFLOW_FAILED);
+                };
+            }
+            if (c instanceof java.net.ConnectException || c instanceof java.net.UnknownHostException
+                    || c instanceof java.net.SocketTimeoutException) {
+                return new Explained("cannot reach the server: " + c.getMessage(), EXIT_UNREACHABLE);
+            }
+            if (c instanceof io.grpc.StatusRuntimeException grpc && grpc.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
+                return new Explained("no such run: " + grpc.getStatus().getDescription() + " (check the workflow id and --namespace)", EXIT_USAGE);
+            }
+            if (c instanceof io.grpc.StatusRuntimeException grpc && grpc.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE) {
+                return new Explained("cannot reach Temporal: " + grpc.getStatus().getDescription(), EXIT_UNREACHABLE);
+            }
+        }
+        return new Explained(ex + " (CNF_DEBUG=1 shows the stack trace)", EXIT_WORKFLOW_FAILED);
     }
 
     public static void main(String[] args) {
