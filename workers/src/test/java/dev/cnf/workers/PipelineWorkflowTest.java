@@ -173,8 +173,16 @@ class PipelineWorkflowTest {
         assertEquals("ControlNetModel", diffusersConfig.get("_class_name"));
         assertEquals(List.of(16, 32), diffusersConfig.get("conditioning_embedding_out_channels"));
         String card = new String(store.get(dir + "README.md"));
-        assertTrue(card.startsWith("---\nlibrary_name: diffusers") && card.contains("base_model: \"tiny-circles\"")
+        assertTrue(card.startsWith("---\nlibrary_name: diffusers") && card.contains("license: other\nlicense_name: ")
                 && card.contains("| automatic |") && card.contains("sudden convergence"), card);
+        String frontMatter = card.substring(0, card.indexOf("\n---\n"));
+        assertFalse(frontMatter.contains("base_model"), "cnf's own base is no Hub id: in the body, not the front matter");
+        assertTrue(card.contains("on the base model **tiny-circles**"), card);
+        Map<String, Object> typedCard = Json.read(store.get(dir + "model_card.json"), Map.class);
+        assertTrue(typedCard.get("trainSteps") instanceof Number && typedCard.get("onlyNewData") instanceof Boolean
+                && typedCard.get("edgeF1") instanceof Number, "model_card.json keeps numbers and booleans typed: " + typedCard);
+        double finalLoss = ((Number) typedCard.get("finalLoss")).doubleValue();
+        assertEquals(Math.round(finalLoss * 1e4) / 1e4, finalLoss, 0.0, "the final loss is rounded to 4 decimals");
         Map<String, Object> evalMetrics = Json.read(store.get(dir + "metrics.json"), Map.class);
         assertEquals(Set.of("none", "default", "automatic"), ((Map<String, Object>) evalMetrics.get("promptModes")).keySet(),
                 "the paper's prompt modes; 'user' only with a user prompt");

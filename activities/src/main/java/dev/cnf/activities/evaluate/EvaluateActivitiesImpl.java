@@ -16,6 +16,7 @@ import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.Precision;
+import dev.cnf.workflows.spec.TrainingSpec;
 import dev.cnf.workflows.stages.EvaluateActivities;
 import io.temporal.activity.Activity;
 
@@ -263,18 +264,25 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         return metrics;
     }
 
-    /** The training log as the report's curves, and the steps skipped as non-finite. */
-    private record TrainingCurves(List<double[]> losses, List<double[]> gains, List<double[]> probes, List<String> skipped) {}
+    /**
+     * The training log as the report's curves: the probe's edge F1 with its standard error over the held-out samples,
+     * and the steps skipped as non-finite (as marks and as lines for the summary).
+     */
+    private record TrainingCurves(List<double[]> losses, List<double[]> gains, List<double[]> probes, List<Double> probeErrors,
+                                  List<Double> skippedSteps, List<String> skipped) {}
 
     private TrainingCurves trainingCurves(Request r) {
-        TrainingCurves curves = new TrainingCurves(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        TrainingCurves curves = new TrainingCurves(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+                new ArrayList<>(), new ArrayList<>());
         for (TrainingLogRow row : Json.readLines(store.get(r.trained().metricsKey()), TrainingLogRow.class)) {
             if (row instanceof TrainingLogRow.Probe p) {
                 curves.gains().add(new double[] {p.step(), p.conditionGain()});
                 curves.probes().add(new double[] {p.step(), p.edgeF1()});
+                curves.probeErrors().add(p.edgeF1StdErr() == null ? 0 : p.edgeF1StdErr());
             } else if (row instanceof TrainingLogRow.Step s) {
                 curves.losses().add(new double[] {s.step(), s.loss()});
                 if (s.skipped()) {
+                    curves.skippedSteps().add((double) s.step());
                     curves.skipped().add("step " + s.step() + (s.skipReason() == null ? "" : ": " + s.skipReason()));
                 }
             } // the other rows mark events, not measurements
@@ -296,9 +304,11 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         columns.add("original");
         return ReportPage.render("ControlNet evaluation: " + r.run().name() + (r.atStep() == null ? "" : " at step " + r.atStep()),
                 summary(r, held, prompts, curves, clean), (Map<String, Integer>) clean.get("dropped"),
-                List.of(new ReportPage.Curve("training loss", curves.losses(), "#1f77b4"),
+                List.of(new ReportPage.Curve("training loss: raw (faded) and smoothed (EMA); red marks: steps skipped as non-finite",
+                                curves.losses(), "#1f77b4", List.of(), curves.skippedSteps(), true),
                         new ReportPage.Curve("condition gain: L(ε | no condition) − L(ε | condition), held-out", curves.gains(), "#2ca02c"),
-                        new ReportPage.Curve("controllability probe: edge F1 of 10-step samples, held-out", curves.probes(), "#d62728")),
+                        new ReportPage.Curve("controllability probe: edge F1 of 10-step samples, held-out, with its 95% band over the samples",
+                                curves.probes(), "#d62728", curves.probeErrors(), List.of(), false)),
                 r.trained().convergedStep(), comparison(scored, duringTraining, previousMetrics), previous.orElse(null), columns,
                 scored.rows());
     }
@@ -345,6 +355,10 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         summary.put("final loss", losses.isEmpty() ? "n/a" : String.format("%.4f", losses.get(losses.size() - 1)[1]));
         summary.put("sudden convergence", r.trained().convergedStep() == null ? "not detected" : "step " + r.trained().convergedStep());
         summary.put("steps skipped as non-finite", skipped.isEmpty() ? "none" : skipped.size() + " (" + String.join("; ", skipped) + ")");
+        TrainingSpec t = r.training();
+        summary.put("hyperparameters", String.format("learning rate %s, batch %d, resolution %d, %d steps asked, precision %s, mode %s%s",
+                t.learningRate(), t.batchSize(), r.model().resolution(), t.trainSteps(), r.model().precision(), t.trainingMode(),
+                t.large() ? " (base UNet from step " + t.unlockBaseAt() + ", learning rate " + t.baseLearningRate() + ")" : ""));
         summary.put("held-out samples", held.count() + " (never trained on)");
         summary.put("sampler", "DDIM " + r.evaluation().evalSteps() + " steps, CFG " + r.evaluation().guidanceScale() + ", control scale "
                 + r.evaluation().controlScale() + ", seed " + r.run().seed());

@@ -96,10 +96,23 @@ public final class EdgeProbe {
     }
 
     public static double meanF1(List<float[]> samples, List<float[]> conditions, int size) {
+        return meanF1WithError(samples, conditions, size)[0];
+    }
+
+    /** The mean edge F1 over the samples and its standard error (0 with one sample): {mean, standard error}. */
+    public static double[] meanF1WithError(List<float[]> samples, List<float[]> conditions, int size) {
+        int n = samples.size();
+        double[] f1 = new double[n];
         double sum = 0;
-        for (int i = 0; i < samples.size(); i++) {
-            sum += f1(samples.get(i), conditions.get(i), size);
+        for (int i = 0; i < n; i++) {
+            f1[i] = f1(samples.get(i), conditions.get(i), size);
+            sum += f1[i];
         }
-        return sum / samples.size();
+        double mean = sum / n;
+        double squares = 0;
+        for (double v : f1) {
+            squares += (v - mean) * (v - mean);
+        }
+        return new double[] {mean, n < 2 ? 0 : Math.sqrt(squares / (n - 1) / n)};
     }
 }

@@ -35,9 +35,10 @@ public sealed interface TrainingLogRow {
     /**
      * A convergence probe on the held-out split: condition gain and edge F1 of few-step samples.
      *
+     * @param edgeF1StdErr  the standard error of that mean over the held-out samples (the report's confidence band)
      * @param convergedStep set on the probe at which the detector found sudden convergence
      */
-    record Probe(int step, double conditionGain, double edgeF1, Integer convergedStep) implements TrainingLogRow {}
+    record Probe(int step, double conditionGain, double edgeF1, Double edgeF1StdErr, Integer convergedStep) implements TrainingLogRow {}
 
     /** An attempt resumed from a checkpoint. */
     record Resume(int step, String checkpoint, int attempt) implements TrainingLogRow {}

@@ -18,12 +18,12 @@ final class ModelCard {
      * The card's facts as {@code model_card.json} states them, from the run's typed facts: what was trained, on what,
      * how, and how it scored. Part of the version's content id.
      */
-    static Map<String, String> fields(PublishActivities.Request r) {
+    static Map<String, Object> fields(PublishActivities.Request r) {
         PublishActivities.RunFacts facts = r.facts();
         PipelineInput in = facts.input();
         TrainingSpec training = in.training();
         TrainActivities.Result tr = r.trained();
-        Map<String, String> card = new LinkedHashMap<>();
+        Map<String, Object> card = new LinkedHashMap<>(); // typed: numbers as numbers, flags as booleans
         card.put("name", r.run().name());
         card.put("version", r.version());
         card.put("workflowId", facts.workflowId());
@@ -31,47 +31,56 @@ final class ModelCard {
         card.put("modelConfig", in.model().modelConfig());
         card.put("condition", in.conditioning().condition());
         card.put("captioner", in.caption().captioner());
-        card.put("resolution", String.valueOf(in.model().resolution()));
-        card.put("trainSteps", String.valueOf(tr.steps()));
+        card.put("resolution", in.model().resolution());
+        card.put("trainSteps", tr.steps());
         card.put("trainingMode", training.trainingMode() + switch (training.trainingMode()) {
             case "small" -> " (skips reconnected " + (training.reconnectSkipsAt() >= 0 ? "at step " + training.reconnectSkipsAt()
                     : "when sudden convergence was detected") + ")";
             case "large" -> " (base UNet unlocked at step " + training.unlockBaseAt() + ", learning rate " + training.baseLearningRate() + ")";
             default -> "";
         });
-        card.put("batchSize", String.valueOf(training.batchSize()));
-        card.put("learningRate", String.valueOf(training.learningRate()));
-        card.put("seed", String.valueOf(r.run().seed()));
+        card.put("batchSize", training.batchSize());
+        card.put("learningRate", training.learningRate());
+        card.put("seed", r.run().seed());
         card.put("baseModel", in.model().baseModel());
         card.put("baseModelSha256", tr.baseSha256());
-        card.put("finalLoss", String.valueOf(tr.finalLoss()));
-        card.put("convergedStep", tr.convergedStep() == null ? "not detected" : String.valueOf(tr.convergedStep()));
-        card.put("skippedSteps", String.valueOf(tr.skippedSteps()));
-        card.put("edgeF1", String.valueOf(r.evaluated().edgeF1()));
-        card.put("imagesSeen", String.valueOf(facts.cleaned().seen()));
-        card.put("imagesKept", String.valueOf(facts.cleaned().kept()));
-        card.put("edgeF1NoControl", String.valueOf(r.evaluated().edgeF1NoControl()));
-        card.put("onlyNewData", String.valueOf(in.data().onlyNewData()));
-        card.put("continuedFromLatest", String.valueOf(training.continueFromLatest()));
+        card.put("finalLoss", Double.isFinite(tr.finalLoss()) ? Math.round(tr.finalLoss() * 1e4) / 1e4 : null); // 4 decimals
+        card.put("convergedStep", tr.convergedStep()); // null: not detected
+        card.put("skippedSteps", tr.skippedSteps());
+        card.put("edgeF1", r.evaluated().edgeF1());
+        card.put("imagesSeen", facts.cleaned().seen());
+        card.put("imagesKept", facts.cleaned().kept());
+        card.put("edgeF1NoControl", r.evaluated().edgeF1NoControl());
+        card.put("onlyNewData", in.data().onlyNewData());
+        card.put("continuedFromLatest", training.continueFromLatest());
         return card;
     }
 
-    static String markdown(Map<String, String> card, Map<String, Object> metrics, PublishActivitiesImpl.Decision decision) {
-        String name = card.getOrDefault("name", "model");
-        String version = card.getOrDefault("version", "");
-        String condition = card.getOrDefault("condition", "");
-        String preset = card.getOrDefault("modelConfig", "");
+    /** A Hugging Face Hub model id ("org/name"), not a path, an s3:// folder or one of cnf's own bases. */
+    static boolean isHubId(String baseModel) {
+        return baseModel.matches("[A-Za-z0-9][\\w.-]*/[\\w.-]+") && !baseModel.startsWith("/");
+    }
+
+    static String markdown(Map<String, Object> card, Map<String, Object> metrics, PublishActivitiesImpl.Decision decision) {
+        String name = text(card, "name");
+        String version = text(card, "version");
+        String condition = text(card, "condition");
+        String preset = text(card, "modelConfig");
+        String base = text(card, "baseModel");
         StringBuilder md = new StringBuilder();
         md.append("---\n")
                 .append("library_name: diffusers\n")
-                .append("pipeline_tag: text-to-image\n")
-                .append("base_model: ").append(yaml(card.getOrDefault("baseModel", ""))).append('\n')
-                .append("license: other\n")
+                .append("pipeline_tag: text-to-image\n");
+        if (isHubId(base)) { // a path or an s3:// folder must not pose as a Hub id: it is in the card's body instead
+            md.append("base_model: ").append(yaml(base)).append('\n');
+        }
+        md.append("license: other\n")
+                .append("license_name: base-model-and-training-data\n") // the Hub asks for a name with "other"
                 .append("tags:\n  - controlnet\n  - cnf\n  - ").append(yaml(condition)).append('\n')
                 .append("---\n\n");
         md.append("# ").append(name).append(" ").append(version).append("\n\n");
         md.append("A ControlNet for **").append(condition).append("** conditions on the base model **")
-                .append(card.getOrDefault("baseModel", "")).append("** (model config `").append(preset).append("`), trained by ControlNet Factory.\n\n");
+                .append(base).append("** (model config `").append(preset).append("`), trained by ControlNet Factory.\n\n");
         md.append("**Status:** ").append(decision.promoted() ? "latest" : "candidate (not promoted)").append(" — ")
                 .append(decision.reason()).append("\n\n");
         md.append("## Loading\n\n");
@@ -89,7 +98,7 @@ final class ModelCard {
         return md.toString();
     }
 
-    private static void tables(StringBuilder md, Map<String, String> card, String preset, String condition) {
+    private static void tables(StringBuilder md, Map<String, Object> card, String preset, String condition) {
         md.append("## Base model\n\n| | |\n|---|---|\n")
                 .append(row("base model", card.get("baseModel")))
                 .append(row("base model SHA-256", card.get("baseModelSha256")))
@@ -107,7 +116,7 @@ final class ModelCard {
                 .append(row("learning rate", card.get("learningRate")))
                 .append(row("seed", card.get("seed")))
                 .append(row("final loss", card.get("finalLoss")))
-                .append(row("sudden convergence (detected step)", card.get("convergedStep")))
+                .append(row("sudden convergence (detected step)", card.get("convergedStep") == null ? "not detected" : card.get("convergedStep")))
                 .append(row("steps skipped as non-finite (loss or gradients; see report)", card.get("skippedSteps")))
                 .append(row("workflow", card.get("workflowId") + " / " + card.get("runId"))).append('\n');
     }
@@ -137,8 +146,8 @@ final class ModelCard {
         }
     }
 
-    private static void notes(StringBuilder md, Map<String, String> card) {
-        if (card.getOrDefault("trainingMode", "").startsWith("large")) {
+    private static void notes(StringBuilder md, Map<String, Object> card) {
+        if (text(card, "trainingMode").startsWith("large")) {
             md.append("Large-scale mode: the base UNet trained jointly with this ControlNet is `").append(ModelRegistry.BASE_UNET_FILE)
                     .append("`; use it in place of the base model's UNet, the ControlNet expects it.\n\n");
         }
@@ -155,8 +164,13 @@ final class ModelCard {
                 .append("Check both before distributing.\n");
     }
 
-    private static String row(String key, String value) {
-        return "| " + key + " | " + (value == null ? "" : value.replace("|", "\\|")) + " |\n";
+    private static String row(String key, Object value) {
+        return "| " + key + " | " + (value == null ? "" : String.valueOf(value).replace("|", "\\|")) + " |\n";
+    }
+
+    private static String text(Map<String, Object> card, String key) {
+        Object v = card.get(key);
+        return v == null ? "" : String.valueOf(v);
     }
 
     private static String fmt(Object v) {

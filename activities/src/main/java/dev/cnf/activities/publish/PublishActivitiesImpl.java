@@ -153,7 +153,7 @@ public class PublishActivitiesImpl implements PublishActivities {
      * What makes two publications "the same": the model, its evaluation and its card (which names the workflow run), not
      * the gate's verdict, which depends on when it was asked.
      */
-    private static String contentId(Produced p, Map<String, String> cardFields) {
+    private static String contentId(Produced p, Map<String, Object> cardFields) {
         return ObjectStore.sha256((p.weights().sha256() + ObjectStore.sha256(p.config()) + ObjectStore.sha256(p.metricsBytes())
                 + ObjectStore.sha256(p.report()) + (p.baseUnet() == null ? "" : p.baseUnet().sha256())
                 + ObjectStore.sha256(Json.bytes(new java.util.TreeMap<>(cardFields)))).getBytes(StandardCharsets.UTF_8));
@@ -163,7 +163,7 @@ public class PublishActivitiesImpl implements PublishActivities {
         String name = r.run().name();
         String dir = ModelRegistry.dir(name, r.version());
         Produced produced = fetch(r, work);
-        Map<String, String> cardFields = ModelCard.fields(r);
+        Map<String, Object> cardFields = ModelCard.fields(r);
         String contentId = contentId(produced, cardFields);
         String manifestKey = dir + "manifest.json";
         if (store.exists(manifestKey)) {
@@ -176,7 +176,7 @@ public class PublishActivitiesImpl implements PublishActivities {
         if (produced.baseUnet() != null) {
             files.put(ModelRegistry.BASE_UNET_FILE, produced.baseUnet());
         }
-        Map<String, String> cardText = new LinkedHashMap<>(cardFields);
+        Map<String, Object> cardText = new LinkedHashMap<>(cardFields);
         String originalFile = originalLayoutFile(name);
         String originalSkipped = null;
         try {

@@ -293,12 +293,13 @@ public class TrainActivitiesImpl implements TrainActivities {
             double gain = trainer.conditionGain(heldOut.images(), heldOut.conditions(), heldOut.captions(), seed);
             List<float[]> samples = new ControlNetSampler(base, controlnet).sample(manager, heldOut.captions(), heldOut.conditions(),
                     new ControlNetSampler.Settings(DDIM_STEPS, r.evaluation().guidanceScale().floatValue(), 1f, seed));
-            double f1 = EdgeProbe.meanF1(samples, heldOut.conditions(), r.model().resolution());
+            double[] f1AndError = EdgeProbe.meanF1WithError(samples, heldOut.conditions(), r.model().resolution());
+            double f1 = f1AndError[0];
             Integer converged = detector.add(new ConvergenceDetector.Point(step, gain, f1)).stream().boxed().findFirst().orElse(null);
             if (converged != null) {
                 LOG.info("sudden convergence detected: the ControlNet follows its condition from step {} (edge F1 {})", converged, f1);
             }
-            return new TrainingLogRow.Probe(step, gain, f1, converged);
+            return new TrainingLogRow.Probe(step, gain, f1, f1AndError[1], converged);
         }
 
         void restore(List<TrainingLogRow> log) {

@@ -100,7 +100,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         // The held-out split, made once: training never trains on it and probes it, evaluation samples it.
         DatasetSplit split = DatasetSplit.of(cond.samplesKey(), cond.conditioned(), in.evaluation());
         EvaluateActivities.Request evaluation = new EvaluateActivities.Request(run, split, in.model(), in.conditioning(), in.caption(),
-                in.evaluation(), cl.reportKey(), null, null, List.of());
+                in.evaluation(), control.training(), cl.reportKey(), null, null, List.of());
         TrainingWorkflow.Result trained = trainInChild(new TrainingWorkflow.Input(info.getWorkflowId(), control.training(), evaluation,
                 control.paused()));
         TrainActivities.Result tr = trained.training();
@@ -108,7 +108,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
         enter(Stage.EVALUATE);
         EvaluateActivities.Result ev = stageChild(StageWorkflows.EvaluationWorkflow.class, Stage.EVALUATE)
-                .run(evaluation.of(tr, null, trained.duringTrainingKeys()));
+                .run(evaluation.of(control.training(), tr, null, trained.duringTrainingKeys()));
         completed.add(StatusLines.evaluate(ev));
 
         enter(Stage.PUBLISH);

@@ -78,7 +78,7 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
         waitWhilePaused(evaluating.pausedAt(step));
         report(evaluating, null, null);
         sendReports();
-        EvaluateActivities.Result mid = evaluate.evaluate(evaluation.of(trained, step, List.of()));
+        EvaluateActivities.Result mid = evaluate.evaluate(evaluation.of(control.training(), trained, step, List.of()));
         duringTraining.add(mid.evalMetricsKey());
         report(null, null, StatusLines.evaluatedAt(step, mid));
     }

@@ -6,6 +6,7 @@ import dev.cnf.workflows.spec.DatasetSplit;
 import dev.cnf.workflows.spec.EvaluationSpec;
 import dev.cnf.workflows.spec.ModelSpec;
 import dev.cnf.workflows.spec.RunContext;
+import dev.cnf.workflows.spec.TrainingSpec;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
@@ -19,6 +20,7 @@ public interface EvaluateActivities {
      * ({@code caption.defaultPrompt()}), automatic (each sample's caption) and user ({@code evaluation.userPrompt()},
      * skipped when empty). The run's name finds the previous published version to compare with.
      *
+     * @param training           the training's settings in force (the report states its hyperparameters)
      * @param cleanReportKey     the clean stage's report, summarised in the evaluation report
      * @param trained            what training (or a segment of it) produced: weights, metrics, convergence step, base UNet
      * @param atStep             an evaluation during training, of the checkpoint at this step: written under
@@ -26,11 +28,11 @@ public interface EvaluateActivities {
      * @param duringTrainingKeys the final evaluation lists these earlier evaluations' metrics (empty: none)
      */
     record Request(RunContext run, DatasetSplit split, ModelSpec model, ConditionSpec conditioning, CaptionSpec caption,
-                   EvaluationSpec evaluation, String cleanReportKey, TrainActivities.Result trained, Integer atStep,
+                   EvaluationSpec evaluation, TrainingSpec training, String cleanReportKey, TrainActivities.Result trained, Integer atStep,
                    List<String> duringTrainingKeys) {
-        /** This evaluation of what a training (segment) produced. */
-        public Request of(TrainActivities.Result result, Integer step, List<String> earlier) {
-            return new Request(run, split, model, conditioning, caption, evaluation, cleanReportKey, result, step, earlier);
+        /** This evaluation of what a training (segment) produced, with the training's settings then in force. */
+        public Request of(TrainingSpec trainedWith, TrainActivities.Result result, Integer step, List<String> earlier) {
+            return new Request(run, split, model, conditioning, caption, evaluation, trainedWith, cleanReportKey, result, step, earlier);
         }
     }
 

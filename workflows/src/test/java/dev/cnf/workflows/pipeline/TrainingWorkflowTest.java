@@ -129,7 +129,7 @@ class TrainingWorkflowTest {
         TrainingSpec steps = new TrainingSpec(STEPS, 4, 1e-3, 1000, 1000, null, null, null, null, null, null, null);
         EvaluateActivities.Request evaluation = new EvaluateActivities.Request(new RunContext("runs/x", "model", 1),
                 new DatasetSplit("samples", 8, 2), ModelSpec.defaults(), ConditionSpec.defaults(), CaptionSpec.defaults(),
-                EvaluationSpec.defaults(), "clean-report", null, null, List.of());
+                EvaluationSpec.defaults(), steps, "clean-report", null, null, List.of());
         TrainingWorkflow.Result result = training.run(new TrainingWorkflow.Input("parent", steps, evaluation, false));
         assertEquals(STEPS, result.training().steps());
 
