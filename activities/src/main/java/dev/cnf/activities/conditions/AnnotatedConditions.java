@@ -1,5 +1,7 @@
 package dev.cnf.activities.conditions;
 
+import dev.cnf.workflows.spec.Condition;
+
 import dev.cnf.activities.models.annotator.Ade20k;
 import dev.cnf.activities.models.annotator.OpenPoseSkeleton;
 import dev.cnf.activities.models.annotator.AnnotatorModel;
@@ -20,20 +22,20 @@ final class AnnotatedConditions {
 
     /** Which annotator a model-backed condition needs, or null for the classical ones. */
     static AnnotatorModel.Kind kindOf(String condition) {
-        return switch (condition) {
-            case "depth", "normal" -> AnnotatorModel.Kind.DEPTH;
-            case "seg" -> AnnotatorModel.Kind.SEG;
-            case "pose" -> AnnotatorModel.Kind.POSE;
+        return switch (Condition.of(condition).orElse(Condition.CANNY)) {
+            case DEPTH, NORMAL -> AnnotatorModel.Kind.DEPTH;
+            case SEG -> AnnotatorModel.Kind.SEG;
+            case POSE -> AnnotatorModel.Kind.POSE;
             default -> null;
         };
     }
 
     static ConditionExtractor create(String condition, AnnotatorModel annotator) {
-        return switch (condition) {
-            case "depth" -> new Depth(annotator);
-            case "normal" -> new Normal(annotator);
-            case "seg" -> new Seg(annotator);
-            case "pose" -> new Pose(annotator);
+        return switch (Condition.of(condition).orElse(Condition.CANNY)) {
+            case DEPTH -> new Depth(annotator);
+            case NORMAL -> new Normal(annotator);
+            case SEG -> new Seg(annotator);
+            case POSE -> new Pose(annotator);
             default -> throw new IllegalArgumentException("'" + condition + "' is not a model-backed condition");
         };
     }
@@ -42,12 +44,12 @@ final class AnnotatedConditions {
     record Depth(AnnotatorModel annotator) implements ConditionExtractor {
         @Override
         public String name() {
-            return "depth";
+            return Condition.DEPTH.id();
         }
 
         @Override
         public Extracted extract(Mat bgr, SplittableRandom random) {
-            return new Extracted(grey(annotator.depth(bgr)), Map.of("annotator", "depth"));
+            return new Extracted(grey(annotator.depth(bgr)), Map.of("annotator", Condition.DEPTH.id()));
         }
 
         static Mat grey(Mat unit) {
@@ -68,7 +70,7 @@ final class AnnotatedConditions {
 
         @Override
         public String name() {
-            return "normal";
+            return Condition.NORMAL.id();
         }
 
         @Override
@@ -99,7 +101,7 @@ final class AnnotatedConditions {
             }
             Mat out = new Mat();
             Core.merge(List.of(rgb.get(2), rgb.get(1), rgb.get(0)), out); // stored BGR: B = z, G = y, R = x
-            return new Extracted(out, Map.of("annotator", "depth", "z", Z, "backgroundThreshold", BACKGROUND));
+            return new Extracted(out, Map.of("annotator", Condition.DEPTH.id(), "z", Z, "backgroundThreshold", BACKGROUND));
         }
     }
 
@@ -107,12 +109,12 @@ final class AnnotatedConditions {
     record Seg(AnnotatorModel annotator) implements ConditionExtractor {
         @Override
         public String name() {
-            return "seg";
+            return Condition.SEG.id();
         }
 
         @Override
         public Extracted extract(Mat bgr, SplittableRandom random) {
-            return new Extracted(Ade20k.colourise(annotator.classes(bgr)), Map.of("annotator", "seg", "palette", "ade20k"));
+            return new Extracted(Ade20k.colourise(annotator.classes(bgr)), Map.of("annotator", Condition.SEG.id(), "palette", "ade20k"));
         }
     }
 
@@ -125,7 +127,7 @@ final class AnnotatedConditions {
 
         @Override
         public String name() {
-            return "pose";
+            return Condition.POSE.id();
         }
 
         @Override
@@ -136,7 +138,7 @@ final class AnnotatedConditions {
                 points.add(List.of((double) k[0], (double) k[1], (double) k[2]));
             }
             return new Extracted(OpenPoseSkeleton.draw(bgr.rows(), bgr.cols(), kps, THRESHOLD),
-                    Map.of("annotator", "pose", "keypoints", points, "threshold", THRESHOLD));
+                    Map.of("annotator", Condition.POSE.id(), "keypoints", points, "threshold", THRESHOLD));
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.cnf.activities.conditions;
 
+import dev.cnf.workflows.spec.Condition;
+
 import dev.cnf.activities.imaging.OpenCv;
 import org.opencv.core.Mat;
 
@@ -14,7 +16,7 @@ import java.util.SplittableRandom;
 public final class CannyCondition implements ConditionExtractor {
     @Override
     public String name() {
-        return "canny";
+        return Condition.CANNY.id();
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.cnf.activities.conditions;
 
+import dev.cnf.workflows.spec.Condition;
+
 import dev.cnf.activities.imaging.OpenCv;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
@@ -19,7 +21,7 @@ import java.util.SplittableRandom;
 public final class HoughCondition implements ConditionExtractor {
     @Override
     public String name() {
-        return "hough";
+        return Condition.HOUGH.id();
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.cnf.activities.conditions;
 
+import dev.cnf.workflows.spec.Condition;
+
 import dev.cnf.activities.imaging.OpenCv;
 import org.opencv.core.Core;
 import org.opencv.core.CvType;
@@ -25,7 +27,7 @@ public final class LineartCondition implements ConditionExtractor {
 
     @Override
     public String name() {
-        return "lineart";
+        return Condition.LINEART.id();
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.cnf.activities.conditions;
 
+import dev.cnf.workflows.spec.Condition;
+
 import org.opencv.core.Core;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
@@ -21,7 +23,7 @@ import java.util.SplittableRandom;
 public final class ScribbleCondition implements ConditionExtractor {
     @Override
     public String name() {
-        return "scribble";
+        return Condition.SCRIBBLE.id();
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.cnf.activities.conditions;
 
+import dev.cnf.workflows.spec.Condition;
+
 import dev.cnf.activities.imaging.OpenCv;
 import org.opencv.core.Core;
 import org.opencv.core.Mat;
@@ -15,7 +17,7 @@ import java.util.SplittableRandom;
 public final class SketchCondition implements ConditionExtractor {
     @Override
     public String name() {
-        return "sketch";
+        return Condition.SKETCH.id();
     }
 
     @Override

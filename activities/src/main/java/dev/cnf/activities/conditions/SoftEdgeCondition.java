@@ -1,5 +1,7 @@
 package dev.cnf.activities.conditions;
 
+import dev.cnf.workflows.spec.Condition;
+
 import dev.cnf.activities.imaging.OpenCv;
 import org.opencv.core.Core;
 import org.opencv.core.CvType;
@@ -21,7 +23,7 @@ public final class SoftEdgeCondition implements ConditionExtractor {
 
     @Override
     public String name() {
-        return "softedge";
+        return Condition.SOFTEDGE.id();
     }
 
     /** Edge strength in [0, 1] as CV_32F. */

@@ -1,5 +1,7 @@
 package dev.cnf.activities.evaluate;
 
+import dev.cnf.workflows.spec.Condition;
+
 import dev.cnf.activities.models.annotator.Ade20k;
 import dev.cnf.activities.storage.Locations;
 import dev.cnf.activities.models.annotator.AnnotatorModel;
@@ -15,36 +17,37 @@ import org.opencv.core.Mat;
  * normalised depth maps on the 0-255 scale (lower is better). Segmentation: mean IoU of ADE20K classes.
  */
 final class AnnotatorProbe implements AutoCloseable {
-    private final String condition;
+    private final Condition condition;
     private final AnnotatorModel annotator;
 
-    private AnnotatorProbe(String condition, AnnotatorModel annotator) {
+    private AnnotatorProbe(Condition condition, AnnotatorModel annotator) {
         this.condition = condition;
         this.annotator = annotator;
     }
 
     /** @return a probe for depth or seg runs with a model, else null */
     static AnnotatorProbe forCondition(String condition, String model, ObjectStore store) {
-        if (model == null || model.isBlank() || !(condition.equals("depth") || condition.equals("seg"))) {
+        Condition c = Condition.of(condition).orElse(null);
+        if (model == null || model.isBlank() || !(c == Condition.DEPTH || c == Condition.SEG)) {
             return null;
         }
-        AnnotatorModel.Kind kind = condition.equals("depth") ? AnnotatorModel.Kind.DEPTH : AnnotatorModel.Kind.SEG;
-        return new AnnotatorProbe(condition, AnnotatorModel.load(Locations.localFile(model, store), kind));
+        AnnotatorModel.Kind kind = c == Condition.DEPTH ? AnnotatorModel.Kind.DEPTH : AnnotatorModel.Kind.SEG;
+        return new AnnotatorProbe(c, AnnotatorModel.load(Locations.localFile(model, store), kind));
     }
 
     String metric() {
-        return condition.equals("depth") ? "depthRMSE" : "segMIoU";
+        return condition == Condition.DEPTH ? "depthRMSE" : "segMIoU";
     }
 
     boolean lowerIsBetter() {
-        return condition.equals("depth");
+        return condition == Condition.DEPTH;
     }
 
     /** @param sample RGB CHW in [-1, 1]; @param conditionChw RGB CHW in [0, 1] */
     double score(float[] sample, float[] conditionChw, int size) {
         Mat generated = OpenCv.fromChw(sample, size, -1f, 1f);
         Mat input = OpenCv.fromChw(conditionChw, size, 0f, 1f);
-        if (condition.equals("depth")) {
+        if (condition == Condition.DEPTH) {
             Mat truth = new Mat();
             OpenCv.toGray(input).convertTo(truth, CvType.CV_32F, 1 / 255.0);
             Mat diff = new Mat();
