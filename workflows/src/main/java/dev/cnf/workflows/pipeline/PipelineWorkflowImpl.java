@@ -70,9 +70,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     }
 
     private PipelineResult runStages(PipelineInput in) {
-        List<String> problems = in.problems();
-        if (!problems.isEmpty()) {
-            throw fail("invalid input: " + String.join("; ", problems), INVALID_INPUT);
+        if (!in.problems().isEmpty()) {
+            throw fail("invalid input: " + String.join("; ", in.problems()), INVALID_INPUT);
         }
         control.start(in.training(), false);
         WorkflowInfo info = Workflow.getInfo();
@@ -101,8 +100,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         DatasetSplit split = DatasetSplit.of(cond.samplesKey(), cond.conditioned(), in.evaluation());
         EvaluateActivities.Request evaluation = new EvaluateActivities.Request(run, split, in.model(), in.conditioning(), in.caption(),
                 in.evaluation(), control.training(), cl.reportKey(), null, null, List.of());
-        TrainingWorkflow.Result trained = trainInChild(new TrainingWorkflow.Input(info.getWorkflowId(), control.training(), evaluation,
-                control.paused()));
+        TrainingWorkflow.Result trained = trainInChild(evaluation);
         TrainActivities.Result tr = trained.training();
         completed.add(StatusLines.train(tr));
 
@@ -162,11 +160,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             throw fail("no images found at the sources: " + pages + "; details in " + found.pageFailuresKey(), "NoData");
         }
         ShardWorkflow.Input shard = new ShardWorkflow.Input(run, 0, 0, in.data(), in.model(), in.conditioning());
+        boolean paused = control.paused(); // the child starts so; the supervising loop passes on later changes
         DatasetWorkflow.Input shards = new DatasetWorkflow.Input(Workflow.getInfo().getWorkflowId(), found.shardsPerLane(),
-                java.util.Collections.nCopies(found.shardsPerLane().size(), 0), shard, control.paused());
+                java.util.Collections.nCopies(found.shardsPerLane().size(), 0), shard, paused);
         DatasetWorkflow child = Workflow.newChildWorkflowStub(DatasetWorkflow.class, supervisedChildOptions(Stage.INGEST));
-        supervise(child, child::run, shards, new RunControl.Target(child::pause, child::resume, schedule -> {}),
-                paused -> state = new StageState(Stage.INGEST, paused, null), "the end of ingestion");
+        supervise(child, child::run, shards, paused, new RunControl.Target(child::pause, child::resume, schedule -> {}),
+                nowPaused -> state = new StageState(Stage.INGEST, nowPaused, null), "the end of ingestion");
         completed.add(StatusLines.ingest(dataset, found));
 
         enter(Stage.CLEAN);
@@ -189,11 +188,13 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
      * validated updates are passed on as signals; cancel cancels the child, whose training writes a checkpoint first.
      * The child's reports keep the status query's stage and training progress current.
      */
-    private TrainingWorkflow.Result trainInChild(TrainingWorkflow.Input input) {
+    private TrainingWorkflow.Result trainInChild(EvaluateActivities.Request evaluation) {
         enter(Stage.TRAIN);
+        boolean paused = control.paused(); // as the child starts, after any pause between stages ended
+        TrainingWorkflow.Input input = new TrainingWorkflow.Input(Workflow.getInfo().getWorkflowId(), control.training(), evaluation, paused);
         TrainingWorkflow child = Workflow.newChildWorkflowStub(TrainingWorkflow.class, supervisedChildOptions(Stage.TRAIN));
-        TrainingWorkflow.Result trained = supervise(child, child::run, input, new RunControl.Target(child::pause, child::resume,
-                child::change), paused -> {}, "the end of training");
+        TrainingWorkflow.Result trained = supervise(child, child::run, input, paused, new RunControl.Target(child::pause, child::resume,
+                child::change), state -> {}, "the end of training");
         trainingDone = true;
         return trained;
     }
@@ -202,14 +203,15 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
      * Runs a child workflow under the operators' controls ({@link RunControl#supervise}); its result, or if the operator
      * cancelled, the run's cancellation instead of the child's failure.
      */
-    private <I, R> R supervise(Object stub, Functions.Func1<I, R> run, I input, RunControl.Target target,
+    /** @param startedPaused the pause state the child's input gave it: what the loop forwards changes from */
+    private <I, R> R supervise(Object stub, Functions.Func1<I, R> run, I input, boolean startedPaused, RunControl.Target target,
                                Consumer<Boolean> pauseForwarded, String where) {
         List<Promise<R>> started = new ArrayList<>(1);
         CancellationScope scope = Workflow.newCancellationScope(() -> started.add(Async.function(run, input)));
         scope.run();
         Promise<R> result = started.get(0);
         Workflow.getWorkflowExecution(stub).get(); // started: signals can reach it
-        control.supervise(result, scope, target, control.paused(), pauseForwarded);
+        control.supervise(result, scope, target, startedPaused, pauseForwarded);
         try {
             return result.get();
         } catch (ChildWorkflowFailure | CanceledFailure e) {
@@ -231,10 +233,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     }
 
     private static ChildWorkflowOptions.Builder childOptions(Stage stage) {
-        String name = stage == Stage.INGEST ? "dataset" : stage.id();
-        return ChildWorkflowOptions.newBuilder()
-                .setWorkflowId(StageWorkflows.childId(Workflow.getInfo().getWorkflowId(), name))
-                .setTaskQueue(TaskQueues.CPU);
+        String id = StageWorkflows.childId(Workflow.getInfo().getWorkflowId(), stage == Stage.INGEST ? "dataset" : stage.id());
+        return ChildWorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(TaskQueues.CPU);
     }
 
     @Override
