@@ -25,6 +25,9 @@ public final class CnfCli implements Runnable {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new CnfCli());
+        for (String withInput : java.util.List.of("run", "demo")) {
+            cl.getSubcommands().get(withInput).getCommandSpec().usageMessage().footer(InputFieldsHelp.footer());
+        }
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             Explained e = explain(ex);
             cmd.getErr().println("cnf: " + e.message());
