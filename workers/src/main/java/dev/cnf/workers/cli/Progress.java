@@ -21,13 +21,18 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Follows a pipeline run: prints each finished stage from the {@code status} query and, for the
- * stage in flight, the latest heartbeat of its activity (e.g. the training step and loss), in the run's
- * own history or its stage's child workflow.
+ * stage in flight, the latest heartbeat of its activity (the training step, loss, rate and ETA), in the run's
+ * own history or its stage's child workflow. On a terminal that is one line rewritten in place; in a log, a plain
+ * line when the stage changes and at most every 30 s while it runs.
  */
 final class Progress {
     private Progress() {}
 
+    /** Log lines within a stage at most this often (a terminal's live line updates every second). */
+    static final long LOG_EVERY_NANOS = 30_000_000_000L;
+
     static PipelineResult follow(WorkflowClient client, String workflowId, PrintStream out) throws Exception {
+        boolean live = out == System.out && System.console() != null;
         PipelineWorkflow wf = client.newWorkflowStub(PipelineWorkflow.class, workflowId);
         WorkflowStub untyped = WorkflowStub.fromTyped(wf);
         CompletableFuture<PipelineResult> result = untyped.getResultAsync(PipelineResult.class);
@@ -54,24 +59,38 @@ final class Progress {
                 continue; // the workflow may just be finishing
             }
             for (; printed < st.completed().size(); printed++) {
+                out.print(live ? "\r\u001b[K" : ""); // the live line gives way to the finished stage
                 out.println("  done  " + st.completed().get(printed));
+                lastLine = "";
             }
             if (done != null) {
                 return done;
             }
-            // A new stage prints at once; progress within a stage at most every 10 s, to keep logs readable.
             long now = System.nanoTime();
             boolean newStage = !st.summary().equals(lastStage);
-            if (newStage || now - lastPrint > 10_000_000_000L) {
+            if (live) {
+                String line = "  ...   " + st.summary() + heartbeat(client, workflowId);
+                if (!line.equals(lastLine)) {
+                    out.print("\r\u001b[K" + line);
+                    out.flush();
+                    lastLine = line;
+                }
+            } else if (newStage || now - lastPrint > LOG_EVERY_NANOS) {
                 String line = "  ...   " + st.summary() + heartbeat(client, workflowId);
                 if (newStage || !line.equals(lastLine)) {
                     out.println(line);
                     lastLine = line;
                     lastPrint = now;
                 }
-                lastStage = st.summary();
             }
+            lastStage = st.summary();
         }
+    }
+
+    /** "1h 02m", "3m 05s", "42s". */
+    static String eta(double seconds) {
+        long s = Math.max(0, Math.round(seconds));
+        return s >= 3600 ? String.format("%dh %02dm", s / 3600, s % 3600 / 60) : s >= 60 ? String.format("%dm %02ds", s / 60, s % 60) : s + "s";
     }
 
     /**
@@ -96,7 +115,9 @@ final class Progress {
             }
             JsonNode d = DefaultDataConverter.STANDARD_INSTANCE.fromPayloads(0, Optional.of(a.getHeartbeatDetails()), JsonNode.class, JsonNode.class);
             if (d != null && d.has("step")) {
-                return String.format(" step %d/%d loss %.4f", d.get("step").asInt(), d.get("totalSteps").asInt(), d.get("loss").asDouble());
+                double rate = d.path("stepsPerSecond").asDouble();
+                return String.format(" step %d/%d loss %.4f", d.get("step").asInt(), d.get("totalSteps").asInt(), d.get("loss").asDouble())
+                        + (rate > 0 ? String.format(", %.1f steps/s, ETA %s", rate, eta(d.path("etaSeconds").asDouble())) : "");
             }
             if (d != null && d.isNumber()) {
                 return " (" + d.asInt() + " items)";

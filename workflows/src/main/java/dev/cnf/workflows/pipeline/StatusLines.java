@@ -35,7 +35,8 @@ final class StatusLines {
     }
 
     static String train(TrainActivities.Result tr) {
-        return String.format("train: %d steps, final loss %.4f, %d checkpoints, %s", tr.steps(), tr.finalLoss(), tr.checkpointKeys().size(),
+        return String.format("train: %d steps (%d skipped as non-finite), final loss %.4f, %d checkpoints, %s", tr.steps(),
+                tr.skippedSteps(), tr.finalLoss(), tr.checkpointKeys().size(),
                 tr.convergedStep() == null ? "no sudden convergence detected" : "converged at step " + tr.convergedStep());
     }
 
