@@ -1,7 +1,7 @@
 package dev.cnf.workers.storage;
 
 import dev.cnf.activities.storage.ObjectStore;
-import dev.cnf.workers.Prerequisites;
+import dev.cnf.activities.Prerequisites;
 import dev.cnf.workers.embedded.EmbeddedS3;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
