@@ -28,10 +28,7 @@ public final class EmbeddedS3 implements AutoCloseable {
         Files.createDirectories(root);
         Properties props = new Properties();
         props.setProperty("jclouds.filesystem.basedir", root.toAbsolutePath().toString());
-        // S3Proxy's NIO.2 filesystem store: objects are plain files, listings hold no directory markers ("dir/" keys
-        // without ETags, which jclouds' older "filesystem" store lists and which break `aws s3 sync` and boto3 code)
-        context = ContextBuilder.newBuilder("filesystem-nio2").credentials("local", "local") // a local store checks none
-                .overrides(props).build(BlobStoreContext.class);
+        context = ContextBuilder.newBuilder("filesystem").overrides(props).build(BlobStoreContext.class);
         port = FreePort.find();
         proxy = S3Proxy.builder()
                 .blobStore(context.getBlobStore())
