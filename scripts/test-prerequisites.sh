@@ -2,7 +2,7 @@
 # Installs what some tests need besides Maven, idempotently; where it is present already this takes a second.
 # - Debian packages (as root): Chromium for the report rendering and the Temporal Web UI tests, libturbojpeg0 for the
 #   system JPEG decoder's tests, python3 (/usr/bin/python3) for the Airflow DAG compile check, nodejs and npm to drive
-#   Chromium with playwright-core.
+#   Chromium with playwright-core, awscli (/usr/bin/aws) to sync published models from the embedded S3, openssl for a test CA.
 # - npm: playwright-core, pinned by workers/src/test/ui/package-lock.json (no browser is downloaded).
 # - PyPI: the Airflow virtualenv .venv/airflow from requirements/airflow.txt (scripts/python-env.sh).
 # - Go: the real Temporal server (devserver/build.sh, cached in devserver/target/), with the machine's Go.
@@ -15,6 +15,8 @@ ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so' || missing+=(libturbojpeg0)
 [ -x /usr/bin/python3 ] || missing+=(python3)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ -x /usr/bin/aws ] || missing+=(awscli)
+[ -x /usr/bin/openssl ] || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "test-prerequisites: missing ${missing[*]}; install them (apt-get install -y ${missing[*]}) or those tests skip (fail under CI=true)" >&2

@@ -12,8 +12,9 @@ import java.nio.file.Path;
 import java.util.Properties;
 
 /**
- * S3Proxy on 127.0.0.1 with jclouds' filesystem backend under {@code dataDir/s3}. The project
- * talks to it only through the MinIO client, exactly as to MinIO or AWS.
+ * S3Proxy on 127.0.0.1 with jclouds' filesystem backend under {@code dataDir/s3}, listing objects only (no directory
+ * markers; see {@link ObjectsOnlyBlobStore}). The project talks to it only through the MinIO client, exactly as to
+ * MinIO or AWS; operators can use awscli or boto3 on it.
  */
 public final class EmbeddedS3 implements AutoCloseable {
     public static final String ACCESS_KEY = "cnf-local";
@@ -31,7 +32,7 @@ public final class EmbeddedS3 implements AutoCloseable {
         context = ContextBuilder.newBuilder("filesystem").overrides(props).build(BlobStoreContext.class);
         port = FreePort.find();
         proxy = S3Proxy.builder()
-                .blobStore(context.getBlobStore())
+                .blobStore(new ObjectsOnlyBlobStore(context.getBlobStore()))
                 .endpoint(URI.create("http://127.0.0.1:" + port))
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
                 .build();

@@ -1,5 +1,6 @@
 package dev.cnf.workers.cli;
 
+import dev.cnf.activities.Prerequisites;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -7,18 +8,24 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static dev.cnf.workers.cli.ClusterModeTest.cli;
 import static org.junit.jupiter.api.Assertions.*;
 
-/** `cnf demo --no-run --keep-running`: a stack that stays up, used with the addresses and credentials it prints. */
+/**
+ * `cnf demo --no-run --keep-running`: a stack that stays up, used with the addresses and credentials it prints, by cnf
+ * and by Debian's awscli.
+ */
 class KeepRunningTest {
+    static final Path AWS_CLI = Path.of("/usr/bin/aws"); // Debian's awscli 2, not whatever `aws` is first on PATH
     @Test
     @Tag("e2e")
     void theStackStaysUpForRunsAndReadsUntilStopped(@TempDir Path dir) throws Exception {
@@ -57,10 +64,49 @@ class KeepRunningTest {
                     "--s3-secret-key", dev.cnf.workers.embedded.EmbeddedS3.SECRET_KEY);
             assertEquals("0", models[0], models[1]);
             assertTrue(models[1].contains("kept-up"), "the published model, read through the running S3: " + models[1]);
+            syncWithAwsCliAndCheckSums(s3, dir.resolve("synced"));
             assertTrue(up.isAlive(), "still up");
         } finally {
             up.destroy(); // SIGTERM, as Ctrl-C: the shutdown hook stops the stack
             assertTrue(up.waitFor(60, TimeUnit.SECONDS), "the stack stopped");
         }
+    }
+
+    /** `aws s3 sync` of models/ from the embedded S3, then `sha256sum -c SHA256SUMS` in the copied version. */
+    private static void syncWithAwsCliAndCheckSums(String s3, Path copy) throws Exception {
+        Prerequisites.require(Files.isExecutable(AWS_CLI), "Debian's awscli (/usr/bin/aws)");
+        String[] sync = run(copy.getParent(), AWS_CLI.toString(), "--endpoint-url", s3, "s3", "sync", "--no-progress",
+                "s3://cnf/models/", copy.toString());
+        assertEquals("0", sync[0], "aws s3 sync of models/: " + sync[1]);
+        List<Path> sums;
+        try (Stream<Path> files = Files.walk(copy)) {
+            sums = files.filter(f -> f.getFileName().toString().equals("SHA256SUMS")).toList();
+        }
+        assertEquals(1, sums.size(), "one published version, with its SHA256SUMS: " + sync[1]);
+        String[] listed = run(copy.getParent(), AWS_CLI.toString(), "--endpoint-url", s3, "s3api", "list-objects-v2",
+                "--bucket", "cnf", "--output", "json");
+        assertEquals("0", listed[0], listed[1]);
+        com.fasterxml.jackson.databind.JsonNode objects = new com.fasterxml.jackson.databind.ObjectMapper().readTree(listed[1]).get("Contents");
+        assertTrue(objects.size() > 5, listed[1]);
+        for (com.fasterxml.jackson.databind.JsonNode o : objects) {
+            assertFalse(o.get("Key").asText().endsWith("/"), "no directory markers, as in S3 (boto3 code reads every key): " + o);
+            assertTrue(o.hasNonNull("ETag"), "every object has an ETag (boto3 code reads o['ETag']): " + o);
+        }
+        String[] check = run(sums.get(0).getParent(), "sha256sum", "-c", "SHA256SUMS");
+        assertEquals("0", check[0], check[1]);
+        assertTrue(check[1].contains("diffusion_pytorch_model.safetensors: OK"), check[1]);
+    }
+
+    private static String[] run(Path workDir, String... command) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
+        builder.environment().put("AWS_ACCESS_KEY_ID", dev.cnf.workers.embedded.EmbeddedS3.ACCESS_KEY);
+        builder.environment().put("AWS_SECRET_ACCESS_KEY", dev.cnf.workers.embedded.EmbeddedS3.SECRET_KEY);
+        builder.environment().put("AWS_DEFAULT_REGION", "us-east-1");
+        builder.environment().put("AWS_CONFIG_FILE", "/dev/null"); // the machine's ~/.aws must not change the result
+        builder.environment().put("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(120, TimeUnit.SECONDS), String.join(" ", command) + " finished");
+        return new String[] {String.valueOf(process.exitValue()), output};
     }
 }
