@@ -69,6 +69,11 @@ public final class CnfCli implements Runnable {
             if (c instanceof io.grpc.StatusRuntimeException grpc && grpc.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
                 return new Explained("no such run: " + grpc.getStatus().getDescription() + " (check the workflow id and --namespace)", EXIT_USAGE);
             }
+            if (c instanceof io.grpc.StatusRuntimeException grpc && (grpc.getStatus().getCode() == io.grpc.Status.Code.UNAUTHENTICATED
+                    || grpc.getStatus().getCode() == io.grpc.Status.Code.PERMISSION_DENIED)) {
+                return new Explained("Temporal refused the credentials (" + grpc.getStatus().getCode() + ": " + grpc.getStatus().getDescription()
+                        + "): check --api-key, --tls-cert/--tls-key and --namespace", EXIT_USAGE);
+            }
             if (c instanceof io.grpc.StatusRuntimeException grpc && grpc.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE) {
                 return new Explained("cannot reach Temporal: " + grpc.getStatus().getDescription(), EXIT_UNREACHABLE);
             }
