@@ -32,8 +32,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Registers the pipeline workflow and the stage activities on the task queues this process serves:
- * {@code cnf-cpu} (workflow + data stages + publish) and/or {@code cnf-gpu} (train + evaluate).
+ * Registers the pipeline workflow and the stage activities on the task queues this process serves: a CPU queue such
+ * as {@code cnf-cpu} (workflows + data stages + publish) and/or a GPU queue, any name ending in {@code -gpu} such as
+ * {@code cnf-gpu} (train + evaluate). See {@link TaskQueues} for how a run pairs them.
  */
 public final class WorkerHost implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkerHost.class);
@@ -55,10 +56,17 @@ public final class WorkerHost implements AutoCloseable {
             if (fetchThreads < 1) {
                 throw new IllegalArgumentException("fetch threads must be >= 1, got " + fetchThreads);
             }
+            List<String> problems = new java.util.ArrayList<>();
             for (String q : queues) {
-                if (!q.equals(TaskQueues.CPU) && !q.equals(TaskQueues.GPU)) {
-                    throw new IllegalArgumentException("unknown task queue '" + q + "'; use " + TaskQueues.CPU + " and/or " + TaskQueues.GPU);
+                if (!q.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,199}")) {
+                    problems.add("task queue '" + q + "': use letters, digits, '.', '_' or '-', e.g. " + TaskQueues.CPU + "," + TaskQueues.GPU);
                 }
+            }
+            if (queues.isEmpty()) {
+                problems.add("no task queue to poll; e.g. " + TaskQueues.CPU + "," + TaskQueues.GPU);
+            }
+            if (!problems.isEmpty()) {
+                throw new IllegalArgumentException(String.join("; ", problems));
             }
         }
     }
@@ -68,9 +76,13 @@ public final class WorkerHost implements AutoCloseable {
     public WorkerHost(WorkflowClient client, ObjectStore store, Settings settings) {
         store.ensureBucket();
         factory = WorkerFactory.newInstance(client);
-        register(settings.queues().contains(TaskQueues.CPU) ? factory.newWorker(TaskQueues.CPU, options(settings.cpuConcurrency())) : null,
-                settings.queues().contains(TaskQueues.GPU) ? factory.newWorker(TaskQueues.GPU, options(settings.gpuConcurrency())) : null,
-                store, settings, client);
+        for (String queue : settings.queues()) {
+            if (TaskQueues.isGpu(queue)) {
+                register(null, factory.newWorker(queue, options(settings.gpuConcurrency())), store, settings, client);
+            } else {
+                register(factory.newWorker(queue, options(settings.cpuConcurrency())), null, store, settings, client);
+            }
+        }
     }
 
     /** Training progress to the workflow as a signal, so its status query can show step, loss, throughput and ETA. */

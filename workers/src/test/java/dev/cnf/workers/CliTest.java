@@ -61,6 +61,11 @@ class CliTest {
         assertEquals(2, o.code());
         assertTrue(o.err().contains("must be an http(s):// URL"), o.err());
 
+        o = cnf("run", "--task-queue", "cnf-gpu", "--set", "trainSteps=-1", "--temporal", "nohostport");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("--task-queue: task queue 'cnf-gpu' is a GPU queue") && o.err().contains("trainSteps -1")
+                && o.err().contains("--temporal 'nohostport' must be host:port"), "every problem at once: " + o.err());
+
         o = cnf("frobnicate");
         assertEquals(2, o.code());
         assertTrue(o.err().contains("frobnicate"), o.err());

@@ -60,8 +60,15 @@ class PipelineWorkflowTest {
                 new WorkerHost.Settings(Set.of(TaskQueues.CPU, TaskQueues.GPU), List.of(gallery.url()),
                         Set.of(gallery.hostPort(), newGallery.hostPort()), 2, 1),
                 env.getWorkflowClient());
+        // A second queue family on the same namespace, as another team or environment would run it.
+        WorkerHost.register(env.newWorker(TEAM_CPU, WorkerHost.options(2)), env.newWorker(TEAM_GPU, WorkerHost.options(1)), store,
+                new WorkerHost.Settings(Set.of(TEAM_CPU, TEAM_GPU), List.of(gallery.url()), Set.of(gallery.hostPort()), 2, 1),
+                env.getWorkflowClient());
         env.start();
     }
+
+    static final String TEAM_CPU = "team-a-cpu";
+    static final String TEAM_GPU = "team-a-gpu";
 
     /**
      * With -Dcnf.recordHistories=DIR, the histories of finished runs are written to DIR for
@@ -376,6 +383,34 @@ class PipelineWorkflowTest {
         String published = "s3://" + store.bucket() + "/";
         assertTrue(new String(store.get(r.reportUri().substring(published.length()))).contains("depth RMSE"));
         assertTrue(new String(store.get(r.modelUri().substring(published.length()) + "README.md")).contains("depth RMSE"), "in the model card");
+    }
+
+    /** `cnf run --task-queue team-a-cpu`: the run, its children and its activities stay on that family's queues. */
+    @Test
+    void aRunStartedOnAnotherQueueFamilyStaysInIt() {
+        PipelineResult r = env.getWorkflowClient().newWorkflowStub(PipelineWorkflow.class,
+                WorkflowOptions.newBuilder().setTaskQueue(TEAM_CPU).setWorkflowId("wf-team-a").build())
+                .run(Inputs.of("name", "team-a", "resolution", 64, "trainSteps", 2, "batchSize", 4, "seed", 3,
+                        "evalSamples", 1, "evalSteps", 2, "probeEvery", 2, "version", "team-a-1"));
+        assertEquals(2, r.trainSteps());
+        Map<String, String> queueOfActivity = new java.util.TreeMap<>();
+        List<String> workflows = new java.util.ArrayList<>(List.of("wf-team-a"));
+        for (int i = 0; i < workflows.size(); i++) {
+            for (io.temporal.api.history.v1.HistoryEvent e : env.getWorkflowClient().fetchHistory(workflows.get(i)).getEvents()) {
+                if (e.hasActivityTaskScheduledEventAttributes()) {
+                    var a = e.getActivityTaskScheduledEventAttributes();
+                    queueOfActivity.merge(a.getActivityType().getName(), a.getTaskQueue().getName(), (x, y) -> x.equals(y) ? x : x + "," + y);
+                } else if (e.hasStartChildWorkflowExecutionInitiatedEventAttributes()) {
+                    var c = e.getStartChildWorkflowExecutionInitiatedEventAttributes();
+                    assertEquals(TEAM_CPU, c.getTaskQueue().getName(), c.getWorkflowId());
+                    workflows.add(c.getWorkflowId());
+                }
+            }
+        }
+        assertTrue(workflows.size() > 3, "children followed: " + workflows);
+        queueOfActivity.forEach((type, queue) -> assertEquals(type.startsWith("Train") || type.startsWith("Evaluate") ? TEAM_GPU : TEAM_CPU,
+                queue, type + " ran on " + queue + " (all: " + queueOfActivity + ")"));
+        assertTrue(queueOfActivity.values().containsAll(List.of(TEAM_CPU, TEAM_GPU)), queueOfActivity.toString());
     }
 
     @Test

@@ -107,7 +107,7 @@ public final class DemoCommand implements Callable<Integer> {
                     + " training resumes from its last checkpoint once the interrupted attempt times out, within two minutes)");
         } else {
             id = RunCommand.newWorkflowId(input.name());
-            RunCommand.start(stack.client, input, id);
+            RunCommand.start(stack.client, input, id, TaskQueues.CPU);
             Files.writeString(dataDir.resolve(RUN_FILE), id, StandardCharsets.UTF_8);
             System.out.println("  workflow " + id + (stack.temporal.uiUrl() == null ? "" : "   " + stack.temporal.uiUrl()
                     + "/namespaces/default/workflows/" + id));

@@ -20,6 +20,8 @@ import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 
@@ -31,6 +33,11 @@ public final class RunCommand implements Callable<Integer> {
 
     @Mixin
     InputOptions inputOptions;
+
+    @Option(names = "--task-queue", defaultValue = "${env:CNF_TASK_QUEUE:-" + TaskQueues.CPU + "}",
+            description = "CPU task queue of the run, served by workers with --queues; training goes to its GPU pair"
+                    + " (x-cpu to x-gpu) (env CNF_TASK_QUEUE; default ${DEFAULT-VALUE})")
+    String taskQueue;
 
     @Option(names = "--workflow-id", description = "workflow id (default cnf-<name>-<UTC time>-<random>)")
     String workflowId;
@@ -55,9 +62,9 @@ public final class RunCommand implements Callable<Integer> {
      * scheduler job (same id) never trains the same data twice.
      * @return false when a run with this id already exists (running or succeeded)
      */
-    static boolean start(WorkflowClient client, PipelineInput input, String workflowId) {
+    static boolean start(WorkflowClient client, PipelineInput input, String workflowId, String taskQueue) {
         PipelineWorkflow wf = client.newWorkflowStub(PipelineWorkflow.class, WorkflowOptions.newBuilder()
-                .setTaskQueue(TaskQueues.CPU).setWorkflowId(workflowId)
+                .setTaskQueue(taskQueue).setWorkflowId(workflowId)
                 .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY)
                 .build());
         try {
@@ -70,13 +77,12 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PipelineInput input = inputOptions.resolve(); // before connecting: bad input starts nothing
-        connection.validate();
+        PipelineInput input = checkAll(inputOptions, connection, taskQueue); // before connecting: bad input starts nothing
         WorkflowServiceStubs service = connection.connect();
         try {
             WorkflowClient client = connection.client(service);
             String id = workflowId != null ? workflowId : newWorkflowId(input.name());
-            boolean started = start(client, input, id);
+            boolean started = start(client, input, id, taskQueue);
             if (!started && !wait) {
                 System.err.println("cnf: workflow " + id + " already exists (running or succeeded); nothing started. Use --wait to attach to it.");
                 return CnfCli.EXIT_USAGE;
@@ -94,6 +100,26 @@ public final class RunCommand implements Callable<Integer> {
         } finally {
             service.shutdownNow();
         }
+    }
+
+    /** The input, once the input, the connection flags and the task queue are all fine; else every problem at once. */
+    static PipelineInput checkAll(InputOptions inputOptions, Connection connection, String taskQueue) {
+        List<String> problems = new ArrayList<>(TaskQueues.runQueueProblems(taskQueue).stream().map(p -> "--task-queue: " + p).toList());
+        PipelineInput input = null;
+        try {
+            input = inputOptions.resolve();
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+        }
+        try {
+            connection.validate();
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
+        return input;
     }
 
     /** The finished run's result as JSON, for the next step of a pipeline (an Airflow task, a script). */

@@ -86,16 +86,20 @@ public final class ScheduleCommand implements Runnable {
         @Option(names = "--cron", required = true, description = "cron expression in UTC, e.g. \"0 3 * * 1\"")
         String cron;
 
+        @Option(names = "--task-queue", defaultValue = "${env:CNF_TASK_QUEUE:-" + TaskQueues.CPU + "}",
+                description = "CPU task queue of the scheduled runs (env CNF_TASK_QUEUE; default ${DEFAULT-VALUE})")
+        String taskQueue;
+
         @Override
         public Integer call() throws Exception {
             String spec = checkCron(cron);
             if (!scheduleId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
                 throw new IllegalArgumentException("schedule id '" + scheduleId + "': use letters, digits, '.', '_' or '-'");
             }
-            PipelineInput input = inputOptions.resolve();
+            PipelineInput input = RunCommand.checkAll(inputOptions, connection, taskQueue);
             WorkflowServiceStubs service = connection.connect();
             try {
-                WorkflowOptions runs = WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.CPU).setWorkflowId("cnf-" + scheduleId).build();
+                WorkflowOptions runs = WorkflowOptions.newBuilder().setTaskQueue(taskQueue).setWorkflowId("cnf-" + scheduleId).build();
                 try {
                     schedules(service, connection).createSchedule(scheduleId, Schedule.newBuilder()
                             .setAction(ScheduleActionStartWorkflow.newBuilder().setWorkflowType(PipelineWorkflow.class)
@@ -109,7 +113,7 @@ public final class ScheduleCommand implements Runnable {
                     }
                     WorkflowClient client = connection.client(service);
                     PipelineWorkflow wf = client.newWorkflowStub(PipelineWorkflow.class, WorkflowOptions.newBuilder()
-                            .setTaskQueue(TaskQueues.CPU).setWorkflowId(CRON_FALLBACK_PREFIX + scheduleId).setCronSchedule(spec).build());
+                            .setTaskQueue(taskQueue).setWorkflowId(CRON_FALLBACK_PREFIX + scheduleId).setCronSchedule(spec).build());
                     try {
                         WorkflowClient.start(wf::run, input);
                     } catch (WorkflowExecutionAlreadyStarted exists) {

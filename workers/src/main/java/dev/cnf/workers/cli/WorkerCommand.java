@@ -30,7 +30,8 @@ public final class WorkerCommand implements Callable<Integer> {
     Storage storage;
 
     @Option(names = "--queues", split = ",", defaultValue = "${env:CNF_QUEUES:-cnf-cpu,cnf-gpu}",
-            description = "task queues to poll (default ${DEFAULT-VALUE})")
+            description = "task queues to poll: names ending in -gpu serve train and evaluate, others the workflows and"
+                    + " data stages; a run on x-cpu trains on x-gpu (env CNF_QUEUES; default ${DEFAULT-VALUE})")
     List<String> queues;
 
     @Option(names = "--default-source", description = "source used when a run's input has no 'sources' (repeatable)")

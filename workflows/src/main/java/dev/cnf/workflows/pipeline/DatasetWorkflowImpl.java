@@ -1,6 +1,5 @@
 package dev.cnf.workflows.pipeline;
 
-import dev.cnf.workflows.TaskQueues;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
@@ -58,7 +57,7 @@ public class DatasetWorkflowImpl implements DatasetWorkflow {
             Promise<Void> p = Async.procedure(() -> {
                 Progress finished = Workflow.newChildWorkflowStub(ShardWorkflow.class, ChildWorkflowOptions.newBuilder()
                         .setWorkflowId(ShardWorkflow.workflowId(Workflow.getInfo().getWorkflowId(), shard.shard()))
-                        .setTaskQueue(TaskQueues.CPU)
+                        .setTaskQueue(StageActivities.cpuQueue())
                         .build()).run(shard);
                 unreported = unreported.add(finished);
                 if (unreported.shards() >= reportEvery) {

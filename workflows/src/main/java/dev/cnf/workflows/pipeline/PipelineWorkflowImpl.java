@@ -1,6 +1,5 @@
 package dev.cnf.workflows.pipeline;
 
-import dev.cnf.workflows.TaskQueues;
 import dev.cnf.workflows.spec.DatasetSplit;
 import dev.cnf.workflows.spec.RunContext;
 import dev.cnf.workflows.stages.CaptionActivities;
@@ -234,7 +233,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
     private static ChildWorkflowOptions.Builder childOptions(Stage stage) {
         String id = StageWorkflows.childId(Workflow.getInfo().getWorkflowId(), stage == Stage.INGEST ? "dataset" : stage.id());
-        return ChildWorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(TaskQueues.CPU);
+        return ChildWorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(StageActivities.cpuQueue());
     }
 
     @Override

@@ -33,30 +33,39 @@ final class StageActivities {
 
     private StageActivities() {}
 
+    /** The queue of the run: the workflow's own, so a run started on another family stays in it. */
+    static String cpuQueue() {
+        return Workflow.getInfo().getTaskQueue();
+    }
+
+    static String gpuQueue() {
+        return TaskQueues.gpuQueueFor(cpuQueue());
+    }
+
     static ValidateActivities validate() {
-        return stub(ValidateActivities.class, TaskQueues.CPU, Duration.ofMinutes(10), Duration.ofMinutes(1));
+        return stub(ValidateActivities.class, cpuQueue(), Duration.ofMinutes(10), Duration.ofMinutes(1));
     }
 
     static IngestActivities ingest() {
-        return stub(IngestActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
+        return stub(IngestActivities.class, cpuQueue(), Duration.ofHours(2), Duration.ofMinutes(1));
     }
 
     static CleanActivities clean() {
-        return stub(CleanActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
+        return stub(CleanActivities.class, cpuQueue(), Duration.ofHours(2), Duration.ofMinutes(1));
     }
 
     static CaptionActivities caption() {
-        return stub(CaptionActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
+        return stub(CaptionActivities.class, cpuQueue(), Duration.ofHours(2), Duration.ofMinutes(1));
     }
 
     static ConditionActivities condition() {
-        return stub(ConditionActivities.class, TaskQueues.CPU, Duration.ofHours(2), Duration.ofMinutes(1));
+        return stub(ConditionActivities.class, cpuQueue(), Duration.ofHours(2), Duration.ofMinutes(1));
     }
 
     /** A pause or cancel cancels the train activity and waits until it has written its checkpoint. */
     static TrainActivities train() {
         return Workflow.newActivityStub(TrainActivities.class, ActivityOptions.newBuilder()
-                .setTaskQueue(TaskQueues.GPU)
+                .setTaskQueue(gpuQueue())
                 .setStartToCloseTimeout(Duration.ofDays(7))
                 .setHeartbeatTimeout(Duration.ofMinutes(2))
                 .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
@@ -65,11 +74,11 @@ final class StageActivities {
     }
 
     static EvaluateActivities evaluate() {
-        return stub(EvaluateActivities.class, TaskQueues.GPU, Duration.ofHours(6), Duration.ofMinutes(2));
+        return stub(EvaluateActivities.class, gpuQueue(), Duration.ofHours(6), Duration.ofMinutes(2));
     }
 
     static PublishActivities publish() {
-        return stub(PublishActivities.class, TaskQueues.CPU, Duration.ofMinutes(30), Duration.ofMinutes(1));
+        return stub(PublishActivities.class, cpuQueue(), Duration.ofMinutes(30), Duration.ofMinutes(1));
     }
 
     private static <T> T stub(Class<T> type, String queue, Duration startToClose, Duration heartbeat) {
