@@ -128,6 +128,56 @@ class CliTest {
         }
     }
 
+    /** `cnf models ls` without keys, as a container with AWS credentials runs it: the environment, then a profile. */
+    @Test
+    @Tag("e2e")
+    void s3CredentialsComeFromTheAwsChainWithoutKeys(@TempDir Path dir) throws Exception {
+        try (EmbeddedS3 s3 = EmbeddedS3.start(dir)) {
+            new ObjectStore(s3.config("cnf")).ensureBucket();
+            Path home = java.nio.file.Files.createDirectories(dir.resolve("home"));
+            Path credentials = dir.resolve("aws-credentials");
+            java.nio.file.Files.writeString(credentials, "[default]\naws_access_key_id = nobody\naws_secret_access_key = wrong\n\n"
+                    + "[cnf-local]\naws_access_key_id = " + EmbeddedS3.ACCESS_KEY + "\naws_secret_access_key = " + EmbeddedS3.SECRET_KEY + "\n");
+            java.util.Map<String, String> env = new java.util.HashMap<>(java.util.Map.of("HOME", home.toString()));
+
+            String[] none = cnfProcess(env, "models", "ls", "--s3", s3.endpoint());
+            assertEquals("2", none[0], none[1]);
+            assertTrue(none[1].contains("no S3 credentials") && none[1].strip().lines().count() == 1, none[1]);
+
+            env.putAll(java.util.Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY));
+            String[] fromEnvironment = cnfProcess(env, "models", "ls", "--s3", s3.endpoint());
+            assertEquals("0", fromEnvironment[0], fromEnvironment[1]);
+
+            env.remove("AWS_ACCESS_KEY_ID");
+            env.remove("AWS_SECRET_ACCESS_KEY");
+            env.put("AWS_SHARED_CREDENTIALS_FILE", credentials.toString());
+            String[] wrongProfile = cnfProcess(env, "models", "ls", "--s3", s3.endpoint());
+            assertEquals("2", wrongProfile[0], "the default profile holds wrong keys: " + wrongProfile[1]);
+            assertTrue(wrongProfile[1].contains("object storage refused the credentials"), wrongProfile[1]);
+            env.put("AWS_PROFILE", "cnf-local");
+            String[] fromProfile = cnfProcess(env, "models", "ls", "--s3", s3.endpoint());
+            assertEquals("0", fromProfile[0], fromProfile[1]);
+        }
+    }
+
+    /** The CLI in its own JVM with exactly this environment (plus PATH): {exit code, stdout and stderr}. */
+    static String[] cnfProcess(java.util.Map<String, String> env, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), CnfCli.class.getName()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        String path = System.getenv("PATH");
+        builder.environment().clear();
+        builder.environment().put("PATH", path == null ? "/usr/bin:/bin" : path);
+        builder.environment().putAll(env);
+        Process p = builder.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+        // logback's own start-up chatter is not the CLI's output
+        String printed = out.lines().filter(l -> !l.matches("\\d\\d:\\d\\d:\\d\\d,\\d+ \\|-.*")).collect(java.util.stream.Collectors.joining("\n"));
+        return new String[] {String.valueOf(p.exitValue()), printed};
+    }
+
     @Test
     void unreachableTemporalIsExitCode3() throws Exception {
         int port;

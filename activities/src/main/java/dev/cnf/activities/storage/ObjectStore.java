@@ -35,7 +35,7 @@ public final class ObjectStore {
         this.config = config;
         this.client = MinioClient.builder()
                 .endpoint(config.endpoint())
-                .credentials(config.accessKey(), config.secretKey())
+                .credentialsProvider(S3Credentials.resolve(config.accessKey(), config.secretKey()).provider())
                 .region(config.region())
                 .build();
     }

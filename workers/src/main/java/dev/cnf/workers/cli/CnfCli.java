@@ -57,7 +57,8 @@ public final class CnfCli implements Runnable {
                 String code = s3.errorResponse().code();
                 return switch (code) {
                     case "SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied" -> new Explained("object storage refused the credentials ("
-                            + code + "): check --s3-access-key and --s3-secret-key (or CNF_S3_ACCESS_KEY, CNF_S3_SECRET_KEY)", EXIT_USAGE);
+                            + code + "): check --s3-access-key and --s3-secret-key (or CNF_S3_ACCESS_KEY, CNF_S3_SECRET_KEY),"
+                            + " or without them the AWS_* credentials", EXIT_USAGE);
                     case "NoSuchBucket" -> new Explained("no bucket " + s3.errorResponse().bucketName() + " at that endpoint: check --bucket", EXIT_USAGE);
                     default -> new Explained("object storage answered " + code + ": " + s3.errorResponse().message(), EXIT_WORKFLOW_FAILED);
                 };
