@@ -386,4 +386,52 @@ public class TinyModelTest extends PyTorchTest {
             }
         }
     }
+
+    /** A ControlNet whose every weight, the zero convolutions included, is random: its residuals are not zero. */
+    static ControlNet randomControlNet(BaseModel base, NDManager m, long seed) {
+        ControlNet cn = base.newControlNet(m, seed);
+        Random r = new Random(seed);
+        Map<String, Tensor> random = new java.util.LinkedHashMap<>();
+        Weights.export(cn).forEach((name, t) -> {
+            float[] data = new float[t.data().length];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (float) (r.nextGaussian() * 0.05);
+            }
+            random.put(name, new Tensor(t.shape(), data));
+        });
+        Weights.load(cn, random);
+        return cn;
+    }
+
+    /** diffusers' MultiControlNetModel: each net its condition and scale, residuals summed. */
+    @Test
+    void severalControlNetsSumTheirScaledResiduals() {
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            ControlNet a = randomControlNet(base, m, 8);
+            ControlNet b = randomControlNet(base, m, 9);
+            ControlNetSampler sampler = new ControlNetSampler(base, a);
+            TrainingSet d = circles(2, 3);
+            TrainingSet other = circles(2, 4);
+            ControlNetSampler.Settings s = new ControlNetSampler.Settings(3, 7.5f, 1f, 5);
+            List<float[]> single = sampler.sample(m, d.captions(), d.conditions(), s);
+            List<float[]> one = sampler.sampleControlled(m, d.captions(), List.of(new ControlNetSampler.Control(a, d.conditions(), 1f)), s);
+            assertArrayEquals(single.get(1), one.get(1), 0f, "one Control is the single-net path");
+            List<float[]> halves = sampler.sampleControlled(m, d.captions(), List.of(new ControlNetSampler.Control(a, d.conditions(), 0.5f),
+                    new ControlNetSampler.Control(a, d.conditions(), 0.5f)), s);
+            assertArrayEquals(single.get(0), halves.get(0), 1e-5f, "two halves of the same net make the whole");
+            List<float[]> silentSecond = sampler.sampleControlled(m, d.captions(), List.of(new ControlNetSampler.Control(a, d.conditions(), 1f),
+                    new ControlNetSampler.Control(b, other.conditions(), 0f)), s);
+            assertArrayEquals(single.get(0), silentSecond.get(0), 1e-5f, "a net at scale 0 adds nothing");
+            List<float[]> both = sampler.sampleControlled(m, d.captions(), List.of(new ControlNetSampler.Control(a, d.conditions(), 1f),
+                    new ControlNetSampler.Control(b, other.conditions(), 1f)), s);
+            double diff = 0;
+            for (int i = 0; i < both.get(0).length; i++) {
+                diff = Math.max(diff, Math.abs(both.get(0)[i] - single.get(0)[i]));
+            }
+            assertTrue(diff > 1e-3, "the second net, with its own condition, changes the image: " + diff);
+            assertThrows(IllegalArgumentException.class, () -> sampler.sampleControlled(m, d.captions(),
+                    List.of(new ControlNetSampler.Control(b, List.of(other.conditions().get(0)), 1f)), s));
+        }
+    }
 }

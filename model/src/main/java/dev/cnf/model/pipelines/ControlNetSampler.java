@@ -21,7 +21,8 @@ import java.util.SplittableRandom;
 /**
  * Text + condition → image: DDIM with classifier-free guidance, the unconditional ("") and
  * conditional passes batched together, the condition fed to the ControlNet in both (as diffusers'
- * StableDiffusionControlNetPipeline does outside guess mode).
+ * StableDiffusionControlNetPipeline does outside guess mode). With several ControlNets, each gets its own condition
+ * and scale and their residuals are summed, as diffusers' MultiControlNetModel does.
  */
 public final class ControlNetSampler {
     public record Settings(int steps, float guidanceScale, float controlScale, long seed) {
@@ -29,6 +30,14 @@ public final class ControlNetSampler {
             return new Settings(20, 9.0f, 1.0f, seed);
         }
     }
+
+    /**
+     * One ControlNet of a multi-ControlNet sampling and what it sees.
+     *
+     * @param conditions CHW float arrays in [0, 1] at the config's sample size, one per prompt
+     * @param scale      its residuals' weight (diffusers' controlnet_conditioning_scale)
+     */
+    public record Control(ControlNet net, List<float[]> conditions, float scale) {}
 
     private final BaseModel base;
     private final ControlNet controlnet;
@@ -44,6 +53,15 @@ public final class ControlNetSampler {
      * @return images CHW in [-1, 1], one per prompt
      */
     public List<float[]> sample(NDManager manager, List<String> prompts, List<float[]> conditions, Settings s) {
+        return sampleControlled(manager, prompts, controlnet == null ? List.of() : List.of(new Control(controlnet, conditions, s.controlScale())), s);
+    }
+
+    /**
+     * Several ControlNets at once (their residuals summed; {@code s.controlScale()} is not used, each has its own).
+     *
+     * @return images CHW in [-1, 1], one per prompt
+     */
+    public List<float[]> sampleControlled(NDManager manager, List<String> prompts, List<Control> controls, Settings s) {
         GradMode.disableOnThisThread();
         int n = prompts.size();
         int size = base.sampleSize();
@@ -56,15 +74,14 @@ public final class ControlNetSampler {
         for (int i = 0; i < init.length; i++) {
             init[i] = (float) rng.nextGaussian();
         }
-        float[] cond = new float[n * 3 * size * size];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(conditions.get(i), 0, cond, i * 3 * size * size, 3 * size * size);
-        }
         try (NDManager local = manager.newSubManager()) {
             NDArray latents = local.create(init, new Shape(n, lc, ls, ls));
             DataType compute = base.computeType(); // the scheduler's arithmetic stays float32; the networks see their type
-            NDArray condArr = local.create(cond, new Shape(n, 3, size, size)).toType(compute, false);
-            NDArray condPair = condArr.concat(condArr, 0);
+            List<NDArray> condPairs = new ArrayList<>();
+            for (Control c : controls) {
+                NDArray condArr = local.create(batch(c.conditions(), n, 3 * size * size), new Shape(n, 3, size, size)).toType(compute, false);
+                condPairs.add(condArr.concat(condArr, 0));
+            }
             List<String> both = new ArrayList<>(Collections.nCopies(n, ""));
             both.addAll(prompts);
             NDArray text = base.textEncoder().encode(ps, local, both);
@@ -74,8 +91,14 @@ public final class ControlNetSampler {
                     NDArray x = latents.concat(latents, 0).toType(compute, false);
                     NDArray ts = local.full(new Shape(2L * n), (float) t);
                     NDList in = new NDList(x, ts, text);
-                    if (controlnet != null) {
-                        in.addAll(controlnet.residuals(ps, new NDList(x, ts, text, condPair), s.controlScale(), false));
+                    NDList residuals = null;
+                    for (int k = 0; k < controls.size(); k++) {
+                        Control c = controls.get(k);
+                        NDList r = c.net().residuals(ps, new NDList(x, ts, text, condPairs.get(k)), c.scale(), false);
+                        residuals = residuals == null ? r : sum(residuals, r);
+                    }
+                    if (residuals != null) {
+                        in.addAll(residuals);
                     }
                     NDArray eps = base.unet().forward(ps, in, false, null).singletonOrThrow().toType(DataType.FLOAT32, false);
                     NDArray uncond = eps.get("0:" + n);
@@ -97,5 +120,27 @@ public final class ControlNetSampler {
             }
             return out;
         }
+    }
+
+    private static float[] batch(List<float[]> perPrompt, int n, int per) {
+        if (perPrompt.size() != n) {
+            throw new IllegalArgumentException(perPrompt.size() + " condition images for " + n + " prompts; give one per prompt");
+        }
+        float[] out = new float[n * per];
+        for (int i = 0; i < n; i++) {
+            if (perPrompt.get(i).length != per) {
+                throw new IllegalArgumentException("condition " + i + " has " + perPrompt.get(i).length + " values, the model needs " + per);
+            }
+            System.arraycopy(perPrompt.get(i), 0, out, i * per, per);
+        }
+        return out;
+    }
+
+    private static NDList sum(NDList a, NDList b) {
+        NDList out = new NDList(a.size());
+        for (int i = 0; i < a.size(); i++) {
+            out.add(a.get(i).add(b.get(i)));
+        }
+        return out;
     }
 }
