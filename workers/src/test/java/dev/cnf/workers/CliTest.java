@@ -66,6 +66,17 @@ class CliTest {
         assertTrue(o.err().contains("--task-queue: task queue 'cnf-gpu' is a GPU queue") && o.err().contains("trainSteps -1")
                 && o.err().contains("--temporal 'nohostport' must be host:port"), "every problem at once: " + o.err());
 
+        o = cnf("generate", "--model", "m", "--control-scale", "5", "--image", "/no/such.jpg", "--condition", "depth",
+                "--prompt", " ", "--steps", "0", "--out", "/tmp/cnf-generate-never-written");
+        assertEquals(2, o.code());
+        for (String problem : List.of("cannot read /no/such.jpg", "--condition depth: extracted here only for", "--control-scale 5.0",
+                "--prompt is empty", "--steps 0")) {
+            assertTrue(o.err().contains(problem), "names " + problem + ": " + o.err());
+        }
+        o = cnf("generate", "--prompt", "x", "--out", "/tmp/x");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("--model"), "a ControlNet is required: " + o.err());
+
         o = cnf("frobnicate");
         assertEquals(2, o.code());
         assertTrue(o.err().contains("frobnicate"), o.err());

@@ -413,6 +413,54 @@ class PipelineWorkflowTest {
         assertTrue(queueOfActivity.values().containsAll(List.of(TEAM_CPU, TEAM_GPU)), queueOfActivity.toString());
     }
 
+    /**
+     * `cnf generate` with a published version reproduces the evaluation's sample pixel for pixel: same held-out condition,
+     * caption, seed, steps and guidance, but the weights read from the published version (checked against its manifest)
+     * and the condition from a file, where the evaluation used the run's own.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void generateReproducesTheEvaluationsSampleFromThePublishedVersion(@TempDir Path tmp) throws Exception {
+        PipelineResult r = stub("wf-generate").run(Inputs.of("name", "generate-me", "resolution", 64, "trainSteps", 6, "batchSize", 4,
+                "learningRate", 1e-3, "seed", 11, "evalSamples", 1, "evalSteps", 3, "probeEvery", 3, "version", "gen-1"));
+        String evaluated = onlyKey("runs/wf-generate/", "/evaluate/metrics.json");
+        Map<String, Object> metrics = Json.read(store.get(evaluated), Map.class);
+        Map<String, Object> sample = ((List<Map<String, Object>>) metrics.get("perSample")).get(0);
+        String samples = evaluated.replace("metrics.json", "samples/");
+        Path condition = java.nio.file.Files.write(tmp.resolve("condition.png"), store.get(samples + "condition/" + sample.get("id") + ".png"));
+        String[] base = {"generate", "--s3", s3.endpoint(), "--s3-access-key", EmbeddedS3.ACCESS_KEY, "--s3-secret-key", EmbeddedS3.SECRET_KEY,
+                "--bucket", store.bucket(), "--prompt", String.valueOf(sample.get("caption")), "--seed", "11", "--steps", "3", "--guidance", "9"};
+        List<String> args = new java.util.ArrayList<>(List.of(base));
+        args.addAll(List.of("--model", "generate-me@gen-1", "--condition-image", condition.toString(), "--out", tmp.resolve("out").toString()));
+        assertEquals(0, dev.cnf.workers.cli.CnfCli.commandLine().execute(args.toArray(String[]::new)));
+        org.opencv.core.Mat expected = dev.cnf.activities.imaging.OpenCv.decodeBgr(store.get(samples + "automatic/" + sample.get("id") + ".png"));
+        org.opencv.core.Mat generated = dev.cnf.activities.imaging.OpenCv.decodeBgr(java.nio.file.Files.readAllBytes(tmp.resolve("out/sample-00.png")));
+        assertEquals(0.0, org.opencv.core.Core.norm(expected, generated, org.opencv.core.Core.NORM_INF), "pixel for pixel");
+        Map<String, Object> recipe = Json.read(java.nio.file.Files.readAllBytes(tmp.resolve("out/generate.json")), Map.class);
+        assertEquals("gen-1", ((List<Map<String, Object>>) recipe.get("controlnets")).get(0).get("version"));
+
+        // Without control the picture is another one: the ControlNet is in the loop.
+        args = new java.util.ArrayList<>(List.of(base));
+        args.addAll(List.of("--model", "generate-me@gen-1", "--condition-image", condition.toString(), "--control-scale", "0",
+                "--out", tmp.resolve("uncontrolled").toString()));
+        assertEquals(0, dev.cnf.workers.cli.CnfCli.commandLine().execute(args.toArray(String[]::new)));
+        org.opencv.core.Mat floor = dev.cnf.activities.imaging.OpenCv.decodeBgr(store.get(samples + "no-control/" + sample.get("id") + ".png"));
+        org.opencv.core.Mat uncontrolled = dev.cnf.activities.imaging.OpenCv.decodeBgr(
+                java.nio.file.Files.readAllBytes(tmp.resolve("uncontrolled/sample-00.png")));
+        assertEquals(0.0, org.opencv.core.Core.norm(floor, uncontrolled, org.opencv.core.Core.NORM_INF), "scale 0 is the evaluation's floor");
+        assertTrue(org.opencv.core.Core.norm(generated, uncontrolled, org.opencv.core.Core.NORM_INF) > 0, "control changes the image");
+
+        // The same output folder again: refused, nothing overwritten; a damaged weights object: refused.
+        assertEquals(2, dev.cnf.workers.cli.CnfCli.commandLine().execute(args.toArray(String[]::new)));
+        String weights = ModelRegistry.dir("generate-me", "gen-1") + ModelRegistry.WEIGHTS_FILE;
+        byte[] damaged = store.get(weights);
+        damaged[damaged.length - 1] ^= 1;
+        store.put(weights, damaged, "application/octet-stream");
+        args.set(args.size() - 1, tmp.resolve("damaged").toString());
+        assertEquals(1, dev.cnf.workers.cli.CnfCli.commandLine().execute(args.toArray(String[]::new)), "checksum mismatch");
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("damaged/sample-00.png")));
+    }
+
     @Test
     @SuppressWarnings("unchecked")
     void smallScaleModeReconnectsTheSkipsAtTheGivenStep() throws Exception {

@@ -79,6 +79,26 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         }
     }
 
+    /**
+     * Each sample as a PNG file too, for reuse and for reproducing it with {@code cnf generate}:
+     * {@code samples/<mode>/<id>.png}, the floor as mode {@code no-control}, the condition as {@code samples/condition/<id>.png}.
+     */
+    private void storeSamples(String out, HeldOutSet held, Sampled sampled) {
+        for (int i = 0; i < held.count(); i++) {
+            String id = held.samples().get(i).id();
+            store.put(out + "samples/condition/" + id + ".png", OpenCv.encodePng(OpenCv.fromChw(held.conditions().get(i), held.size(), 0f, 1f)),
+                    "image/png");
+            for (Map.Entry<String, List<float[]>> mode : sampled.byMode().entrySet()) {
+                store.put(out + "samples/" + mode.getKey() + "/" + id + ".png", png(mode.getValue().get(i), held.size()), "image/png");
+            }
+            store.put(out + "samples/no-control/" + id + ".png", png(sampled.floor().get(i), held.size()), "image/png");
+        }
+    }
+
+    private static byte[] png(float[] image, int size) {
+        return OpenCv.encodePng(OpenCv.fromChw(image, size, -1f, 1f));
+    }
+
     @Override
     public Result evaluate(Request r) {
         HeldOutSet held = heldOut(r);
@@ -89,6 +109,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         String out = r.run().prefix() + "/evaluate/" + (r.atStep() == null ? "" : String.format("step-%08d/", r.atStep()));
         String metricsKey = out + "metrics.json";
         store.put(metricsKey, Json.bytes(metrics(r, held, prompts, scored, duringTraining)), "application/json");
+        storeSamples(out, held, sampled);
         String reportKey = out + "report.html";
         store.put(reportKey, report(r, held, prompts, scored, duringTraining).getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
         return new Result(reportKey, metricsKey, held.count(), scored.edgeF1(), scored.edgeF1NoControl());
@@ -201,13 +222,13 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                 sums.merge("edgeSSIM", edge.ssim() / n, Double::sum);
                 m.put("edgeF1." + e.getKey(), edge.f1());
                 m.put("edgeSSIM." + e.getKey(), edge.ssim());
-                images.add(OpenCv.encodePng(OpenCv.fromChw(img, held.size(), -1f, 1f)));
+                images.add(png(img, held.size()));
                 labels.add(String.format("F1 %.2f", edge.f1()));
             }
             double f1Floor = EdgeProbe.f1(sampled.floor().get(i), condition, held.size());
             floorSum += f1Floor;
             m.put("edgeF1.noControl", f1Floor);
-            images.add(OpenCv.encodePng(OpenCv.fromChw(sampled.floor().get(i), held.size(), -1f, 1f)));
+            images.add(png(sampled.floor().get(i), held.size()));
             labels.add(String.format("F1 %.2f", f1Floor));
             images.add(store.get(s.imageKey()));
             labels.add("");

@@ -92,6 +92,9 @@ final class ModelCard {
             md.append("```python\nfrom diffusers import ControlNetModel\ncontrolnet = ControlNetModel.from_pretrained(\"./")
                     .append(name).append("-").append(version).append("\")  # after `cnf models pull ").append(name).append(" ").append(version).append("`\n```\n\n");
         }
+        md.append("With cnf, from a prompt and a ").append(condition).append(" map (or `--image photo.jpg` to extract it):\n\n```bash\n")
+                .append("cnf generate --model ").append(name).append("@").append(version)
+                .append(" --condition-image condition.png --prompt \"...\" --out samples/\n```\n\n");
         tables(md, card, preset, condition);
         evaluation(md, metrics, decision);
         notes(md, card);
