@@ -74,4 +74,8 @@ if ! $smoke; then
   run sample_mid-sd_torch "$py" bench/peers/torch_step.py sample mid-sd 2 1 "$threads"
 fi
 run ingest_scaling "${java_workers[@]}" dev.cnf.workers.bench.IngestScalingBench "$crawl" 512 256 "$out/scaling"
+# bounded-memory dedupe: the same run under 1 GiB and under 128 MiB of heap (flat memory: both finish)
+$smoke && dedupe_records=200000 || dedupe_records=5000000
+run dedupe_1g java -Xmx1g "${java_data[@]:1}" dev.cnf.activities.clean.DedupeScaleBench "$dedupe_records"
+run dedupe_128m java -Xmx128m "${java_data[@]:1}" dev.cnf.activities.clean.DedupeScaleBench "$dedupe_records"
 "$py" bench/report.py "$out/results.jsonl" "$here" $($smoke && echo --smoke)

@@ -17,6 +17,9 @@ import dev.cnf.workflows.stages.CleanActivities;
 import io.temporal.activity.Activity;
 import org.opencv.core.Mat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -24,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Per shard: decodes every fetched original (header checked first, see {@link ImageDecoder}), drops
@@ -120,10 +124,13 @@ public class CleanActivitiesImpl implements CleanActivities {
         return shardBase(runPrefix, shard) + ".drops.jsonl";
     }
 
+    /**
+     * Over all shards, in bounded memory ({@link ExternalDedupe}): the candidates are read twice from object storage,
+     * once to partition them on local disk and once, after the verdicts, to write the kept ones; samples, drops and the
+     * report are streamed through local files, never held as lists.
+     */
     @Override
     public Result dedupe(DedupeRequest r) {
-        List<Sample> kept = new ArrayList<>();
-        List<Drop> drops = new ArrayList<>();
         List<String> dropsKeys = new ArrayList<>(r.dropsKeys());
         List<String> candidatesKeys = new ArrayList<>();
         for (int shard = 0; shard < r.shards(); shard++) {
@@ -131,44 +138,51 @@ public class CleanActivitiesImpl implements CleanActivities {
             dropsKeys.add(dropsKey(r.run().prefix(), shard));
             candidatesKeys.add(candidatesKey(r.run().prefix(), shard));
         }
-        for (String key : dropsKeys) {
-            drops.addAll(Json.readLines(store.get(key), Drop.class));
-        }
-        Map<String, String> bySha = new HashMap<>();
-        NearDuplicateIndex near = new NearDuplicateIndex(r.data().nearDuplicateDistance());
-        for (String key : candidatesKeys) {
-            Activity.getExecutionContext().heartbeat(kept.size());
-            for (Sample s : SampleTables.read(store, key)) {
-                String first = bySha.putIfAbsent(s.sha256(), s.sourceUrl());
-                if (first != null) {
-                    drops.add(new Drop(s.sourceUrl(), DropReason.DUPLICATE, "same bytes as " + first));
-                    continue;
+        int near = r.data().nearDuplicateDistance();
+        Path work = Path.of(System.getProperty("java.io.tmpdir"));
+        try (ExternalDedupe dedupe = new ExternalDedupe(work, r.seen(), near);
+             Spill samples = new Spill(work); Spill drops = new Spill(work); Spill report = new Spill(work)) {
+            for (String key : candidatesKeys) {
+                Activity.getExecutionContext().heartbeat("partitioning " + dedupe.size() + " candidates");
+                for (Sample s : SampleTables.read(store, key)) {
+                    dedupe.add(s.sha256(), near >= 0 ? s.phash() : null, s.sourceUrl());
                 }
-                if (r.data().nearDuplicateDistance() >= 0 && s.phash() != null) {
-                    String similar = near.nearest(s.phash());
-                    if (similar != null) {
-                        drops.add(new Drop(s.sourceUrl(), DropReason.NEAR_DUPLICATE, "looks like " + similar));
+            }
+            dedupe.decide(partition -> Activity.getExecutionContext().heartbeat("deciding, partition " + partition));
+            Map<String, Integer> dropped = new TreeMap<>();
+            for (String key : dropsKeys) {
+                for (Drop d : Json.readLines(store.get(key), Drop.class)) {
+                    drops.write(d);
+                    dropped.merge(d.reason().name(), 1, Integer::sum);
+                }
+            }
+            int kept = 0;
+            for (String key : candidatesKeys) {
+                Activity.getExecutionContext().heartbeat("writing, " + kept + " kept");
+                for (Sample s : SampleTables.read(store, key)) {
+                    ExternalDedupe.Verdict v = dedupe.verdict();
+                    if (v.kept()) {
+                        samples.write(s);
+                        kept++;
                         continue;
                     }
-                    near.add(s.phash(), s.sourceUrl());
+                    drops.write(new Drop(s.sourceUrl(), v.reason(), v.reason() == DropReason.DUPLICATE
+                            ? "same bytes as " + v.referenceUrl() : "looks like " + v.referenceUrl() + " (pHash distance " + v.distance() + ")"));
+                    dropped.merge(v.reason().name(), 1, Integer::sum);
                 }
-                kept.add(s);
             }
+            int droppedCount = dropped.values().stream().mapToInt(Integer::intValue).sum();
+            if (kept + droppedCount != r.seen()) {
+                throw new IllegalStateException("cleaning report does not balance: seen " + r.seen() + " != kept " + kept
+                        + " + dropped " + droppedCount + "; a stage lost or double-counted items");
+            }
+            String samplesKey = r.run().prefix() + "/clean/samples.jsonl";
+            store.putFile(samplesKey, samples.finish(), "application/x-ndjson");
+            String reportKey = r.run().prefix() + "/clean/report.json";
+            store.putFile(reportKey, report.writeReport(r.seen(), kept, dropped, drops.finish()), "application/json");
+            return new Result(r.seen(), kept, dropped, samplesKey, reportKey);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        if (kept.size() + drops.size() != r.seen()) {
-            throw new IllegalStateException("cleaning report does not balance: seen " + r.seen() + " != kept " + kept.size()
-                    + " + dropped " + drops.size() + "; a stage lost or double-counted items");
-        }
-        String samplesKey = r.run().prefix() + "/clean/samples.jsonl";
-        SampleTables.write(store, samplesKey, kept);
-        Map<String, Integer> dropped = Drop.countByReason(drops);
-        Map<String, Object> report = new LinkedHashMap<>();
-        report.put("seen", r.seen());
-        report.put("kept", kept.size());
-        report.put("dropped", dropped);
-        report.put("drops", drops);
-        String reportKey = r.run().prefix() + "/clean/report.json";
-        store.put(reportKey, Json.bytes(report), "application/json");
-        return new Result(r.seen(), kept.size(), dropped, samplesKey, reportKey);
     }
 }

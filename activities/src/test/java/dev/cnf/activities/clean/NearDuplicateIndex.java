@@ -8,14 +8,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Finds an earlier image whose 64-bit hash is within a Hamming distance and whose colour layout
+ * The sequential near-duplicate rule in memory, the reference {@link ExternalDedupe} is tested against (it served
+ * production before the partitioned version). Finds an earlier image whose 64-bit hash is within a Hamming distance and whose colour layout
  * differs by at most {@link #MAX_COLOUR_STEP} (of 15) in every cell (see {@link PerceptualHash#signature}).
  * For distances under 8 it is a multi-index lookup (two hashes within d < 8 bits agree exactly on at
  * least one of their 8 bytes), so millions of images stay cheap; larger distances fall back to a scan.
  */
 final class NearDuplicateIndex {
-    /** Re-encoding and resizing move a cell's mean by a step at most; another colour scheme moves it further. */
-    static final int MAX_COLOUR_STEP = 2;
+    static final int MAX_COLOUR_STEP = ExternalDedupe.MAX_COLOUR_STEP;
 
     private final int maxDistance;
     private final List<Long> hashes = new ArrayList<>();
