@@ -9,17 +9,32 @@ import sys
 
 
 def machine():
-    cpu = ""
+    cpu, ids = "", {}
     for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "model name" and not cpu:
+            cpu = value.strip()
+        elif key in ("cpu family", "model", "stepping") and key not in ids:
+            ids[key] = value.strip()
+        elif not line.strip() and cpu:
             break
+    if ids:  # a virtual machine's model name can be as vague as "AMD EPYC": the family/model/stepping say which one
+        cpu += f" (family {ids.get('cpu family', '?')}, model {ids.get('model', '?')}, stepping {ids.get('stepping', '?')})"
     mem = 0
     for line in open("/proc/meminfo"):
         if line.startswith("MemTotal"):
             mem = int(line.split()[1]) * 1024
     java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 2 ** 30, 1), "os": platform.platform(),
+    flags = set()
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            break
+    # the ISA extensions that change which kernels OpenCV, oneDNN and OpenBLAS run
+    isa = [f for f in ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+                       "avx512_fp16", "avx_vnni", "amx_bf16", "amx_int8") if f in flags]
+    return {"cpu": cpu, "isa": isa, "cores": os.cpu_count(), "memory_gib": round(mem / 2 ** 30, 1), "os": platform.platform(),
             "java": java, "python": platform.python_version(), "gpu": "none lent to this run"}
 
 
@@ -93,9 +108,12 @@ def main():
           f"Measured {measured:%Y-%m-%d %H:%M} UTC with `bench/run.sh{' --smoke' if smoke else ''}` on "
           f"{info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB; {info['java']}; Python {info['python']}. "
           f"GPU: {info['gpu']}. Each row's peer ran in the same run on the same cores.", "",
+          f"CPU extensions: {' '.join(info['isa']) or 'none of interest'}. A ratio below holds for this machine: another "
+          "CPU runs other kernels (the OpenCV builds' own dispatch is in the data-preparation table).", "",
           f"fp32 GEMM peak of this box (PyTorch matmul, OpenBLAS): **{peak:.0f} GFLOP/s**.", "",
           "## Data preparation (decode JPEG → square 512 → grey → Canny → PNG)", "",
-          "| implementation | OpenCV | JPEG decoder | images/s (median) | each round | vs Python |", "|---|---|---|---|---|---|"]
+          "| implementation | OpenCV | OpenCV CPU dispatch on this machine | JPEG decoder | images/s (median) | each round | vs Python |",
+          "|---|---|---|---|---|---|---|"]
     py = rows["dataprep_python"]["images_per_second"]
     dataprep = (("dataprep_java", "cnf Java (openpnp OpenCV jar)"),
                 ("dataprep_java_opencv_decoder", "cnf Java (openpnp OpenCV jar), JPEGs through OpenCV (-Dcnf.turbojpeg=false)"),
@@ -107,7 +125,9 @@ def main():
             r = rows[name]
             each = ", ".join(str(x) for x in r.get("rounds", [round(r["images_per_second"], 1)]))
             decoder = r.get("jpeg_decoder", "OpenCV imdecode")
-            md.append(f"| {label} | {r['opencv']} | {decoder} | {r['images_per_second']:.1f} | {each} | {r['images_per_second'] / py:.2f}x |")
+            cpu = r.get("opencv_cpu", {})
+            dispatch = f"{cpu.get('on_this_cpu', '?')} (built for {cpu.get('baseline', '?')}; dispatches {cpu.get('dispatched', '?')})" if cpu else "not recorded"
+            md.append(f"| {label} | {r['opencv']} | {dispatch} | {decoder} | {r['images_per_second']:.1f} | {each} | {r['images_per_second'] / py:.2f}x |")
     staged = [(label, rows[name]["stages_ms"]) for name, label in dataprep if "stages_ms" in rows.get(name, {})]
     if staged:
         stage_names = ("decode", "square", "grey", "canny", "png")

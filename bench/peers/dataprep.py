@@ -94,7 +94,15 @@ def main():
         for i, s in enumerate(stages(data)[1]):
             sums[i] += s
     names = ("decode", "square", "grey", "canny", "png")
-    print(json.dumps({"impl": "python3-opencv", "recipe": recipe, "opencv": cv2.__version__, "images": total, "processes": procs,
+    def build_line(label):
+        for line in cv2.getBuildInformation().splitlines():
+            if line.strip().startswith(label):
+                return line.strip()[len(label):].strip()
+        return "unknown"
+    opencv_cpu = {"baseline": build_line("Baseline:"), "dispatched": build_line("Dispatched code generation:"),
+                  "on_this_cpu": cv2.getCPUFeaturesLine() if hasattr(cv2, "getCPUFeaturesLine") else "unknown"}
+    print(json.dumps({"impl": "python3-opencv", "recipe": recipe, "opencv": cv2.__version__, "opencv_cpu": opencv_cpu,
+                      "images": total, "processes": procs,
                       "seconds": elapsed, "images_per_second": total / elapsed, "png_bytes": sum(sizes),
                       "stages_ms": {k: 1000 * v / n for k, v in zip(names, sums)}}))
 

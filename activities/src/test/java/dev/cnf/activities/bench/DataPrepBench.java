@@ -84,12 +84,24 @@ public final class DataPrepBench {
             for (int i = 0; i < STAGES.length; i++) {
                 perStage.append(i == 0 ? "" : ", ").append(String.format("\"%s\": %.3f", STAGES[i], nanos[i] / 1e6 / n));
             }
-            System.out.printf("{\"impl\": \"cnf-java\", \"opencv\": \"%s\", \"jpeg_decoder\": \"%s\", \"images\": %d, \"threads\": %d, "
+            System.out.printf("{\"impl\": \"cnf-java\", \"opencv\": \"%s\", \"opencv_cpu\": {\"baseline\": \"%s\", \"dispatched\": \"%s\","
+                    + " \"on_this_cpu\": \"%s\"}, \"jpeg_decoder\": \"%s\", \"images\": %d, \"threads\": %d, "
                     + "\"seconds\": %.4f, \"images_per_second\": %.2f, \"png_bytes\": %d, \"stages_ms\": {%s}}%n",
-                    Core.VERSION, ImageDecoder.jpegDecoder(), total, threads, seconds, total / seconds, bytes, perStage);
+                    Core.VERSION, buildLine("Baseline:"), buildLine("Dispatched code generation:"), Core.getCPUFeaturesLine(),
+                    ImageDecoder.jpegDecoder(), total, threads, seconds, total / seconds, bytes, perStage);
         } finally {
             pool.shutdown();
         }
+    }
+
+    /** A line of the OpenCV build's "CPU/HW features" section: the ISA it was compiled for, and what it dispatches to. */
+    static String buildLine(String label) {
+        for (String line : Core.getBuildInformation().split("\n")) {
+            if (line.strip().startsWith(label)) {
+                return line.strip().substring(label.length()).strip();
+            }
+        }
+        return "unknown";
     }
 
     static long run(ExecutorService pool, List<byte[]> blobs, int total) throws Exception {
