@@ -1,7 +1,7 @@
 package dev.cnf.workers;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cnf.activities.Prerequisites;
+import dev.cnf.model.Prerequisites;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;

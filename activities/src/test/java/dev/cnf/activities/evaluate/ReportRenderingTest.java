@@ -1,6 +1,6 @@
 package dev.cnf.activities.evaluate;
 
-import dev.cnf.activities.Prerequisites;
+import dev.cnf.model.Prerequisites;
 import dev.cnf.activities.imaging.OpenCv;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,6 @@
 package dev.cnf.activities.imaging;
 
-import dev.cnf.activities.Prerequisites;
+import dev.cnf.model.Prerequisites;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.opencv.core.Core;

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -20,7 +19,8 @@ import java.util.regex.Pattern;
 /**
  * CLIP's byte-level BPE tokenizer (openai/CLIP simple_tokenizer, transformers' CLIPTokenizer) reading
  * the {@code vocab.json} and {@code merges.txt} that ship with every SD1.x {@code tokenizer/} folder.
- * Text is whitespace-normalised and lower-cased (ftfy's mojibake repair is not reproduced), split by
+ * Text is cleaned as CLIP cleans it ({@link ClipTextCleaner}: ftfy's fixes but its mojibake repair, Unicode
+ * whitespace collapsed, lower-cased), split by
  * CLIP's pattern, mapped to byte-level unicode, merged by rank, and framed as
  * {@code <|startoftext|> … <|endoftext|>} padded with {@code <|endoftext|>} to the context length.
  */
@@ -113,7 +113,7 @@ public final class ClipTokenizer {
 
     /** The BPE ids of the text, without framing. */
     public List<Integer> tokenize(String text) {
-        String clean = text.replaceAll("\\s+", " ").strip().toLowerCase(Locale.ROOT);
+        String clean = ClipTextCleaner.clean(text);
         List<Integer> out = new ArrayList<>();
         Matcher m = SPLIT.matcher(clean);
         while (m.find()) {

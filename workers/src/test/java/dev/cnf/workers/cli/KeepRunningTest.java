@@ -1,6 +1,6 @@
 package dev.cnf.workers.cli;
 
-import dev.cnf.activities.Prerequisites;
+import dev.cnf.model.Prerequisites;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,6 @@
 package dev.cnf.workers.cli;
 
-import dev.cnf.activities.Prerequisites;
+import dev.cnf.model.Prerequisites;
 import dev.cnf.workers.embedded.EmbeddedS3;
 import dev.cnf.workers.embedded.EmbeddedTemporal;
 import org.junit.jupiter.api.AfterAll;

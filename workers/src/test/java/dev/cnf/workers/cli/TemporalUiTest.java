@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.datasets.GalleryServer;
-import dev.cnf.activities.Prerequisites;
+import dev.cnf.model.Prerequisites;
 import dev.cnf.workers.WorkerHost;
 import dev.cnf.workers.embedded.EmbeddedS3;
 import dev.cnf.workers.embedded.EmbeddedTemporal;

@@ -1,4 +1,4 @@
-package dev.cnf.activities;
+package dev.cnf.model;
 
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * A test that needs something outside Maven (a system package, npm packages, the Go-built server): skipped on a
  * developer's machine without it, but a failure under CI=true, where scripts/test installs it
- * (scripts/test-prerequisites.sh), so a green CI never hides a test that did not run. The workers' tests use it through
+ * (scripts/test-prerequisites.sh), so a green CI never hides a test that did not run. The activities' and workers' tests use it through
  * this module's test jar.
  */
 public final class Prerequisites {
