@@ -5,7 +5,8 @@
 #   Chromium with playwright-core, awscli (/usr/bin/aws) to sync published models from the embedded S3, openssl for a test CA.
 # - npm: playwright-core, pinned by workers/src/test/ui/package-lock.json (no browser is downloaded).
 # - PyPI: the Airflow virtualenv .venv/airflow from requirements/airflow.txt, and the oracles' .venv/oracles
-#   (transformers' CLIPTokenizer) from requirements/oracles.txt (scripts/python-env.sh).
+#   (torch 2.7.1, diffusers, transformers; about 5 GB, 2 minutes the first time) from requirements/oracles.txt
+#   (scripts/python-env.sh).
 # - Go: the real Temporal server (devserver/build.sh, cached in devserver/target/), with the machine's Go.
 # What cannot be installed here (no root, no apt-get, no Go) is named; under CI=true those tests then fail, not skip.
 set -euo pipefail
@@ -35,7 +36,7 @@ if command -v npm >/dev/null 2>&1 && [ ! -f "$ui/node_modules/playwright-core/pa
 fi
 if command -v python3 >/dev/null 2>&1; then
   scripts/python-env.sh airflow >/dev/null  # Airflow 3 for the DAG tests, pinned in requirements/airflow.txt
-  scripts/python-env.sh oracles >/dev/null  # transformers' CLIPTokenizer for ClipTokenizerOracleTest
+  scripts/python-env.sh oracles >/dev/null  # diffusers, transformers, torch 2.7.1: DiffusersParityTest, ClipTokenizerOracleTest
 else
   echo "test-prerequisites: no python3; the Airflow DAG test skips (fails under CI=true)" >&2
 fi

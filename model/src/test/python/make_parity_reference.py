@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""Reference outputs for cnf's Java model library (issue 9, numerical parity).
+"""A plain-PyTorch restatement of the tiny-sd models, kept for the original single-file layout it writes.
 
-Builds the tiny-sd preset's UNet2DConditionModel, ControlNetModel, AutoencoderKL and CLIPTextModel
-in plain PyTorch, module for module and name for name as diffusers / transformers define them
-(neither package is installable here, so this file restates their forward passes), fills them with
+Numerical parity is checked against diffusers and transformers themselves (diffusers_oracle.py,
+DiffusersParityTest). This file, written before those packages could be installed here, restates the
+tiny-sd preset's UNet2DConditionModel, ControlNetModel, AutoencoderKL and CLIPTextModel in plain PyTorch,
+module for module and name for name, and states the mapping to the original CompVis/lllyasviel layout
+from those repositories' module structure (CheckpointFormatsTest reads it). It fills them with
 seeded random weights, runs them on seeded inputs and writes:
 
   weights/{unet,controlnet,vae,text_encoder}.safetensors   the weights, diffusers key names
