@@ -1,13 +1,15 @@
 package dev.cnf.activities.publish;
 
 import dev.cnf.activities.registry.ModelRegistry;
-
+import dev.cnf.model.config.ModelConfig;
+import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.workflows.pipeline.PipelineInput;
 import dev.cnf.workflows.spec.TrainingSpec;
 import dev.cnf.workflows.stages.PublishActivities;
 import dev.cnf.workflows.stages.TrainActivities;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The published version's README.md: Hugging Face model-card front matter, then what a user needs to judge and load it. */
@@ -85,9 +87,14 @@ final class ModelCard {
                 .append(decision.reason()).append("\n\n");
         md.append("## Loading\n\n");
         if ("tiny".equals(preset)) {
+            List<String> unloadable = new ControlNet(ModelConfig.tiny()).parametersDiffusersCannotLoad();
             md.append("The folder follows diffusers' ControlNetModel layout and parameter names (`config.json`, ")
-                    .append("`diffusion_pytorch_model.safetensors`) and loads with `cnf`. The `tiny` preset conditions its UNet on a pooled ")
-                    .append("text vector (`cnf_pooled_text_dim` in config.json) instead of cross-attention, so diffusers itself cannot run it.\n\n");
+                    .append("`diffusion_pytorch_model.safetensors`) and loads with `cnf`. diffusers cannot run it: the `tiny` preset ")
+                    .append("conditions its UNet on a pooled text vector (`cnf_pooled_text_dim` in config.json, which diffusers ignores) ")
+                    .append("instead of cross-attention, and its middle block has two resnets where diffusers builds one. ")
+                    .append("`ControlNetModel.from_pretrained` would leave out these ").append(unloadable.size())
+                    .append(" parameters and build another network without saying so: ")
+                    .append(String.join(", ", unloadable.stream().map(k -> "`" + k + "`").toList())).append(".\n\n");
         } else {
             md.append("```python\nfrom diffusers import ControlNetModel\ncontrolnet = ControlNetModel.from_pretrained(\"./")
                     .append(name).append("-").append(version).append("\")  # after `cnf models pull ").append(name).append(" ").append(version).append("`\n```\n\n");

@@ -168,6 +168,7 @@ public record UNetConfig(
         o.put("sample_size", sampleSize);
         o.put("in_channels", inChannels);
         o.put("out_channels", outChannels);
+        o.put("center_input_sample", false); // a UNet2DConditionModel argument; ControlNetModel has none
         putShared(o);
         array(o, "up_block_types", upBlockTypes);
         o.put("mid_block_type", midBlockType);
@@ -177,7 +178,6 @@ public record UNetConfig(
     /** Fields a ControlNetModel config shares with its UNet. */
     void putShared(ObjectNode o) {
         o.put("act_fn", "silu");
-        o.put("center_input_sample", false);
         o.put("downsample_padding", 1);
         o.put("mid_block_scale_factor", 1);
         array(o, "block_out_channels", blockOutChannels);

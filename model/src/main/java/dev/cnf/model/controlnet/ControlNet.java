@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.cnf.model.config.ControlNetConfig;
+import dev.cnf.model.config.UNetConfig;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.nn.Conv2dLayer;
 import dev.cnf.model.nn.LinearLayer;
@@ -53,6 +54,20 @@ public final class ControlNet extends NamedBlock {
 
     public ControlNetConfig controlNetConfig() {
         return config;
+    }
+
+    /**
+     * The parameters diffusers' ControlNetModel, built from this config.json, has no place for (empty for the Stable
+     * Diffusion presets): the pooled-text projection of cnf's stand-in text conditioning ({@code text_embedding.*}), and,
+     * for a middle block without attention, the second resnet ({@code mid_block.resnets.1.*}: diffusers builds
+     * UNetMidBlock2D there with one resnet). A non-strict {@code from_pretrained} would drop these and run another
+     * network; the model card names them.
+     */
+    public List<String> parametersDiffusersCannotLoad() {
+        boolean plainMid = UNetConfig.MID_PLAIN.equals(config.unet().midBlockType());
+        return namedParameters().keySet().stream()
+                .filter(k -> k.startsWith("text_embedding.") || (plainMid && k.startsWith("mid_block.resnets.1.")))
+                .sorted().toList();
     }
 
     /**

@@ -1,0 +1,28 @@
+"""Does diffusers build and load what cnf writes? For each folder (config.json + diffusion_pytorch_model.safetensors,
+as cnf publishes a ControlNet or a large-mode UNet): the class named by `_class_name` is built with
+`from_config(return_unused_kwargs=True)` and the weights are loaded with `load_state_dict(strict=False)`, and this
+prints, per folder, the config keys diffusers did not use and the missing and unexpected weight names (all empty means
+a strict load succeeds). DiffusersConfigInteropTest reads the JSON.
+
+Usage: diffusers_load_check.py FOLDER...
+"""
+import json
+import os
+import sys
+
+import diffusers
+from safetensors.torch import load_file
+
+
+def check(folder):
+    with open(os.path.join(folder, "config.json")) as f:
+        config = json.load(f)
+    cls = getattr(diffusers, config["_class_name"])
+    model, unused = cls.from_config(config, return_unused_kwargs=True)
+    result = model.load_state_dict(load_file(os.path.join(folder, "diffusion_pytorch_model.safetensors")), strict=False)
+    return {"unused_config": sorted(k for k in unused if not k.startswith("_")), "missing": sorted(result.missing_keys),
+            "unexpected": sorted(result.unexpected_keys)}
+
+
+if __name__ == "__main__":
+    print(json.dumps({os.path.basename(os.path.normpath(f)): check(f) for f in sys.argv[1:]}))
