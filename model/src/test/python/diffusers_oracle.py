@@ -5,11 +5,13 @@ diffusers' UNet2DConditionModel, ControlNetModel and AutoencoderKL and transform
 fills them with seeded random weights (the zero convolutions too, so they are seen to work), runs them on seeded
 inputs and writes, under OUT/<set>/: the four config.json files, weights/<model>.safetensors (the models' own
 state_dict, diffusers' and transformers' key names) and io.safetensors (inputs, outputs, DDIM and DDPM figures from
-DDIMScheduler/DDPMScheduler built from scheduler_config.json). Then, for sd15, the key names and shapes of the four
+DDIMScheduler/DDPMScheduler built from scheduler_config.json). For tiny-sd also OUT/tiny-sd/saved/<variant>/: the
+four models as save_pretrained writes them (plain, variant="fp16", sharded, bf16) with their outputs. Then, for sd15, the key names and shapes of the four
 models as diffusers and transformers build them (on the meta device: no weights, no memory) in OUT/sd15-keys.json.
 
 Usage: diffusers_oracle.py OUT
 """
+import copy
 import json
 import math
 import os
@@ -34,7 +36,7 @@ def tiny_sd():
                  "clip_sample": False}
     return {"unet": read("unet_config.json"), "controlnet": read("controlnet_config.json"), "vae": read("vae_config.json"),
             "text_encoder": read("text_encoder_config.json"), "scheduler": scheduler, "ddim_steps": 20, "sample": 16,
-            "image": 64, "context": 32}
+            "image": 64, "context": 32, "save_variants": True}
 
 
 def other():
@@ -127,6 +129,48 @@ def write(out, c):
         ddpm = DDPMScheduler.from_config(c["scheduler"])
         io["out.ddpm_alphas_cumprod"] = ddpm.alphas_cumprod.float()
     save_file({k: v.contiguous().float() for k, v in io.items()}, os.path.join(out, "io.safetensors"))
+    if c.get("save_variants"):
+        saved(out, c, models, {k: v for k, v in io.items() if k.startswith("in.") and k != "in.ddim_t"})
+
+
+def outputs(models, io, c):
+    """The outputs DiffusersParityTest compares, of these models on the inputs in io."""
+    latents, timesteps, context = io["in.latents"], io["in.timesteps"], io["in.context"]
+    out = {}
+    with torch.no_grad():
+        out["out.unet"] = models["unet"](latents, timesteps, encoder_hidden_states=context).sample
+        down, mid = models["controlnet"](latents, timesteps, encoder_hidden_states=context, controlnet_cond=io["in.hint"],
+                                         conditioning_scale=0.7, return_dict=False)
+        for i, r in enumerate(down):
+            out[f"out.controlnet.{i}"] = r
+        out["out.controlnet.mid"] = mid
+        scale = c["vae"]["scaling_factor"]
+        out["out.vae_latents"] = models["vae"].encode(io["in.image"]).latent_dist.mean * scale
+        out["out.vae_decoded"] = models["vae"].decode(latents / scale).sample
+        out["out.text"] = models["text_encoder"](input_ids=io["in.ids"].long()).last_hidden_state
+    return out
+
+
+def saved(out, c, models, inputs):
+    """The four models saved as diffusers and transformers save them: plain, variant="fp16", sharded, and bf16; each
+    with the outputs of the saved weights evaluated in fp32 (as cnf evaluates them)."""
+    for variant in ("fp32", "fp16", "sharded", "bf16"):
+        folder = os.path.join(out, "saved", variant)
+        reloaded = {}
+        for name, m in models.items():
+            src = copy.deepcopy(m)
+            kwargs = {}
+            if variant == "fp16":
+                src, kwargs = src.to(torch.float16), {"variant": "fp16"}
+            elif variant == "bf16":
+                src = src.to(torch.bfloat16)
+            elif variant == "sharded":
+                kwargs = {"max_shard_size": "100KB"}
+            src.save_pretrained(os.path.join(folder, name), safe_serialization=True, **kwargs)
+            reloaded[name] = src.to(torch.float32)
+        io = dict(inputs)
+        io.update(outputs(reloaded, inputs, c))
+        save_file({k: v.contiguous().float() for k, v in io.items()}, os.path.join(folder, "io.safetensors"))
 
 
 def sd15_keys(path):

@@ -15,6 +15,7 @@ import dev.cnf.model.config.ControlNetConfig;
 import dev.cnf.model.config.StableDiffusionConfig;
 import dev.cnf.model.config.UNetConfig;
 import dev.cnf.model.controlnet.ControlNet;
+import dev.cnf.model.io.DiffusersFolder;
 import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
@@ -184,6 +185,39 @@ class DiffusersParityTest {
             alphas[i] = (float) ddpm.alphaCumprod(i);
         }
         s.assertClose("out.ddpm_alphas_cumprod", alphas, new long[] {alphas.length});
+    }
+
+    /**
+     * cnf reads what diffusers and transformers save: save_pretrained folders of all four classes, plain, as the fp16
+     * variant, sharded with an index, and in bf16, each loaded through {@link DiffusersFolder} and giving the outputs of
+     * the saved weights (evaluated in fp32, as cnf evaluates them).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"fp32", "fp16", "sharded", "bf16"})
+    void readsWhatSavePretrainedWrites(String variant) throws IOException {
+        Path dir = out.resolve("tiny-sd/saved").resolve(variant);
+        Set s = new Set(dir, Safetensors.read(Files.readAllBytes(dir.resolve("io.safetensors"))));
+        if (variant.equals("sharded")) {
+            assertTrue(Files.exists(dir.resolve("unet/diffusion_pytorch_model.safetensors.index.json"))
+                    && Files.exists(dir.resolve("text_encoder/model.safetensors.index.json")), "sharded with an index");
+        }
+        try (NDManager m = manager.newSubManager()) {
+            UNet unet = (UNet) DiffusersFolder.load(dir.resolve("unet"), m).block();
+            ControlNet cn = (ControlNet) DiffusersFolder.load(dir.resolve("controlnet"), m).block();
+            AutoencoderKL vae = (AutoencoderKL) DiffusersFolder.load(dir.resolve("vae"), m).block();
+            ClipTextModel te = (ClipTextModel) DiffusersFolder.load(dir.resolve("text_encoder"), m).block();
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray x = s.in(m, "in.latents");
+            NDArray t = s.in(m, "in.timesteps");
+            NDArray ctx = s.in(m, "in.context");
+            s.assertClose("out.unet", unet.forward(ps, new NDList(x, t, ctx), false, null).singletonOrThrow());
+            NDList residuals = cn.residuals(ps, new NDList(x, t, ctx, s.in(m, "in.hint")), 0.7f, false);
+            s.assertClose("out.controlnet.0", residuals.get(0));
+            s.assertClose("out.controlnet.mid", residuals.get(residuals.size() - 1));
+            s.assertClose("out.vae_latents", vae.encode(ps, s.in(m, "in.image"), null, false));
+            s.assertClose("out.vae_decoded", vae.decode(ps, x, false));
+            s.assertClose("out.text", te.forward(ps, new NDList(s.in(m, "in.ids").toType(DataType.INT64, false)), false, null).singletonOrThrow());
+        }
     }
 
     /** Key names, shapes and parameter counts of sd15's four models, as diffusers and transformers build them. */

@@ -77,12 +77,24 @@ public final class DiffusersFolder {
         return out;
     }
 
-    /** The weights file of a model folder: full precision first, then the fp16 variant; pickles refused. */
+    /**
+     * The weights of a model folder, as diffusers and transformers save them: one file or shards with their
+     * {@code .index.json}, full precision first, then the fp16 variant ({@code variant="fp16"}); F32, F16 and BF16
+     * tensors alike. Pickled checkpoints are refused with the conversion hint.
+     */
     public static Path weightsFile(Path folder) throws IOException {
-        for (String name : List.of("diffusion_pytorch_model.safetensors", "model.safetensors",
-                "diffusion_pytorch_model.fp16.safetensors", "model.fp16.safetensors")) {
-            if (Files.isRegularFile(folder.resolve(name))) {
-                return folder.resolve(name);
+        for (String stem : List.of("diffusion_pytorch_model", "model")) {
+            for (String name : List.of(stem + ".safetensors", stem + ".safetensors.index.json")) {
+                if (Files.isRegularFile(folder.resolve(name))) {
+                    return folder.resolve(name);
+                }
+            }
+        }
+        for (String stem : List.of("diffusion_pytorch_model", "model")) {
+            for (String name : List.of(stem + ".fp16.safetensors", stem + ".safetensors.index.fp16.json")) {
+                if (Files.isRegularFile(folder.resolve(name))) {
+                    return folder.resolve(name);
+                }
             }
         }
         for (String name : List.of("diffusion_pytorch_model.bin", "pytorch_model.bin")) {
@@ -90,14 +102,21 @@ public final class DiffusersFolder {
                 SafetensorsFile.refusePickle(folder.resolve(name)); // throws with the conversion hint
             }
         }
-        throw new IOException(folder + " has no diffusion_pytorch_model.safetensors or model.safetensors");
+        throw new IOException(folder + " has no diffusion_pytorch_model.safetensors or model.safetensors (nor shards with an"
+                + " .index.json, nor an fp16 variant)");
+    }
+
+    /** The weights {@link #weightsFile} names, opened: a single safetensors file or every shard of an index. */
+    public static TensorFiles openWeights(Path folder) throws IOException {
+        Path file = weightsFile(folder);
+        return file.getFileName().toString().endsWith(".json") ? ShardedWeights.open(file) : SafetensorsFile.open(file);
     }
 
     /** Builds the model from config.json and loads its safetensors weights (memory-mapped, tensor by tensor). */
     public static Component load(Path folder, NDManager manager) throws IOException {
         Component c = describe(folder);
         c.block().allocateParameters(manager);
-        try (SafetensorsFile weights = SafetensorsFile.open(weightsFile(c.folder()))) {
+        try (TensorFiles weights = openWeights(c.folder())) {
             Weights.load(c.block(), weights);
         }
         return c;

@@ -26,7 +26,7 @@ import java.util.TreeMap;
  * load without the file ever being copied into the Java heap. Pickle-based formats are refused
  * before a byte of them is interpreted.
  */
-public final class SafetensorsFile implements TensorSource, AutoCloseable {
+public final class SafetensorsFile implements TensorFiles {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_HEADER = 100L << 20;
 
@@ -132,17 +132,20 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         boolean pickleName = name.endsWith(".ckpt") || name.endsWith(".pt") || name.endsWith(".pth")
                 || name.endsWith(".bin") || name.endsWith(".pkl") || name.endsWith(".pickle");
-        byte[] head = new byte[2];
+        byte[] head = new byte[9];
         if (Files.isRegularFile(path)) {
             try (var in = Files.newInputStream(path)) {
-                int n = in.readNBytes(head, 0, 2);
+                int n = in.readNBytes(head, 0, head.length);
                 if (n < 2) {
-                    head = new byte[2];
+                    head = new byte[9];
                 }
             }
         }
-        boolean pickleBytes = (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5; // PROTO opcode
-        boolean torchZip = head[0] == 'P' && head[1] == 'K';
+        // A safetensors file starts with its header's length (8 bytes, little-endian) and then '{': a length such as
+        // 0x0580 also begins with 0x80 0x05, pickle's PROTO opcode, so the JSON brace decides first.
+        boolean safetensorsHeader = head[8] == '{';
+        boolean pickleBytes = !safetensorsHeader && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5; // PROTO opcode
+        boolean torchZip = !safetensorsHeader && head[0] == 'P' && head[1] == 'K';
         if (pickleName || pickleBytes || torchZip) {
             throw new IOException(path + " is a pickle-based checkpoint, which cnf never loads (unpickling can run "
                     + "arbitrary code). Convert it to safetensors first, e.g. with diffusers' "
