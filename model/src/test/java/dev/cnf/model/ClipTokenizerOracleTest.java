@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -25,8 +24,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * tokens, mojibake and edge cases (model/src/test/python/clip_tokenizer_oracle.py).
  */
 class ClipTokenizerOracleTest {
-    static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
-
     /**
      * The one kind of prompt where cnf differs, on purpose: ftfy repairs mojibake ("cafÃ©" becomes "café") before CLIP
      * tokenizes, and cnf does not reproduce ftfy's heuristics (a caption that is mojibake stays as written).
@@ -35,11 +32,7 @@ class ClipTokenizerOracleTest {
 
     @Test
     void idsEqualTransformersClipTokenizerOnThousandsOfPrompts(@TempDir Path dir) throws Exception {
-        Path python = oraclePython();
-        Process p = new ProcessBuilder(python.toString(), ROOT.resolve("model/src/test/python/clip_tokenizer_oracle.py").toString(),
-                dir.toString()).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS) && p.exitValue() == 0, "the oracle ran: " + log);
+        Oracles.run("clip_tokenizer_oracle.py", dir.toString());
 
         ClipTokenizer tokenizer = ClipTokenizer.load(dir, 77);
         ObjectMapper json = new ObjectMapper();
@@ -71,15 +64,5 @@ class ClipTokenizerOracleTest {
         for (String kind : EXPLAINED) {
             assertTrue(differing.containsKey(kind), "the " + kind + " prompts still differ (else drop them from EXPLAINED)");
         }
-    }
-
-    static Path oraclePython() throws Exception {
-        Process env = new ProcessBuilder(ROOT.resolve("scripts/python-env.sh").toString(), "oracles")
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(env.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        boolean made = env.waitFor(900, TimeUnit.SECONDS) && env.exitValue() == 0;
-        Prerequisites.require(made && Files.isExecutable(Path.of(out)),
-                "the oracle virtualenv .venv/oracles (scripts/python-env.sh oracles; needs python3 with venv and PyPI)");
-        return Path.of(out);
     }
 }

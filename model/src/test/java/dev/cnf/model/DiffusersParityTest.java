@@ -33,14 +33,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -61,12 +59,8 @@ class DiffusersParityTest {
     @BeforeAll
     static void runTheOracle() throws Exception {
         System.setProperty("ai.djl.offline", "true");
-        Path python = ClipTokenizerOracleTest.oraclePython();
         out = Files.createTempDirectory("cnf-diffusers-oracle-");
-        Process p = new ProcessBuilder(python.toString(), ClipTokenizerOracleTest.ROOT.resolve("model/src/test/python/diffusers_oracle.py").toString(),
-                out.toString()).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(600, TimeUnit.SECONDS) && p.exitValue() == 0, "the oracle ran: " + log);
+        Oracles.run("diffusers_oracle.py", out.toString());
         manager = NDManager.newBaseManager("PyTorch");
     }
 

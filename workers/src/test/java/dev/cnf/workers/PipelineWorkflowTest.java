@@ -461,6 +461,57 @@ class PipelineWorkflowTest {
         assertFalse(java.nio.file.Files.exists(tmp.resolve("damaged/sample-00.png")));
     }
 
+    /**
+     * diffusers' ControlNetModel.from_pretrained loads the published version, and StableDiffusionControlNetPipeline on the
+     * same base, prompt, condition and initial latents (20 DDIM steps, CFG 9.0, control scale 1.0) paints the image
+     * cnf's sampler paints (DiffusersConfigInteropTest covers the original-layout single file).
+     */
+    static void diffusersRunsWhatWasPublished(Path base, String versionKey) throws Exception {
+        Path work = java.nio.file.Files.createTempDirectory(dataDir, "diffusers-");
+        Path version = java.nio.file.Files.createDirectories(work.resolve("version"));
+        for (String file : List.of("config.json", "diffusion_pytorch_model.safetensors")) {
+            store.getToFile(versionKey + file, version.resolve(file));
+        }
+        String prompt = "a bright red circle on a plain white background";
+        float[] condition = new float[3 * 64 * 64];
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 64; x++) {
+                float edge = Math.abs(Math.hypot(x - 30, y - 34) - 17) < 1 ? 1f : 0f;
+                for (int c = 0; c < 3; c++) {
+                    condition[c * 64 * 64 + y * 64 + x] = edge;
+                }
+            }
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        float[] latents = new float[4 * 16 * 16]; // tiny-sd's VAE has three blocks: 64 px are 16x16 latents
+        for (int i = 0; i < latents.length; i++) {
+            latents[i] = (float) random.nextGaussian();
+        }
+        java.nio.file.Files.write(work.resolve("io.safetensors"), dev.cnf.model.io.Safetensors.write(Map.of(
+                "in.latents", new dev.cnf.model.io.Tensor(new long[] {1, 4, 16, 16}, latents),
+                "in.condition", new dev.cnf.model.io.Tensor(new long[] {1, 3, 64, 64}, condition)), Map.of()));
+        dev.cnf.model.Oracles.run("diffusers_pipeline_check.py", base.toString(), version.toString(),
+                work.resolve("io.safetensors").toString(), work.resolve("out.safetensors").toString(), prompt, "20", "9.0", "1.0");
+        float[] theirs = dev.cnf.model.io.Safetensors.read(java.nio.file.Files.readAllBytes(work.resolve("out.safetensors"))).get("out.image").data();
+
+        float[] ours;
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch")) {
+            dev.cnf.model.BaseModel model = dev.cnf.activities.models.BaseModels.load(base.toString(), "tiny-sd", 64, store, m).model();
+            dev.cnf.model.controlnet.ControlNet cn = (dev.cnf.model.controlnet.ControlNet) dev.cnf.model.io.DiffusersFolder.load(version, m).block();
+            ours = new dev.cnf.model.pipelines.ControlNetSampler(model, null).sampleControlled(m, List.of(prompt),
+                    List.of(new dev.cnf.model.pipelines.ControlNetSampler.Control(cn, List.of(condition), 1f)),
+                    new dev.cnf.model.pipelines.ControlNetSampler.Settings(20, 9f, 1f, 0), latents).get(0);
+        }
+        double worst = 0;
+        for (int c = 0; c < 3; c++) {
+            for (int i = 0; i < 64 * 64; i++) { // ours CHW in [-1, 1], diffusers' HWC in [0, 1]
+                worst = Math.max(worst, Math.abs((ours[c * 64 * 64 + i] + 1) / 2 - theirs[i * 3 + c]));
+            }
+        }
+        System.out.printf("diffusers pipeline vs cnf sampler: max |difference| %.2e in [0,1] pixels%n", worst);
+        assertTrue(worst < 1e-3, "StableDiffusionControlNetPipeline and cnf's sampler: max |Δ| " + worst);
+    }
+
     @Test
     @SuppressWarnings("unchecked")
     void smallScaleModeReconnectsTheSkipsAtTheGivenStep() throws Exception {
@@ -814,6 +865,11 @@ class PipelineWorkflowTest {
         }
         dev.cnf.model.text.ClipTokenizer.byteLevel(sd.textEncoder().bosTokenId(), sd.textEncoder().eosTokenId(),
                 sd.textEncoder().maxPositionEmbeddings()).save(folder.resolve("tokenizer"));
+        java.nio.file.Files.createDirectories(folder.resolve("scheduler")); // SD1.5's, as diffusers writes it; cnf and diffusers read it
+        java.nio.file.Files.writeString(folder.resolve("scheduler/scheduler_config.json"), """
+                {"_class_name": "DDIMScheduler", "num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012,
+                 "beta_schedule": "scaled_linear", "prediction_type": "epsilon", "timestep_spacing": "leading", "steps_offset": 1,
+                 "set_alpha_to_one": false, "clip_sample": false}""");
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(folder)) {
             for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
                 store.putFile("bases/tiny-sd/" + folder.relativize(f).toString().replace('\\', '/'), f, "application/octet-stream");
@@ -845,6 +901,7 @@ class PipelineWorkflowTest {
         List<Map<String, Object>> files = (List<Map<String, Object>>) Json.read(store.get(dir + "manifest.json"), Map.class).get("files");
         assertTrue(files.stream().anyMatch(f -> "control_sd-canny.safetensors".equals(f.get("path"))),
                 "an SD-shaped ControlNet also gets the original single-file layout: " + files);
+        diffusersRunsWhatWasPublished(folder, dir);
 
         // mixed precision: the base in fp16 (a float32 ControlNet trained through fp16 copies), its own encoder cache entries
         PipelineResult half = stub("wf-tiny-sd-fp16").run(Inputs.of("name", "sd-canny-fp16", "modelConfig", "tiny-sd", "baseModel", base,

@@ -62,6 +62,16 @@ public final class ControlNetSampler {
      * @return images CHW in [-1, 1], one per prompt
      */
     public List<float[]> sampleControlled(NDManager manager, List<String> prompts, List<Control> controls, Settings s) {
+        return sampleControlled(manager, prompts, controls, s, null);
+    }
+
+    /**
+     * As above, from given initial latents (diffusers' {@code latents=} argument), so a run can be reproduced elsewhere.
+     *
+     * @param initialLatents [prompts, latent channels, latent size, latent size] flattened; null draws them from the seed
+     */
+    public List<float[]> sampleControlled(NDManager manager, List<String> prompts, List<Control> controls, Settings s,
+                                          float[] initialLatents) {
         GradMode.disableOnThisThread();
         int n = prompts.size();
         int size = base.sampleSize();
@@ -69,10 +79,16 @@ public final class ControlNetSampler {
         int ls = base.latentSize();
         ParameterStore ps = new ParameterStore(manager, false);
         DdimScheduler ddim = new DdimScheduler(base.scheduler(), s.steps());
-        SplittableRandom rng = new SplittableRandom(s.seed());
-        float[] init = new float[n * lc * ls * ls];
-        for (int i = 0; i < init.length; i++) {
-            init[i] = (float) rng.nextGaussian();
+        float[] init = initialLatents;
+        if (init == null) {
+            SplittableRandom rng = new SplittableRandom(s.seed());
+            init = new float[n * lc * ls * ls];
+            for (int i = 0; i < init.length; i++) {
+                init[i] = (float) rng.nextGaussian();
+            }
+        } else if (init.length != n * lc * ls * ls) {
+            throw new IllegalArgumentException("initial latents hold " + init.length + " values; " + n + " prompts need "
+                    + n * lc * ls * ls + " (" + n + " x " + lc + " x " + ls + " x " + ls + ")");
         }
         try (NDManager local = manager.newSubManager()) {
             NDArray latents = local.create(init, new Shape(n, lc, ls, ls));
