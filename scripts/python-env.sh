@@ -10,7 +10,11 @@ req="$root/requirements/$name.txt"
 venv="$root/.venv/$name"
 [ -f "$req" ] || { echo "python-env: no $req" >&2; exit 2; }
 nodeps="$root/requirements/$name.nodeps.txt" # optional: packages wanted for their data only, installed without dependencies
-want="$(cat "$req" "$nodeps" 2>/dev/null | sha256sum | cut -d' ' -f1)"
+if [ -f "$nodeps" ]; then
+  want="$(cat "$req" "$nodeps" | sha256sum | cut -d' ' -f1)"
+else
+  want="$(sha256sum < "$req" | cut -d' ' -f1)"
+fi
 if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" = "$want" ]; then
   echo "$venv/bin/python"
   exit 0
