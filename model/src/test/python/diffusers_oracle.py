@@ -125,7 +125,9 @@ def write(out, c):
         io["out.ddim_timesteps"] = ddim.timesteps.float()
         t = int(ddim.timesteps[len(ddim.timesteps) // 2])
         io["in.ddim_t"] = torch.tensor([float(t)])
-        io["out.ddim_prev"] = ddim.step(io["out.unet"], t, latents).prev_sample
+        stepped = ddim.step(io["out.unet"], t, latents)
+        io["out.ddim_prev"] = stepped.prev_sample
+        io["out.ddim_x0"] = stepped.pred_original_sample
         ddpm = DDPMScheduler.from_config(c["scheduler"])
         io["out.ddpm_alphas_cumprod"] = ddpm.alphas_cumprod.float()
     save_file({k: v.contiguous().float() for k, v in io.items()}, os.path.join(out, "io.safetensors"))

@@ -46,7 +46,7 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
     public static final String TEXT_ENCODER_FILE = "text_encoder.safetensors";
 
     public int latentChannels() {
-        return unet.unetConfig().inChannels();
+        return unet.config().inChannels();
     }
 
     public int latentSize() {
@@ -129,9 +129,9 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
                 throw new IOException(root + " is not a diffusers Stable Diffusion folder: no " + part + "/");
             }
         }
-        UNet unet = (UNet) DiffusersFolder.load(root.resolve("unet"), manager).block();
-        AutoencoderKL vae = (AutoencoderKL) DiffusersFolder.load(root.resolve("vae"), manager).block();
-        ClipTextModel text = (ClipTextModel) DiffusersFolder.load(root.resolve("text_encoder"), manager).block();
+        UNet unet = DiffusersFolder.loadUNet(root.resolve("unet"), manager);
+        AutoencoderKL vae = DiffusersFolder.loadVae(root.resolve("vae"), manager);
+        ClipTextModel text = DiffusersFolder.loadTextEncoder(root.resolve("text_encoder"), manager);
         ClipTokenizer tokenizer = ClipTokenizer.load(root.resolve("tokenizer"), text.config().maxPositionEmbeddings());
         BaseModel base = stableDiffusion(sampleSize, unet, vae, text, tokenizer, hintEncoderFor(unet, vae));
         Path scheduler = root.resolve("scheduler").resolve("scheduler_config.json");
@@ -157,7 +157,7 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
         if (steps > 3) {
             throw new IllegalArgumentException("VAE downsamples by " + vae.config().downsampling() + "; the hint encoder supports up to 8");
         }
-        return new ControlNetConfig(unet.unetConfig(), 3, sd15.subList(0, steps + 1));
+        return new ControlNetConfig(unet.config(), 3, sd15.subList(0, steps + 1));
     }
 
     private static void freeze(NamedBlock... blocks) {

@@ -171,7 +171,9 @@ class DiffusersParityTest {
         try (NDManager m = manager.newSubManager()) {
             int t = (int) s.io().get("in.ddim_t").data()[0];
             NDArray eps = m.create(s.io().get("out.unet").data(), new Shape(s.io().get("out.unet").shape()));
-            s.assertClose("out.ddim_prev", ddim.step(eps, t, s.in(m, "in.latents")));
+            DdimScheduler.Step step = ddim.stepWithPrediction(eps, t, s.in(m, "in.latents"));
+            s.assertClose("out.ddim_prev", step.prevSample());
+            s.assertClose("out.ddim_x0", step.predOriginalSample());
         }
         NoiseSchedule ddpm = config.noiseSchedule();
         float[] alphas = new float[ddpm.steps()];
@@ -196,10 +198,10 @@ class DiffusersParityTest {
                     && Files.exists(dir.resolve("text_encoder/model.safetensors.index.json")), "sharded with an index");
         }
         try (NDManager m = manager.newSubManager()) {
-            UNet unet = (UNet) DiffusersFolder.load(dir.resolve("unet"), m).block();
-            ControlNet cn = (ControlNet) DiffusersFolder.load(dir.resolve("controlnet"), m).block();
-            AutoencoderKL vae = (AutoencoderKL) DiffusersFolder.load(dir.resolve("vae"), m).block();
-            ClipTextModel te = (ClipTextModel) DiffusersFolder.load(dir.resolve("text_encoder"), m).block();
+            UNet unet = DiffusersFolder.loadUNet(dir.resolve("unet"), m);
+            ControlNet cn = DiffusersFolder.loadControlNet(dir.resolve("controlnet"), m);
+            AutoencoderKL vae = DiffusersFolder.loadVae(dir.resolve("vae"), m);
+            ClipTextModel te = DiffusersFolder.loadTextEncoder(dir.resolve("text_encoder"), m);
             ParameterStore ps = new ParameterStore(m, false);
             NDArray x = s.in(m, "in.latents");
             NDArray t = s.in(m, "in.timesteps");

@@ -497,7 +497,7 @@ class PipelineWorkflowTest {
         float[] ours;
         try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch")) {
             dev.cnf.model.BaseModel model = dev.cnf.activities.models.BaseModels.load(base.toString(), "tiny-sd", 64, store, m).model();
-            dev.cnf.model.controlnet.ControlNet cn = (dev.cnf.model.controlnet.ControlNet) dev.cnf.model.io.DiffusersFolder.load(version, m).block();
+            dev.cnf.model.controlnet.ControlNet cn = dev.cnf.model.io.DiffusersFolder.loadControlNet(version, m);
             ours = new dev.cnf.model.pipelines.ControlNetSampler(model, null).sampleControlled(m, List.of(prompt),
                     List.of(new dev.cnf.model.pipelines.ControlNetSampler.Control(cn, List.of(condition), 1f)),
                     new dev.cnf.model.pipelines.ControlNetSampler.Settings(20, 9f, 1f, 0), latents).get(0);

@@ -5,15 +5,16 @@ import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.cnf.model.config.ControlNetConfig;
-import dev.cnf.model.config.UNetConfig;
 import dev.cnf.model.config.ModelConfig;
+import dev.cnf.model.config.UNetConfig;
 import dev.cnf.model.nn.Conv2dLayer;
 import dev.cnf.model.nn.LinearLayer;
 import dev.cnf.model.nn.NamedBlock;
+import dev.cnf.model.nn.Scalars;
 import dev.cnf.model.nn.TimestepEmbedding;
+import dev.cnf.model.unet.ControlResiduals;
 import dev.cnf.model.unet.Encoder;
 import dev.cnf.model.unet.UNet;
-import dev.cnf.model.nn.Scalars;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -103,6 +104,21 @@ public final class ControlNet extends NamedBlock {
             scaled.add(Scalars.mul(r, scale));
         }
         return scaled;
+    }
+
+    /**
+     * Inference with diffusers' argument names, without gradients ({@code controlnet(sample, timestep,
+     * encoder_hidden_states, controlnet_cond, conditioning_scale)}).
+     *
+     * @param timesteps       [N], or one timestep for the whole batch (0-dim or [1])
+     * @param controlnetCond  the condition image [N,3,H,W] in [0, 1] at the image resolution
+     */
+    public ControlResiduals predict(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, NDArray controlnetCond,
+                             float conditioningScale) {
+        dev.cnf.model.nn.GradMode.disableOnThisThread();
+        NDList r = residuals(new ParameterStore(sample.getManager(), false),
+                new NDList(sample, timesteps, encoderHiddenStates, controlnetCond), conditioningScale, false);
+        return new ControlResiduals(r.subList(0, r.size() - 1), r.get(r.size() - 1));
     }
 
     @Override

@@ -115,11 +115,44 @@ public final class DiffusersFolder {
     /** Builds the model from config.json and loads its safetensors weights (memory-mapped, tensor by tensor). */
     public static Component load(Path folder, NDManager manager) throws IOException {
         Component c = describe(folder);
+        loadWeights(c, manager);
+        return c;
+    }
+
+    /** A UNet2DConditionModel folder, loaded. */
+    public static UNet loadUNet(Path folder, NDManager manager) throws IOException {
+        return load(folder, manager, UNet.class, "UNet2DConditionModel");
+    }
+
+    /** A ControlNetModel folder (a version cnf published, or one diffusers saved), loaded. */
+    public static ControlNet loadControlNet(Path folder, NDManager manager) throws IOException {
+        return load(folder, manager, ControlNet.class, "ControlNetModel");
+    }
+
+    /** An AutoencoderKL folder, loaded. */
+    public static AutoencoderKL loadVae(Path folder, NDManager manager) throws IOException {
+        return load(folder, manager, AutoencoderKL.class, "AutoencoderKL");
+    }
+
+    /** A CLIPTextModel folder (transformers' layout), loaded. */
+    public static ClipTextModel loadTextEncoder(Path folder, NDManager manager) throws IOException {
+        return load(folder, manager, ClipTextModel.class, "CLIPTextModel");
+    }
+
+    private static <B extends NamedBlock> B load(Path folder, NDManager manager, Class<B> type, String className) throws IOException {
+        Component c = describe(folder);
+        if (!type.isInstance(c.block())) {
+            throw new IOException(folder + " holds a " + c.className() + ", not a " + className);
+        }
+        loadWeights(c, manager);
+        return type.cast(c.block());
+    }
+
+    private static void loadWeights(Component c, NDManager manager) throws IOException {
         c.block().allocateParameters(manager);
         try (TensorFiles weights = openWeights(c.folder())) {
             Weights.load(c.block(), weights);
         }
-        return c;
     }
 
     /** Writes {@code config.json} and {@code diffusion_pytorch_model.safetensors} (streamed), loadable by diffusers. */

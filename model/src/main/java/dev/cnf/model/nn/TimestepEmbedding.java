@@ -43,10 +43,19 @@ public final class TimestepEmbedding extends NamedBlock {
         return flipSinToCos ? args.cos().concat(args.sin(), 1) : args.sin().concat(args.cos(), 1);
     }
 
-    /** inputs: timesteps [N] (float), optionally followed by the sample, whose type the features take. */
+    /**
+     * inputs: timesteps [N] (float), optionally followed by the sample, whose type the features take. As in diffusers, a
+     * single timestep (0-dim or [1]) is broadcast to the sample's batch.
+     */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray t = inputs.get(0);
+        if (t.getShape().dimension() == 0) {
+            t = t.reshape(1);
+        }
+        if (inputs.size() > 1 && t.size() == 1 && inputs.get(1).getShape().get(0) > 1) {
+            t = t.broadcast(new ai.djl.ndarray.types.Shape(inputs.get(1).getShape().get(0)));
+        }
         NDArray features = sinusoidal(t.getManager(), t, featureDim, flipSinToCos, freqShift);
         if (inputs.size() > 1) { // diffusers' t_emb.to(sample.dtype): a bfloat16 model gets bfloat16 features
             features = features.toType(inputs.get(1).getDataType(), false);

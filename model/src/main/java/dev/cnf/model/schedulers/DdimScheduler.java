@@ -37,12 +37,20 @@ public final class DdimScheduler {
         return timesteps.clone();
     }
 
-    /** One deterministic DDIM update x_t → x_{t-ratio} from the predicted noise. */
+    /** diffusers' DDIMSchedulerOutput: the sample at the previous timestep and the predicted clean sample x0. */
+    public record Step(NDArray prevSample, NDArray predOriginalSample) {}
+
+    /** One deterministic DDIM update x_t → x_{t-ratio} from the predicted noise (eta 0): the previous sample. */
     public NDArray step(NDArray eps, int t, NDArray sample) {
+        return stepWithPrediction(eps, t, sample).prevSample();
+    }
+
+    /** One DDIM update, with the predicted clean sample as diffusers' {@code step(...).pred_original_sample}. */
+    public Step stepWithPrediction(NDArray eps, int t, NDArray sample) {
         double alpha = schedule.alphaCumprod(t);
         int prev = t - stepRatio;
         double alphaPrev = prev >= 0 ? schedule.alphaCumprod(prev) : finalAlphaCumprod;
         NDArray x0 = Scalars.div(sample.sub(Scalars.mul(eps, (float) Math.sqrt(1 - alpha))), (float) Math.sqrt(alpha));
-        return Scalars.mul(x0, (float) Math.sqrt(alphaPrev)).add(Scalars.mul(eps, (float) Math.sqrt(1 - alphaPrev)));
+        return new Step(Scalars.mul(x0, (float) Math.sqrt(alphaPrev)).add(Scalars.mul(eps, (float) Math.sqrt(1 - alphaPrev))), x0);
     }
 }

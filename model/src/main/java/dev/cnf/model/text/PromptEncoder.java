@@ -12,6 +12,12 @@ public interface PromptEncoder {
     /** One row per prompt, created in {@code manager}; "" is the unconditional prompt. */
     NDArray encode(ParameterStore ps, NDManager manager, List<String> prompts);
 
+    /** For inference ({@code encoder_hidden_states} of a pipeline): one row per prompt, without gradients. */
+    default NDArray encode(NDManager manager, List<String> prompts) {
+        dev.cnf.model.nn.GradMode.disableOnThisThread();
+        return encode(new ParameterStore(manager, false), manager, prompts);
+    }
+
     /** The block holding this encoder's weights. */
     NamedBlock module();
 }

@@ -65,13 +65,30 @@ public final class UNet extends NamedBlock {
         convOut = child("conv_out", Conv2dLayer.conv3x3(ch.get(0), c.outChannels()));
     }
 
-    /** The pipeline preset this UNet was built from; null when built from a diffusers config. */
-    public ModelConfig config() {
+    /** Its diffusers configuration (config.json), however it was built. */
+    public UNetConfig config() {
+        return config;
+    }
+
+    /** The pipeline preset this UNet was built from ({@code tiny}); null when built from a diffusers config. */
+    public ModelConfig preset() {
         return preset;
     }
 
-    public UNetConfig unetConfig() {
-        return config;
+    /**
+     * Inference with diffusers' argument names, without gradients: the predicted noise for ({@code sample, timestep,
+     * encoder_hidden_states}), with a ControlNet's residuals added when given (null for none).
+     *
+     * @param timesteps [N], or one timestep for the whole batch (0-dim or [1])
+     */
+    public NDArray predict(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates,
+                           ControlResiduals residuals) {
+        dev.cnf.model.nn.GradMode.disableOnThisThread();
+        NDList in = new NDList(sample, timesteps, encoderHiddenStates);
+        if (residuals != null) {
+            in.addAll(residuals.asList());
+        }
+        return forward(new ParameterStore(sample.getManager(), false), in, false, null).singletonOrThrow();
     }
 
     public Encoder encoder() {

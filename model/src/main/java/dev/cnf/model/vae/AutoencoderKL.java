@@ -20,8 +20,11 @@ import java.util.List;
 
 /**
  * diffusers' AutoencoderKL: {@code encoder}, {@code quant_conv}, {@code post_quant_conv},
- * {@code decoder}. {@link #encode} gives the posterior mean (or a sample from it) times the scaling
- * factor; {@link #decode} undoes the factor and returns images in [-1, 1] (unclamped).
+ * {@code decoder}. <b>Unlike diffusers' {@code encode}/{@code decode}</b>, which give and take unscaled latents and leave
+ * {@code vae.config.scaling_factor} to the pipeline, {@link #encode} returns the posterior mean (or a sample from it)
+ * already multiplied by the scaling factor, and {@link #decode} divides by it first: the latents as the UNet sees
+ * them. diffusers' {@code vae.encode(x).latent_dist.mean} is {@code posterior(...).get(0)} here, and diffusers'
+ * {@code vae.decode(z)} is {@code decode(z * scaling_factor)}.
  */
 public final class AutoencoderKL extends NamedBlock {
     private static final double EPS = 1e-6; // diffusers' Encoder/Decoder hard-code it
@@ -51,14 +54,17 @@ public final class AutoencoderKL extends NamedBlock {
         return new NDList(halves.get(0), Scalars.clip(halves.get(1), -30f, 20f));
     }
 
-    /** Scaled latents: the posterior mean, or mean + std·noise when {@code noise} is given. */
+    /**
+     * Latents times {@code scaling_factor} (diffusers returns them unscaled): the posterior mean, or mean + std·noise
+     * when {@code noise} is given.
+     */
     public NDArray encode(ParameterStore ps, NDArray images, NDArray noise, boolean training) {
         NDList p = posterior(ps, images, training);
         NDArray z = noise == null ? p.get(0) : p.get(0).add(Scalars.mul(p.get(1), 0.5f).exp().mul(noise));
         return Scalars.mul(z, (float) config.scalingFactor());
     }
 
-    /** Scaled latents → images in about [-1, 1]. */
+    /** Latents times {@code scaling_factor} (diffusers takes them unscaled) → images in about [-1, 1]. */
     public NDArray decode(ParameterStore ps, NDArray latents, boolean training) {
         NDArray z = Scalars.div(latents, (float) config.scalingFactor());
         return decoder.apply(ps, postQuantConv.apply(ps, z, training), training);
