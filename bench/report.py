@@ -136,23 +136,31 @@ def main():
         for label, st in staged:
             md.append(f"| {label} | " + " | ".join(f"{st[k]:.2f}" for k in stage_names) + f" | {sum(st[k] for k in stage_names):.2f} |")
     md += ["", "## ControlNet training step (frozen VAE + CLIP, ControlNet + frozen UNet forward, backward, clip, AdamW)", "",
-           "| preset | batch | params | DJL ms/step | PyTorch eager ms/step | DJL / PyTorch | GFLOP/step | DJL GFLOP/s | % of GEMM peak | peak RSS DJL / PyTorch (MiB) |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+           "PyTorch 2.7.1 runs diffusers' own modules (the fair peer: the libtorch DJL runs; `bench/peers/diffusers_step.py`, "
+           "a train_controlnet.py step), with torch.compile beside it for reference; Debian's torch 1.13 runs the parity "
+           "restatement (`torch_step.py`, a second peer).", "",
+           "| preset | batch | params | DJL ms/step | diffusers 2.7.1 eager ms/step | DJL / diffusers eager | diffusers torch.compile ms/step "
+           "| torch 1.13 ms/step | GFLOP/step | DJL GFLOP/s | % of GEMM peak | peak RSS DJL / diffusers (MiB) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for preset in ("tiny", "tiny-sd", "mid-sd"):
         d = rows.get(f"train_{preset}_djl")
         if not d:
             continue
-        t = rows.get(f"train_{preset}_torch")
+        t = rows.get(f"train_{preset}_diffusers")
+        c = rows.get(f"train_{preset}_diffusers_compile")
+        old = rows.get(f"train_{preset}_torch")
         f = rows.get(f"flops_{preset}")
         ratio = f"{d['ms_per_step'] / t['ms_per_step']:.2f}" if t else "no peer (pixel-space preset)"
         tms = f"{t['ms_per_step']:.0f}" if t else "–"
+        cms = f"{c['ms_per_step']:.0f}" if c else "–"
+        oms = f"{old['ms_per_step']:.0f}" if old else "–"
         if f:
             gflops = f["train_step_gflop"] / (d["ms_per_step"] / 1000)
             fl = f"{f['train_step_gflop']:.1f} | {gflops:.1f} | {100 * gflops / peak:.0f}%"
         else:
             fl = "– | – | –"
         rss = f"{d.get('peak_rss_mib', '–')} / {t.get('peak_rss_mib', '–') if t else '–'}"
-        md.append(f"| {preset} | {d['batch']} | {d['params']:,} | {d['ms_per_step']:.0f} | {tms} | {ratio} | {fl} | {rss} |")
+        md.append(f"| {preset} | {d['batch']} | {d['params']:,} | {d['ms_per_step']:.0f} | {tms} | {ratio} | {cms} | {oms} | {fl} | {rss} |")
     prof = rows.get("profile_mid-sd")
     if prof:
         md += ["", "### Where a mid-sd training step's time goes (DJL, PyTorch profiler, self time per op)", "",
@@ -164,12 +172,16 @@ def main():
         for o in prof["ops"]:
             md.append(f"| {o['op']} | {o['calls']} | {o['self_ms']:.1f} | {100 * o['share']:.1f}% |")
     md += ["", "## Sampling (DDIM 20 steps, CFG 9.0 in one batch, ControlNet scale 1.0, VAE decode)", "",
-           "| preset | batch | DJL ms/image | PyTorch eager ms/image | DJL / PyTorch | peak RSS DJL / PyTorch (MiB) |", "|---|---|---|---|---|---|"]
+           "| preset | batch | DJL ms/image | diffusers 2.7.1 eager ms/image | DJL / diffusers | torch 1.13 ms/image | peak RSS DJL / peer (MiB) |",
+           "|---|---|---|---|---|---|---|"]
     for preset in ("tiny-sd", "mid-sd"):
-        d, t = rows.get(f"sample_{preset}_djl"), rows.get(f"sample_{preset}_torch")
-        if d and t:
-            md.append(f"| {preset} | {d['batch']} | {d['ms_per_image']:.0f} | {t['ms_per_image']:.0f} | {d['ms_per_image'] / t['ms_per_image']:.2f} | "
-                      f"{d.get('peak_rss_mib', '–')} / {t.get('peak_rss_mib', '–')} |")
+        d, t, old = rows.get(f"sample_{preset}_djl"), rows.get(f"sample_{preset}_diffusers"), rows.get(f"sample_{preset}_torch")
+        if d and (t or old):
+            peer = t or old
+            tms = f"{t['ms_per_image']:.0f} | {d['ms_per_image'] / t['ms_per_image']:.2f}" if t else "– | –"
+            oms = f"{old['ms_per_image']:.0f}" if old else "–"
+            md.append(f"| {preset} | {d['batch']} | {d['ms_per_image']:.0f} | {tms} | {oms} | "
+                      f"{d.get('peak_rss_mib', '–')} / {peer.get('peak_rss_mib', '–')} |")
     scaling = rows.get("ingest_scaling")
     if scaling:
         md += ["", "## Scaling: ingest + clean with 1 and 2 worker processes (cnf-cpu), one core each", "",

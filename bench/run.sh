@@ -3,7 +3,8 @@
 # Writes bench/RESULTS.md (a table) and bench/results.json (numbers + machine info).
 #   bench/run.sh            full run (about 5 minutes on 2 cores)
 #   bench/run.sh --smoke    seconds-long variant (what CI may run)
-# Peers come from Debian's packages, installed for /usr/bin/python3:
+# Peers: diffusers' own modules on PyTorch 2.7.1 (the project virtualenv, scripts/python-env.sh oracles), and as a
+# second peer Debian's packages, installed for /usr/bin/python3:
 #   apt-get install -y python3-opencv python3-torch libopenblas0-pthread
 # (without libopenblas0-pthread Debian's torch uses the reference BLAS and is 5-10x slower: not a fair peer).
 # Optional: libopencv-java libopencv406-jni adds a row for our Java code on Debian's OpenCV build;
@@ -19,6 +20,7 @@ for mod in cv2 torch; do
   "$py" -c "import $mod" 2>/dev/null || { echo "bench: $py lacks $mod; apt-get install -y python3-opencv python3-torch libopenblas0-pthread" >&2; exit 2; }
 done
 threads="$(nproc)"
+oracles="$(scripts/python-env.sh oracles)" # torch 2.7.1 + diffusers (requirements/oracles.txt), for the fair peer rows
 out="$here/out"
 rm -rf "$out" && mkdir -p "$out"
 
@@ -62,6 +64,9 @@ for preset in tiny-sd mid-sd; do
   if [ "$preset" = mid-sd ]; then batch=4; steps=$mid_steps; else batch=8; steps=$train_steps; fi
   run "train_${preset}_djl" "${java_model[@]}" dev.cnf.model.bench.TrainStepBench train "$preset" "$batch" "$steps"
   run "train_${preset}_torch" "$py" bench/peers/torch_step.py train "$preset" "$batch" "$steps" "$threads"
+  # the fair peer: diffusers' own modules on PyTorch 2.7.1 (DJL's libtorch), eager and torch.compile'd
+  run "train_${preset}_diffusers" "$oracles" bench/peers/diffusers_step.py train "$preset" "$batch" "$steps" "$threads" eager
+  run "train_${preset}_diffusers_compile" "$oracles" bench/peers/diffusers_step.py train "$preset" "$batch" "$steps" "$threads" compile
   run "flops_${preset}" "$py" bench/flops.py "$preset" "$batch"
 done
 # where a mid-sd step's time goes: PyTorch's profiler over the DJL step (self time per op)
@@ -69,6 +74,7 @@ done
 run profile_mid-sd "$py" bench/profile_ops.py "$out/mid-sd-trace.json" 12 --json
 run sample_tiny-sd_djl "${java_model[@]}" dev.cnf.model.bench.TrainStepBench sample tiny-sd 4 "$sample_reps"
 run sample_tiny-sd_torch "$py" bench/peers/torch_step.py sample tiny-sd 4 "$sample_reps" "$threads"
+run sample_tiny-sd_diffusers "$oracles" bench/peers/diffusers_step.py sample tiny-sd 4 "$sample_reps" "$threads" eager
 if ! $smoke; then
   run sample_mid-sd_djl "${java_model[@]}" dev.cnf.model.bench.TrainStepBench sample mid-sd 2 1
   run sample_mid-sd_torch "$py" bench/peers/torch_step.py sample mid-sd 2 1 "$threads"
