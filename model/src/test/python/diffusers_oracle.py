@@ -13,7 +13,6 @@ Usage: diffusers_oracle.py OUT
 """
 import copy
 import json
-import math
 import os
 import sys
 
@@ -24,6 +23,8 @@ from safetensors.torch import save_file
 from transformers import CLIPTextConfig, CLIPTextModel
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from make_parity_reference import randomise  # noqa: E402  seeded weights of a sensible scale, zero convs non-zero
 TINY_SD = os.path.join(HERE, "..", "resources", "dev", "cnf", "model", "parity", "tiny-sd")
 
 
@@ -62,21 +63,6 @@ def other():
                  "clip_sample": False}
     return {"unet": unet, "controlnet": controlnet, "vae": vae, "text_encoder": text, "scheduler": scheduler, "ddim_steps": 25,
             "sample": 16, "image": 128, "context": 48}
-
-
-def randomise(model, gen):
-    """Seeded weights of a sensible scale; the zero convolutions get non-zero values so the test sees them work."""
-    with torch.no_grad():
-        for name, p in sorted(model.named_parameters()):
-            if "norm" in name and name.endswith("weight"):
-                p.copy_(1 + 0.1 * torch.randn(p.shape, generator=gen))
-            elif p.dim() == 1:
-                p.copy_(0.05 * torch.randn(p.shape, generator=gen))
-            else:
-                fan_in = p[0].numel()
-                if "embedding" in name and p.dim() == 2 and "linear" not in name:
-                    fan_in = 1
-                p.copy_(torch.randn(p.shape, generator=gen) / math.sqrt(fan_in))
 
 
 def write(out, c):

@@ -109,6 +109,35 @@ class DiffusersParityTest {
             System.out.printf("diffusers parity %-8s %-24s max abs diff %.2e%n", dir.getFileName(), key, worst);
             assertTrue(worst <= TOLERANCE, dir.getFileName() + " " + key + ": max |Δ| " + worst + " > " + TOLERANCE);
         }
+
+        /** The UNet alone, the ControlNet's residuals (every one, as many as diffusers gives) and the UNet with them. */
+        void checkUNetAndControlNet(NDManager m, UNet unet, ControlNet cn) {
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray x = in(m, "in.latents");
+            NDArray t = in(m, "in.timesteps");
+            NDArray ctx = in(m, "in.context");
+            assertClose("out.unet", unet.forward(ps, new NDList(x, t, ctx), false, null).singletonOrThrow());
+            NDList residuals = cn.residuals(ps, new NDList(x, t, ctx, in(m, "in.hint")), 0.7f, false);
+            for (int i = 0; i < residuals.size() - 1; i++) {
+                assertClose("out.controlnet." + i, residuals.get(i));
+            }
+            assertClose("out.controlnet.mid", residuals.get(residuals.size() - 1));
+            assertFalse(io.containsKey("out.controlnet." + (residuals.size() - 1)), "as many residuals as diffusers");
+            if (io.containsKey("out.unet_controlled")) {
+                NDList controlled = new NDList(x, t, ctx);
+                controlled.addAll(residuals);
+                assertClose("out.unet_controlled", unet.forward(ps, controlled, false, null).singletonOrThrow());
+            }
+        }
+
+        /** The VAE both ways and the CLIP text encoder's last hidden state. */
+        void checkVaeAndTextEncoder(NDManager m, AutoencoderKL vae, ClipTextModel te) {
+            ParameterStore ps = new ParameterStore(m, false);
+            assertClose("out.vae_latents", vae.encode(ps, in(m, "in.image"), null, false));
+            assertClose("out.vae_decoded", vae.decode(ps, in(m, "in.latents"), false));
+            NDArray ids = in(m, "in.ids").toType(DataType.INT64, false);
+            assertClose("out.text", te.forward(ps, new NDList(ids), false, null).singletonOrThrow());
+        }
     }
 
     static Set set(String name) throws IOException {
@@ -123,20 +152,7 @@ class DiffusersParityTest {
         try (NDManager m = manager.newSubManager()) {
             UNet unet = s.loaded(new UNet(UNetConfig.fromJson(s.json("unet_config.json"))), "unet.safetensors");
             ControlNet cn = s.loaded(new ControlNet(ControlNetConfig.fromJson(s.json("controlnet_config.json"))), "controlnet.safetensors");
-            ParameterStore ps = new ParameterStore(m, false);
-            NDArray x = s.in(m, "in.latents");
-            NDArray t = s.in(m, "in.timesteps");
-            NDArray ctx = s.in(m, "in.context");
-            s.assertClose("out.unet", unet.forward(ps, new NDList(x, t, ctx), false, null).singletonOrThrow());
-            NDList residuals = cn.residuals(ps, new NDList(x, t, ctx, s.in(m, "in.hint")), 0.7f, false);
-            for (int i = 0; i < residuals.size() - 1; i++) {
-                s.assertClose("out.controlnet." + i, residuals.get(i));
-            }
-            s.assertClose("out.controlnet.mid", residuals.get(residuals.size() - 1));
-            assertFalse(s.io().containsKey("out.controlnet." + (residuals.size() - 1)), "as many residuals as diffusers");
-            NDList controlled = new NDList(x, t, ctx);
-            controlled.addAll(residuals);
-            s.assertClose("out.unet_controlled", unet.forward(ps, controlled, false, null).singletonOrThrow());
+            s.checkUNetAndControlNet(m, unet, cn);
         }
     }
 
@@ -146,12 +162,8 @@ class DiffusersParityTest {
         Set s = set(name);
         try (NDManager m = manager.newSubManager()) {
             AutoencoderKL vae = s.loaded(new AutoencoderKL(AutoencoderConfig.fromJson(s.json("vae_config.json"))), "vae.safetensors");
-            ParameterStore ps = new ParameterStore(m, false);
-            s.assertClose("out.vae_latents", vae.encode(ps, s.in(m, "in.image"), null, false));
-            s.assertClose("out.vae_decoded", vae.decode(ps, s.in(m, "in.latents"), false));
             ClipTextModel te = s.loaded(new ClipTextModel(ClipTextConfig.fromJson(s.json("text_encoder_config.json"))), "text_encoder.safetensors");
-            NDArray ids = s.in(m, "in.ids").toType(DataType.INT64, false);
-            s.assertClose("out.text", te.forward(ps, new NDList(ids), false, null).singletonOrThrow());
+            s.checkVaeAndTextEncoder(m, vae, te);
         }
     }
 
@@ -202,17 +214,8 @@ class DiffusersParityTest {
             ControlNet cn = DiffusersFolder.loadControlNet(dir.resolve("controlnet"), m);
             AutoencoderKL vae = DiffusersFolder.loadVae(dir.resolve("vae"), m);
             ClipTextModel te = DiffusersFolder.loadTextEncoder(dir.resolve("text_encoder"), m);
-            ParameterStore ps = new ParameterStore(m, false);
-            NDArray x = s.in(m, "in.latents");
-            NDArray t = s.in(m, "in.timesteps");
-            NDArray ctx = s.in(m, "in.context");
-            s.assertClose("out.unet", unet.forward(ps, new NDList(x, t, ctx), false, null).singletonOrThrow());
-            NDList residuals = cn.residuals(ps, new NDList(x, t, ctx, s.in(m, "in.hint")), 0.7f, false);
-            s.assertClose("out.controlnet.0", residuals.get(0));
-            s.assertClose("out.controlnet.mid", residuals.get(residuals.size() - 1));
-            s.assertClose("out.vae_latents", vae.encode(ps, s.in(m, "in.image"), null, false));
-            s.assertClose("out.vae_decoded", vae.decode(ps, x, false));
-            s.assertClose("out.text", te.forward(ps, new NDList(s.in(m, "in.ids").toType(DataType.INT64, false)), false, null).singletonOrThrow());
+            s.checkUNetAndControlNet(m, unet, cn);
+            s.checkVaeAndTextEncoder(m, vae, te);
         }
     }
 
