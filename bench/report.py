@@ -223,8 +223,8 @@ def main():
            "the trained ControlNet and 1x for the frozen UNet gradients flow through (bench/flops.py).",
            "- Targets from issue 8 (data prep >= 1.5x Python, neural work <= 1.05x PyTorch, >= 50% of GEMM peak): the neural rows "
            "meet the ratio against Debian's torch 1.13 restatement (helped by the newer PyTorch inside DJL) but not against "
-           "diffusers on the same torch 2.7.1 (the line above; diffusers' attention is PyTorch's fused "
-           "scaled_dot_product_attention, which DJL's API cannot call, and its modules run fewer, larger ops); FLOP/s stays below half the GEMM peak on these small "
+           "diffusers on the same torch 2.7.1 (the line above; not profiled yet — one known difference is that diffusers' "
+           "attention runs PyTorch's fused scaled_dot_product_attention, which DJL's API cannot call); FLOP/s stays below half the GEMM peak on these small "
            "shapes, and data preparation reaches 1.5x where the machine has libjpeg-turbo's TurboJPEG library (`libturbojpeg0`, "
            "installed in the worker images): without it (the -Dcnf.turbojpeg=false row) it does not, since both sides then spend "
            "their time in the same OpenCV kernels and the openpnp jar's OpenCV builds libjpeg-turbo without its SIMD code "
