@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * What a ControlNet adds to the UNet, as diffusers names it: {@code down_block_res_samples} (one per skip of the
- * encoder) and {@code mid_block_res_sample}, already scaled; summed over several ControlNets as MultiControlNetModel does.
+ * encoder) and {@code mid_block_res_sample}, already scaled.
  */
 public record ControlResiduals(List<NDArray> down, NDArray mid) {
     public ControlResiduals {
@@ -19,14 +19,5 @@ public record ControlResiduals(List<NDArray> down, NDArray mid) {
         NDList all = new NDList(down.toArray(NDArray[]::new));
         all.add(mid);
         return all;
-    }
-
-    /** This and another ControlNet's residuals, summed. */
-    public ControlResiduals plus(ControlResiduals other) {
-        List<NDArray> sum = new java.util.ArrayList<>();
-        for (int i = 0; i < down.size(); i++) {
-            sum.add(down.get(i).add(other.down().get(i)));
-        }
-        return new ControlResiduals(sum, mid.add(other.mid()));
     }
 }
