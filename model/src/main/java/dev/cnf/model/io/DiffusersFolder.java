@@ -31,6 +31,12 @@ import java.util.Set;
 public final class DiffusersFolder {
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final List<String> PIPELINE_PARTS = List.of("unet", "controlnet", "vae", "text_encoder");
+    /** Weights as diffusers (first) and transformers name them, in the order they are looked for: full precision before fp16. */
+    private static final List<String> WEIGHT_FILES = List.of(
+            "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json",
+            "model.safetensors", "model.safetensors.index.json",
+            "diffusion_pytorch_model.fp16.safetensors", "diffusion_pytorch_model.safetensors.index.fp16.json",
+            "model.fp16.safetensors", "model.safetensors.index.fp16.json");
 
     private DiffusersFolder() {}
 
@@ -83,18 +89,9 @@ public final class DiffusersFolder {
      * tensors alike. Pickled checkpoints are refused with the conversion hint.
      */
     public static Path weightsFile(Path folder) throws IOException {
-        for (String stem : List.of("diffusion_pytorch_model", "model")) {
-            for (String name : List.of(stem + ".safetensors", stem + ".safetensors.index.json")) {
-                if (Files.isRegularFile(folder.resolve(name))) {
-                    return folder.resolve(name);
-                }
-            }
-        }
-        for (String stem : List.of("diffusion_pytorch_model", "model")) {
-            for (String name : List.of(stem + ".fp16.safetensors", stem + ".safetensors.index.fp16.json")) {
-                if (Files.isRegularFile(folder.resolve(name))) {
-                    return folder.resolve(name);
-                }
+        for (String name : WEIGHT_FILES) {
+            if (Files.isRegularFile(folder.resolve(name))) {
+                return folder.resolve(name);
             }
         }
         for (String name : List.of("diffusion_pytorch_model.bin", "pytorch_model.bin")) {
