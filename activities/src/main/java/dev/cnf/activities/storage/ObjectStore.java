@@ -30,14 +30,21 @@ import java.util.List;
 public final class ObjectStore {
     private final MinioClient client;
     private final StorageConfig config;
+    private final S3Credentials.Resolved credentials;
 
     public ObjectStore(StorageConfig config) {
         this.config = config;
+        this.credentials = S3Credentials.resolve(config.accessKey(), config.secretKey());
         this.client = MinioClient.builder()
                 .endpoint(config.endpoint())
-                .credentialsProvider(S3Credentials.resolve(config.accessKey(), config.secretKey()).provider())
+                .credentialsProvider(credentials.provider())
                 .region(config.region())
                 .build();
+    }
+
+    /** Which credentials the client uses, for logs (the keys given to cnf, or where the AWS chain found them). */
+    public String credentialsSource() {
+        return credentials.source();
     }
 
     public String bucket() {

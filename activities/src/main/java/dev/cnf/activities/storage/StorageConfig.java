@@ -5,11 +5,6 @@ package dev.cnf.activities.storage;
  * (both null) the credentials come from the AWS chain ({@link S3Credentials}).
  */
 public record StorageConfig(String endpoint, String accessKey, String secretKey, String bucket, String region) {
-    /** Which credentials the client uses, for logs. */
-    public String credentialsSource() {
-        return S3Credentials.resolve(accessKey, secretKey).source();
-    }
-
     public StorageConfig {
         java.util.List<String> problems = new java.util.ArrayList<>();
         if (endpoint == null || !(endpoint.startsWith("http://") || endpoint.startsWith("https://"))) {

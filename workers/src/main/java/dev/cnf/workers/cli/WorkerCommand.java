@@ -4,7 +4,6 @@ import dev.cnf.activities.models.OpenAiConfig;
 
 import dev.cnf.activities.ingest.FetchPolicy;
 import dev.cnf.activities.storage.ObjectStore;
-import dev.cnf.activities.storage.StorageConfig;
 import dev.cnf.workers.HealthServer;
 import dev.cnf.workers.WorkerMetrics;
 import dev.cnf.workers.WorkerHost;
@@ -123,8 +122,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 // the key only from the environment: flags show up in process lists
                 new OpenAiConfig(openAiBaseUrl, openAiModel, System.getenv().getOrDefault("CNF_OPENAI_API_KEY", ""),
                         System.getenv().getOrDefault("CNF_OPENAI_INSTRUCTION", OpenAiConfig.DEFAULT_INSTRUCTION)));
-        StorageConfig storageConfig = storage.config();
-        ObjectStore store = new ObjectStore(storageConfig);
+        ObjectStore store = new ObjectStore(storage.config());
         connection.validate();
         WorkerMetrics metrics = new WorkerMetrics();
         WorkflowServiceStubs service = connection.connect(metrics.scope());
@@ -135,7 +133,7 @@ public final class WorkerCommand implements Callable<Integer> {
         host.start();
         ready.set(true);
         System.out.println("worker polling " + settings.queues() + " on " + connection.target + " (namespace " + connection.namespace
-                + "), storage " + store.uri("") + " (credentials: " + storageConfig.credentialsSource() + ")");
+                + "), storage " + store.uri("") + " (credentials: " + store.credentialsSource() + ")");
         Thread hook = new Thread(stop::countDown);
         Runtime.getRuntime().addShutdownHook(hook);
         try {
