@@ -81,17 +81,19 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
 
     /**
      * Each sample as a PNG file too, for reuse and for reproducing it with {@code cnf generate}:
-     * {@code samples/<mode>/<id>.png}, the floor as mode {@code no-control}, the condition as {@code samples/condition/<id>.png}.
+     * {@code samples/<mode>/<id>.png}, the floor as mode {@code no-control}, the condition as {@code samples/condition/<id>.png};
+     * the bytes of the report's grid rows (prompt modes in order, then the floor), not encoded again.
      */
-    private void storeSamples(String out, HeldOutSet held, Sampled sampled) {
+    private void storeSamples(String out, HeldOutSet held, Sampled sampled, Scored scored) {
+        List<String> modes = new ArrayList<>(sampled.byMode().keySet());
+        modes.add("no-control");
         for (int i = 0; i < held.count(); i++) {
             String id = held.samples().get(i).id();
-            store.put(out + "samples/condition/" + id + ".png", OpenCv.encodePng(OpenCv.fromChw(held.conditions().get(i), held.size(), 0f, 1f)),
-                    "image/png");
-            for (Map.Entry<String, List<float[]>> mode : sampled.byMode().entrySet()) {
-                store.put(out + "samples/" + mode.getKey() + "/" + id + ".png", png(mode.getValue().get(i), held.size()), "image/png");
+            ReportPage.Row row = scored.rows().get(i);
+            store.put(out + "samples/condition/" + id + ".png", row.conditionPng(), "image/png");
+            for (int k = 0; k < modes.size(); k++) {
+                store.put(out + "samples/" + modes.get(k) + "/" + id + ".png", row.images().get(k), "image/png");
             }
-            store.put(out + "samples/no-control/" + id + ".png", png(sampled.floor().get(i), held.size()), "image/png");
         }
     }
 
@@ -109,7 +111,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         String out = r.run().prefix() + "/evaluate/" + (r.atStep() == null ? "" : String.format("step-%08d/", r.atStep()));
         String metricsKey = out + "metrics.json";
         store.put(metricsKey, Json.bytes(metrics(r, held, prompts, scored, duringTraining)), "application/json");
-        storeSamples(out, held, sampled);
+        storeSamples(out, held, sampled, scored);
         String reportKey = out + "report.html";
         store.put(reportKey, report(r, held, prompts, scored, duringTraining).getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
         return new Result(reportKey, metricsKey, held.count(), scored.edgeF1(), scored.edgeF1NoControl());
