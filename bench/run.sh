@@ -36,7 +36,8 @@ mvn -B -q dependency:build-classpath -pl workers -Dmdep.outputFile="$out/workers
 java_workers=(java -Dai.djl.offline=true -cp "workers/target/test-classes:workers/target/classes:$(cat "$out/workers.cp")")
 photos=datasets/src/main/resources/dev/cnf/datasets/photos
 
-if $smoke; then images=40; dataprep_rounds=1; train_steps=2; mid_steps=1; sample_reps=1; crawl=32; else images=800; dataprep_rounds=3; train_steps=10; mid_steps=3; sample_reps=2; crawl=400; fi
+if $smoke; then images=40; dataprep_rounds=1; train_steps=2; mid_steps=1; sample_reps=1; crawl=32; warm_up=16
+else images=800; dataprep_rounds=3; train_steps=10; mid_steps=3; sample_reps=2; crawl=1600; warm_up=800; fi
 
 run() { # name, command...: appends the command's last stdout line (JSON) to results.jsonl
   local name="$1"; shift
@@ -79,7 +80,11 @@ if ! $smoke; then
   run sample_mid-sd_djl "${java_model[@]}" dev.cnf.model.bench.TrainStepBench sample mid-sd 2 1
   run sample_mid-sd_torch "$py" bench/peers/torch_step.py sample mid-sd 2 1 "$threads"
 fi
-run ingest_scaling "${java_workers[@]}" dev.cnf.workers.bench.IngestScalingBench "$crawl" 512 256 "$out/scaling"
+# ingest + clean per worker CPU-second and across workers, with img2dataset (requirements/img2dataset.txt) on the same
+# images and core beside it; workers first crawl warm_up other images, as long-lived services are warm
+img2dataset="$(scripts/python-env.sh img2dataset)"
+run ingest_scaling "${java_workers[@]:0:2}" -Dcnf.bench.root="$root" -Dcnf.bench.img2dataset="$img2dataset" \
+  -Dcnf.bench.warm-up-images="$warm_up" "${java_workers[@]:2}" dev.cnf.workers.bench.IngestScalingBench "$crawl" 512 256 "$out/scaling"
 # bounded-memory dedupe: the same run under 1 GiB and under 128 MiB of heap (flat memory: both finish)
 $smoke && dedupe_records=200000 || dedupe_records=5000000
 run dedupe_1g java -Xmx1g "${java_data[@]:1}" dev.cnf.activities.clean.DedupeScaleBench "$dedupe_records"

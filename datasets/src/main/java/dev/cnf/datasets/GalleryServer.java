@@ -33,9 +33,10 @@ public final class GalleryServer implements AutoCloseable {
     private final Map<String, byte[]> files = new LinkedHashMap<>();
     private final int goodImages;
 
-    private GalleryServer(int count, int size, long seed) throws IOException {
+    /** The demo's circles, with the bad items. */
+    private static Map<String, byte[]> circles(int count, int size, long seed) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
         List<SyntheticCircles.Item> items = SyntheticCircles.generate(count, size, seed);
-        goodImages = items.size();
         StringBuilder page1 = new StringBuilder("<!doctype html><html><head><title>cnf demo gallery</title></head><body><h1>Circles</h1>\n");
         StringBuilder page2 = new StringBuilder("<!doctype html><html><head><title>cnf demo gallery, page 2</title></head><body>\n");
         for (int i = 0; i < items.size(); i++) {
@@ -61,7 +62,12 @@ public final class GalleryServer implements AutoCloseable {
                 .append("<img src=\"/img/copy-of-0.png\" alt=\"a copy\">\n<a href=\"/index.html\">back</a>\n</body></html>\n");
         files.put("/index.html", page1.toString().getBytes(StandardCharsets.UTF_8));
         files.put("/page2.html", page2.toString().getBytes(StandardCharsets.UTF_8));
+        return files;
+    }
 
+    private GalleryServer(Map<String, byte[]> files, int goodImages) throws IOException {
+        this.files.putAll(files);
+        this.goodImages = goodImages;
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::serve);
         server.setExecutor(Executors.newFixedThreadPool(4, r -> {
@@ -77,7 +83,24 @@ public final class GalleryServer implements AutoCloseable {
         if (count < 2) {
             throw new IllegalArgumentException("the gallery needs at least 2 images, got " + count);
         }
-        return new GalleryServer(count, size, seed);
+        return new GalleryServer(circles(count, size, seed), count);
+    }
+
+    /**
+     * Starts a gallery of {@code count} distinct JPEG photos, {@code longSide} px on their longer side, on one index
+     * page: views of the shipped photos ({@link PhotoViews}), for benchmarks of ingestion on real pictures. No bad items.
+     */
+    public static GalleryServer photos(int count, int longSide, long seed) throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        StringBuilder page = new StringBuilder("<!doctype html><html><head><title>cnf photo gallery</title></head><body>\n");
+        List<PhotoViews.View> views = PhotoViews.generate(count, longSide, seed);
+        for (int i = 0; i < views.size(); i++) {
+            String path = "/photo/" + i + ".jpg";
+            files.put(path, views.get(i).jpeg());
+            page.append("<img src=\"").append(path).append("\" alt=\"").append(views.get(i).caption()).append("\">\n");
+        }
+        files.put("/index.html", page.append("</body></html>\n").toString().getBytes(StandardCharsets.UTF_8));
+        return new GalleryServer(files, count);
     }
 
     private void serve(HttpExchange ex) throws IOException {
