@@ -381,9 +381,10 @@ public class IngestActivitiesImpl implements IngestActivities {
         if (store.exists(laneKey)) {
             fetcher.seedLastStarts(Json.read(store.get(laneKey), HostStarts.class).lastStartEpochMillis());
         }
+        boolean retry = Activity.getExecutionContext().getInfo().getAttempt() > 1;
         List<Future<Object>> outcomes = new ArrayList<>();
         for (Ref ref : refs) {
-            outcomes.add(pool.submit(() -> fetchOne(r.run().prefix(), ref)));
+            outcomes.add(pool.submit(() -> fetchOne(r.run().prefix(), ref, retry)));
         }
         List<Sample> items = new ArrayList<>();
         List<Drop> drops = new ArrayList<>();
@@ -435,7 +436,8 @@ public class IngestActivitiesImpl implements IngestActivities {
     }
 
     /** @return a fetched {@link Sample} or a {@link Drop} */
-    private Object fetchOne(String runPrefix, Ref ref) {
+    /** @param retry an earlier attempt may have stored this original already: look before uploading it again */
+    private Object fetchOne(String runPrefix, Ref ref, boolean retry) {
         byte[] body;
         String contentType;
         if (ref.url().startsWith("s3://")) {
@@ -469,7 +471,9 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
         String sha = ObjectStore.sha256(body);
         String key = runPrefix + "/raw/" + sha;
-        if (!store.exists(key)) {
+        // Content-addressed, so a second PUT of the same key writes the same bytes: a first attempt saves the
+        // existence check (one request per image), a retry saves the uploads its earlier attempt made.
+        if (!retry || !store.exists(key)) {
             store.put(key, body, "application/octet-stream");
         }
         return Sample.fetched(ref.url(), ref.page(), ref.alt(), key, sha, body.length);
