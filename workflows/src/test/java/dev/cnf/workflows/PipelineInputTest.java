@@ -120,7 +120,7 @@ class PipelineInputTest {
                 "promotionTolerance", "userPrompt", "onlyNewData", "continueFromLatest", "shardSize", "parallelShards",
                 "maxAspectRatio", "maxPixels", "nearDuplicateDistance", "followOtherHosts", "annotatorModel", "captionsFile",
                 "captionModel", "captionBeams", "trainingMode", "reconnectSkipsAt", "stopAfterConvergence", "unlockBaseAt",
-                "baseLearningRate", "shardsPerRun", "evalEvery", "precision");
+                "baseLearningRate", "shardsPerRun", "evalEvery", "precision", "imageFormat");
         java.util.Set<String> known = new java.util.HashSet<>(PipelineInput.FLAT_KEYS.keySet());
         known.addAll(List.of("name", "seed"));
         assertEquals(java.util.Set.copyOf(earlierKeys), known, "no earlier key lost, none renamed");

@@ -87,9 +87,10 @@ public final class ModelCaptioner implements AutoCloseable {
     /** One hypothesis of the beam: tokens so far (BOS first) and their summed log-probability. */
     private record Beam(List<Long> tokens, double logProb, boolean done) {}
 
-    public String caption(byte[] png) {
+    /** @param encoded the training image (JPEG or PNG) */
+    public String caption(byte[] encoded) {
         OpenCv.load();
-        Mat bgr = Imgcodecs.imdecode(new MatOfByte(png), Imgcodecs.IMREAD_COLOR);
+        Mat bgr = Imgcodecs.imdecode(new MatOfByte(encoded), Imgcodecs.IMREAD_COLOR);
         Mat resized = new Mat();
         Imgproc.resize(bgr, resized, new Size(imageSize, imageSize), 0, 0, Imgproc.INTER_CUBIC);
         float[] chw = OpenCv.toChw(resized, 0f, 1f);

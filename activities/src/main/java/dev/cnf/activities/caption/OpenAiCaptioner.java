@@ -3,6 +3,7 @@ package dev.cnf.activities.caption;
 import dev.cnf.activities.models.OpenAiConfig;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cnf.activities.imaging.ImageSniffer;
 import dev.cnf.activities.storage.Json;
 
 import java.io.IOException;
@@ -40,15 +41,15 @@ public final class OpenAiCaptioner {
         this.config = config;
     }
 
-    /** @param png the training image */
-    public String caption(byte[] png) {
+    /** @param image the training image (JPEG or PNG) */
+    public String caption(byte[] image) {
         Map<String, Object> body = Map.of(
                 "model", config.model(),
                 "temperature", 0,
                 "max_tokens", 77,
                 "messages", List.of(Map.of("role", "user", "content", List.of(
                         Map.of("type", "text", "text", config.instruction()),
-                        Map.of("type", "image_url", "image_url", Map.of("url", "data:image/png;base64," + Base64.getEncoder().encodeToString(png)))))));
+                        Map.of("type", "image_url", "image_url", Map.of("url", "data:" + ImageSniffer.mediaType(image) + ";base64," + Base64.getEncoder().encodeToString(image)))))));
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(config.baseUrl().replaceAll("/+$", "") + "/chat/completions"))
                 .timeout(Duration.ofSeconds(120))
                 .header("Content-Type", "application/json")

@@ -13,6 +13,7 @@ import dev.cnf.activities.registry.RunKeys;
 import dev.cnf.activities.registry.ModelRegistry;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.workflows.spec.DataSpec;
 import dev.cnf.workflows.stages.CleanActivities;
 import io.temporal.activity.Activity;
 import org.opencv.core.Mat;
@@ -29,8 +30,8 @@ import java.util.TreeMap;
 
 /**
  * Per shard: decodes every fetched original (header checked first, see {@link ImageDecoder}), drops
- * what cannot serve as training data with a reason code, and writes the survivors as square PNGs at
- * the training resolution with their perceptual hash and, when asked, the run's condition (extracted
+ * what cannot serve as training data with a reason code, and writes the survivors as square JPEGs (or PNGs,
+ * {@link DataSpec#imageFormat}) at the training resolution with their perceptual hash and, when asked, the run's condition (extracted
  * here because the image is decoded here). Then, over all shards in order: exact and near
  * duplicates are dropped (the first copy stays) and the cleaning report is written, where
  * seen == kept + dropped counts every reference discovered.
@@ -90,8 +91,9 @@ public class CleanActivitiesImpl implements CleanActivities {
                 }
                 String phash = PerceptualHash.signature(img);
                 Mat square = OpenCv.resizeCenterCrop(img, r.model().resolution());
-                String key = r.run().prefix() + "/clean/" + s.sha256() + ".png";
-                store.put(key, OpenCv.encodePng(square), "image/png");
+                boolean png = r.data().imageFormat().equals("png");
+                String key = r.run().prefix() + "/clean/" + s.sha256() + (png ? ".png" : ".jpg");
+                store.put(key, png ? OpenCv.encodePng(square) : OpenCv.encodeJpeg(square, DataSpec.JPEG_QUALITY), png ? "image/png" : "image/jpeg");
                 Sample kept = s.withImage(key, w, h, phash);
                 // the condition from the image in hand: the condition stage then has nothing to decode
                 candidates.add(conditions == null ? kept : conditions.apply(kept, square, r.run().prefix(), r.run().seed()));

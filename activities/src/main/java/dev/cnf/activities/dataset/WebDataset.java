@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * Writes the finished dataset as WebDataset shards: POSIX tar files where each sample's files share
- * a key ({@code <id>.png}, {@code <id>.txt}, {@code <id>.json}, {@code <id>.<condition>.png}), plus a
+ * a key ({@code <id>.jpg} or {@code <id>.png}, as the clean stage stored it, {@code <id>.txt}, {@code <id>.json}, {@code <id>.<condition>.png}), plus a
  * JSON-lines manifest of every sample with its source, hashes, caption and shard. Tar headers carry
  * no time, owner or mode variation, so the same samples always give the same bytes (idempotent reruns).
  */
@@ -31,7 +31,7 @@ public final class WebDataset {
             for (Sample s : samples.subList(from, Math.min(samples.size(), from + SAMPLES_PER_SHARD))) {
                 heartbeat.run();
                 Map<String, Object> meta = metadata(s, conditionName);
-                tar.add(s.id() + ".png", read.apply(s.imageKey()));
+                tar.add(s.id() + s.imageKey().substring(s.imageKey().lastIndexOf('.')), read.apply(s.imageKey())); // .jpg or .png
                 tar.add(s.id() + ".txt", (s.caption() == null ? "" : s.caption()).getBytes(StandardCharsets.UTF_8));
                 tar.add(s.id() + ".json", Json.bytes(meta));
                 if (s.conditionKey() != null) {

@@ -181,8 +181,9 @@ final class ReportPage {
         return Math.abs(v) >= 0.01 ? String.format("%.3g", v) : String.format("%.2e", v);
     }
 
-    private static String img(byte[] png, String label) {
-        return "<td><img alt=\"\" src=\"data:image/png;base64," + Base64.getEncoder().encodeToString(png) + "\">"
+    private static String img(byte[] image, String label) { // PNG samples; the dataset's image is JPEG or PNG
+        return "<td><img alt=\"\" src=\"data:" + dev.cnf.activities.imaging.ImageSniffer.mediaType(image) + ";base64,"
+                + Base64.getEncoder().encodeToString(image) + "\">"
                 + (label.isEmpty() ? "" : "<div class=cap>" + esc(label) + "</div>") + "</td>";
     }
 

@@ -26,4 +26,10 @@ public final class ImageSniffer {
         }
         return null;
     }
+
+    /** The media type of an image's bytes ("image/jpeg", ...), for data URLs; "application/octet-stream" when unknown. */
+    public static String mediaType(byte[] b) {
+        String kind = sniff(b);
+        return kind == null ? "application/octet-stream" : "image/" + kind;
+    }
 }

@@ -49,6 +49,22 @@ public final class OpenCv {
     }
 
     /**
+     * An 8-bit BGR image as JPEG at {@code quality} (chroma 4:2:0): with the machine's libjpeg-turbo where it has one
+     * (SIMD; about a tenth of a 256-px PNG's encode time), else OpenCV's encoder.
+     */
+    public static byte[] encodeJpeg(Mat image, int quality) {
+        byte[] jpeg = TurboJpeg.encode(image, quality);
+        if (jpeg != null) {
+            return jpeg;
+        }
+        MatOfByte out = new MatOfByte();
+        if (!Imgcodecs.imencode(".jpg", image, out, new MatOfInt(Imgcodecs.IMWRITE_JPEG_QUALITY, quality))) {
+            throw new IllegalStateException("JPEG encoding failed");
+        }
+        return out.toArray();
+    }
+
+    /**
      * PNG in the smallest lossless form for what the image holds: a one-channel image of only 0 and 255
      * (edges, lines, scribbles) as a 1-bit PNG, any other one-channel image as 8-bit grey, colour as it is.
      * Decoded with IMREAD_COLOR each gives the BGR image with the grey value in all three channels, so

@@ -4,13 +4,15 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
+import com.sun.jna.ptr.NativeLongByReference;
+import com.sun.jna.ptr.PointerByReference;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * JPEG decoding through the machine's libjpeg-turbo (its TurboJPEG API, called with JNA) when the machine has it
+ * JPEG decoding (and encoding) through the machine's libjpeg-turbo (its TurboJPEG API, called with JNA) when the machine has it
  * (Debian and Ubuntu: {@code libturbojpeg0}; the worker images install it). The libjpeg-turbo inside the openpnp
  * OpenCV jar is built without its SIMD code ({@code jsimd_none.c}), so a system build decodes a photo in about
  * half the time (bench/RESULTS.md). Both run libjpeg's defaults (accurate integer IDCT, smooth upsampling), so the pixels are the
@@ -27,6 +29,13 @@ final class TurboJpeg {
         Pointer tjInitDecompress();
 
         int tjDecompress2(Pointer handle, byte[] jpeg, NativeLong size, Pointer dst, int width, int pitch, int height, int pixelFormat, int flags);
+
+        Pointer tjInitCompress();
+
+        int tjCompress2(Pointer handle, Pointer src, int width, int pitch, int height, int pixelFormat, PointerByReference jpeg,
+                        NativeLongByReference size, int subsampling, int quality, int flags);
+
+        void tjFree(Pointer buffer);
     }
 
     private static final Lib LIB = load();
@@ -36,6 +45,11 @@ final class TurboJpeg {
      * thread-safe, and creating one per image costs time.
      */
     private static final ThreadLocal<Pointer> HANDLE = ThreadLocal.withInitial(() -> LIB.tjInitDecompress());
+
+    /** The compressor of each thread, as {@link #HANDLE}. */
+    private static final ThreadLocal<Pointer> COMPRESSOR = ThreadLocal.withInitial(() -> LIB.tjInitCompress());
+
+    private static final int SUBSAMPLING_420 = 2; // TJSAMP_420: what OpenCV's imencode(".jpg") uses by default
 
     private TurboJpeg() {}
 
@@ -81,5 +95,26 @@ final class TurboJpeg {
             return null;
         }
         return bgr;
+    }
+
+    /**
+     * An 8-bit BGR image as a baseline JPEG at {@code quality}, chroma 4:2:0 (the choice of OpenCV's encoder, so the two
+     * give the same kind of file); null without the library or on an error (the caller encodes with OpenCV).
+     */
+    static byte[] encode(Mat bgr, int quality) {
+        if (LIB == null || bgr.type() != CvType.CV_8UC3 || !bgr.isContinuous()) {
+            return null;
+        }
+        PointerByReference out = new PointerByReference(); // TurboJPEG allocates the buffer: tjFree below
+        NativeLongByReference size = new NativeLongByReference();
+        int status = LIB.tjCompress2(COMPRESSOR.get(), new Pointer(bgr.dataAddr()), bgr.cols(), bgr.cols() * 3, bgr.rows(),
+                PIXEL_FORMAT_BGR, out, size, SUBSAMPLING_420, quality, 0);
+        try {
+            return status == 0 ? out.getValue().getByteArray(0, (int) size.getValue().longValue()) : null;
+        } finally {
+            if (out.getValue() != null) {
+                LIB.tjFree(out.getValue());
+            }
+        }
     }
 }

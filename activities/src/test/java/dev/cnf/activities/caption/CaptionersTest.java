@@ -65,15 +65,19 @@ class CaptionersTest {
         try {
             String base = "http://127.0.0.1:" + stub.getAddress().getPort() + "/v1/";
             OpenAiCaptioner captioner = new OpenAiCaptioner(new OpenAiConfig(base, "vision-mini", "sk-test", "Describe."));
-            byte[] png = {(byte) 0x89, 'P', 'N', 'G'};
+            byte[] png = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
             assertEquals("A red circle on white.", captioner.caption(png));
             assertThrows(OpenAiCaptioner.Refused.class, () -> captioner.caption(png), "a 400 is this image's failure");
+            byte[] jpeg = {(byte) 0xff, (byte) 0xd8, (byte) 0xff, (byte) 0xe0};
+            assertEquals("A red circle on white.", captioner.caption(jpeg));
+            assertEquals("data:image/jpeg;base64,/9j/4A==", requests.get(2).path("messages").path(0).path("content").path(1)
+                    .path("image_url").path("url").asText(), "the data URL names the image's own type");
             JsonNode first = requests.get(0);
             assertEquals("vision-mini", first.path("model").asText());
             assertEquals("Bearer sk-test", auth.get(0));
             JsonNode content = first.path("messages").path(0).path("content");
             assertEquals("Describe.", content.path(0).path("text").asText());
-            assertEquals("data:image/png;base64,iVBORw==", content.path(1).path("image_url").path("url").asText());
+            assertEquals("data:image/png;base64,iVBORw0KGgo=", content.path(1).path("image_url").path("url").asText());
         } finally {
             stub.stop(0);
         }

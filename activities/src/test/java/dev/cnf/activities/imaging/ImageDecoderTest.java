@@ -101,6 +101,29 @@ class ImageDecoderTest {
         }
     }
 
+    /**
+     * The clean stage's JPEGs: the system's libjpeg-turbo and OpenCV's encoder (the fallback without it) both keep a
+     * square above 30 dB PSNR at quality 95 (the baboon's fur, the hardest photo, about 32), and give files of about the same size (the same quantisation and
+     * chroma 4:2:0; their rounding differs in places, so the pixels are close, not equal).
+     */
+    @Test
+    void theSystemJpegEncoderKeepsThePictureAsOpenCvsDoes() throws IOException {
+        Prerequisites.require(TurboJpeg.available(), "no libturbojpeg on this machine (apt-get install libturbojpeg0): OpenCV encodes");
+        for (String name : List.of("baboon.jpg", "building.jpg", "fruits.jpg", "HappyFish.jpg", "messi5.jpg")) {
+            Mat square = OpenCv.resizeCenterCrop(OpenCv.decodeBgr(photo(name)), 256);
+            byte[] ours = TurboJpeg.encode(square, 95);
+            assertNotNull(ours);
+            MatOfByte opencv = new MatOfByte();
+            assertTrue(Imgcodecs.imencode(".jpg", square, opencv, new MatOfInt(Imgcodecs.IMWRITE_JPEG_QUALITY, 95)));
+            double psnrOurs = Core.PSNR(OpenCv.decodeBgr(ours), square);
+            double psnrOpenCv = Core.PSNR(OpenCv.decodeBgr(opencv.toArray()), square);
+            assertTrue(psnrOurs > 30 && psnrOpenCv > 30, name + ": quality 95 keeps the picture (PSNR " + psnrOurs + " and " + psnrOpenCv + " dB)");
+            assertEquals(psnrOpenCv, psnrOurs, 1.0, name + ": as closely as OpenCV's encoder");
+            assertEquals(1.0, (double) ours.length / opencv.total(), 0.1, name + ": in a file of the same size");
+            assertArrayEquals(ours, OpenCv.encodeJpeg(square, 95), name + ": encodeJpeg uses the system encoder");
+        }
+    }
+
     /** Every EXIF orientation, in both TIFF byte orders, turns the picture as OpenCV's imdecode does. */
     @Test
     void everyExifOrientationTurnsThePictureAsOpenCvDoes() throws IOException {

@@ -98,7 +98,7 @@ class HostileGalleryTest {
     static IngestActivities.DiscoverRequest discoverRequest(String prefix, List<String> sources, int maxImages, int maxDepth, int shardSize,
                                                             boolean followOtherHosts) {
         return new IngestActivities.DiscoverRequest(run(prefix), new DataSpec(sources, maxImages, maxDepth, followOtherHosts, shardSize, null,
-                null, null, null, null, null, null));
+                null, null, null, null, null, null, null));
     }
 
     /** The host lane of shard {@code shard}: lanes number their shards one after the other. */
@@ -121,7 +121,7 @@ class HostileGalleryTest {
                     ConditionSpec.defaults()));
         }
         // the shards' candidates and drops are read where their activities stored them, as the workflow has it
-        DataSpec near = new DataSpec(null, null, null, null, null, null, null, null, null, null, nearDistance, null);
+        DataSpec near = new DataSpec(null, null, null, null, null, null, null, null, null, null, nearDistance, null, null);
         CleanActivities.Result r = clean.dedupe(new CleanActivities.DedupeRequest(run(prefix), List.of(found.dropsKey()), found.refs(),
                 found.shardCount(), near));
         return new Outcome(found.refs(), r, Json.readLines(store.get(r.samplesKey()), Sample.class), reportDrops(r.reportKey()));
