@@ -21,13 +21,16 @@ import dev.cnf.workflows.pipeline.PipelineWorkflowImpl;
 import dev.cnf.workflows.pipeline.ShardWorkflowImpl;
 import dev.cnf.workflows.pipeline.StageWorkflows;
 import dev.cnf.workflows.pipeline.TrainingWorkflowImpl;
+import dev.cnf.workflows.pipeline.PipelineInput;
 import io.temporal.client.WorkflowClient;
+import io.temporal.common.converter.DataConverter;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -75,6 +78,9 @@ public final class WorkerHost implements AutoCloseable {
 
     public WorkerHost(WorkflowClient client, ObjectStore store, Settings settings) {
         store.ensureBucket();
+        if (settings.queues().stream().anyMatch(q -> !TaskQueues.isGpu(q))) {
+            warmUp(client.getOptions().getDataConverter()); // this worker runs workflows
+        }
         factory = WorkerFactory.newInstance(client);
         for (String queue : settings.queues()) {
             if (TaskQueues.isGpu(queue)) {
@@ -83,6 +89,30 @@ public final class WorkerHost implements AutoCloseable {
                 register(factory.newWorker(queue, options(settings.cpuConcurrency())), null, store, settings, client);
             }
         }
+    }
+
+    /**
+     * Does before polling what a fresh worker's first workflow task would otherwise do on the workflow thread: the data
+     * converter's first use (Jackson learning the input records and its modules loading: 1 to 2 s in a fresh JVM on a
+     * 2-core machine) and the workflow classes' loading. Temporal reports a workflow thread that holds on for more than a
+     * second as a PotentialDeadlockException; that first task was what a fresh worker logged it for.
+     *
+     * @return the input a run started with {@code {}} gets, as the workflow will read it
+     */
+    static PipelineInput warmUp(DataConverter converter) {
+        PipelineInput in = converter.fromPayload(converter.toPayload(Map.of()).orElseThrow(), PipelineInput.class, PipelineInput.class);
+        PipelineInput back = converter.fromPayload(converter.toPayload(in).orElseThrow(), PipelineInput.class, PipelineInput.class);
+        if (!back.equals(in)) {
+            throw new IllegalStateException("the data converter does not round-trip the pipeline input: " + in + " came back as " + back);
+        }
+        for (Class<?> c : List.of(PipelineWorkflowImpl.class, DatasetWorkflowImpl.class, ShardWorkflowImpl.class, TrainingWorkflowImpl.class)) {
+            try {
+                Class.forName(c.getName(), true, c.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return back;
     }
 
     /** Training progress to the workflow as a signal, so its status query can show step, loss, throughput and ETA. */
