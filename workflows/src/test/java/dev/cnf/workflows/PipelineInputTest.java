@@ -55,6 +55,8 @@ class PipelineInputTest {
         assertTrue(models.stream().anyMatch(s -> s.startsWith("annotatorModel: condition 'depth' needs a TorchScript or ONNX depth model")));
         assertTrue(models.stream().anyMatch(s -> s.startsWith("captionsFile: the csv captioner needs")));
         assertTrue(fromUi("{\"condition\": \"seg\", \"annotatorModel\": \"s3://models/seg.pt\"}").problems().isEmpty());
+        assertEquals(List.of("imageFormat 'webp': choose one of [jpeg, png]"), fromUi("{\"imageFormat\": \"webp\"}").problems());
+        assertEquals("png", fromUi("{\"data\": {\"imageFormat\": \"png\"}}").data().imageFormat());
         assertTrue(p.stream().anyMatch(s -> s.startsWith("trainSteps 0: must be in [1,")));
         assertTrue(p.stream().anyMatch(s -> s.contains("condition 'mlsd': choose one of [canny, depth, hough, lineart, normal, pose, scribble, seg, sketch, softedge]")));
         assertTrue(p.stream().anyMatch(s -> s.contains("'ftp://x' is neither an http(s) URL nor s3://bucket/prefix")));
