@@ -113,11 +113,14 @@ class HostileGalleryTest {
         throw new IllegalArgumentException("no shard " + shard);
     }
 
+    /** The defaults, with training images stored as PNG: the checks below ask for exact pixels (alpha over white). */
+    static final DataSpec LOSSLESS = new DataSpec(null, null, null, null, null, null, null, null, null, null, null, null, "png");
+
     static Outcome run(String prefix, List<String> sources, int shardSize, int nearDistance) {
         IngestActivities.Discovery found = ingest.discover(discoverRequest(prefix, sources, 10_000, 1, shardSize, false));
         for (int i = 0; i < found.shardCount(); i++) {
             IngestActivities.ShardResult f = ingest.fetchShard(new IngestActivities.FetchShardRequest(run(prefix), i, laneOf(found, i)));
-            clean.cleanShard(new CleanActivities.ShardRequest(run(prefix), i, f.itemsKey(), DataSpec.defaults(), ModelSpec.defaults(),
+            clean.cleanShard(new CleanActivities.ShardRequest(run(prefix), i, f.itemsKey(), LOSSLESS, ModelSpec.defaults(),
                     ConditionSpec.defaults()));
         }
         // the shards' candidates and drops are read where their activities stored them, as the workflow has it
@@ -162,6 +165,7 @@ class HostileGalleryTest {
 
         // normalisation: every kept image became a 64x64 RGB8 PNG; orientation and alpha handled
         for (Sample s : o.kept()) {
+            assertTrue(s.imageKey().endsWith(".png"), "imageFormat png honoured: " + s.imageKey());
             Mat m = OpenCv.decodeBgr(store.get(s.imageKey()));
             assertEquals(64, m.cols());
             assertEquals(3, m.channels());
