@@ -90,6 +90,8 @@ public final class IngestScalingBench {
                     Map<String, Long> before = kindsBefore.get(w);
                     cpuMillisByKind(procs.get(w).pid()).forEach((k, ms) -> byKind.merge(k, ms - before.getOrDefault(k, 0L), Long::sum));
                 }
+                // the rest is the work: activity, HTTP, S3 and Temporal client threads, also those that ended during the crawl
+                byKind.put("work", Math.round(workerCpuTotal * 1000) - byKind.get("jit") - byKind.get("gc_vm"));
                 StringBuilder kinds = new StringBuilder();
                 byKind.forEach((k, ms) -> kinds.append(kinds.length() == 0 ? "" : ", ").append(String.format("\"%s\": %.2f", k, ms / 1000.0)));
                 StringBuilder rss = new StringBuilder();
@@ -204,7 +206,7 @@ public final class IngestScalingBench {
 
     /**
      * A process's CPU milliseconds by kind of thread, from /proc/PID/task/TID/{comm,stat}: the JIT compilers, the
-     * garbage collector and VM thread, and the rest (the work: activities, HTTP, S3 and Temporal clients).
+     * garbage collector and VM thread (both live as long as the JVM), and the rest of the threads alive now.
      */
     static Map<String, Long> cpuMillisByKind(long pid) {
         Map<String, Long> kinds = new java.util.TreeMap<>(Map.of("jit", 0L, "gc_vm", 0L, "work", 0L));
