@@ -189,7 +189,8 @@ def main():
                f"{scaling['images']} JPEG views of the shipped photos, {scaling['image_size']} px on the longer side, on {hosts} "
                f"gallery hosts; fetched, stored in S3, decoded, checked, perceptually hashed, cut square and stored at "
                f"{scaling['resolution']} px with their Canny edge maps, then deduplicated. Temporal (test server), S3Proxy and the "
-               "galleries run in the benchmark's JVM: their CPU is the last column, not the workers'.", "",
+               "galleries run in the benchmark's JVM: their CPU is the last column, not the workers'."
+               + (f" Measured {scaling['measured_at']}." if scaling.get("measured_at") else ""), "",
                "| workers | images/s | speedup | images per worker CPU-second | CPU s per worker | of which JIT / GC | peak RSS per worker (MiB) | CPU s of Temporal + S3Proxy + galleries |",
                "|---|---|---|---|---|---|---|---|"]
         base = scaling["runs"][0]["images_per_second"]
@@ -258,6 +259,20 @@ def main():
            "large web photos save most.",
            "- Two runs on this noisy 2-core box differed by up to 3x for the PyTorch peer's tiny-sd sampling (OpenBLAS and OpenMP "
            "thread pools share 2 cores); compare ratios from one run only.",
+           "- Where a worker's CPU went in the ingest crawl (async-profiler 4.1 attached for the measured crawl only, 1 ms CPU "
+           "samples, 800 images after 800 of warm-up, 2026-12-01, before the changes below): per image, the C2 JIT compiler "
+           "5.0 ms (it keeps recompiling: about 3 ms per image after 800, 1,600 or 3,200 warm-up images alike; C1 only "
+           "(-XX:TieredStopAtLevel=1) saves it but slows the rest by as much, so it stays), the 256-px PNG encode 2.5 ms "
+           "(zlib; OpenCV's default settings are already its fastest), the S3 and HTTP clients 2.9 ms (loopback socket I/O and "
+           "OkHttp thread hand-offs: a GET and three PUTs per image, and a HEAD before each original's PUT), Temporal's "
+           "gRPC and workflow tasks 1.2 ms (with this benchmark's former 16-image shards), the edge map 0.9, JPEG decode 0.85, "
+           "pHash 0.75, resize 0.73. What changed: the benchmark runs the real photo set with the default 256-image shards, "
+           "the clean stage stores training images as JPEG quality 95 through the system's libjpeg-turbo (about 0.25 ms; "
+           "`imageFormat: png` keeps them lossless), and an original's PUT no longer waits for a HEAD on a first attempt. "
+           "Together: 43 to 86 images per worker CPU-second in the run above (86 to 101 across runs on this box), short of "
+           "the 100 the ingestion issue asks and behind img2dataset per core; the JIT's share is the largest left (single "
+           "runs with -XX:InlineSmallCode=1000 -XX:MaxInlineSize=20, or with C2 thresholds raised 3x, gave 110-111 with "
+           "a third less JIT: a lead, not yet adopted).",
            "- Scaling pins each worker to one core (`taskset`), standing in for separate machines; before the measured crawl the "
            "same workers crawl a gallery of other images, so they are warm as long-lived services are. On a 2-core box "
            "this cannot show the target (>= 1.8x): the in-process Temporal, S3Proxy and gallery take about as much CPU as a "

@@ -41,7 +41,7 @@ public final class IngestScalingBench {
         Path dir = Path.of(args[3]);
         Files.createDirectories(dir);
         int cores = Runtime.getRuntime().availableProcessors();
-        StringBuilder json = new StringBuilder("{\"images\": " + images + ", \"image_size\": " + size + ", \"resolution\": " + resolution
+        StringBuilder json = new StringBuilder("{\"measured_at\": \"" + java.time.LocalDate.now(java.time.ZoneOffset.UTC) + "\", \"images\": " + images + ", \"image_size\": " + size + ", \"resolution\": " + resolution
                 + ", \"hosts\": " + HOSTS + ", \"cores\": " + cores + ", \"runs\": [");
         double[] rate = new double[3];
         try (EmbeddedTemporal temporal = EmbeddedTemporal.startTestServer("the test's Temporal");
