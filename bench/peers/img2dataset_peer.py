@@ -2,9 +2,8 @@
 
 Usage: img2dataset_peer.py URL_LIST OUT_DIR IMAGE_SIZE [THREADS]
 Runs img2dataset (pinned in requirements/img2dataset.txt) on the URL list: one process, THREADS download threads,
-WebDataset shards, centre-crop resize to IMAGE_SIZE, PNG at zlib level 1 (lossless, as cnf stores its images with
-OpenCV's default level 1), SHA-256 of each
-original (img2dataset's default). It does less than cnf: no edge maps, no perceptual hashes, no dedupe, no object
+WebDataset shards, centre-crop resize to IMAGE_SIZE, PNG at zlib level 1, SHA-256 of each original (img2dataset's
+default). It does less than cnf: no edge maps, no perceptual hashes, no dedupe, no object
 storage, no robots.txt. bench/run.sh runs it on one core beside cnf's worker (IngestScalingBench).
 
 img2dataset spawns a logger process and a process pool per call, importing its dependencies again in each: a fixed
@@ -44,7 +43,6 @@ def main():
     os.environ["NO_ALBUMENTATIONS_UPDATE"] = "1"  # albumentations would ask PyPI for a newer version at import
     urls_file, out, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
     threads = int(sys.argv[4]) if len(sys.argv) > 4 else 16
-    import img2dataset
     from img2dataset import download
     from importlib.metadata import version
 

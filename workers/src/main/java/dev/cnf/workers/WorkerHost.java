@@ -17,11 +17,11 @@ import dev.cnf.activities.train.TrainActivitiesImpl;
 import dev.cnf.activities.validate.ValidateActivitiesImpl;
 import dev.cnf.workflows.TaskQueues;
 import dev.cnf.workflows.pipeline.DatasetWorkflowImpl;
+import dev.cnf.workflows.pipeline.PipelineInput;
 import dev.cnf.workflows.pipeline.PipelineWorkflowImpl;
 import dev.cnf.workflows.pipeline.ShardWorkflowImpl;
 import dev.cnf.workflows.pipeline.StageWorkflows;
 import dev.cnf.workflows.pipeline.TrainingWorkflowImpl;
-import dev.cnf.workflows.pipeline.PipelineInput;
 import io.temporal.client.WorkflowClient;
 import io.temporal.common.converter.DataConverter;
 import io.temporal.worker.Worker;
@@ -95,7 +95,8 @@ public final class WorkerHost implements AutoCloseable {
      * Does before polling what a fresh worker's first workflow task would otherwise do on the workflow thread: the data
      * converter's first use (Jackson learning the input records and its modules loading: 1 to 2 s in a fresh JVM on a
      * 2-core machine) and the workflow classes' loading. Temporal reports a workflow thread that holds on for more than a
-     * second as a PotentialDeadlockException; that first task was what a fresh worker logged it for.
+     * second as a PotentialDeadlockException, the warning a fresh worker was seen to log at its first run (not
+     * reproduced here; this is the one step measured to take that long).
      *
      * @return the input a run started with {@code {}} gets, as the workflow will read it
      */
