@@ -30,6 +30,9 @@ public final class GalleryServer implements AutoCloseable {
             "/img/copy-of-0.png", "DUPLICATE");
 
     private final HttpServer server;
+    /** Where {@link #photos} serves its pictures. */
+    private static final String PHOTO_PATH = "/photo/";
+
     private final Map<String, byte[]> files = new LinkedHashMap<>();
     private final int goodImages;
 
@@ -95,7 +98,7 @@ public final class GalleryServer implements AutoCloseable {
         StringBuilder page = new StringBuilder("<!doctype html><html><head><title>cnf photo gallery</title></head><body>\n");
         List<PhotoViews.View> views = PhotoViews.generate(count, longSide, seed);
         for (int i = 0; i < views.size(); i++) {
-            String path = "/photo/" + i + ".jpg";
+            String path = PHOTO_PATH + i + ".jpg";
             files.put(path, views.get(i).jpeg());
             page.append("<img src=\"").append(path).append("\" alt=\"").append(views.get(i).caption()).append("\">\n");
         }
@@ -134,6 +137,11 @@ public final class GalleryServer implements AutoCloseable {
 
     public int port() {
         return server.getAddress().getPort();
+    }
+
+    /** Every picture a {@link #photos} gallery serves, as absolute URLs (none for the circles gallery). */
+    public List<String> photoUrls() {
+        return files.keySet().stream().filter(p -> p.startsWith(PHOTO_PATH)).map(p -> "http://" + hostPort() + p).toList();
     }
 
     public int goodImages() {

@@ -59,6 +59,7 @@ public class CleanActivitiesImpl implements CleanActivities {
         List<Sample> candidates = new ArrayList<>();
         List<Drop> drops = new ArrayList<>();
         Set<String> hashes = new HashSet<>();
+        boolean png = r.data().imageFormat().equals("png"); // else JPEG (DataSpec.imageFormat)
         int done = 0;
         try (ConditionRunner conditions = r.conditioning() == null ? null
                 : ConditionRunner.open(r.conditioning().condition(), r.conditioning().annotatorModel(), store)) {
@@ -91,7 +92,6 @@ public class CleanActivitiesImpl implements CleanActivities {
                 }
                 String phash = PerceptualHash.signature(img);
                 Mat square = OpenCv.resizeCenterCrop(img, r.model().resolution());
-                boolean png = r.data().imageFormat().equals("png");
                 String key = r.run().prefix() + "/clean/" + s.sha256() + (png ? ".png" : ".jpg");
                 store.put(key, png ? OpenCv.encodePng(square) : OpenCv.encodeJpeg(square, DataSpec.JPEG_QUALITY), png ? "image/png" : "image/jpeg");
                 Sample kept = s.withImage(key, w, h, phash);

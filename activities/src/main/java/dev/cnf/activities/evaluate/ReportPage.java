@@ -1,5 +1,7 @@
 package dev.cnf.activities.evaluate;
 
+import dev.cnf.activities.imaging.ImageSniffer;
+
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -182,7 +184,7 @@ final class ReportPage {
     }
 
     private static String img(byte[] image, String label) { // PNG samples; the dataset's image is JPEG or PNG
-        return "<td><img alt=\"\" src=\"data:" + dev.cnf.activities.imaging.ImageSniffer.mediaType(image) + ";base64,"
+        return "<td><img alt=\"\" src=\"data:" + ImageSniffer.mediaType(image) + ";base64,"
                 + Base64.getEncoder().encodeToString(image) + "\">"
                 + (label.isEmpty() ? "" : "<div class=cap>" + esc(label) + "</div>") + "</td>";
     }

@@ -137,13 +137,7 @@ public final class IngestScalingBench {
 
         /** Every image's URL, as img2dataset's url list. */
         List<String> imageUrls() {
-            List<String> urls = new ArrayList<>();
-            for (GalleryServer g : servers) {
-                for (int i = 0; i < g.goodImages(); i++) {
-                    urls.add("http://" + g.hostPort() + "/photo/" + i + ".jpg");
-                }
-            }
-            return urls;
+            return servers.stream().flatMap(g -> g.photoUrls().stream()).toList();
         }
 
         @Override
@@ -193,35 +187,40 @@ public final class IngestScalingBench {
         return st.dataset().seen();
     }
 
-    /** User + system CPU time of a process, from /proc/PID/stat (clock ticks of 10 ms). */
+    /** User + system CPU time of a process, from /proc/PID/stat; 0 once it has gone. */
     static long cpuMillis(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10; // fields 14 and 15 of stat(5)
-        } catch (Exception e) {
+            return statCpuMillis(Path.of("/proc/" + pid + "/stat"));
+        } catch (java.io.IOException | RuntimeException gone) {
             return 0;
         }
     }
 
+    /** User + system CPU of a process or thread from its stat file (fields 14 and 15 of stat(5), clock ticks of 10 ms). */
+    static long statCpuMillis(Path stat) throws java.io.IOException {
+        String text = Files.readString(stat);
+        String[] f = text.substring(text.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
+    }
+
     /**
-     * A process's CPU milliseconds by kind of thread, from /proc/PID/task/TID/{comm,stat}: the JIT compilers, the
-     * garbage collector and VM thread (both live as long as the JVM), and the rest of the threads alive now.
+     * A process's CPU milliseconds in its JIT compiler threads ("jit") and in its garbage collector and VM thread
+     * ("gc_vm"), from /proc/PID/task/TID/{comm,stat}: both kinds live as long as the JVM, so a difference of two
+     * readings is what they spent in between; the caller counts the rest of the process's CPU as the work.
      */
     static Map<String, Long> cpuMillisByKind(long pid) {
-        Map<String, Long> kinds = new java.util.TreeMap<>(Map.of("jit", 0L, "gc_vm", 0L, "work", 0L));
+        Map<String, Long> kinds = new java.util.TreeMap<>(Map.of("jit", 0L, "gc_vm", 0L));
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : tasks.toList()) {
                 try {
                     String comm = Files.readString(task.resolve("comm")).strip();
-                    String stat = Files.readString(task.resolve("stat"));
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    long ms = (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
                     String kind = comm.contains("CompilerThre") ? "jit"
-                            : comm.startsWith("GC") || comm.startsWith("G1") || comm.equals("VM Thread") ? "gc_vm" : "work";
-                    kinds.merge(kind, ms, Long::sum);
+                            : comm.startsWith("GC") || comm.startsWith("G1") || comm.equals("VM Thread") ? "gc_vm" : null;
+                    if (kind != null) {
+                        kinds.merge(kind, statCpuMillis(task.resolve("stat")), Long::sum);
+                    }
                 } catch (java.io.IOException | RuntimeException gone) {
-                    // the thread ended between the listing and the read: its CPU is in no thread now, nor in this split
+                    // the thread ended between the listing and the read
                 }
             }
         } catch (java.io.IOException e) {
