@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cnf benchmarks: our Java/DJL code against Python peers measured in the same run on the same box.
 # Writes bench/RESULTS.md (a table) and bench/results.json (numbers + machine info).
-#   bench/run.sh            full run (about 5 minutes on 2 cores)
+#   bench/run.sh            full run (about 20 minutes on 2 cores, 9 of them the ingest crawls)
 #   bench/run.sh --smoke    seconds-long variant (what CI may run)
 # Peers: diffusers' own modules on PyTorch 2.7.1 (the project virtualenv, scripts/python-env.sh oracles), and as a
 # second peer Debian's packages, installed for /usr/bin/python3:
@@ -37,7 +37,7 @@ java_workers=(java -Dai.djl.offline=true -cp "workers/target/test-classes:worker
 photos=datasets/src/main/resources/dev/cnf/datasets/photos
 
 if $smoke; then images=40; dataprep_rounds=1; train_steps=2; mid_steps=1; sample_reps=1; crawl=32; warm_up=16
-else images=800; dataprep_rounds=3; train_steps=10; mid_steps=3; sample_reps=2; crawl=1600; warm_up=800; fi
+else images=800; dataprep_rounds=3; train_steps=10; mid_steps=3; sample_reps=2; crawl=1600; warm_up=8000; fi
 
 run() { # name, command...: appends the command's last stdout line (JSON) to results.jsonl
   local name="$1"; shift
@@ -81,7 +81,8 @@ if ! $smoke; then
   run sample_mid-sd_torch "$py" bench/peers/torch_step.py sample mid-sd 2 1 "$threads"
 fi
 # ingest + clean per worker CPU-second and across workers, with img2dataset (requirements/img2dataset.txt) on the same
-# images and core beside it; workers first crawl warm_up other images, as long-lived services are warm
+# images and core beside it; workers first crawl warm_up other images, as long-lived services are warm (their JIT
+# compiles for the first several thousand images; that one-off cost is reported beside the measured crawl)
 img2dataset="$(scripts/python-env.sh img2dataset)"
 run ingest_scaling "${java_workers[@]:0:2}" -Dcnf.bench.root="$root" -Dcnf.bench.img2dataset="$img2dataset" \
   -Dcnf.bench.warm-up-images="$warm_up" "${java_workers[@]:2}" dev.cnf.workers.bench.IngestScalingBench "$crawl" 512 256 "$out/scaling"

@@ -73,7 +73,7 @@ public class CleanActivitiesImpl implements CleanActivities {
                     drops.add(new Drop(s.sourceUrl(), DropReason.ALREADY_TRAINED, "in the training data of " + skipTrainedBy + "'s latest version"));
                     continue;
                 }
-                ImageDecoder.Decoded decoded = ImageDecoder.decode(store.get(s.rawKey()), r.data().maxPixels(), r.model().resolution());
+                ImageDecoder.Decoded decoded = ImageDecoder.decode(store.getContentAddressed(s.rawKey()), r.data().maxPixels(), r.model().resolution());
                 if (!decoded.ok()) {
                     drops.add(new Drop(s.sourceUrl(), decoded.failure(), decoded.detail()));
                     continue;

@@ -471,11 +471,7 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
         String sha = ObjectStore.sha256(body);
         String key = runPrefix + "/raw/" + sha;
-        // Content-addressed, so a second PUT of the same key writes the same bytes: a first attempt saves the
-        // existence check (one request per image), a retry saves the uploads its earlier attempt made.
-        if (!retry || !store.exists(key)) {
-            store.put(key, body, "application/octet-stream");
-        }
+        store.putContentAddressed(key, body, "application/octet-stream", retry); // a retry skips what its last attempt stored
         return Sample.fetched(ref.url(), ref.page(), ref.alt(), key, sha, body.length);
     }
 

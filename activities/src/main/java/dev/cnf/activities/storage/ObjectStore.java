@@ -31,6 +31,8 @@ public final class ObjectStore {
     private final MinioClient client;
     private final StorageConfig config;
     private final S3Credentials.Resolved credentials;
+    /** Sized for the shards a worker has in flight (8 shards of 256 web images of ~60 KB); a miss only costs a GET. */
+    private final RecentObjects recent = new RecentObjects(128L << 20, 8L << 20);
 
     public ObjectStore(StorageConfig config) {
         this.config = config;
@@ -143,6 +145,33 @@ public final class ObjectStore {
                 return in.readAllBytes();
             }
         }, "get s3://" + bucket + "/" + key);
+    }
+
+    /**
+     * Stores an object whose key names its content (a hash of the bytes), so a second PUT would write the same bytes,
+     * and keeps it for {@link #getContentAddressed} on this worker.
+     *
+     * @param mayExist an earlier attempt may have stored it: look first and skip the upload if it is there (a first
+     *                 attempt saves that request)
+     */
+    public void putContentAddressed(String key, byte[] bytes, String contentType, boolean mayExist) {
+        if (!mayExist || !exists(key)) {
+            put(key, bytes, contentType);
+        }
+        recent.add(key, bytes);
+    }
+
+    /**
+     * A content-addressed object ({@link #putContentAddressed}): from this worker's recent objects when it stored or
+     * read it lately, else from S3. The array may be shared; do not modify it.
+     */
+    public byte[] getContentAddressed(String key) {
+        byte[] bytes = recent.get(key);
+        if (bytes == null) {
+            bytes = get(key);
+            recent.add(key, bytes);
+        }
+        return bytes;
     }
 
     public boolean exists(String key) {

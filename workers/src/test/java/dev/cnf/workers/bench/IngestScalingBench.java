@@ -19,14 +19,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.LongStream;
 
 /**
  * The data stages per core and across workers: the same crawl (ingest + clean, Canny conditions extracted in the
  * shards) of 512 px JPEG views of the shipped photos, spread over {@code HOSTS} gallery hosts, with 1 and then 2 worker
  * processes on the cnf-cpu queue, each pinned to its own core with {@code taskset}, as separate machines would be.
  * Temporal (test server), S3Proxy and the galleries run in this JVM; their CPU is reported apart from the workers'.
- * Each worker count first crawls a smaller gallery of other images (unmeasured) so that the long-lived workers and
- * this JVM are warm, as in service. Then, when {@code -Dcnf.bench.img2dataset=PYTHON} names the peer's virtualenv,
+ * Each worker count first crawls other images ({@code -Dcnf.bench.warm-up-images}, on as many hosts; unmeasured) so
+ * that the long-lived workers and this JVM are warm, as in service: a worker's JIT compiles for its first several
+ * thousand images (about 20 CPU-seconds in all, measured), then next to nothing. Then, when {@code -Dcnf.bench.img2dataset=PYTHON} names the peer's virtualenv,
  * img2dataset crawls the same URLs on one core (bench/peers/img2dataset_peer.py). Prints one JSON line.
  * Not a unit test; {@code bench/run.sh} runs it. Set {@code -Dcnf.bench.jfr=DIR} for a JFR
  * profile of each worker, or {@code -Dcnf.bench.async-profiler=/path/libasyncProfiler.so} for async-profiler's CPU samples.
@@ -41,13 +43,14 @@ public final class IngestScalingBench {
         Path dir = Path.of(args[3]);
         Files.createDirectories(dir);
         int cores = Runtime.getRuntime().availableProcessors();
+        int warmUpImages = Integer.getInteger("cnf.bench.warm-up-images", Math.max(16, images / 4));
         StringBuilder json = new StringBuilder("{\"measured_at\": \"" + java.time.LocalDate.now(java.time.ZoneOffset.UTC) + "\", \"images\": " + images + ", \"image_size\": " + size + ", \"resolution\": " + resolution
                 + ", \"hosts\": " + HOSTS + ", \"cores\": " + cores + ", \"runs\": [");
         double[] rate = new double[3];
         try (EmbeddedTemporal temporal = EmbeddedTemporal.startTestServer("the test's Temporal");
              EmbeddedS3 s3 = EmbeddedS3.start(dir.resolve("s3"));
              Galleries galleries = Galleries.start(images, size, 5);
-             GalleryServer warmUpGallery = GalleryServer.photos(Integer.getInteger("cnf.bench.warm-up-images", Math.max(16, images / 4)), size, 99)) {
+             Galleries warmUpGalleries = Galleries.start(warmUpImages, size, 99)) {
             WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
                     WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.target()).build());
             WorkflowClient client = WorkflowClient.newInstance(service);
@@ -56,18 +59,22 @@ public final class IngestScalingBench {
                 for (int w = 0; w < workers; w++) {
                     List<String> workerArgs = new ArrayList<>(List.of("worker", "--queues", TaskQueues.CPU, "--temporal", temporal.target(),
                             "--s3", s3.endpoint(), "--s3-access-key", EmbeddedS3.ACCESS_KEY, "--s3-secret-key", EmbeddedS3.SECRET_KEY,
-                            "--bucket", "scale-" + workers, "--http-port", "-1", "--allow-host", warmUpGallery.hostPort(),
+                            "--bucket", "scale-" + workers, "--http-port", "-1",
                             "--cpu-concurrency", "4", "--per-host-concurrency", "8"));
-                    for (GalleryServer g : galleries.servers()) {
+                    for (GalleryServer g : java.util.stream.Stream.concat(galleries.servers().stream(), warmUpGalleries.servers().stream()).toList()) {
                         workerArgs.addAll(List.of("--allow-host", g.hostPort()));
                     }
                     procs.add(startWorker(w % cores, workerArgs, dir.resolve("worker-" + workers + "-" + w + ".log")));
                 }
                 Thread.sleep(8000); // JVM start, native libraries, first poll
-                // Workers are long-lived services: a crawl of other images first warms their JIT (and this JVM's), unmeasured.
-                crawl(client, "scale-" + workers + "-warm-up", List.of(warmUpGallery.url()), images, resolution);
+                // Workers are long-lived services: a crawl of other images first warms their JIT (and this JVM's), unmeasured;
+                // its JIT and total CPU are reported beside the measured crawl's.
+                crawl(client, "scale-" + workers + "-warm-up", warmUpGalleries.urls(), warmUpImages, resolution);
                 long[] workerCpuBefore = procs.stream().mapToLong(p -> cpuMillis(p.pid())).toArray();
                 List<Map<String, Long>> kindsBefore = procs.stream().map(p -> cpuMillisByKind(p.pid())).toList();
+                // the one-off cost the warm-up took out of the measurement: worker start plus the warm-up crawl
+                String warmUp = String.format("{\"images\": %d, \"worker_cpu_seconds\": %.2f, \"jit_seconds\": %.2f}", warmUpImages,
+                        LongStream.of(workerCpuBefore).sum() / 1000.0, kindsBefore.stream().mapToLong(k -> k.get("jit")).sum() / 1000.0);
                 profile(procs, "start,event=cpu,interval=1ms,cstack=vm,threads");
                 long hostCpuBefore = hostCpuMillis();
                 long start = System.nanoTime();
@@ -103,8 +110,8 @@ public final class IngestScalingBench {
                 json.append(workers == 1 ? "" : ", ").append(String.format(
                         "{\"workers\": %d, \"images_seen\": %d, \"seconds\": %.2f, \"images_per_second\": %.2f, \"peak_rss_mib\": [%s], "
                                 + "\"worker_cpu_seconds\": [%s], \"images_per_worker_cpu_second\": %.1f, \"worker_cpu_seconds_by_thread\": {%s}, "
-                                + "\"infrastructure_cpu_seconds\": %.2f}",
-                        workers, seen, seconds, rate[workers], rss, workerCpu, seen / workerCpuTotal, kinds, hostCpu));
+                                + "\"infrastructure_cpu_seconds\": %.2f, \"start_and_warm_up\": %s}",
+                        workers, seen, seconds, rate[workers], rss, workerCpu, seen / workerCpuTotal, kinds, hostCpu, warmUp));
             }
             service.shutdown();
             json.append(String.format("], \"speedup\": %.3f", rate[2] > 0 ? rate[2] / rate[1] : Double.NaN));
