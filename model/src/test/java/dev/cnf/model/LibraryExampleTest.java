@@ -7,10 +7,7 @@ import ai.djl.training.ParameterStore;
 import dev.cnf.model.config.StableDiffusionConfig;
 import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.DiffusersFolder;
-import dev.cnf.model.text.ClipTextModel;
-import dev.cnf.model.text.ClipTokenizer;
 import dev.cnf.model.unet.UNet;
-import dev.cnf.model.vae.AutoencoderKL;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,17 +23,9 @@ class LibraryExampleTest {
     void theReadmeExampleRuns(@TempDir Path dir) throws Exception {
         System.setProperty("ai.djl.offline", "true");
         StableDiffusionConfig sd = StableDiffusionConfig.tinySd();
+        TinySdFolder.write(dir.resolve("sd"), 1);
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-            UNet unet = new UNet(sd.unet());
-            unet.initializeParameters(m, 1);
-            DiffusersFolder.save(unet, sd.unet().toJson(), dir.resolve("sd/unet"));
-            AutoencoderKL vae = new AutoencoderKL(sd.vae());
-            vae.initializeParameters(m, 2);
-            DiffusersFolder.save(vae, sd.vae().toJson(), dir.resolve("sd/vae"));
-            ClipTextModel text = new ClipTextModel(sd.textEncoder());
-            text.initializeParameters(m, 3);
-            DiffusersFolder.save(text, sd.textEncoder().toJson(), dir.resolve("sd/text_encoder"));
-            ClipTokenizer.byteLevel(sd.textEncoder().bosTokenId(), sd.textEncoder().eosTokenId(), 77).save(dir.resolve("sd/tokenizer"));
+            UNet unet = DiffusersFolder.loadUNet(dir.resolve("sd/unet"), m);
             ControlNet cn = new ControlNet(sd.controlnet());
             cn.initializeParameters(m, 4);
             cn.copyEncoderFrom(unet);

@@ -852,25 +852,7 @@ class PipelineWorkflowTest {
     @SuppressWarnings("unchecked")
     void stableDiffusionPresetTrainsOnADiffusersFolderFromObjectStorage() throws Exception {
         dev.cnf.model.config.StableDiffusionConfig sd = dev.cnf.model.config.StableDiffusionConfig.tinySd();
-        Path folder = dataDir.resolve("tiny-sd-base");
-        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch")) {
-            dev.cnf.model.unet.UNet unet = new dev.cnf.model.unet.UNet(sd.unet());
-            unet.initializeParameters(m, 21);
-            dev.cnf.model.io.DiffusersFolder.save(unet, sd.unet().toJson(), folder.resolve("unet"));
-            dev.cnf.model.vae.AutoencoderKL vae = new dev.cnf.model.vae.AutoencoderKL(sd.vae());
-            vae.initializeParameters(m, 22);
-            dev.cnf.model.io.DiffusersFolder.save(vae, sd.vae().toJson(), folder.resolve("vae"));
-            dev.cnf.model.text.ClipTextModel text = new dev.cnf.model.text.ClipTextModel(sd.textEncoder());
-            text.initializeParameters(m, 23);
-            dev.cnf.model.io.DiffusersFolder.save(text, sd.textEncoder().toJson(), folder.resolve("text_encoder"));
-        }
-        dev.cnf.model.text.ClipTokenizer.byteLevel(sd.textEncoder().bosTokenId(), sd.textEncoder().eosTokenId(),
-                sd.textEncoder().maxPositionEmbeddings()).save(folder.resolve("tokenizer"));
-        java.nio.file.Files.createDirectories(folder.resolve("scheduler")); // SD1.5's, as diffusers writes it; cnf and diffusers read it
-        java.nio.file.Files.writeString(folder.resolve("scheduler/scheduler_config.json"), """
-                {"_class_name": "DDIMScheduler", "num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012,
-                 "beta_schedule": "scaled_linear", "prediction_type": "epsilon", "timestep_spacing": "leading", "steps_offset": 1,
-                 "set_alpha_to_one": false, "clip_sample": false}""");
+        Path folder = dev.cnf.model.TinySdFolder.write(dataDir.resolve("tiny-sd-base"), 21);
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(folder)) {
             for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
                 store.putFile("bases/tiny-sd/" + folder.relativize(f).toString().replace('\\', '/'), f, "application/octet-stream");
