@@ -525,8 +525,35 @@ class PipelineWorkflowTest {
         List<Map<String, Object>> reconnects = rows.stream().filter(m -> "reconnect".equals(m.get("kind"))).toList();
         assertEquals(1, reconnects.size(), rows.toString());
         assertEquals(4, ((Number) reconnects.get(0).get("step")).intValue());
+        Map<String, Object> zero = baseDeviation("runs/wf-small/"); // the default joins: zero convolutions
+        assertEquals("zero", zero.get("zeroConvInit"));
+        assertEquals(0.0, ((Number) zero.get("maxAbs")).doubleValue(), "zero convolutions: the base's prediction, bit for bit");
         assertTrue(new String(store.get(r.modelUri().substring(("s3://" + store.bucket() + "/").length()) + "README.md"))
                 .contains("small (skips reconnected at step 4)"), "the model card says how it was trained");
+    }
+
+    /**
+     * The paper's ablations as input options: joins drawn as Gaussian layers start the wrapped model away from its base
+     * (zero convolutions start it exactly there: the small-scale run's log), and no prompt dropout; the card says both.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void gaussianJoinsStartAwayFromTheBaseAndTheCardSaysHowItTrained() throws Exception {
+        PipelineResult r = stub("wf-gaussian").run(Inputs.of("name", "gaussian-joins", "resolution", 64, "trainSteps", 2, "batchSize", 4,
+                "learningRate", 1e-3, "seed", 3, "evalSamples", 2, "evalSteps", 2, "probeEvery", 2,
+                "zeroConvInit", "gaussian", "promptDropout", 0.0));
+        Map<String, Object> gaussian = baseDeviation("runs/wf-gaussian/");
+        assertEquals("gaussian", gaussian.get("zeroConvInit"));
+        assertTrue(((Number) gaussian.get("rms")).doubleValue() > 1e-3, gaussian.toString());
+        String card = new String(store.get(r.modelUri().substring(("s3://" + store.bucket() + "/").length()) + "README.md"));
+        assertTrue(card.contains("| joins (1x1 convolutions) initialised | gaussian |"), card);
+        assertTrue(card.contains("| prompts trained as empty | 0.0 |"), card);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> baseDeviation(String run) {
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) (List<?>) Json.readLines(store.get(onlyKey(run, "/train/metrics.jsonl")), Map.class);
+        return rows.stream().filter(m -> "base_deviation".equals(m.get("kind"))).findFirst().orElseThrow(() -> new AssertionError(rows.toString()));
     }
 
     @Test

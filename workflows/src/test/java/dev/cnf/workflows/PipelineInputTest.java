@@ -78,6 +78,22 @@ class PipelineInputTest {
     }
 
     @Test
+    void thePapersAblationsAreValidatedOptions() {
+        PipelineInput defaults = fromUi("{}");
+        assertEquals(0.5, defaults.training().promptDropout(), "the paper's 50% empty prompts");
+        assertEquals("zero", defaults.training().zeroConvInit());
+        PipelineInput ablation = fromUi("{\"promptDropout\": 0, \"zeroConvInit\": \"gaussian\"}");
+        assertTrue(ablation.problems().isEmpty(), ablation.problems().toString());
+        assertEquals(0.0, ablation.training().promptDropout());
+        List<String> p = fromUi("{\"promptDropout\": 1.5, \"zeroConvInit\": \"kaiming\"}").problems();
+        assertEquals(2, p.size(), p.toString());
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("promptDropout 1.5: the share of prompts trained as empty strings, in [0, 1]")), p.toString());
+        assertTrue(p.stream().anyMatch(s -> s.startsWith("zeroConvInit 'kaiming': choose one of [zero, gaussian]")), p.toString());
+        List<String> both = fromUi("{\"zeroConvInit\": \"gaussian\", \"continueFromLatest\": true}").problems();
+        assertTrue(both.stream().anyMatch(s -> s.startsWith("zeroConvInit gaussian: only a fresh ControlNet")), both.toString());
+    }
+
+    @Test
     void stableDiffusionPresetsTakeADiffusersFolderAndTheirOwnDefaults() {
         PipelineInput sd = fromUi("{\"modelConfig\": \"sd15\", \"baseModel\": \"s3://models/stable-diffusion-v1-5/\"}");
         assertTrue(sd.problems().isEmpty(), sd.problems().toString());
@@ -122,7 +138,7 @@ class PipelineInputTest {
                 "promotionTolerance", "userPrompt", "onlyNewData", "continueFromLatest", "shardSize", "parallelShards",
                 "maxAspectRatio", "maxPixels", "nearDuplicateDistance", "followOtherHosts", "annotatorModel", "captionsFile",
                 "captionModel", "captionBeams", "trainingMode", "reconnectSkipsAt", "stopAfterConvergence", "unlockBaseAt",
-                "baseLearningRate", "shardsPerRun", "evalEvery", "precision", "imageFormat");
+                "baseLearningRate", "shardsPerRun", "evalEvery", "precision", "imageFormat", "promptDropout", "zeroConvInit");
         java.util.Set<String> known = new java.util.HashSet<>(PipelineInput.FLAT_KEYS.keySet());
         known.addAll(List.of("name", "seed"));
         assertEquals(java.util.Set.copyOf(earlierKeys), known, "no earlier key lost, none renamed");

@@ -17,7 +17,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
         @JsonSubTypes.Type(value = TrainingLogRow.Init.class, name = "init"),
         @JsonSubTypes.Type(value = TrainingLogRow.Cache.class, name = "cache"),
         @JsonSubTypes.Type(value = TrainingLogRow.Unlock.class, name = "unlock"),
-        @JsonSubTypes.Type(value = TrainingLogRow.Reconnect.class, name = "reconnect")})
+        @JsonSubTypes.Type(value = TrainingLogRow.Reconnect.class, name = "reconnect"),
+        @JsonSubTypes.Type(value = TrainingLogRow.BaseDeviation.class, name = "base_deviation")})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface TrainingLogRow {
     /** The optimizer steps done when the row was written. */
@@ -51,6 +52,14 @@ public sealed interface TrainingLogRow {
 
     /** Large mode: the base UNet joined training at this step. */
     record Unlock(int step, double baseLearningRate) implements TrainingLogRow {}
+
+    /**
+     * Before the first step of a fresh ControlNet: how far the wrapped model's predicted noise is from its base's on the
+     * held-out probe batch (exactly 0 with zero convolutions).
+     *
+     * @param zeroConvInit how the joins were initialised ({@code zero} or {@code gaussian})
+     */
+    record BaseDeviation(int step, String zeroConvInit, double maxAbs, double rms) implements TrainingLogRow {}
 
     /** Small mode: the skip connections were reconnected, and why. */
     record Reconnect(int step, String why) implements TrainingLogRow {}

@@ -43,6 +43,8 @@ final class ModelCard {
         });
         card.put("batchSize", training.batchSize());
         card.put("learningRate", training.learningRate());
+        card.put("promptDropout", training.promptDropout());
+        card.put("zeroConvInit", training.zeroConvInit());
         card.put("seed", r.run().seed());
         card.put("baseModel", in.model().baseModel());
         card.put("baseModelSha256", tr.baseSha256());
@@ -124,6 +126,8 @@ final class ModelCard {
                 .append(row("mode", card.getOrDefault("trainingMode", "default")))
                 .append(row("batch size", card.get("batchSize")))
                 .append(row("learning rate", card.get("learningRate")))
+                .append(row("prompts trained as empty", card.get("promptDropout")))
+                .append(row("joins (1x1 convolutions) initialised", card.get("zeroConvInit")))
                 .append(row("seed", card.get("seed")))
                 .append(row("final loss", card.get("finalLoss")))
                 .append(row("sudden convergence (detected step)", card.get("convergedStep") == null ? "not detected" : card.get("convergedStep")))

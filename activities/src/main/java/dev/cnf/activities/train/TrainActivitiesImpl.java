@@ -90,12 +90,15 @@ public class TrainActivitiesImpl implements TrainActivities {
         TrainingSet probeSet = load(store, r.split().heldOut(table));
         String ckptRoot = r.run().prefix() + "/train/checkpoints/";
         DiffusionTrainer.Options options = new DiffusionTrainer.Options(r.training().batchSize(), 1, r.training().learningRate(), 1e-2,
-                1.0, 0.5, r.run().seed());
+                1.0, r.training().promptDropout(), r.run().seed());
         Precision precision = BaseModels.precision(r.model().precision()); // refused before the base is loaded
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             BaseModels.Loaded loaded = BaseModels.load(r.model().baseModel(), r.model().modelConfig(), r.model().resolution(), store, manager);
             BaseModel base = loaded.model();
             ControlNet controlnet = base.newControlNet(manager, r.run().seed()); // from the float32 weights, before any cast
+            if (r.training().zeroConvInit().equals("gaussian")) {
+                controlnet.initializeJoinsGaussian(r.run().seed() + 1); // the paper's ablation (validated: a fresh ControlNet)
+            }
             base.castTo(precision.dataType());
             Init init = initialWeights(controlnet, base, r);
             // read before this attempt heartbeats: the previous attempt's last reported checkpoint
@@ -122,6 +125,11 @@ public class TrainActivitiesImpl implements TrainActivities {
                     log.add(new TrainingLogRow.Init(0, init.controlNetFrom(), init.baseUnetFrom()));
                 }
                 log.add(encoded.stats().row());
+                DiffusionTrainer.Deviation deviation = trainer.baseDeviation(probeSet.images(), probeSet.conditions(), probeSet.captions(),
+                        r.run().seed());
+                log.add(new TrainingLogRow.BaseDeviation(0, r.training().zeroConvInit(), deviation.maxAbs(), deviation.rms()));
+                LOG.info("before training, the wrapped model differs from its base by at most {} (rms {}) with {} joins",
+                        deviation.maxAbs(), deviation.rms(), r.training().zeroConvInit());
                 log.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
                 trainer.setRollbackPoint(trainer.checkpoint()); // recurring non-finite steps before the first checkpoint go back here
             }

@@ -7,6 +7,8 @@ import ai.djl.util.PairList;
 import dev.cnf.model.config.ControlNetConfig;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.config.UNetConfig;
+import dev.cnf.model.io.Tensor;
+import dev.cnf.model.io.Weights;
 import dev.cnf.model.nn.Conv2dLayer;
 import dev.cnf.model.nn.LinearLayer;
 import dev.cnf.model.nn.NamedBlock;
@@ -55,6 +57,31 @@ public final class ControlNet extends NamedBlock {
 
     public ControlNetConfig controlNetConfig() {
         return config;
+    }
+
+    /**
+     * The paper's ablation of zero convolutions: the 1x1 convolutions that join the ControlNet to the UNet
+     * ({@code controlnet_down_blocks.N}, {@code controlnet_mid_block}) drawn as standard layers instead, weights from
+     * N(0, 1/fan_in) (LeCun normal, seeded), biases 0. The wrapped model then no longer equals its base before training.
+     */
+    public void initializeJoinsGaussian(long seed) {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        java.util.Map<String, Tensor> weights = Weights.export(this);
+        weights.replaceAll((name, t) -> {
+            if (!(name.startsWith("controlnet_down_blocks.") || name.startsWith("controlnet_mid_block."))) {
+                return t;
+            }
+            float[] data = new float[t.data().length];
+            if (name.endsWith(".weight")) {
+                long fanIn = t.shape()[1] * t.shape()[2] * t.shape()[3];
+                double std = 1 / Math.sqrt(fanIn);
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (float) (random.nextGaussian() * std);
+                }
+            }
+            return new Tensor(t.shape(), data);
+        });
+        Weights.load(this, weights);
     }
 
     /**

@@ -480,6 +480,30 @@ public final class DiffusionTrainer {
         }
     }
 
+    /**
+     * How far the wrapped model is from its base: on a fixed held-out batch with fixed noise and timesteps (from
+     * {@code seed}), the largest and the root-mean-square difference between the noise the UNet predicts with the
+     * ControlNet's residuals and without them. Exactly 0 before training with zero convolutions: the paper's
+     * argument that they protect the base model at the start.
+     */
+    public Deviation baseDeviation(List<float[]> images, List<float[]> conditions, List<String> captions, long seed) {
+        if (controlnet == null) {
+            throw new IllegalStateException("the deviation from the base needs a ControlNet");
+        }
+        GradMode.disableOnThisThread();
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            Batch batch = noisyBatch(images, conditions, captions, new SplittableRandom(seed));
+            NDArray wrapped = predict(batch, batch.cond(), false);
+            NDArray alone = base.unet().forward(ps, new NDList(batch.noisy(), batch.timesteps(), batch.text()), false, null).singletonOrThrow();
+            NDArray diff = wrapped.sub(alone).toType(DataType.FLOAT32, false);
+            return new Deviation(diff.abs().max().getFloat(), Math.sqrt(diff.square().mean().getFloat()));
+        }
+    }
+
+    /** {@link #baseDeviation}: the largest and the root-mean-square difference of the predicted noise. */
+    public record Deviation(double maxAbs, double rms) {}
+
     private double clipGradients() {
         return clipByGlobalNorm(new ArrayList<>(gradients().values()), options.maxGradNorm());
     }

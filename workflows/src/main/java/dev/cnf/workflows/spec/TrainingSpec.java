@@ -20,11 +20,16 @@ import java.util.List;
  * @param unlockBaseAt   large mode: the step from which the base UNet's weights train jointly with the ControlNet
  * @param baseLearningRate large mode: the base UNet's own AdamW learning rate (default: learningRate / 10)
  * @param continueFromLatest retraining: start from the latest published version's weights instead of a fresh ControlNet
+ * @param promptDropout  the share of training prompts replaced by the empty string (the paper's 50%), in [0, 1]
+ * @param zeroConvInit   "zero" (the paper's zero convolutions joining the ControlNet to the UNet) or "gaussian" (its
+ *                       ablation: standard layers drawn from N(0, 1/fan_in)); only for a fresh ControlNet
  */
 public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learningRate, Integer checkpointEvery, Integer probeEvery,
                            Integer evalEvery, String trainingMode, Integer reconnectSkipsAt, Integer stopAfterConvergence,
-                           Integer unlockBaseAt, Double baseLearningRate, Boolean continueFromLatest) {
+                           Integer unlockBaseAt, Double baseLearningRate, Boolean continueFromLatest, Double promptDropout,
+                           String zeroConvInit) {
     public static final List<String> TRAINING_MODES = List.of("default", "small", "large");
+    public static final List<String> ZERO_CONV_INITS = List.of("zero", "gaussian");
     /** The largest step count an input or an update may set. */
     public static final int MAX_STEPS = 10_000_000;
 
@@ -41,10 +46,12 @@ public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learnin
         stopAfterConvergence = stopAfterConvergence == null ? -1 : stopAfterConvergence;
         unlockBaseAt = unlockBaseAt == null ? -1 : unlockBaseAt;
         continueFromLatest = continueFromLatest != null && continueFromLatest;
+        promptDropout = promptDropout == null ? 0.5 : promptDropout;
+        zeroConvInit = Checks.blank(zeroConvInit) ? "zero" : zeroConvInit;
     }
 
     public static TrainingSpec defaults() {
-        return new TrainingSpec(null, null, null, null, null, null, null, null, null, null, null, null);
+        return new TrainingSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** With the learning rates the model's preset takes unless set: 5e-3 for tiny, the paper's 1e-5 for Stable Diffusion. */
@@ -52,14 +59,14 @@ public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learnin
         double rate = learningRate != null ? learningRate : model.tiny() ? 5e-3 : 1e-5;
         double baseRate = baseLearningRate != null ? baseLearningRate : rate / 10;
         return new TrainingSpec(trainSteps, batchSize, rate, checkpointEvery, probeEvery, evalEvery, trainingMode, reconnectSkipsAt,
-                stopAfterConvergence, unlockBaseAt, baseRate, continueFromLatest);
+                stopAfterConvergence, unlockBaseAt, baseRate, continueFromLatest, promptDropout, zeroConvInit);
     }
 
     /** The same training with the schedule an operator's update set (a null keeps that setting). */
     public TrainingSpec withSchedule(Integer newTrainSteps, Integer newProbeEvery, Integer newEvalEvery) {
         return new TrainingSpec(newTrainSteps == null ? trainSteps : newTrainSteps, batchSize, learningRate, checkpointEvery,
                 newProbeEvery == null ? probeEvery : newProbeEvery, newEvalEvery == null ? evalEvery : newEvalEvery, trainingMode,
-                reconnectSkipsAt, stopAfterConvergence, unlockBaseAt, baseLearningRate, continueFromLatest);
+                reconnectSkipsAt, stopAfterConvergence, unlockBaseAt, baseLearningRate, continueFromLatest, promptDropout, zeroConvInit);
     }
 
     public boolean large() {
@@ -84,5 +91,12 @@ public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learnin
         Checks.open01(p, "baseLearningRate", baseLearningRate);
         Checks.range(p, "reconnectSkipsAt", reconnectSkipsAt, -1, MAX_STEPS);
         Checks.range(p, "stopAfterConvergence", stopAfterConvergence, -1, MAX_STEPS);
+        if (!(promptDropout >= 0 && promptDropout <= 1)) {
+            p.add("promptDropout " + promptDropout + ": the share of prompts trained as empty strings, in [0, 1] (the paper's 0.5)");
+        }
+        Checks.oneOf(p, "zeroConvInit", zeroConvInit, ZERO_CONV_INITS);
+        if (zeroConvInit.equals("gaussian") && continueFromLatest) {
+            p.add("zeroConvInit gaussian: only a fresh ControlNet is initialised, and continueFromLatest starts from trained weights; drop one");
+        }
     }
 }
