@@ -213,8 +213,8 @@ class PipelineWorkflowTest {
         PublishActivities.RunFacts facts = new PublishActivities.RunFacts("wf-" + model, "run-" + version, in,
                 new CleanActivities.Result(0, 0, Map.of(), null, null));
         TrainActivities.Result trained = new TrainActivities.Result(0, Double.NaN, weightsKey, configKey, null, List.of(), "", null, null, 0);
-        EvaluateActivities.Result evaluated = new EvaluateActivities.Result(reportKey, evalMetricsKey, 0, 0, 0);
-        return new PublishActivities.Request(new RunContext("runs/publication", model, in.seed()), version, facts, trained, evaluated, null);
+        EvaluateActivities.Result evaluated = new EvaluateActivities.Result(reportKey, evalMetricsKey, 0, 0, 0, null);
+        return new PublishActivities.Request(new RunContext("runs/publication", model, in.seed()), version, facts, trained, evaluated, null, null);
     }
 
     @Test
@@ -236,7 +236,7 @@ class PipelineWorkflowTest {
         PublishActivities.RunFacts otherRun = new PublishActivities.RunFacts(same.facts().workflowId(), "another-run", same.facts().input(),
                 same.facts().cleaned());
         ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> publish.publish(new PublishActivities.Request(same.run(),
-                same.version(), otherRun, same.trained(), same.evaluated(), same.samplesKey())));
+                same.version(), otherRun, same.trained(), same.evaluated(), same.samplesKey(), null)));
         assertEquals("VersionExists", f.getType());
         assertThrows(WorkflowFailedException.class, () -> stub("wf-publish-again").run(small("v-fixed")));
         assertArrayEquals(manifest, store.get(dir + "manifest.json"));
@@ -646,6 +646,34 @@ class PipelineWorkflowTest {
         stub("wf-eval-end").run(Inputs.of(fields));
         assertArrayEquals(store.get(onlyKey("runs/wf-eval-end/", "/train/controlnet.safetensors")),
                 store.get(onlyKey(run, "/train/controlnet.safetensors")));
+    }
+
+    /**
+     * Model selection: with selectCheckpoint best, the checkpoints evaluated during training keep their weights, the
+     * run publishes the one with the highest held-out edge F1 (the last step's on a tie) with its own evaluation, and
+     * the card says which it is.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void theBestEvaluatedCheckpointIsPublishedAndTheCardSaysWhich() throws Exception {
+        PipelineResult r = stub("wf-best").run(Inputs.of("name", "best", "resolution", 64, "trainSteps", 4, "batchSize", 4,
+                "learningRate", 1e-2, "seed", 3, "evalSamples", 2, "evalSteps", 2, "probeEvery", 2, "promotionTolerance", 1.0,
+                "evalEvery", 2, "selectCheckpoint", "best"));
+        String run = "runs/wf-best/";
+        String atTwo = onlyKey(run, "/evaluate/step-00000002/metrics.json").replace("metrics.json", "");
+        double midF1 = ((Number) Json.read(store.get(atTwo + "metrics.json"), Map.class).get("edgeF1")).doubleValue();
+        double lastF1 = ((Number) Json.read(store.get(onlyKey(run, "/evaluate/metrics.json")), Map.class).get("edgeF1")).doubleValue();
+        boolean midWins = midF1 > lastF1;
+        String versionDir = r.modelUri().substring(("s3://" + store.bucket() + "/").length());
+        byte[] published = store.get(versionDir + "diffusion_pytorch_model.safetensors");
+        assertArrayEquals(store.get(midWins ? atTwo + "controlnet.safetensors" : onlyKey(run, "/train/controlnet.safetensors")), published,
+                "edge F1 at step 2 " + midF1 + ", at step 4 " + lastF1);
+        assertFalse(java.util.Arrays.equals(store.get(atTwo + "controlnet.safetensors"), store.get(onlyKey(run, "/train/controlnet.safetensors"))),
+                "two different checkpoints to choose from");
+        assertEquals(Math.max(midF1, lastF1), r.edgeF1(), 1e-12);
+        String card = new String(store.get(versionDir + "README.md"));
+        assertTrue(card.contains(String.format(java.util.Locale.ROOT, "| published weights | step %d: the best held-out edge F1 (%.3f) of 2 evaluated checkpoints; the last step's (4) scored %.3f |",
+                midWins ? 2 : 4, Math.max(midF1, lastF1), lastF1)), card);
     }
 
     @Test

@@ -94,6 +94,18 @@ class PipelineInputTest {
     }
 
     @Test
+    void selectingTheBestCheckpointNeedsEvaluationsDuringTraining() {
+        assertEquals("last", fromUi("{}").evaluation().selectCheckpoint());
+        assertTrue(fromUi("{\"selectCheckpoint\": \"best\", \"evalEvery\": 100}").problems().isEmpty());
+        List<String> p = fromUi("{\"selectCheckpoint\": \"best\"}").problems();
+        assertEquals(List.of("selectCheckpoint best: chooses among the checkpoints evaluated during training; set evalEvery (e.g. 150)"), p);
+        List<String> large = fromUi("{\"selectCheckpoint\": \"best\", \"evalEvery\": 100, \"trainingMode\": \"large\", \"unlockBaseAt\": 50}").problems();
+        assertEquals(1, large.size(), large.toString());
+        assertTrue(large.get(0).startsWith("selectCheckpoint best: trainingMode large"), large.toString());
+        assertTrue(fromUi("{\"selectCheckpoint\": \"first\"}").problems().get(0).startsWith("selectCheckpoint 'first': choose one of [last, best]"));
+    }
+
+    @Test
     void stableDiffusionPresetsTakeADiffusersFolderAndTheirOwnDefaults() {
         PipelineInput sd = fromUi("{\"modelConfig\": \"sd15\", \"baseModel\": \"s3://models/stable-diffusion-v1-5/\"}");
         assertTrue(sd.problems().isEmpty(), sd.problems().toString());
@@ -138,7 +150,8 @@ class PipelineInputTest {
                 "promotionTolerance", "userPrompt", "onlyNewData", "continueFromLatest", "shardSize", "parallelShards",
                 "maxAspectRatio", "maxPixels", "nearDuplicateDistance", "followOtherHosts", "annotatorModel", "captionsFile",
                 "captionModel", "captionBeams", "trainingMode", "reconnectSkipsAt", "stopAfterConvergence", "unlockBaseAt",
-                "baseLearningRate", "shardsPerRun", "evalEvery", "precision", "imageFormat", "promptDropout", "zeroConvInit");
+                "baseLearningRate", "shardsPerRun", "evalEvery", "precision", "imageFormat", "promptDropout", "zeroConvInit",
+                "selectCheckpoint");
         java.util.Set<String> known = new java.util.HashSet<>(PipelineInput.FLAT_KEYS.keySet());
         known.addAll(List.of("name", "seed"));
         assertEquals(java.util.Set.copyOf(earlierKeys), known, "no earlier key lost, none renamed");

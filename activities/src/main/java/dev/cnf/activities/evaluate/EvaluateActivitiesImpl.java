@@ -114,7 +114,12 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         storeSamples(out, held, sampled, scored);
         String reportKey = out + "report.html";
         store.put(reportKey, report(r, held, prompts, scored, duringTraining).getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
-        return new Result(reportKey, metricsKey, held.count(), scored.edgeF1(), scored.edgeF1NoControl());
+        String kept = null;
+        if (r.atStep() != null && r.evaluation().selectsBest()) { // the next training segment overwrites the weights evaluated here
+            kept = out + "controlnet.safetensors";
+            store.copy(r.trained().weightsKey(), kept);
+        }
+        return new Result(reportKey, metricsKey, held.count(), scored.edgeF1(), scored.edgeF1NoControl(), kept);
     }
 
     private HeldOutSet heldOut(Request r) {

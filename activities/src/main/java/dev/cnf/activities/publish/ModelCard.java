@@ -49,6 +49,9 @@ final class ModelCard {
         card.put("baseModel", in.model().baseModel());
         card.put("baseModelSha256", tr.baseSha256());
         card.put("finalLoss", Double.isFinite(tr.finalLoss()) ? Math.round(tr.finalLoss() * 1e4) / 1e4 : null); // 4 decimals
+        card.put("publishedCheckpoint", r.choice() == null ? "step " + tr.steps() + " (the last)"
+                : String.format(java.util.Locale.ROOT, "step %d: the best held-out edge F1 (%.3f) of %d evaluated checkpoints; the last step's (%d) scored %.3f",
+                        r.choice().step(), r.choice().edgeF1(), r.choice().evaluated(), r.choice().lastStep(), r.choice().lastEdgeF1()));
         card.put("convergedStep", tr.convergedStep()); // null: not detected
         card.put("skippedSteps", tr.skippedSteps());
         card.put("edgeF1", r.evaluated().edgeF1());
@@ -129,6 +132,7 @@ final class ModelCard {
                 .append(row("prompts trained as empty", card.get("promptDropout")))
                 .append(row("joins (1x1 convolutions) initialised", card.get("zeroConvInit")))
                 .append(row("seed", card.get("seed")))
+                .append(row("published weights", card.get("publishedCheckpoint")))
                 .append(row("final loss", card.get("finalLoss")))
                 .append(row("sudden convergence (detected step)", card.get("convergedStep") == null ? "not detected" : card.get("convergedStep")))
                 .append(row("steps skipped as non-finite (loss or gradients; see report)", card.get("skippedSteps")))

@@ -103,6 +103,12 @@ public final class ObjectStore {
                 .filename(file.toString()).contentType(contentType).build()), "put " + key + " from " + file);
     }
 
+    /** A server-side copy within the bucket (S3 CopyObject: up to 5 GiB, which a ControlNet's weights stay under). */
+    public void copy(String fromKey, String toKey) {
+        call(() -> client.copyObject(io.minio.CopyObjectArgs.builder().bucket(config.bucket()).object(toKey)
+                .source(io.minio.CopySource.builder().bucket(config.bucket()).object(fromKey).build()).build()), "copy " + fromKey + " to " + toKey);
+    }
+
     /** Streams an object into a local file (replaced if present), never holding it in memory. */
     public void getToFile(String key, Path file) {
         getToFileFrom(config.bucket(), key, file);

@@ -171,6 +171,13 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
         training.addProblems(p);
         evaluation.addProblems(p);
         publish.addProblems(p);
+        if (evaluation.selectsBest() && training.evalEvery() == 0) {
+            p.add("selectCheckpoint best: chooses among the checkpoints evaluated during training; set evalEvery (e.g. "
+                    + Math.max(1, training.trainSteps() / 4) + ")");
+        }
+        if (evaluation.selectsBest() && training.large()) {
+            p.add("selectCheckpoint best: trainingMode large also trains the base UNet, of which only the last step's is kept; use last");
+        }
         if (training.large() && !model.precision().equals("fp32") && ModelSpec.PRECISIONS.contains(model.precision())) {
             p.add("precision " + model.precision() + ": trainingMode large trains the base UNet, whose weights stay float32; use fp32");
         }

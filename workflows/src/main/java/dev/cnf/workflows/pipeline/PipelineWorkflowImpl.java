@@ -107,15 +107,17 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         EvaluateActivities.Result ev = stageChild(StageWorkflows.EvaluationWorkflow.class, Stage.EVALUATE)
                 .run(evaluation.of(control.training(), tr, null, trained.duringTrainingKeys()));
         completed.add(StatusLines.evaluate(ev));
+        CheckpointChoice.Publishable chosen = in.evaluation().selectsBest() ? CheckpointChoice.best(trained, ev)
+                : new CheckpointChoice.Publishable(tr, ev, null);
 
         enter(Stage.PUBLISH);
         PublishActivities.RunFacts facts = new PublishActivities.RunFacts(info.getWorkflowId(), info.getRunId(), in, cl);
         published = stageChild(StageWorkflows.PublishWorkflow.class, Stage.PUBLISH)
-                .run(new PublishActivities.Request(run, version, facts, tr, ev, cond.samplesKey()));
+                .run(new PublishActivities.Request(run, version, facts, chosen.trained(), chosen.evaluated(), cond.samplesKey(), chosen.choice()));
         completed.add(StatusLines.publish(published));
         state = StageState.of(Stage.DONE);
         return new PipelineResult(in.name(), version, published.modelUri(), published.manifestUri(), published.reportUri(), cl.seen(), cl.kept(),
-                tr.steps(), tr.finalLoss(), ev.edgeF1(), published.promoted(), published.decision());
+                tr.steps(), tr.finalLoss(), chosen.evaluated().edgeF1(), published.promoted(), published.decision());
     }
 
     /** Between stages: waits while paused, stops if cancelled, then starts {@code next}. */

@@ -29,10 +29,18 @@ public interface TrainingWorkflow extends PausableChild {
     record Input(String parentWorkflowId, TrainingSpec training, EvaluateActivities.Request evaluation, boolean paused) {}
 
     /**
-     * @param training           the last segment's result: all the steps trained
-     * @param duringTrainingKeys the metrics of the evaluations during training, in step order
+     * @param training       the last segment's result: all the steps trained
+     * @param duringTraining the evaluations during training, in step order
      */
-    record Result(TrainActivities.Result training, List<String> duringTrainingKeys) {}
+    record Result(TrainActivities.Result training, List<Evaluated> duringTraining) {
+        /** Their metrics, which the final evaluation lists. */
+        public List<String> duringTrainingKeys() {
+            return duringTraining.stream().map(e -> e.result().evalMetricsKey()).toList();
+        }
+    }
+
+    /** The checkpoint at {@code step}, evaluated during training. */
+    record Evaluated(int step, EvaluateActivities.Result result) {}
 
     /**
      * What the parent shows: any of the fields may be null (nothing new of that kind).

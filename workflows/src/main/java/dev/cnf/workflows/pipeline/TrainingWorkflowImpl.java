@@ -23,7 +23,7 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
     /** The step training has reached: the last segment's end, or later progress. */
     private int trainedTo;
     private TrainActivities.Progress progress;
-    private final List<String> duringTraining = new ArrayList<>();
+    private final List<Evaluated> duringTraining = new ArrayList<>();
     /** Reports not yet signalled to the parent, oldest first. */
     private final List<Report> unsent = new ArrayList<>();
     /** The running train activity's scope, cancelled to pause or to apply new settings. */
@@ -79,7 +79,7 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
         report(evaluating, null, null);
         sendReports();
         EvaluateActivities.Result mid = evaluate.evaluate(evaluation.of(control.training(), trained, step, List.of()));
-        duringTraining.add(mid.evalMetricsKey());
+        duringTraining.add(new Evaluated(step, mid));
         report(null, null, StatusLines.evaluatedAt(step, mid));
     }
 
@@ -233,6 +233,6 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
 
     @Override
     public Status status() {
-        return new Status(state, progress, control.schedule(), List.copyOf(duringTraining));
+        return new Status(state, progress, control.schedule(), duringTraining.stream().map(e -> e.result().evalMetricsKey()).toList());
     }
 }

@@ -39,8 +39,10 @@ public interface EvaluateActivities {
     /**
      * @param edgeF1 mean F1 between the input edges and Canny edges of the samples, automatic prompts (controllability)
      * @param edgeF1NoControl the same for the base model without control: the floor
+     * @param keptWeightsKey an evaluation during training of a run that selects its best checkpoint keeps the weights it
+     *                       evaluated here (the training's own weights object moves on); else null
      */
-    record Result(String reportKey, String evalMetricsKey, int samples, double edgeF1, double edgeF1NoControl) {}
+    record Result(String reportKey, String evalMetricsKey, int samples, double edgeF1, double edgeF1NoControl, String keptWeightsKey) {}
 
     @ActivityMethod
     Result evaluate(Request request);

@@ -1,5 +1,6 @@
 package dev.cnf.workflows.stages;
 
+import dev.cnf.workflows.pipeline.CheckpointChoice;
 import dev.cnf.workflows.pipeline.PipelineInput;
 import dev.cnf.workflows.spec.RunContext;
 import io.temporal.activity.ActivityInterface;
@@ -25,9 +26,11 @@ public interface PublishActivities {
      * @param trained    the ControlNet's weights and config (and in large mode the base UNet) come from here
      * @param evaluated  the report and the metrics the promotion gate reads ({@code input.publish().promotionTolerance()})
      * @param samplesKey the dataset table, listed in {@code training_data.jsonl} (null: no list)
+     * @param choice     with {@code selectCheckpoint: best}, which evaluated checkpoint {@code trained} and {@code evaluated}
+     *                   are (null: the last step's)
      */
     record Request(RunContext run, String version, RunFacts facts, TrainActivities.Result trained, EvaluateActivities.Result evaluated,
-                   String samplesKey) {}
+                   String samplesKey, CheckpointChoice choice) {}
 
     /** @param promoted whether latest.json now names this version; {@code decision} says why or why not */
     record Result(String modelUri, String manifestUri, String reportUri, boolean promoted, String decision) {}
