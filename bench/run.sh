@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cnf benchmarks: our Java/DJL code against Python peers measured in the same run on the same box.
 # Writes bench/RESULTS.md (a table) and bench/results.json (numbers + machine info).
-#   bench/run.sh            full run (about 20 minutes on 2 cores, 9 of them the ingest crawls)
+#   bench/run.sh            full run (about 22 minutes on 2 cores, 9 of them the ingest crawls)
 #   bench/run.sh --smoke    seconds-long variant (what CI may run)
 # Peers: diffusers' own modules on PyTorch 2.7.1 (the project virtualenv, scripts/python-env.sh oracles), and as a
 # second peer Debian's packages, installed for /usr/bin/python3:
@@ -48,10 +48,24 @@ run() { # name, command...: appends the command's last stdout line (JSON) to res
 }
 
 run gemm_peak "$py" bench/gemm_peak.py "$threads"
-# seconds-long runs on a noisy box: the three implementations take turns, three rounds; the report takes each one's median
+# bytedeco's OpenCV build (JavaCPP presets, Maven Central), with its own CPU dispatch: the official Java API classes in
+# one jar, libopencv_java.so and the libraries it links in the linux-x86_64 one (their RUNPATH is the build machine's)
+bytedeco_version=4.11.0-1.5.12
+bytedeco="$out/bytedeco"
+mkdir -p "$bytedeco"
+for classifier in "" ":jar:linux-x86_64"; do
+  mvn -B -q dependency:copy -Dartifact="org.bytedeco:opencv:$bytedeco_version$classifier" -DoutputDirectory="$bytedeco" >&2
+done
+(cd "$bytedeco" && unzip -q -o "opencv-$bytedeco_version-linux-x86_64.jar" 'org/bytedeco/opencv/linux-x86_64/*')
+bytedeco_lib="$bytedeco/org/bytedeco/opencv/linux-x86_64"
+# seconds-long runs on a noisy box: the implementations take turns, three rounds; the report takes each one's median
 for round in $(seq "$dataprep_rounds"); do
   run dataprep_java "${java_data[@]}" dev.cnf.activities.bench.DataPrepBench "$photos" "$images" "$threads"
+  LD_LIBRARY_PATH="$bytedeco_lib" run dataprep_java_bytedeco_opencv java -Dcnf.opencv.library="$bytedeco_lib/libopencv_java.so" \
+    -cp "$bytedeco/opencv-$bytedeco_version.jar:activities/target/test-classes:activities/target/classes:$(cat "$out/activities.cp")" \
+    dev.cnf.activities.bench.DataPrepBench "$photos" "$images" "$threads"
   run dataprep_java_opencv_decoder java -Dcnf.turbojpeg=false "${java_data[@]:1}" dev.cnf.activities.bench.DataPrepBench "$photos" "$images" "$threads"
+  run dataprep_java_no_ipp java -Dcnf.bench.opencv-ipp=false "${java_data[@]:1}" dev.cnf.activities.bench.DataPrepBench "$photos" "$images" "$threads"
   run dataprep_python "$py" bench/peers/dataprep.py "$photos" "$images" "$threads"
   run dataprep_python_cnf "$py" bench/peers/dataprep.py "$photos" "$images" "$threads" cnf
 done

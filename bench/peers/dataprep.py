@@ -100,7 +100,8 @@ def main():
                 return line.strip()[len(label):].strip()
         return "unknown"
     opencv_cpu = {"baseline": build_line("Baseline:"), "dispatched": build_line("Dispatched code generation:"),
-                  "on_this_cpu": cv2.getCPUFeaturesLine() if hasattr(cv2, "getCPUFeaturesLine") else "unknown"}
+                  "on_this_cpu": cv2.getCPUFeaturesLine() if hasattr(cv2, "getCPUFeaturesLine") else "unknown",
+                  "intel_ipp": build_line("Intel IPP:").replace("unknown", "none")}
     print(json.dumps({"impl": "python3-opencv", "recipe": recipe, "opencv": cv2.__version__, "opencv_cpu": opencv_cpu,
                       "images": total, "processes": procs,
                       "seconds": elapsed, "images_per_second": total / elapsed, "png_bytes": sum(sizes),

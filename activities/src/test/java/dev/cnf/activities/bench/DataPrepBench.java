@@ -31,7 +31,13 @@ public final class DataPrepBench {
     }
 
     /** The pipeline as the clean and condition stages run it; adds each stage's nanoseconds to {@code nanos} when given. */
+    /** {@code -Dcnf.bench.opencv-ipp=false}: OpenCV's Intel IPP paths off (a per-thread setting), to see what they bring. */
+    static final boolean USE_IPP = Boolean.parseBoolean(System.getProperty("cnf.bench.opencv-ipp", "true"));
+
     static long stages(byte[] jpeg, long[] nanos) {
+        if (!USE_IPP) {
+            Core.setUseIPP(false);
+        }
         long t0 = System.nanoTime();
         Mat img = ImageDecoder.decode(jpeg, MAX_PIXELS, SIZE).bgr(); // header checks, then decode (reduced for large photos)
         long t1 = System.nanoTime();
@@ -85,9 +91,10 @@ public final class DataPrepBench {
                 perStage.append(i == 0 ? "" : ", ").append(String.format("\"%s\": %.3f", STAGES[i], nanos[i] / 1e6 / n));
             }
             System.out.printf("{\"impl\": \"cnf-java\", \"opencv\": \"%s\", \"opencv_cpu\": {\"baseline\": \"%s\", \"dispatched\": \"%s\","
-                    + " \"on_this_cpu\": \"%s\"}, \"jpeg_decoder\": \"%s\", \"images\": %d, \"threads\": %d, "
+                    + " \"on_this_cpu\": \"%s\", \"intel_ipp\": \"%s\"}, \"jpeg_decoder\": \"%s\", \"images\": %d, \"threads\": %d, "
                     + "\"seconds\": %.4f, \"images_per_second\": %.2f, \"png_bytes\": %d, \"stages_ms\": {%s}}%n",
                     Core.VERSION, buildLine("Baseline:"), buildLine("Dispatched code generation:"), Core.getCPUFeaturesLine(),
+                    buildLine("Intel IPP:").replace("unknown", "none") + (USE_IPP ? "" : ", turned off"),
                     ImageDecoder.jpegDecoder(), total, threads, seconds, total / seconds, bytes, perStage);
         } finally {
             pool.shutdown();
