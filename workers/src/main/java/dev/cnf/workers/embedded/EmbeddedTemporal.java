@@ -72,16 +72,26 @@ public final class EmbeddedTemporal implements AutoCloseable {
             throw new IllegalArgumentException("-D" + SERVER_BINARY + "=" + binary + ": no executable there; run devserver/build.sh");
         }
         Files.createDirectories(stateDir);
-        int port = portOr(7233);
-        int uiPort = portOr(8233);
-        Path log = stateDir.resolve("server.log");
-        Process p = new ProcessBuilder(binary.toString(), "--ip", "127.0.0.1", "--port", String.valueOf(port), "--ui-port", String.valueOf(uiPort),
-                "--db-filename", stateDir.resolve("temporal.db").toString(), "--log-file", log.toString(), "--exit-with-stdin")
-                .redirectError(ProcessBuilder.Redirect.appendTo(stateDir.resolve("server.err").toFile()))
-                .start();
-        readyLine(p, stateDir);
-        return new EmbeddedTemporal("127.0.0.1:" + port, "http://127.0.0.1:" + uiPort, "a real Temporal server (devserver/), its state in "
-                + stateDir.resolve("temporal.db") + ": runs outlive this process", null, p);
+        IOException failed = null;
+        // A port found free can be taken before the server binds it (its internal services pick free ports too); the
+        // server then exits at once, and another start on other ports succeeds.
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            int port = attempt == 1 ? portOr(7233) : FreePort.find();
+            int uiPort = attempt == 1 ? portOr(8233) : FreePort.find();
+            Process p = new ProcessBuilder(binary.toString(), "--ip", "127.0.0.1", "--port", String.valueOf(port), "--ui-port", String.valueOf(uiPort),
+                    "--db-filename", stateDir.resolve("temporal.db").toString(), "--log-file", stateDir.resolve("server.log").toString(),
+                    "--exit-with-stdin")
+                    .redirectError(ProcessBuilder.Redirect.appendTo(stateDir.resolve("server.err").toFile()))
+                    .start();
+            try {
+                readyLine(p, stateDir);
+                return new EmbeddedTemporal("127.0.0.1:" + port, "http://127.0.0.1:" + uiPort, "a real Temporal server (devserver/), its state in "
+                        + stateDir.resolve("temporal.db") + ": runs outlive this process", null, p);
+            } catch (IOException e) {
+                failed = e;
+            }
+        }
+        throw failed;
     }
 
     /** Waits for the server's "ready" line (returns what follows it); a server that exits or stays silent fails with what it wrote. */
@@ -110,10 +120,14 @@ public final class EmbeddedTemporal implements AutoCloseable {
             // reported below, with the server's own words
         }
         p.destroyForcibly();
-        Path err = stateDir.resolve("server.err");
-        List<String> tail = Files.exists(err) ? Files.readAllLines(err) : List.of();
-        throw new IOException("cnf-temporal did not start (exit " + (p.isAlive() ? "none" : p.exitValue()) + "); its last words in " + err
-                + ":\n  " + String.join("\n  ", tail.subList(Math.max(0, tail.size() - 10), tail.size())));
+        throw new IOException("cnf-temporal did not start (exit " + (p.isAlive() ? "none" : p.exitValue()) + "); its last words in "
+                + lastLines(stateDir.resolve("server.err"), 10) + "\nand its log " + lastLines(stateDir.resolve("server.log"), 5));
+    }
+
+    /** A file's name and its last lines, for an error message. */
+    private static String lastLines(Path file, int lines) throws IOException {
+        List<String> all = Files.exists(file) ? Files.readAllLines(file) : List.of();
+        return file + ":\n  " + String.join("\n  ", all.subList(Math.max(0, all.size() - lines), all.size()));
     }
 
     private static int portOr(int preferred) {
