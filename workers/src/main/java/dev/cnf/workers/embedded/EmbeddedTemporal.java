@@ -87,11 +87,18 @@ public final class EmbeddedTemporal implements AutoCloseable {
                 readyLine(p, stateDir);
                 return new EmbeddedTemporal("127.0.0.1:" + port, "http://127.0.0.1:" + uiPort, "a real Temporal server (devserver/), its state in "
                         + stateDir.resolve("temporal.db") + ": runs outlive this process", null, p);
-            } catch (IOException e) {
+            } catch (ExitedEarly e) {
                 failed = e;
             }
         }
         throw failed;
+    }
+
+    /** The server process ended before it said it was ready (a server that stays silent is not started again). */
+    private static final class ExitedEarly extends IOException {
+        ExitedEarly(String message) {
+            super(message);
+        }
     }
 
     /** Waits for the server's "ready" line (returns what follows it); a server that exits or stays silent fails with what it wrote. */
@@ -119,9 +126,11 @@ public final class EmbeddedTemporal implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             // reported below, with the server's own words
         }
+        boolean exited = !p.isAlive();
         p.destroyForcibly();
-        throw new IOException("cnf-temporal did not start (exit " + (p.isAlive() ? "none" : p.exitValue()) + "); its last words in "
-                + lastLines(stateDir.resolve("server.err"), 10) + "\nand its log " + lastLines(stateDir.resolve("server.log"), 5));
+        String message = "cnf-temporal did not start (exit " + (exited ? p.exitValue() : "none") + "); its last words in "
+                + lastLines(stateDir.resolve("server.err"), 10) + "\nand its log " + lastLines(stateDir.resolve("server.log"), 5);
+        throw exited ? new ExitedEarly(message) : new IOException(message);
     }
 
     /** A file's name and its last lines, for an error message. */
