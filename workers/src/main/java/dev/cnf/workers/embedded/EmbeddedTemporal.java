@@ -126,7 +126,13 @@ public final class EmbeddedTemporal implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             // reported below, with the server's own words
         }
-        boolean exited = !p.isAlive();
+        boolean exited; // its output ends a moment before the process does
+        try {
+            exited = p.waitFor(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            exited = false;
+        }
         p.destroyForcibly();
         String message = "cnf-temporal did not start (exit " + (exited ? p.exitValue() : "none") + "); its last words in "
                 + lastLines(stateDir.resolve("server.err"), 10) + "\nand its log " + lastLines(stateDir.resolve("server.log"), 5);
