@@ -1,6 +1,8 @@
 package dev.cnf.activities.storage;
 
 import io.minio.BucketExistsArgs;
+import io.minio.CopyObjectArgs;
+import io.minio.CopySource;
 import io.minio.GetObjectArgs;
 import io.minio.GetObjectResponse;
 import io.minio.ListObjectsArgs;
@@ -105,8 +107,8 @@ public final class ObjectStore {
 
     /** A server-side copy within the bucket (S3 CopyObject: up to 5 GiB, which a ControlNet's weights stay under). */
     public void copy(String fromKey, String toKey) {
-        call(() -> client.copyObject(io.minio.CopyObjectArgs.builder().bucket(config.bucket()).object(toKey)
-                .source(io.minio.CopySource.builder().bucket(config.bucket()).object(fromKey).build()).build()), "copy " + fromKey + " to " + toKey);
+        call(() -> client.copyObject(CopyObjectArgs.builder().bucket(config.bucket()).object(toKey)
+                .source(CopySource.builder().bucket(config.bucket()).object(fromKey).build()).build()), "copy " + fromKey + " to " + toKey);
     }
 
     /** Streams an object into a local file (replaced if present), never holding it in memory. */

@@ -30,10 +30,10 @@ public final class DataPrepBench {
         return stages(jpeg, null);
     }
 
-    /** The pipeline as the clean and condition stages run it; adds each stage's nanoseconds to {@code nanos} when given. */
     /** {@code -Dcnf.bench.opencv-ipp=false}: OpenCV's Intel IPP paths off (a per-thread setting), to see what they bring. */
     static final boolean USE_IPP = Boolean.parseBoolean(System.getProperty("cnf.bench.opencv-ipp", "true"));
 
+    /** The pipeline as the clean and condition stages run it; adds each stage's nanoseconds to {@code nanos} when given. */
     static long stages(byte[] jpeg, long[] nanos) {
         if (!USE_IPP) {
             Core.setUseIPP(false);
