@@ -295,7 +295,7 @@ def main():
            "- The JIT is a one-off cost per worker process, not a per-image one. Sampling the JIT threads' CPU every 10 s over "
            "one long crawl: a worker's C2 compiler spends 10-60% of its CPU for the first few thousand images (methods "
            "called a few times per image reach C2's thresholds only after thousands of calls) and under 2% after about "
-           "7,000 images, about 20 CPU-seconds in all (the last column); a new run then still costs about 1.5 CPU s of "
+           "7,000 images, about 20 CPU-seconds in all (the last column); a new run then still costs about 1.5-2 CPU s of "
            "JIT, most of it in its first 10 seconds, which the measured crawl includes. Earlier runs here warmed up with at most 1,700 "
            "images (the warm-up crawl was capped at the measured crawl's size), which is why their JIT looked steady at "
            "about 3 ms per image. A worker on a 3-million-image crawl pays those 20 seconds once: the measured crawl "
