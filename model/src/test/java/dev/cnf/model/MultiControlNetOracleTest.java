@@ -67,23 +67,12 @@ class MultiControlNetOracleTest {
                 scales[0] + "," + scales[1]);
         float[] theirs = Safetensors.read(Files.readAllBytes(dir.resolve("out.safetensors"))).get("out.image").data();
 
-        double worst = maxPixelDifference(ours, theirs);
-        double secondNetsEffect = maxPixelDifference(firstAlone, theirs);
+        double worst = DiffusersImages.maxPixelDifference(ours, theirs, SIZE);
+        double secondNetsEffect = DiffusersImages.maxPixelDifference(firstAlone, theirs, SIZE);
         System.out.printf("Multi-ControlNet, cnf vs diffusers: max |difference| %.2e in [0,1] pixels (the second net moves pixels by up to %.2e)%n",
                 worst, secondNetsEffect);
         assertTrue(secondNetsEffect > 1e-2, "the second ControlNet changes the image: " + secondNetsEffect);
         assertTrue(worst < 1e-4, "cnf's Multi-ControlNet and diffusers' MultiControlNetModel: max |Δ| " + worst);
-    }
-
-    /** Ours CHW in [-1, 1], diffusers' HWC in [0, 1]. */
-    static double maxPixelDifference(float[] ours, float[] theirs) {
-        double worst = 0;
-        for (int c = 0; c < 3; c++) {
-            for (int i = 0; i < SIZE * SIZE; i++) {
-                worst = Math.max(worst, Math.abs((ours[c * SIZE * SIZE + i] + 1) / 2 - theirs[i * 3 + c]));
-            }
-        }
-        return worst;
     }
 
     interface Mask {

@@ -503,12 +503,7 @@ class PipelineWorkflowTest {
                     List.of(new dev.cnf.model.pipelines.ControlNetSampler.Control(cn, List.of(condition), 1f)),
                     new dev.cnf.model.pipelines.ControlNetSampler.Settings(20, 9f, 1f, 0), latents).get(0);
         }
-        double worst = 0;
-        for (int c = 0; c < 3; c++) {
-            for (int i = 0; i < 64 * 64; i++) { // ours CHW in [-1, 1], diffusers' HWC in [0, 1]
-                worst = Math.max(worst, Math.abs((ours[c * 64 * 64 + i] + 1) / 2 - theirs[i * 3 + c]));
-            }
-        }
+        double worst = dev.cnf.model.DiffusersImages.maxPixelDifference(ours, theirs, 64);
         System.out.printf("diffusers pipeline vs cnf sampler: max |difference| %.2e in [0,1] pixels%n", worst);
         assertTrue(worst < 1e-3, "StableDiffusionControlNetPipeline and cnf's sampler: max |Δ| " + worst);
     }

@@ -451,10 +451,10 @@ public final class DiffusionTrainer {
                 manager.create(cs, imgShape).toType(compute, false));
     }
 
-    /** Predicted noise; the ControlNet (if any) sees {@code cond}. */
+    /** Predicted noise; the ControlNet (if any) sees {@code cond}; a null {@code cond} asks the base UNet alone. */
     private NDArray predict(Batch batch, NDArray cond, boolean training) {
         NDList unetIn = new NDList(batch.noisy(), batch.timesteps(), batch.text());
-        if (controlnet != null) {
+        if (controlnet != null && cond != null) {
             unetIn.addAll(controlnet.forward(ps, new NDList(batch.noisy(), batch.timesteps(), batch.text(), cond), training, null));
         }
         return base.unet().forward(ps, unetIn, training && (controlnet == null || baseOptimizer != null), null).singletonOrThrow();
@@ -495,7 +495,7 @@ public final class DiffusionTrainer {
             scope.suppressNotUsedWarning();
             Batch batch = noisyBatch(images, conditions, captions, new SplittableRandom(seed));
             NDArray wrapped = predict(batch, batch.cond(), false);
-            NDArray alone = base.unet().forward(ps, new NDList(batch.noisy(), batch.timesteps(), batch.text()), false, null).singletonOrThrow();
+            NDArray alone = predict(batch, null, false);
             NDArray diff = wrapped.sub(alone).toType(DataType.FLOAT32, false);
             return new Deviation(diff.abs().max().getFloat(), Math.sqrt(diff.square().mean().getFloat()));
         }

@@ -32,9 +32,7 @@ public record CheckpointChoice(int step, int lastStep, int evaluated, double edg
         }
         int step = chosen.step();
         String weightsKey = step == tr.steps() ? tr.weightsKey() : chosen.result().keptWeightsKey();
-        TrainActivities.Result weights = new TrainActivities.Result(tr.steps(), tr.finalLoss(), weightsKey, tr.configKey(), tr.metricsKey(),
-                tr.checkpointKeys(), tr.baseSha256(), tr.convergedStep(), tr.baseUnetKey(), tr.skippedSteps());
-        return new Publishable(weights, chosen.result(),
+        return new Publishable(tr.withWeightsKey(weightsKey), chosen.result(),
                 new CheckpointChoice(step, tr.steps(), trained.duringTraining().size() + 1, chosen.result().edgeF1(), last.edgeF1()));
     }
 }

@@ -35,12 +35,16 @@ public interface TrainingWorkflow extends PausableChild {
     record Result(TrainActivities.Result training, List<Evaluated> duringTraining) {
         /** Their metrics, which the final evaluation lists. */
         public List<String> duringTrainingKeys() {
-            return duringTraining.stream().map(e -> e.result().evalMetricsKey()).toList();
+            return Evaluated.metricsKeys(duringTraining);
         }
     }
 
     /** The checkpoint at {@code step}, evaluated during training. */
-    record Evaluated(int step, EvaluateActivities.Result result) {}
+    record Evaluated(int step, EvaluateActivities.Result result) {
+        static List<String> metricsKeys(List<Evaluated> evaluations) {
+            return evaluations.stream().map(e -> e.result().evalMetricsKey()).toList();
+        }
+    }
 
     /**
      * What the parent shows: any of the fields may be null (nothing new of that kind).

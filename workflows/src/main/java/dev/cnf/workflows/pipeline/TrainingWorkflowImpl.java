@@ -233,6 +233,6 @@ public class TrainingWorkflowImpl implements TrainingWorkflow {
 
     @Override
     public Status status() {
-        return new Status(state, progress, control.schedule(), duringTraining.stream().map(e -> e.result().evalMetricsKey()).toList());
+        return new Status(state, progress, control.schedule(), Evaluated.metricsKeys(duringTraining));
     }
 }

@@ -44,7 +44,12 @@ public interface TrainActivities {
      * @param skippedSteps  steps whose loss or gradients were not finite (skipped, no update); metrics.jsonl says why
      */
     record Result(int steps, double finalLoss, String weightsKey, String configKey, String metricsKey,
-                  List<String> checkpointKeys, String baseSha256, Integer convergedStep, String baseUnetKey, int skippedSteps) {}
+                  List<String> checkpointKeys, String baseSha256, Integer convergedStep, String baseUnetKey, int skippedSteps) {
+        /** The same training with other ControlNet weights (an earlier checkpoint's, chosen by model selection). */
+        public Result withWeightsKey(String key) {
+            return new Result(steps, finalLoss, key, configKey, metricsKey, checkpointKeys, baseSha256, convergedStep, baseUnetKey, skippedSteps);
+        }
+    }
 
     @ActivityMethod
     Result train(Request request);
