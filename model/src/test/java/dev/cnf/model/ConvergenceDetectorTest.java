@@ -67,4 +67,38 @@ class ConvergenceDetectorTest {
         assertEquals(30, d.convergedStep().getAsInt());
         assertEquals(5, d.points().size());
     }
+
+    static List<Point> series(double... probes) {
+        List<Point> points = new ArrayList<>();
+        for (int i = 0; i < probes.length; i++) {
+            points.add(new Point(i * 50, 0, probes[i]));
+        }
+        return points;
+    }
+
+    /** The demo run: flagged at 100 on ~0.2 against ~0.11, then 0.14 at 200: a false positive by the reference. */
+    @Test
+    void aFlagFollowedByAFallBelowTheThresholdIsAFalsePositive() {
+        ConvergenceDetector.Settings settings = ConvergenceDetector.Settings.defaults();
+        List<Point> demo = series(0.11, 0.11, 0.20, 0.21, 0.14, 0.30, 0.35, 0.49, 0.40);
+        ConvergenceDetector d = new ConvergenceDetector(settings);
+        demo.forEach(d::add);
+        assertEquals(100, d.convergedStep().getAsInt(), "the detector flags two probes in a row above 0.19");
+        OptionalInt reference = ConvergenceDetector.referenceStep(demo, settings);
+        assertEquals(250, reference.getAsInt(), "from 250 on the probe stays above 0.11 + 0.08");
+        assertEquals(ConvergenceDetector.Verdict.FALSE_POSITIVE, ConvergenceDetector.Verdict.of(100, reference));
+        assertEquals(ConvergenceDetector.Verdict.HIT, ConvergenceDetector.Verdict.of(250, reference));
+        assertEquals(ConvergenceDetector.Verdict.HIT, ConvergenceDetector.Verdict.of(300, reference));
+        assertEquals(ConvergenceDetector.Verdict.MISS, ConvergenceDetector.Verdict.of(null, reference));
+    }
+
+    @Test
+    void withoutASustainedRiseThereIsNoReference() {
+        ConvergenceDetector.Settings settings = ConvergenceDetector.Settings.defaults();
+        OptionalInt fellBack = ConvergenceDetector.referenceStep(series(0.10, 0.10, 0.40, 0.45, 0.12), settings);
+        assertTrue(fellBack.isEmpty(), "the last probe is back at the baseline");
+        assertEquals(ConvergenceDetector.Verdict.FALSE_POSITIVE, ConvergenceDetector.Verdict.of(100, fellBack));
+        assertEquals(ConvergenceDetector.Verdict.NONE, ConvergenceDetector.Verdict.of(null, fellBack));
+        assertTrue(ConvergenceDetector.referenceStep(series(0.10, 0.50), settings).isEmpty(), "no probe after the baseline");
+    }
 }

@@ -12,6 +12,7 @@ import dev.cnf.activities.ingest.HttpFetcher;
 import dev.cnf.activities.ingest.IngestActivitiesImpl;
 import dev.cnf.activities.publish.PublishActivitiesImpl;
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.activities.study.StudyActivitiesImpl;
 import dev.cnf.activities.train.ProgressSink;
 import dev.cnf.activities.train.TrainActivitiesImpl;
 import dev.cnf.activities.validate.ValidateActivitiesImpl;
@@ -21,6 +22,7 @@ import dev.cnf.workflows.pipeline.PipelineInput;
 import dev.cnf.workflows.pipeline.PipelineWorkflowImpl;
 import dev.cnf.workflows.pipeline.ShardWorkflowImpl;
 import dev.cnf.workflows.pipeline.StageWorkflows;
+import dev.cnf.workflows.pipeline.StudyWorkflowImpl;
 import dev.cnf.workflows.pipeline.TrainingWorkflowImpl;
 import io.temporal.client.WorkflowClient;
 import io.temporal.common.converter.DataConverter;
@@ -106,7 +108,8 @@ public final class WorkerHost implements AutoCloseable {
         if (!back.equals(in)) {
             throw new IllegalStateException("the data converter does not round-trip the pipeline input: " + in + " came back as " + back);
         }
-        for (Class<?> c : List.of(PipelineWorkflowImpl.class, DatasetWorkflowImpl.class, ShardWorkflowImpl.class, TrainingWorkflowImpl.class)) {
+        for (Class<?> c : List.of(PipelineWorkflowImpl.class, DatasetWorkflowImpl.class, ShardWorkflowImpl.class, TrainingWorkflowImpl.class,
+                StudyWorkflowImpl.class)) {
             try {
                 Class.forName(c.getName(), true, c.getClassLoader());
             } catch (ClassNotFoundException e) {
@@ -131,7 +134,7 @@ public final class WorkerHost implements AutoCloseable {
     public static void register(Worker cpu, Worker gpu, ObjectStore store, Settings settings, WorkflowClient client) {
         if (cpu != null) {
             cpu.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class, DatasetWorkflowImpl.class, ShardWorkflowImpl.class,
-                    TrainingWorkflowImpl.class);
+                    TrainingWorkflowImpl.class, StudyWorkflowImpl.class);
             cpu.registerWorkflowImplementationTypes(StageWorkflows.IMPLEMENTATIONS);
             HttpFetcher fetcher = new HttpFetcher(new AddressPolicy(settings.allowedHosts()), settings.fetch());
             cpu.registerActivitiesImplementations(
@@ -140,7 +143,8 @@ public final class WorkerHost implements AutoCloseable {
                     new CleanActivitiesImpl(store),
                     new CaptionActivitiesImpl(store, settings.openAi()),
                     new ConditionActivitiesImpl(store),
-                    new PublishActivitiesImpl(store));
+                    new PublishActivitiesImpl(store),
+                    new StudyActivitiesImpl(store));
         }
         if (gpu != null) {
             gpu.registerActivitiesImplementations(new TrainActivitiesImpl(store, signalling(client)), new EvaluateActivitiesImpl(store));

@@ -14,10 +14,13 @@ import dev.cnf.workflows.pipeline.PipelineResult;
 import dev.cnf.workflows.pipeline.PipelineStatus;
 import dev.cnf.workflows.pipeline.PipelineWorkflow;
 import dev.cnf.workflows.pipeline.Stage;
+import dev.cnf.workflows.pipeline.StudyInput;
+import dev.cnf.workflows.pipeline.StudyWorkflow;
 import dev.cnf.workflows.spec.RunContext;
 import dev.cnf.workflows.stages.CleanActivities;
 import dev.cnf.workflows.stages.EvaluateActivities;
 import dev.cnf.workflows.stages.PublishActivities;
+import dev.cnf.workflows.stages.StudyActivities;
 import dev.cnf.workflows.stages.TrainActivities;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -966,6 +969,63 @@ class PipelineWorkflowTest {
             }
         }
         return message;
+    }
+
+    static StudyWorkflow studyStub(String id) {
+        return env.getWorkflowClient().newWorkflowStub(StudyWorkflow.class,
+                WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.CPU).setWorkflowId(id).build());
+    }
+
+    /**
+     * CI's smoke study: two variants (zero and Gaussian joins), one seed, a few dozen steps. One run prepares the dataset;
+     * both arms train on it (no ingestion of their own) and share the encoding cache; the report compares them.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aStudyRunsEachArmOnOneSharedDatasetAndComparesThem() throws Exception {
+        Map<String, Object> base = new java.util.LinkedHashMap<>(Map.of("name", "study", "resolution", 64, "trainSteps", 24, "batchSize", 4,
+                "learningRate", 1e-3, "probeEvery", 6, "checkpointEvery", 12, "evalSamples", 2, "evalSteps", 3));
+        StudyInput in = StudyInput.fromJson(Map.of("base", base, "seeds", List.of(1), "parallelArms", 1, "variants", List.of(
+                Map.of("name", "zero"), Map.of("name", "gaussian", "set", Map.of("zeroConvInit", "gaussian")))));
+        StudyWorkflow.Result r = studyStub("study-smoke").run(in);
+        assertEquals(0, r.failed(), r.toString());
+        assertEquals(List.of("zero-s1", "gaussian-s1"), r.arms().stream().map(StudyActivities.Arm::name).toList());
+        assertEquals("study-smoke/prepare", r.dataset().preparedBy());
+        assertFalse(store.list("runs/study-smoke/prepare/").stream().noneMatch(k -> k.contains("/ingest/")), "the preparing run ingested");
+        for (StudyActivities.Arm arm : r.arms()) {
+            List<String> stages = store.list("runs/" + arm.workflowId() + "/").stream()
+                    .map(k -> k.substring(("runs/" + arm.workflowId() + "/").length()).split("/")).filter(p -> p.length > 1).map(p -> p[1])
+                    .distinct().sorted().toList();
+            assertEquals(List.of("evaluate", "train"), stages, arm.name() + " prepared nothing of its own");
+            assertTrue(store.exists(arm.modelUri().substring(("s3://" + store.bucket() + "/").length()) + "manifest.json"), arm.modelUri());
+        }
+        List<Map<String, Object>> secondLog = (List<Map<String, Object>>) (List<?>) Json.readLines(store.get(r.arms().get(1).trainingLogKey()), Map.class);
+        Map<String, Object> cache = secondLog.stream().filter(m -> "cache".equals(m.get("kind"))).findFirst().orElseThrow();
+        assertEquals(0, ((Number) cache.get("latentMisses")).intValue(), "the second arm's encodings came from the first's cache: " + cache);
+
+        Map<String, Object> report = Json.read(store.get(r.reportJsonUri().substring(("s3://" + store.bucket() + "/").length())), Map.class);
+        List<Map<String, Object>> arms = (List<Map<String, Object>>) report.get("arms");
+        assertEquals(2, arms.size());
+        Map<String, Object> zero = arms.get(0), gaussian = arms.get(1);
+        assertEquals(0.0, ((Number) ((Map<String, Object>) zero.get("baseDeviation")).get("maxAbs")).doubleValue(), "zero joins: the base, exactly");
+        assertTrue(((Number) ((Map<String, Object>) gaussian.get("baseDeviation")).get("rms")).doubleValue() > 1e-3, gaussian.toString());
+        assertTrue(((Map<String, Object>) zero.get("edgeF1ByPromptMode")).containsKey("none"), "the no-prompt mode, for the dropout claim");
+        assertEquals(5, ((List<?>) zero.get("probes")).size(), "probes at 0, 6, 12, 18, 24");
+        List<Map<String, Object>> variants = (List<Map<String, Object>>) report.get("variants");
+        assertEquals(List.of("zero", "gaussian"), variants.stream().map(v -> v.get("variant")).toList());
+        assertEquals(1, ((Number) ((Map<String, Object>) variants.get(0).get("edgeF1")).get("n")).intValue());
+        assertNotNull(report.get("detectorAgainstReference"));
+        String html = new String(store.get(r.reportUri().substring(("s3://" + store.bucket() + "/").length())), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(html.contains("<h2>By variant</h2>") && html.contains("<svg") && html.contains("data:image/png;base64,"), "tables, curves, grid");
+        assertEquals("done", env.getWorkflowClient().newWorkflowStub(StudyWorkflow.class, "study-smoke").status().stage());
+    }
+
+    @Test
+    void anInvalidStudyFailsBeforeAnyChildStarts() {
+        StudyInput bad = StudyInput.fromJson(Map.of("variants", List.of(Map.of("name", "g", "set", Map.of("zeroConvInit", "ones")))));
+        WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> studyStub("study-bad").run(bad));
+        assertTrue(e.getCause().getMessage().contains("variant g: zeroConvInit 'ones'"), e.getCause().getMessage());
+        assertTrue(store.list("runs/study-bad/").isEmpty(), "nothing was written");
     }
 
     static String onlyKey(String prefix, String suffix) {

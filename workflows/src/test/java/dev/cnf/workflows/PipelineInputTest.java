@@ -151,9 +151,9 @@ class PipelineInputTest {
                 "maxAspectRatio", "maxPixels", "nearDuplicateDistance", "followOtherHosts", "annotatorModel", "captionsFile",
                 "captionModel", "captionBeams", "trainingMode", "reconnectSkipsAt", "stopAfterConvergence", "unlockBaseAt",
                 "baseLearningRate", "shardsPerRun", "evalEvery", "precision", "imageFormat", "promptDropout", "zeroConvInit",
-                "selectCheckpoint");
+                "selectCheckpoint", "stopAfter", "dataset");
         java.util.Set<String> known = new java.util.HashSet<>(PipelineInput.FLAT_KEYS.keySet());
-        known.addAll(List.of("name", "seed"));
+        known.addAll(PipelineInput.RUN_FIELDS);
         assertEquals(java.util.Set.copyOf(earlierKeys), known, "no earlier key lost, none renamed");
         PipelineInput defaults = PipelineInput.defaults();
         for (var e : PipelineInput.FLAT_KEYS.entrySet()) {

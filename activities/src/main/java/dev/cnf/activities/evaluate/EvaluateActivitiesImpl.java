@@ -1,5 +1,6 @@
 package dev.cnf.activities.evaluate;
 
+import dev.cnf.activities.report.LineChart;
 import ai.djl.ndarray.NDManager;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
@@ -7,6 +8,7 @@ import dev.cnf.activities.imaging.EdgeProbe;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.metrics.TrainingLogRow;
 import dev.cnf.activities.registry.ModelRegistry;
+import dev.cnf.activities.registry.RunKeys;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.activities.models.BaseModels;
@@ -90,9 +92,9 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         for (int i = 0; i < held.count(); i++) {
             String id = held.samples().get(i).id();
             ReportPage.Row row = scored.rows().get(i);
-            store.put(out + "samples/condition/" + id + ".png", row.conditionPng(), "image/png");
+            store.put(RunKeys.evaluationSample(out, "condition", id), row.conditionPng(), "image/png");
             for (int k = 0; k < modes.size(); k++) {
-                store.put(out + "samples/" + modes.get(k) + "/" + id + ".png", row.images().get(k), "image/png");
+                store.put(RunKeys.evaluationSample(out, modes.get(k), id), row.images().get(k), "image/png");
             }
         }
     }
@@ -332,10 +334,10 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         columns.add("original");
         return ReportPage.render("ControlNet evaluation: " + r.run().name() + (r.atStep() == null ? "" : " at step " + r.atStep()),
                 summary(r, held, prompts, curves, clean), (Map<String, Integer>) clean.get("dropped"),
-                List.of(new ReportPage.Curve("training loss: raw (faded) and smoothed (EMA); red marks: steps skipped as non-finite",
+                List.of(new LineChart.Curve("training loss: raw (faded) and smoothed (EMA); red marks: steps skipped as non-finite",
                                 curves.losses(), "#1f77b4", List.of(), curves.skippedSteps(), true),
-                        new ReportPage.Curve("condition gain: L(ε | no condition) − L(ε | condition), held-out", curves.gains(), "#2ca02c"),
-                        new ReportPage.Curve("controllability probe: edge F1 of 10-step samples, held-out, with its 95% band over the samples",
+                        new LineChart.Curve("condition gain: L(ε | no condition) − L(ε | condition), held-out", curves.gains(), "#2ca02c"),
+                        new LineChart.Curve("controllability probe: edge F1 of 10-step samples, held-out, with its 95% band over the samples",
                                 curves.probes(), "#d62728", curves.probeErrors(), List.of(), false)),
                 r.trained().convergedStep(), comparison(scored, duringTraining, previousMetrics), previous.orElse(null), columns,
                 scored.rows());

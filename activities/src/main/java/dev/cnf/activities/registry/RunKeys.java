@@ -23,4 +23,17 @@ public final class RunKeys {
     public static String ingestDrops(String runPrefix, int shard) {
         return ingestShard(runPrefix, shard) + ".drops.jsonl";
     }
+
+    /**
+     * An evaluation's sample image: {@code <evaluation folder>samples/<mode>/<id>.png}, the evaluation folder being where
+     * its metrics.json is; mode is a prompt mode, {@code no-control} or {@code condition}.
+     */
+    public static String evaluationSample(String evaluationFolder, String mode, String sampleId) {
+        return evaluationFolder + "samples/" + mode + "/" + sampleId + ".png";
+    }
+
+    /** The folder of an evaluation, from its metrics.json key. */
+    public static String evaluationFolder(String metricsKey) {
+        return metricsKey.substring(0, metricsKey.lastIndexOf('/') + 1);
+    }
 }

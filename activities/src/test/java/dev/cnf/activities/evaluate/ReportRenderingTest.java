@@ -1,5 +1,6 @@
 package dev.cnf.activities.evaluate;
 
+import dev.cnf.activities.report.LineChart;
 import dev.cnf.model.Prerequisites;
 import dev.cnf.activities.imaging.OpenCv;
 import org.junit.jupiter.api.Test;
@@ -40,8 +41,8 @@ class ReportRenderingTest {
                 new ReportPage.Row("red circle", png(0), List.of(png(60), png(120), png(180)), List.of("F1 0.40", "F1 0.10", "")),
                 new ReportPage.Row("blue circle", png(30), List.of(png(90), png(150), png(210)), List.of("F1 0.50", "F1 0.20", "")));
         return ReportPage.render("ControlNet evaluation: test", Map.of("model", "test"), Map.of("TOO_SMALL", 2),
-                List.of(new ReportPage.Curve("training loss", loss, "#1f77b4", List.of(), List.of(17.0, 63.0), true),
-                        new ReportPage.Curve("probe", List.of(new double[] {0, 0.1}, new double[] {50, 0.3}, new double[] {100, 0.4}), "#d62728",
+                List.of(new LineChart.Curve("training loss", loss, "#1f77b4", List.of(), List.of(17.0, 63.0), true),
+                        new LineChart.Curve("probe", List.of(new double[] {0, 0.1}, new double[] {50, 0.3}, new double[] {100, 0.4}), "#d62728",
                                 List.of(0.01, 0.03, 0.02), List.of(), false)), 40,
                 List.of(new ReportPage.Comparison("edge F1", 0.4, 0.35)), "v1", List.of("prompt: automatic", "no control", "original"), rows);
     }
@@ -62,8 +63,8 @@ class ReportRenderingTest {
         assertTrue(html.contains("<title>step 17</title>") && html.contains("<title>step 63</title>"), "skipped steps marked");
         assertTrue(html.contains("<polygon") && html.contains("fill-opacity=\"0.15\""), "the probe's 95% band");
         assertTrue(html.contains(">step</text>"), "a labelled step axis");
-        assertArrayEquals(new double[] {0, 0.2, 0.4, 0.6, 0.8, 1.0}, ReportPage.ticks(0.03, 0.97), 1e-12, "round ticks");
-        assertArrayEquals(new double[] {0, 20, 40, 60, 80, 100}, ReportPage.ticks(0, 100), 1e-12);
+        assertArrayEquals(new double[] {0, 0.2, 0.4, 0.6, 0.8, 1.0}, LineChart.ticks(0.03, 0.97), 1e-12, "round ticks");
+        assertArrayEquals(new double[] {0, 20, 40, 60, 80, 100}, LineChart.ticks(0, 100), 1e-12);
     }
 
     @Test

@@ -41,7 +41,7 @@ public final class ConvergenceDetector {
         if (convergedStep != null || points.size() < settings.baselineEvals() + settings.persistence()) {
             return OptionalInt.empty();
         }
-        double threshold = threshold();
+        double threshold = threshold(points, settings);
         int run = 0;
         for (int i = settings.baselineEvals(); i < points.size(); i++) {
             run = points.get(i).probe() > threshold ? run + 1 : 0;
@@ -53,7 +53,7 @@ public final class ConvergenceDetector {
         return OptionalInt.empty();
     }
 
-    private double threshold() {
+    private static double threshold(List<Point> points, Settings settings) {
         int n = settings.baselineEvals();
         double mean = 0;
         for (int i = 0; i < n; i++) {
@@ -64,6 +64,42 @@ public final class ConvergenceDetector {
             var += Math.pow(points.get(i).probe() - mean, 2) / n;
         }
         return mean + Math.max(settings.minJump(), settings.sigmas() * Math.sqrt(var));
+    }
+
+    /** How a detection compares with the probe series' {@link #referenceStep}. */
+    public enum Verdict {
+        /** flagged at or after the step from which the probe stayed above the threshold */
+        HIT,
+        /** flagged, but the probe fell back below the threshold later (or never stayed above it) */
+        FALSE_POSITIVE,
+        /** not flagged, though the probe stayed above the threshold from some step on */
+        MISS,
+        /** neither flagged nor converged */
+        NONE;
+
+        public static Verdict of(Integer detectedStep, OptionalInt referenceStep) {
+            if (detectedStep == null) {
+                return referenceStep.isPresent() ? MISS : NONE;
+            }
+            return referenceStep.isPresent() && detectedStep >= referenceStep.getAsInt() ? HIT : FALSE_POSITIVE;
+        }
+    }
+
+    /**
+     * The reference a detection is judged by, known only once training ended: the first probe after the baseline from
+     * which every later probe stays above the baseline's threshold (the same threshold the detector uses); empty when the
+     * last probe is not above it or there are too few probes.
+     */
+    public static OptionalInt referenceStep(List<Point> points, Settings settings) {
+        if (points.size() <= settings.baselineEvals()) {
+            return OptionalInt.empty();
+        }
+        double threshold = threshold(points, settings);
+        Integer from = null;
+        for (int i = points.size() - 1; i >= settings.baselineEvals() && points.get(i).probe() > threshold; i--) {
+            from = points.get(i).step();
+        }
+        return from == null ? OptionalInt.empty() : OptionalInt.of(from);
     }
 
     public OptionalInt convergedStep() {

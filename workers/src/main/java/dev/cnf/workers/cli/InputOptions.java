@@ -24,7 +24,8 @@ public class InputOptions {
             + " --set training.trainSteps=100 (repeatable)")
     List<String> sets = new ArrayList<>();
 
-    PipelineInput resolve() {
+    /** The input JSON with the --set overrides applied (not yet validated). */
+    ObjectNode json() {
         ObjectNode node;
         try {
             String text = input == null ? "{}" : input.startsWith("@") ? Files.readString(Path.of(input.substring(1))) : input;
@@ -59,6 +60,11 @@ public class InputOptions {
                 node.set(path[0], v);
             }
         }
+        return node;
+    }
+
+    PipelineInput resolve() {
+        ObjectNode node = json();
         PipelineInput in;
         try {
             in = JSON.treeToValue(node, PipelineInput.class);

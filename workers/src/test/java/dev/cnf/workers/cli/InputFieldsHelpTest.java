@@ -37,7 +37,7 @@ class InputFieldsHelpTest {
                 }
             }
         }
-        List<String> fields = new ArrayList<>(List.of("name", "seed"));
+        List<String> fields = new ArrayList<>(PipelineInput.RUN_FIELDS);
         fields.addAll(PipelineInput.FLAT_KEYS.keySet());
         for (String field : fields) {
             assertEquals(1, rowsNaming.getOrDefault(field, 0), field + " is in exactly one row of the table");

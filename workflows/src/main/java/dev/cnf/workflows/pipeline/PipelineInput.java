@@ -29,17 +29,24 @@ import java.util.Map;
  *
  * @param name          model name: published under models/&lt;name&gt;/&lt;version&gt;/
  * @param seed          seeds data order, noise, timesteps, sampling and the conditions' randomness
+ * @param stopAfter     "condition": prepare the dataset only (ingest to condition) and return it as the result's
+ *                      {@code dataset}; "" runs every stage
+ * @param dataset       a dataset another run prepared (its result's {@code dataset}): this run trains on it and skips
+ *                      ingest to condition; null prepares its own
  * @param inputProblems what the JSON itself got wrong (unknown keys, values of the wrong type), reported by
  *                      {@link #problems}; not serialised
  */
 public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec model, CaptionSpec caption, ConditionSpec conditioning,
-                            TrainingSpec training, EvaluationSpec evaluation, PublishSpec publish,
-                            @JsonIgnore List<String> inputProblems) {
+                            TrainingSpec training, EvaluationSpec evaluation, PublishSpec publish, String stopAfter,
+                            PreparedDataset dataset, @JsonIgnore List<String> inputProblems) {
     /** The specs by their field name here. */
     private static final Map<String, Class<? extends Record>> SPECS = specs();
     /** Every flat key, and the spec whose field of that name it sets; "name" and "seed" are fields of the input itself. */
     public static final Map<String, String> FLAT_KEYS = flatKeys();
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The fields of the run itself, outside the specs. */
+    public static final List<String> RUN_FIELDS = List.of("name", "seed", "stopAfter", "dataset");
+    public static final List<String> STOP_POINTS = List.of("", "condition");
 
     public PipelineInput {
         name = name == null || name.isBlank() ? "controlnet-canny" : name;
@@ -51,12 +58,13 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
         training = (training == null ? TrainingSpec.defaults() : training).forModel(model);
         evaluation = evaluation == null ? EvaluationSpec.defaults() : evaluation;
         publish = publish == null ? PublishSpec.defaults() : publish;
+        stopAfter = stopAfter == null ? "" : stopAfter.strip();
         inputProblems = inputProblems == null ? List.of() : List.copyOf(inputProblems);
     }
 
     /** All defaults; what {@code {}} deserialises to. */
     public static PipelineInput defaults() {
-        return new PipelineInput(null, null, null, null, null, null, null, null, null, null);
+        return new PipelineInput(null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -76,7 +84,7 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
                 if (e.getValue() instanceof Map<?, ?> fields) {
                     fields.forEach((field, value) -> put(nested.get(key), key, String.valueOf(field), value, key + ".", unknown));
                 }
-            } else if (key.equals("name") || key.equals("seed")) {
+            } else if (TOP_FIELDS.containsKey(key)) {
                 top.put(key, e.getValue());
             } else if (FLAT_KEYS.containsKey(key)) {
                 put(nested.get(FLAT_KEYS.get(key)), FLAT_KEYS.get(key), key, e.getValue(), "", unknown);
@@ -85,7 +93,7 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
             }
         }
         if (!unknown.isEmpty()) {
-            List<String> known = new ArrayList<>(List.of("name", "seed"));
+            List<String> known = new ArrayList<>(RUN_FIELDS);
             known.addAll(FLAT_KEYS.keySet().stream().sorted().toList());
             problems.add("unknown input field" + (unknown.size() > 1 ? "s " : " ") + unknown + "; known fields (flat, or nested in "
                     + SPECS.keySet() + "): " + known);
@@ -99,12 +107,18 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
                 JSON.convertValue(nested.get("conditioning"), ConditionSpec.class),
                 JSON.convertValue(nested.get("training"), TrainingSpec.class),
                 JSON.convertValue(nested.get("evaluation"), EvaluationSpec.class),
-                JSON.convertValue(nested.get("publish"), PublishSpec.class), problems);
+                JSON.convertValue(nested.get("publish"), PublishSpec.class), JSON.convertValue(top.get("stopAfter"), String.class),
+                JSON.convertValue(top.get("dataset"), PreparedDataset.class), problems);
     }
 
     /** The record components of the input's own fields, by name. */
-    private static final Map<String, RecordComponent> TOP_FIELDS = Map.of("name", componentOf(PipelineInput.class, "name"),
-            "seed", componentOf(PipelineInput.class, "seed"));
+    private static final Map<String, RecordComponent> TOP_FIELDS = topFields();
+
+    private static Map<String, RecordComponent> topFields() {
+        Map<String, RecordComponent> fields = new LinkedHashMap<>();
+        RUN_FIELDS.forEach(f -> fields.put(f, componentOf(PipelineInput.class, f)));
+        return fields;
+    }
 
     private static RecordComponent componentOf(Class<?> record, String field) {
         return Arrays.stream(record.getRecordComponents()).filter(c -> c.getName().equals(field)).findFirst().orElseThrow();
@@ -138,7 +152,7 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
     private static Map<String, Class<? extends Record>> specs() {
         Map<String, Class<? extends Record>> specs = new LinkedHashMap<>();
         for (RecordComponent c : PipelineInput.class.getRecordComponents()) {
-            if (c.getType().isRecord()) {
+            if (c.getType().isRecord() && c.getType().getPackage() == DataSpec.class.getPackage()) {
                 @SuppressWarnings("unchecked")
                 Class<? extends Record> type = (Class<? extends Record>) c.getType();
                 specs.put(c.getName(), type);
@@ -178,9 +192,48 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
         if (evaluation.selectsBest() && training.large()) {
             p.add("selectCheckpoint best: trainingMode large also trains the base UNet, of which only the last step's is kept; use last");
         }
+        if (!STOP_POINTS.contains(stopAfter)) {
+            p.add("stopAfter '" + stopAfter + "': must be \"condition\" (prepare the dataset only) or empty (run every stage)");
+        }
+        if (dataset != null && !stopAfter.isEmpty()) {
+            p.add("stopAfter " + stopAfter + " with a dataset: the dataset is prepared already; drop one");
+        }
+        if (dataset != null) {
+            dataset.addProblems(p, model.resolution(), conditioning.condition());
+        }
         if (training.large() && !model.precision().equals("fp32") && ModelSpec.PRECISIONS.contains(model.precision())) {
             p.add("precision " + model.precision() + ": trainingMode large trains the base UNet, whose weights stay float32; use fp32");
         }
         return p;
+    }
+
+    /** Prepares the dataset only. */
+    public boolean stopsAfterCondition() {
+        return stopAfter.equals("condition");
+    }
+
+    /**
+     * The input JSON {@code json} (either form) with {@code fields} set over it: each field, flat or {@code spec.field},
+     * replaces the value it names wherever {@code json} gave it (flat or nested). Unknown fields stay, for
+     * {@link #problems} to name.
+     */
+    public static Map<String, Object> override(Map<String, Object> json, Map<String, Object> fields) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        (json == null ? Map.<String, Object>of() : json).forEach((k, v) -> out.put(k, v instanceof Map<?, ?> m ? new LinkedHashMap<>(m) : v));
+        for (Map.Entry<String, Object> e : (fields == null ? Map.<String, Object>of() : fields).entrySet()) {
+            String[] path = e.getKey().split("\\.", 2);
+            if (path.length == 2 && !SPECS.containsKey(path[0])) {
+                out.put(e.getKey(), e.getValue()); // no spec of that name: problems() names it
+                continue;
+            }
+            String field = path[path.length - 1];
+            String spec = path.length == 2 ? path[0] : FLAT_KEYS.get(field);
+            out.remove(field);
+            if (spec != null && out.get(spec) instanceof Map<?, ?> nested) {
+                nested.remove(field);
+            }
+            out.put(field, e.getValue());
+        }
+        return out;
     }
 }

@@ -83,20 +83,15 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         // What only I/O can tell (annotator files, S3 sources) is checked by a first activity.
         state = StageState.of(Stage.VALIDATE);
         validate.validate(in);
-        CleanActivities.Result cl = ingestAndClean(run, in);
-
-        enter(Stage.CAPTION);
-        CaptionActivities.Result cap = stageChild(StageWorkflows.CaptionWorkflow.class, Stage.CAPTION)
-                .run(new CaptionActivities.Request(run, cl.samplesKey(), in.caption(), in.model()));
-        completed.add(StatusLines.caption(cap));
-
-        enter(Stage.CONDITION);
-        ConditionActivities.Result cond = stageChild(StageWorkflows.ConditionWorkflow.class, Stage.CONDITION)
-                .run(new ConditionActivities.Request(run, cap.samplesKey(), in.conditioning()));
-        completed.add(StatusLines.condition(cond, in.conditioning().condition()));
+        PreparedDataset prepared = in.dataset() != null ? given(in.dataset()) : prepare(run, in);
+        if (in.stopsAfterCondition()) {
+            state = StageState.of(Stage.DONE);
+            return PipelineResult.prepared(in.name(), prepared);
+        }
+        CleanActivities.Result cl = prepared.cleaned();
 
         // The held-out split, made once: training never trains on it and probes it, evaluation samples it.
-        DatasetSplit split = DatasetSplit.of(cond.samplesKey(), cond.conditioned(), in.evaluation());
+        DatasetSplit split = DatasetSplit.of(prepared.samplesKey(), prepared.conditioned(), in.evaluation());
         EvaluateActivities.Request evaluation = new EvaluateActivities.Request(run, split, in.model(), in.conditioning(), in.caption(),
                 in.evaluation(), control.training(), cl.reportKey(), null, null, List.of());
         TrainingWorkflow.Result trained = trainInChild(evaluation);
@@ -113,11 +108,35 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         enter(Stage.PUBLISH);
         PublishActivities.RunFacts facts = new PublishActivities.RunFacts(info.getWorkflowId(), info.getRunId(), in, cl);
         published = stageChild(StageWorkflows.PublishWorkflow.class, Stage.PUBLISH)
-                .run(new PublishActivities.Request(run, version, facts, chosen.trained(), chosen.evaluated(), cond.samplesKey(), chosen.choice()));
+                .run(new PublishActivities.Request(run, version, facts, chosen.trained(), chosen.evaluated(), prepared.samplesKey(), chosen.choice()));
         completed.add(StatusLines.publish(published));
         state = StageState.of(Stage.DONE);
         return new PipelineResult(in.name(), version, published.modelUri(), published.manifestUri(), published.reportUri(), cl.seen(), cl.kept(),
-                tr.steps(), tr.finalLoss(), chosen.evaluated().edgeF1(), published.promoted(), published.decision());
+                tr.steps(), tr.finalLoss(), chosen.evaluated().edgeF1(), published.promoted(), published.decision(), tr.convergedStep(),
+                tr.metricsKey(), chosen.evaluated().evalMetricsKey(), prepared);
+    }
+
+    /** Ingest, clean, caption and condition: the dataset this run trains on. */
+    private PreparedDataset prepare(RunContext run, PipelineInput in) {
+        CleanActivities.Result cl = ingestAndClean(run, in);
+
+        enter(Stage.CAPTION);
+        CaptionActivities.Result cap = stageChild(StageWorkflows.CaptionWorkflow.class, Stage.CAPTION)
+                .run(new CaptionActivities.Request(run, cl.samplesKey(), in.caption(), in.model()));
+        completed.add(StatusLines.caption(cap));
+
+        enter(Stage.CONDITION);
+        ConditionActivities.Result cond = stageChild(StageWorkflows.ConditionWorkflow.class, Stage.CONDITION)
+                .run(new ConditionActivities.Request(run, cap.samplesKey(), in.conditioning()));
+        completed.add(StatusLines.condition(cond, in.conditioning().condition()));
+        return new PreparedDataset(Workflow.getInfo().getWorkflowId(), cl, cond.samplesKey(), cond.conditioned(), in.model().resolution(),
+                in.conditioning().condition());
+    }
+
+    /** Another run's dataset: nothing to ingest; the status lists where it came from. */
+    private PreparedDataset given(PreparedDataset dataset) {
+        completed.add(StatusLines.given(dataset));
+        return dataset;
     }
 
     /** Between stages: waits while paused, stops if cancelled, then starts {@code next}. */

@@ -7,6 +7,7 @@ import dev.cnf.workflows.stages.ConditionActivities;
 import dev.cnf.workflows.stages.EvaluateActivities;
 import dev.cnf.workflows.stages.IngestActivities;
 import dev.cnf.workflows.stages.PublishActivities;
+import dev.cnf.workflows.stages.StudyActivities;
 import dev.cnf.workflows.stages.TrainActivities;
 import dev.cnf.workflows.stages.ValidateActivities;
 import io.temporal.activity.ActivityCancellationType;
@@ -79,6 +80,10 @@ final class StageActivities {
 
     static PublishActivities publish() {
         return stub(PublishActivities.class, cpuQueue(), Duration.ofMinutes(30), Duration.ofMinutes(1));
+    }
+
+    static StudyActivities study() {
+        return stub(StudyActivities.class, cpuQueue(), Duration.ofMinutes(30), Duration.ofMinutes(1));
     }
 
     private static <T> T stub(Class<T> type, String queue, Duration startToClose, Duration heartbeat) {

@@ -34,6 +34,11 @@ final class StatusLines {
                 + " made in the clean shards), dataset shards written";
     }
 
+    static String given(PreparedDataset d) {
+        return "dataset: " + d.conditioned() + " " + d.condition() + " samples prepared by " + d.preparedBy() + " (kept " + d.cleaned().kept()
+                + " of " + d.cleaned().seen() + "); ingest to condition skipped";
+    }
+
     static String train(TrainActivities.Result tr) {
         return String.format("train: %d steps (%d skipped as non-finite), final loss %.4f, %d checkpoints, %s", tr.steps(),
                 tr.skippedSteps(), tr.finalLoss(), tr.checkpointKeys().size(),
