@@ -171,6 +171,14 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
         ControlNet cn = new ControlNet(controlNetConfig);
         cn.initializeParameters(manager, seed);
         cn.copyEncoderFrom(unet);
+        if (controlNetConfig.paperHintEncoder()) {
+            cn.initializeHintEncoderGaussian(seed + 2);
+        }
         return cn;
+    }
+
+    /** The same base whose ControlNets take the paper's hint encoder ({@code paper}) or diffusers' ({@code diffusers}). */
+    public BaseModel withHintEncoder(String kind) {
+        return new BaseModel(sampleSize, unet, textEncoder, codec, controlNetConfig.withHintEncoder(kind), scheduler);
     }
 }

@@ -90,6 +90,28 @@ class CliTest {
         assertTrue(o.err().contains("--gallery-images must be in [2, 10000]"), o.err());
     }
 
+    /** `--input @file` reads the file as the input (picocli's own @file argument expansion is off). */
+    @Test
+    void inputFromAFileIsReadAndAStudyIsCheckedBeforeAnyWork(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run.json");
+        java.nio.file.Files.writeString(run, "{\"trainSteps\": 0, \"colour\": \"red\"}");
+        Outcome o = cnf("run", "--input", "@" + run, "--temporal", "127.0.0.1:1");
+        assertEquals(2, o.code(), o.err());
+        assertTrue(o.err().contains("trainSteps 0: must be in [1,") && o.err().contains("unknown input field [colour]"), o.err());
+
+        Path study = dir.resolve("study.json");
+        java.nio.file.Files.writeString(study, "{\"variants\": [{\"name\": \"g\", \"set\": {\"zeroConvInit\": \"ones\"}}], \"seeds\": []}");
+        o = cnf("study", "--input", "@" + study, "--set", "resolution=65", "--out", dir.resolve("out").toString(), "--temporal", "127.0.0.1:1");
+        assertEquals(2, o.code(), o.err());
+        for (String problem : List.of("--out writes the report once the study ends: add --wait", "seeds [] must be a non-empty list",
+                "base: resolution 65 must be a multiple of 8")) {
+            assertTrue(o.err().contains(problem), "names " + problem + ": " + o.err());
+        }
+        o = cnf("study", "--input", "@" + study.resolveSibling("missing.json"));
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("--input is not readable JSON"), o.err());
+    }
+
     @Test
     void modelInfoPrintsSd15ParameterCountsAsJsonWithoutWeights() throws Exception {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();

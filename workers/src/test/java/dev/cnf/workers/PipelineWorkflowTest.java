@@ -466,6 +466,43 @@ class PipelineWorkflowTest {
     }
 
     /**
+     * The paper's hint encoder as an input option: trained, evaluated and published (config.json says so; the card names
+     * it and the weights diffusers cannot load), and `cnf generate` builds the same encoder from the published version:
+     * it paints the evaluation's sample pixel for pixel.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void thePapersHintEncoderTrainsPublishesAndGeneratesAsEvaluated(@TempDir Path tmp) throws Exception {
+        stub("wf-paper-hint").run(Inputs.of("name", "paper-hint", "resolution", 64, "trainSteps", 6, "batchSize", 4,
+                "learningRate", 1e-3, "seed", 11, "evalSamples", 1, "evalSteps", 3, "probeEvery", 3, "version", "p-1", "hintEncoder", "paper"));
+        String dir = ModelRegistry.dir("paper-hint", "p-1");
+        String config = new String(store.get(dir + "config.json"), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(config.contains("\"cnf_hint_encoder\" : \"paper\""), config);
+        String card = new String(store.get(dir + "README.md"), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(card.contains("| hint encoder | the paper's (four 4x4 convolutions, ReLU; diffusers cannot load it) |"), card);
+        assertTrue(card.contains("controlnet_cond_embedding.conv_in.weight"), "the keys diffusers would not load: " + card);
+        String evaluated = onlyKey("runs/wf-paper-hint/", "/evaluate/metrics.json");
+        Map<String, Object> sample = ((List<Map<String, Object>>) Json.read(store.get(evaluated), Map.class).get("perSample")).get(0);
+        String samples = evaluated.replace("metrics.json", "samples/");
+        Path condition = java.nio.file.Files.write(tmp.resolve("condition.png"), store.get(samples + "condition/" + sample.get("id") + ".png"));
+        assertEquals(0, dev.cnf.workers.cli.CnfCli.commandLine().execute("generate", "--s3", s3.endpoint(), "--s3-access-key",
+                EmbeddedS3.ACCESS_KEY, "--s3-secret-key", EmbeddedS3.SECRET_KEY, "--bucket", store.bucket(), "--prompt",
+                String.valueOf(sample.get("caption")), "--seed", "11", "--steps", "3", "--guidance", "9", "--model", "paper-hint@p-1",
+                "--condition-image", condition.toString(), "--out", tmp.resolve("out").toString()));
+        org.opencv.core.Mat expected = dev.cnf.activities.imaging.OpenCv.decodeBgr(store.get(samples + "automatic/" + sample.get("id") + ".png"));
+        org.opencv.core.Mat generated = dev.cnf.activities.imaging.OpenCv.decodeBgr(java.nio.file.Files.readAllBytes(tmp.resolve("out/sample-00.png")));
+        assertEquals(0.0, org.opencv.core.Core.norm(expected, generated, org.opencv.core.Core.NORM_INF), "pixel for pixel");
+
+        // retraining must keep the encoder the weights have
+        WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-paper-hint-continue").run(Inputs.of(
+                "name", "paper-hint", "resolution", 64, "trainSteps", 2, "batchSize", 4, "seed", 11, "evalSamples", 1, "evalSteps", 2,
+                "continueFromLatest", true)));
+        String error = stubFor("wf-paper-hint-continue").status().error();
+        assertTrue(error.contains("it has the paper hint encoder and this run asks for hintEncoder diffusers"), error);
+        assertNotNull(e.getCause());
+    }
+
+    /**
      * diffusers' ControlNetModel.from_pretrained loads the published version, and StableDiffusionControlNetPipeline on the
      * same base, prompt, condition and initial latents (20 DDIM steps, CFG 9.0, control scale 1.0) paints the image
      * cnf's sampler paints (DiffusersConfigInteropTest covers the original-layout single file).

@@ -27,10 +27,10 @@ class StudyInputTest {
     void emptyObjectFromTheUiRunsThePapersAblations() {
         StudyInput study = fromUi("{}");
         assertEquals(List.of(), study.problems());
-        assertEquals(List.of("default", "gaussian-joins", "no-prompt-dropout", "small-scale", "large-scale"),
+        assertEquals(List.of("default", "gaussian-joins", "no-prompt-dropout", "paper-hint-encoder", "small-scale", "large-scale"),
                 study.variants().stream().map(StudyInput.Variant::name).toList());
         List<StudyInput.Arm> arms = study.arms(null);
-        assertEquals(5 + 4 * 3, arms.size(), "five seeds of the default, three of each other variant");
+        assertEquals(5 + 5 * 3, arms.size(), "five seeds of the default, three of each other variant");
         StudyInput.Arm large = arms.stream().filter(a -> a.key().equals("large-scale-s2")).findFirst().orElseThrow();
         assertEquals("controlnet-canny-large-scale-s2", large.input().name());
         assertEquals(2L, large.input().seed());

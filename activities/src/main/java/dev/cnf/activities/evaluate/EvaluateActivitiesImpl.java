@@ -162,7 +162,8 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         long seed = r.run().seed();
         int steps = r.evaluation().evalSteps();
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            BaseModel base = BaseModels.load(r.model().baseModel(), r.model().modelConfig(), held.size(), store, manager).model();
+            BaseModel base = BaseModels.load(r.model().baseModel(), r.model().modelConfig(), held.size(), store, manager).model()
+                    .withHintEncoder(r.model().hintEncoder());
             if (r.trained().baseUnetKey() != null) { // large mode: the base UNet was trained jointly with the ControlNet
                 Weights.load(base.unet(), WeightObjects.get(store, r.trained().baseUnetKey())); // an SD UNet is 3.4 GB: through a file
             }

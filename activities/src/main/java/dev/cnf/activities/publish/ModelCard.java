@@ -45,6 +45,7 @@ final class ModelCard {
         card.put("learningRate", training.learningRate());
         card.put("promptDropout", training.promptDropout());
         card.put("zeroConvInit", training.zeroConvInit());
+        card.put("hintEncoder", in.model().hintEncoder());
         card.put("seed", r.run().seed());
         card.put("baseModel", in.model().baseModel());
         card.put("baseModelSha256", tr.baseSha256());
@@ -91,14 +92,24 @@ final class ModelCard {
         md.append("**Status:** ").append(decision.promoted() ? "latest" : "candidate (not promoted)").append(" — ")
                 .append(decision.reason()).append("\n\n");
         md.append("## Loading\n\n");
+        boolean paperHint = "paper".equals(card.get("hintEncoder"));
         if ("tiny".equals(preset)) {
-            List<String> unloadable = new ControlNet(ModelConfig.tiny()).parametersDiffusersCannotLoad();
+            List<String> unloadable = new ControlNet(ModelConfig.tiny().controlNet().withHintEncoder(String.valueOf(card.getOrDefault("hintEncoder",
+                    "diffusers")))).parametersDiffusersCannotLoad();
             md.append("The folder follows diffusers' ControlNetModel layout and parameter names (`config.json`, ")
                     .append("`diffusion_pytorch_model.safetensors`) and loads with `cnf`. diffusers cannot run it: the `tiny` preset ")
                     .append("conditions its UNet on a pooled text vector (`cnf_pooled_text_dim` in config.json, which diffusers ignores) ")
-                    .append("instead of cross-attention, and its middle block has two resnets where diffusers builds one. ")
-                    .append("`ControlNetModel.from_pretrained` would leave out these ").append(unloadable.size())
+                    .append("instead of cross-attention, and its middle block has two resnets where diffusers builds one")
+                    .append(paperHint ? "; its hint encoder is the paper's (`cnf_hint_encoder`), whose weights have other shapes" : "")
+                    .append(". `ControlNetModel.from_pretrained` would leave out these ").append(unloadable.size())
                     .append(" parameters and build another network without saying so: ")
+                    .append(String.join(", ", unloadable.stream().map(k -> "`" + k + "`").toList())).append(".\n\n");
+        } else if (paperHint) {
+            List<String> unloadable = new ControlNet(ModelConfig.tiny().controlNet().withHintEncoder("paper")).parametersDiffusersCannotLoad()
+                    .stream().filter(k -> k.startsWith("controlnet_cond_embedding.")).toList();
+            md.append("The folder follows diffusers' ControlNetModel layout and loads with `cnf`. diffusers cannot load it: its hint ")
+                    .append("encoder is the paper's (four 4x4 convolutions, ReLU; `cnf_hint_encoder` in config.json, which diffusers ")
+                    .append("ignores), so diffusers builds its own 3x3 encoder and refuses these weights, whose shapes differ: ")
                     .append(String.join(", ", unloadable.stream().map(k -> "`" + k + "`").toList())).append(".\n\n");
         } else {
             md.append("```python\nfrom diffusers import ControlNetModel\ncontrolnet = ControlNetModel.from_pretrained(\"./")
@@ -131,6 +142,8 @@ final class ModelCard {
                 .append(row("learning rate", card.get("learningRate")))
                 .append(row("prompts trained as empty", card.get("promptDropout")))
                 .append(row("joins (1x1 convolutions) initialised", card.get("zeroConvInit")))
+                .append(row("hint encoder", "paper".equals(card.get("hintEncoder"))
+                        ? "the paper's (four 4x4 convolutions, ReLU; diffusers cannot load it)" : "diffusers' (3x3 convolutions, SiLU)"))
                 .append(row("seed", card.get("seed")))
                 .append(row("published weights", card.get("publishedCheckpoint")))
                 .append(row("final loss", card.get("finalLoss")))

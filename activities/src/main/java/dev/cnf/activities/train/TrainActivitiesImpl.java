@@ -12,6 +12,7 @@ import dev.cnf.activities.metrics.TrainingLogRow;
 import dev.cnf.activities.registry.ModelRegistry;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.model.config.ControlNetConfig;
 import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
@@ -94,7 +95,7 @@ public class TrainActivitiesImpl implements TrainActivities {
         Precision precision = BaseModels.precision(r.model().precision()); // refused before the base is loaded
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             BaseModels.Loaded loaded = BaseModels.load(r.model().baseModel(), r.model().modelConfig(), r.model().resolution(), store, manager);
-            BaseModel base = loaded.model();
+            BaseModel base = loaded.model().withHintEncoder(r.model().hintEncoder());
             ControlNet controlnet = base.newControlNet(manager, r.run().seed()); // from the float32 weights, before any cast
             if (r.training().zeroConvInit().equals("gaussian")) {
                 controlnet.initializeJoinsGaussian(r.run().seed() + 1); // the paper's ablation (validated: a fresh ControlNet)
@@ -338,6 +339,11 @@ public class TrainActivitiesImpl implements TrainActivities {
         String weights = dir + ModelRegistry.WEIGHTS_FILE;
         String baseUnet = dir + ModelRegistry.BASE_UNET_FILE;
         boolean withBase = store.exists(baseUnet);
+        String hint = ControlNetConfig.fromJson(new String(store.get(dir + "config.json"), java.nio.charset.StandardCharsets.UTF_8)).hintEncoder();
+        if (!hint.equals(r.model().hintEncoder())) {
+            throw ApplicationFailure.newNonRetryableFailure("cannot continue from " + dir + ": it has the " + hint + " hint encoder and this run"
+                    + " asks for hintEncoder " + r.model().hintEncoder() + "; set hintEncoder " + hint + " or train afresh", "InvalidInput");
+        }
         try {
             Weights.load(controlnet, WeightObjects.get(store, weights));
             if (withBase) {

@@ -31,7 +31,7 @@ public final class ControlNet extends NamedBlock {
     private final TimestepEmbedding timeEmbedding;
     private final LinearLayer textEmbedding;
     private final Encoder encoder;
-    private final ConditioningEmbedding condEmbedding;
+    private final NamedBlock condEmbedding;
     private final List<Conv2dLayer> zeroConvs = new ArrayList<>();
     private final Conv2dLayer midZeroConv;
 
@@ -47,8 +47,9 @@ public final class ControlNet extends NamedBlock {
         timeEmbedding = child("time_embedding", new TimestepEmbedding(ch.get(0), c.timeEmbedDim(), c.flipSinToCos(), c.freqShift()));
         textEmbedding = c.pooledTextDim() > 0 ? child("text_embedding", new LinearLayer(c.pooledTextDim(), c.timeEmbedDim())) : null;
         encoder = new Encoder(c, this::child);
-        condEmbedding = child("controlnet_cond_embedding",
-                new ConditioningEmbedding(cc.conditioningChannels(), cc.conditioningEmbeddingOutChannels(), ch.get(0)));
+        condEmbedding = child("controlnet_cond_embedding", cc.paperHintEncoder()
+                ? new PaperConditioningEmbedding(cc.conditioningChannels(), cc.conditioningEmbeddingOutChannels(), cc.hintDownsampling(), ch.get(0))
+                : new ConditioningEmbedding(cc.conditioningChannels(), cc.conditioningEmbeddingOutChannels(), ch.get(0)));
         for (int i = 0; i < encoder.skipChannels.size(); i++) {
             zeroConvs.add(child("controlnet_down_blocks." + i, Conv2dLayer.zeroConv(encoder.skipChannels.get(i))));
         }
@@ -65,16 +66,29 @@ public final class ControlNet extends NamedBlock {
      * N(0, 1/fan_in) (LeCun normal, seeded), biases 0. The wrapped model then no longer equals its base before training.
      */
     public void initializeJoinsGaussian(long seed) {
+        redrawGaussian(name -> name.startsWith("controlnet_down_blocks.") || name.startsWith("controlnet_mid_block."), 1, seed);
+    }
+
+    /**
+     * The paper's hint encoder starts from Gaussian weights: its 4x4 convolutions from N(0, 2/fan_in) (He normal, for
+     * the ReLUs that follow them), biases 0; its zero convolution ({@code conv_out}) stays zero.
+     */
+    public void initializeHintEncoderGaussian(long seed) {
+        redrawGaussian(name -> name.startsWith("controlnet_cond_embedding.") && !name.startsWith("controlnet_cond_embedding.conv_out."), 2, seed);
+    }
+
+    /** Weights of the matching parameters from N(0, gain/fan_in), seeded; their biases 0. */
+    private void redrawGaussian(java.util.function.Predicate<String> which, double gain, long seed) {
         java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
         java.util.Map<String, Tensor> weights = Weights.export(this);
         weights.replaceAll((name, t) -> {
-            if (!(name.startsWith("controlnet_down_blocks.") || name.startsWith("controlnet_mid_block."))) {
+            if (!which.test(name)) {
                 return t;
             }
             float[] data = new float[t.data().length];
             if (name.endsWith(".weight")) {
                 long fanIn = t.shape()[1] * t.shape()[2] * t.shape()[3];
-                double std = 1 / Math.sqrt(fanIn);
+                double std = Math.sqrt(gain / fanIn);
                 for (int i = 0; i < data.length; i++) {
                     data[i] = (float) (random.nextGaussian() * std);
                 }
@@ -89,12 +103,14 @@ public final class ControlNet extends NamedBlock {
      * Diffusion presets): the pooled-text projection of cnf's stand-in text conditioning ({@code text_embedding.*}), and,
      * for a middle block without attention, the second resnet ({@code mid_block.resnets.1.*}: diffusers builds
      * UNetMidBlock2D there with one resnet). A non-strict {@code from_pretrained} would drop these and run another
-     * network; the model card names them.
+     * network; the model card names them. The paper's hint encoder ({@code controlnet_cond_embedding.*}) has diffusers'
+     * names with other shapes: diffusers builds its own encoder there and refuses these weights.
      */
     public List<String> parametersDiffusersCannotLoad() {
         boolean plainMid = UNetConfig.MID_PLAIN.equals(config.unet().midBlockType());
         return namedParameters().keySet().stream()
-                .filter(k -> k.startsWith("text_embedding.") || (plainMid && k.startsWith("mid_block.resnets.1.")))
+                .filter(k -> k.startsWith("text_embedding.") || (plainMid && k.startsWith("mid_block.resnets.1."))
+                        || (config.paperHintEncoder() && k.startsWith("controlnet_cond_embedding.")))
                 .sorted().toList();
     }
 

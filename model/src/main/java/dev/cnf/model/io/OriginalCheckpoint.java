@@ -163,6 +163,10 @@ public final class OriginalCheckpoint {
      * @throws IllegalArgumentException for a weight the original layout has no name for
      */
     public static String originalControlName(String diffusersKey, ControlNetConfig c) {
+        if (c.paperHintEncoder() && diffusersKey.startsWith("controlnet_cond_embedding.")) {
+            throw new IllegalArgumentException("the paper's hint encoder (4x4 convolutions, ReLU) has no place in the original single-file"
+                    + " layout, whose input_hint_block is the 3x3/SiLU encoder; only the diffusers folder can hold these weights");
+        }
         String original = originalControlKey(diffusersKey, c);
         if (original == null || !diffusersKey.equals(controlKey(original, c))) {
             throw new IllegalArgumentException("ControlNet weight " + diffusersKey

@@ -25,6 +25,7 @@ public final class CnfCli implements Runnable {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new CnfCli());
+        cl.setExpandAtFiles(false); // --input @run.json is ours to read: picocli would split the file into arguments
         for (String withInput : java.util.List.of("run", "demo")) {
             cl.getSubcommands().get(withInput).getCommandSpec().usageMessage().footer(InputFieldsHelp.footer());
         }

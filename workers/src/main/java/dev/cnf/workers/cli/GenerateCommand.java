@@ -237,7 +237,9 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             List<ControlNetSampler.Control> nets = new ArrayList<>();
             for (int k = 0; k < versions.size(); k++) {
-                ControlNet net = baseModel.newControlNet(manager, seed);
+                // cards from before the option have no hintEncoder: diffusers' encoder
+                String hint = String.valueOf(versions.get(k).card().getOrDefault("hintEncoder", "diffusers"));
+                ControlNet net = baseModel.withHintEncoder(hint).newControlNet(manager, seed);
                 try {
                     Weights.load(net, Safetensors.read(versions.get(k).weights()));
                 } catch (IllegalArgumentException e) {

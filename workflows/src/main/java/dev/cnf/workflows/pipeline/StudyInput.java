@@ -55,13 +55,15 @@ public record StudyInput(Map<String, Object> base, List<Variant> variants, List<
 
     /**
      * The paper's claims as arms: the default (5 seeds, for the spread of the sudden-convergence step), Gaussian instead
-     * of zero joins, no prompt dropout, and the small- and large-scale modes (the base unlocked halfway).
+     * of zero joins, no prompt dropout, the paper's hint encoder instead of diffusers', and the small- and large-scale
+     * modes (the base unlocked halfway).
      */
     public static List<Variant> paperVariants(int trainSteps) {
         return List.of(
                 new Variant("default", Map.of(), List.of(1L, 2L, 3L, 4L, 5L)),
                 new Variant("gaussian-joins", Map.of("zeroConvInit", "gaussian"), null),
                 new Variant("no-prompt-dropout", Map.of("promptDropout", 0.0), null),
+                new Variant("paper-hint-encoder", Map.of("hintEncoder", "paper"), null),
                 new Variant("small-scale", Map.of("trainingMode", "small"), null),
                 new Variant("large-scale", fields("trainingMode", "large", "unlockBaseAt", Math.max(1, trainSteps / 2)), null));
     }

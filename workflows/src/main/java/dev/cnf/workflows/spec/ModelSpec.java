@@ -13,13 +13,18 @@ import java.util.List;
  * @param resolution  training resolution (square); the preset's own size unless set
  * @param precision   "fp32", or mixed precision with the frozen base stored in "fp16" or "bf16" (the ControlNet keeps
  *                    float32 weights and optimizer state): for GPU workers; bf16 needs a worker whose DJL JNI holds it
+ * @param hintEncoder the ControlNet's hint encoder: "diffusers" (3x3 convolutions, SiLU: diffusers' and the released
+ *                    checkpoints') or "paper" (the paper's text: four 4x4 convolutions, ReLU, 16/32/64/128 channels,
+ *                    Gaussian weights; published in the diffusers folder with a config key diffusers ignores, and weights
+ *                    it cannot load)
  */
-public record ModelSpec(String modelConfig, String baseModel, Integer resolution, String precision) {
+public record ModelSpec(String modelConfig, String baseModel, Integer resolution, String precision, String hintEncoder) {
     public static final List<String> MODEL_CONFIGS = List.of("tiny", "sd15", "mid-sd", "tiny-sd");
     /** Presets with SD1.5's architecture (VAE latents, CLIP text, cross-attention UNet); their base is a diffusers folder. */
     public static final List<String> SD_MODEL_CONFIGS = List.of("sd15", "mid-sd", "tiny-sd");
     public static final List<String> TINY_BASE_MODELS = List.of("tiny-circles", "random");
     public static final List<String> PRECISIONS = List.of("fp32", "fp16", "bf16");
+    public static final List<String> HINT_ENCODERS = List.of("diffusers", "paper");
 
     public ModelSpec {
         modelConfig = Checks.blank(modelConfig) ? "tiny" : modelConfig;
@@ -31,10 +36,11 @@ public record ModelSpec(String modelConfig, String baseModel, Integer resolution
             default -> 64;
         };
         precision = Checks.blank(precision) ? "fp32" : precision;
+        hintEncoder = Checks.blank(hintEncoder) ? "diffusers" : hintEncoder;
     }
 
     public static ModelSpec defaults() {
-        return new ModelSpec(null, null, null, null);
+        return new ModelSpec(null, null, null, null, null);
     }
 
     private static boolean isTiny(String modelConfig) {
@@ -54,6 +60,7 @@ public record ModelSpec(String modelConfig, String baseModel, Integer resolution
         Checks.oneOf(p, "modelConfig", modelConfig, MODEL_CONFIGS);
         Checks.range(p, "resolution", resolution, 8, 2048);
         Checks.oneOf(p, "precision", precision, PRECISIONS);
+        Checks.oneOf(p, "hintEncoder", hintEncoder, HINT_ENCODERS);
         if (tiny() && !TINY_BASE_MODELS.contains(baseModel)) {
             p.add("baseModel '" + baseModel + "': the tiny preset takes one of " + TINY_BASE_MODELS);
         } else if (stableDiffusion()) {
