@@ -47,6 +47,8 @@ class DiffusersConfigInteropTest {
                         OriginalCheckpoint.controlNetToOriginal(Weights.export(cn), sd.controlnet()), Map.of()));
                 folders.add(write(dir.resolve(preset + "-unet"), sd.unet().toJson(), new UNet(sd.unet()), m));
             }
+            ControlNetConfig paper = StableDiffusionConfig.tinySd().controlnet().withHintEncoder("paper");
+            folders.add(write(dir.resolve("tiny-sd-paper-controlnet"), paper.toJson(), new ControlNet(paper), m));
             ModelConfig tiny = ModelConfig.tiny();
             folders.add(write(dir.resolve("tiny-controlnet"), tiny.controlNet().toJson(), new ControlNet(tiny), m));
             folders.add(write(dir.resolve("tiny-unet"), tiny.unet().toJson(), new UNet(tiny.unet()), m));
@@ -56,8 +58,9 @@ class DiffusersConfigInteropTest {
 
         for (String name : List.of("tiny-sd-controlnet", "tiny-sd-unet", "mid-sd-controlnet", "mid-sd-unet")) {
             JsonNode r = result.get(name);
-            assertEquals("{\"unused_config\":[],\"missing\":[],\"unexpected\":[]}",
-                    "{\"unused_config\":" + r.get("unused_config") + ",\"missing\":" + r.get("missing") + ",\"unexpected\":" + r.get("unexpected") + "}",
+            assertEquals("{\"unused_config\":[],\"missing\":[],\"unexpected\":[],\"mismatched\":[]}",
+                    "{\"unused_config\":" + r.get("unused_config") + ",\"missing\":" + r.get("missing") + ",\"unexpected\":" + r.get("unexpected")
+                            + ",\"mismatched\":" + r.get("mismatched") + "}",
                     name + ": diffusers builds it from our config.json and loads every weight, strictly");
         }
         // The original layout: diffusers' single-file loader reads SD's hint encoder (16/32/96/256, as mid-sd and sd15
@@ -66,6 +69,17 @@ class DiffusersConfigInteropTest {
         assertEquals("same weights", result.get("mid-sd-controlnet").get("single_file").asText());
         assertTrue(result.get("tiny-sd-controlnet").get("single_file").asText().startsWith("NotImplementedError"),
                 "diffusers' converter cannot place tiny-sd's hint encoder: " + result.get("tiny-sd-controlnet"));
+        // The paper's hint encoder: diffusers ignores its two config keys, builds its own encoder and refuses exactly the
+        // weights the model card names (other shapes under the same names, or names it lacks); it misses its own extra block.
+        JsonNode p = result.get("tiny-sd-paper-controlnet");
+        assertEquals("[\"cnf_hint_downsampling\",\"cnf_hint_encoder\"]", p.get("unused_config").toString());
+        List<String> refused = new ArrayList<>(new ObjectMapper().convertValue(p.get("mismatched"), List.class));
+        refused.addAll(new ObjectMapper().convertValue(p.get("unexpected"), List.class));
+        assertEquals(new ControlNet(StableDiffusionConfig.tinySd().controlnet().withHintEncoder("paper")).parametersDiffusersCannotLoad(),
+                refused.stream().sorted().toList(), "refused by diffusers: " + p);
+        for (JsonNode missing : p.get("missing")) {
+            assertTrue(missing.asText().startsWith("controlnet_cond_embedding."), "only diffusers' own encoder lacks weights: " + p);
+        }
         List<String> cannotLoad = new ControlNet(ModelConfig.tiny()).parametersDiffusersCannotLoad();
         assertEquals(12, cannotLoad.size(), cannotLoad.toString());
         for (String name : List.of("tiny-controlnet", "tiny-unet")) {

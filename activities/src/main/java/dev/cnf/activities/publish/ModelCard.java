@@ -106,10 +106,11 @@ final class ModelCard {
                     .append(String.join(", ", unloadable.stream().map(k -> "`" + k + "`").toList())).append(".\n\n");
         } else if (paperHint) {
             List<String> unloadable = new ControlNet(ModelConfig.tiny().controlNet().withHintEncoder("paper")).parametersDiffusersCannotLoad()
-                    .stream().filter(k -> k.startsWith("controlnet_cond_embedding.")).toList();
+                    .stream().filter(k -> k.startsWith("controlnet_cond_embedding.")).toList(); // the same names for every preset
             md.append("The folder follows diffusers' ControlNetModel layout and loads with `cnf`. diffusers cannot load it: its hint ")
                     .append("encoder is the paper's (four 4x4 convolutions, ReLU; `cnf_hint_encoder` in config.json, which diffusers ")
-                    .append("ignores), so diffusers builds its own 3x3 encoder and refuses these weights, whose shapes differ: ")
+                    .append("ignores), so diffusers builds its own 3x3 encoder, which has weights this file lacks, and refuses these, ")
+                    .append("whose shapes differ: ")
                     .append(String.join(", ", unloadable.stream().map(k -> "`" + k + "`").toList())).append(".\n\n");
         } else {
             md.append("```python\nfrom diffusers import ControlNetModel\ncontrolnet = ControlNetModel.from_pretrained(\"./")

@@ -103,14 +103,20 @@ public final class ControlNet extends NamedBlock {
      * Diffusion presets): the pooled-text projection of cnf's stand-in text conditioning ({@code text_embedding.*}), and,
      * for a middle block without attention, the second resnet ({@code mid_block.resnets.1.*}: diffusers builds
      * UNetMidBlock2D there with one resnet). A non-strict {@code from_pretrained} would drop these and run another
-     * network; the model card names them. The paper's hint encoder ({@code controlnet_cond_embedding.*}) has diffusers'
-     * names with other shapes: diffusers builds its own encoder there and refuses these weights.
+     * network; the model card names them. With the paper's hint encoder, diffusers builds its own encoder (3x3, with the
+     * same channel list) under the same names: it refuses the paper's weights whose shapes differ or which it lacks (two
+     * biases happen to fit), and lacks weights of its own, so a strict load fails.
      */
     public List<String> parametersDiffusersCannotLoad() {
         boolean plainMid = UNetConfig.MID_PLAIN.equals(config.unet().midBlockType());
-        return namedParameters().keySet().stream()
+        java.util.Map<String, ai.djl.nn.Parameter> ours = namedParameters();
+        java.util.Map<String, ai.djl.nn.Parameter> diffusersEncoder = config.paperHintEncoder()
+                ? new ControlNet(new ControlNetConfig(config.unet(), config.conditioningChannels(), config.conditioningEmbeddingOutChannels()))
+                        .namedParameters() : ours;
+        return ours.keySet().stream()
                 .filter(k -> k.startsWith("text_embedding.") || (plainMid && k.startsWith("mid_block.resnets.1."))
-                        || (config.paperHintEncoder() && k.startsWith("controlnet_cond_embedding.")))
+                        || (k.startsWith("controlnet_cond_embedding.") && (!diffusersEncoder.containsKey(k)
+                                || !diffusersEncoder.get(k).getShape().equals(ours.get(k).getShape()))))
                 .sorted().toList();
     }
 
