@@ -466,6 +466,40 @@ class PipelineWorkflowTest {
     }
 
     /**
+     * Multi-ControlNet at evaluation: the run's ControlNet composed with another published one (another condition, its
+     * own scale), the other fed its own condition extracted from the held-out images. A ControlNet that cannot compose is
+     * refused before any work, with the reason.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void theFinalEvaluationComposesPublishedControlNetsAsMultiControlNet() {
+        stub("wf-compose-other").run(Inputs.of("name", "soft-edges", "resolution", 64, "trainSteps", 2, "batchSize", 4, "learningRate", 1e-3,
+                "seed", 3, "evalSamples", 1, "evalSteps", 2, "probeEvery", 2, "condition", "softedge", "version", "s-1"));
+        PipelineResult r = stub("wf-compose").run(Inputs.of("name", "composing", "resolution", 64, "trainSteps", 2, "batchSize", 4,
+                "learningRate", 1e-3, "seed", 3, "evalSamples", 2, "evalSteps", 2, "probeEvery", 2, "composeWith", List.of("soft-edges:0.5")));
+        Map<String, Object> metrics = Json.read(store.get(r.evaluationMetricsKey()), Map.class);
+        assertEquals(List.of("soft-edges@s-1 x0.5"), metrics.get("composedWith"));
+        Map<String, Object> modes = (Map<String, Object>) metrics.get("promptModes");
+        assertTrue(((Map<String, Object>) modes.get("composed")).get("edgeF1") instanceof Number, modes.toString());
+        String folder = r.evaluationMetricsKey().replace("metrics.json", "samples/");
+        int differing = 0;
+        for (Map<String, Object> sample : (List<Map<String, Object>>) metrics.get("perSample")) {
+            byte[] composed = store.get(folder + "composed/" + sample.get("id") + ".png");
+            byte[] alone = store.get(folder + "automatic/" + sample.get("id") + ".png");
+            differing += java.util.Arrays.equals(composed, alone) ? 0 : 1;
+        }
+        assertTrue(differing > 0, "the composed ControlNet changes the samples: it is in the loop");
+
+        WorkflowFailedException e = assertThrows(WorkflowFailedException.class, () -> stub("wf-compose-bad").run(Inputs.of("name", "composing",
+                "resolution", 128, "trainSteps", 2, "composeWith", List.of("soft-edges@s-1", "no-such-model"))));
+        String error = stubFor("wf-compose-bad").status().error();
+        assertTrue(error.contains("composeWith soft-edges@s-1: trained with resolution 64, this run has 128")
+                && error.contains("composeWith no-such-model@latest x1.0: no published version of model 'no-such-model'"), error);
+        assertTrue(store.list("runs/wf-compose-bad/").stream().noneMatch(k -> k.contains("/ingest/")), "refused before any work");
+        assertNotNull(e.getCause());
+    }
+
+    /**
      * The paper's hint encoder as an input option: trained, evaluated and published (config.json says so; the card names
      * it and the weights diffusers cannot load), and `cnf generate` builds the same encoder from the published version:
      * it paints the evaluation's sample pixel for pixel.

@@ -51,8 +51,8 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         return Double.parseDouble(String.valueOf(v));
     }
 
-    /** The paper's prompt modes, in report order. */
-    static final List<String> MODES = List.of("none", "default", "automatic", "user");
+    /** The paper's prompt modes in report order, then cnf's "composed" (with {@code composeWith}). */
+    static final List<String> MODES = List.of("none", "default", "automatic", "user", "composed");
 
     /** The held-out conditions being sampled, decoded, with their captions; {@code size} is their side in pixels. */
     private record HeldOutSet(List<Sample> samples, List<float[]> conditions, List<String> captions, int size) {
@@ -145,6 +145,11 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                 case "none" -> prompts.put(mode, Collections.nCopies(held.count(), ""));
                 case "default" -> prompts.put(mode, Collections.nCopies(held.count(), r.caption().defaultPrompt()));
                 case "automatic" -> prompts.put(mode, held.captions());
+                case "composed" -> {
+                    if (composes(r)) { // automatic prompts, with the composed ControlNets in the loop
+                        prompts.put(mode, held.captions());
+                    }
+                }
                 default -> {
                     if (!user.isBlank()) {
                         prompts.put(mode, Collections.nCopies(held.count(), user));
@@ -175,7 +180,14 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                     r.evaluation().controlScale().floatValue(), seed);
             for (Map.Entry<String, List<String>> mode : prompts.entrySet()) {
                 Activity.getExecutionContext().heartbeat("sampling, prompt mode " + mode.getKey());
-                samples.put(mode.getKey(), sampler.sample(manager, mode.getValue(), held.conditions(), controlled));
+                if (mode.getKey().equals("composed")) {
+                    List<ControlNetSampler.Control> controls = new ArrayList<>(List.of(new ControlNetSampler.Control(cn, held.conditions(),
+                            r.evaluation().controlScale().floatValue())));
+                    controls.addAll(Composition.controls(r, held.samples(), held.size(), base, manager, store));
+                    samples.put(mode.getKey(), sampler.sampleControlled(manager, mode.getValue(), controls, controlled));
+                } else {
+                    samples.put(mode.getKey(), sampler.sample(manager, mode.getValue(), held.conditions(), controlled));
+                }
             }
             Activity.getExecutionContext().heartbeat("sampling the floor (no control)");
             List<float[]> floor = sampler.sample(manager, held.captions(), held.conditions(),
@@ -266,7 +278,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         return duringTraining;
     }
 
-    private static Map<String, Object> metrics(Request r, HeldOutSet held, Map<String, List<String>> prompts, Scored scored,
+    private Map<String, Object> metrics(Request r, HeldOutSet held, Map<String, List<String>> prompts, Scored scored,
                                                List<Map<String, Object>> duringTraining) {
         Map<String, Object> metrics = new LinkedHashMap<>();
         metrics.put("samples", held.count());
@@ -286,6 +298,9 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         prompts.forEach((k, v) -> modePrompts.put(k, k.equals("automatic") ? "(each sample's caption)" : v.get(0)));
         metrics.put("prompts", modePrompts);
         metrics.put("perSample", scored.perSample());
+        if (composes(r)) {
+            metrics.put("composedWith", Composition.labels(r, store));
+        }
         if (r.atStep() != null) {
             metrics.put("atStep", r.atStep());
         }
@@ -374,7 +389,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         return comparison;
     }
 
-    private static Map<String, Object> summary(Request r, HeldOutSet held, Map<String, List<String>> prompts, TrainingCurves curves,
+    private Map<String, Object> summary(Request r, HeldOutSet held, Map<String, List<String>> prompts, TrainingCurves curves,
                                                Map<String, Object> clean) {
         List<double[]> losses = curves.losses();
         List<String> skipped = curves.skipped();
@@ -395,6 +410,10 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                 + r.evaluation().controlScale() + ", seed " + r.run().seed());
         summary.put("prompt modes", String.join(", ", prompts.keySet()) + (r.evaluation().userPrompt().isBlank() ? " (no user prompt given)" : ""));
         summary.put("base model", r.model().baseModel());
+        if (composes(r)) {
+            summary.put("composed (prompt mode composed)", "this ControlNet with " + String.join(", ", Composition.labels(r, store))
+                    + ", residuals summed as diffusers' MultiControlNetModel; each fed its own condition from the held-out images");
+        }
         if (r.model().tiny()) {
             summary.put("note", "tiny preset: a small pixel-space base trained on synthetic circles; a space-to-depth codec and a hashed"
                     + " text encoder stand in for SD1.5's VAE and CLIP");
@@ -407,5 +426,10 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
 
     private static Double previousNumber(Map<String, Object> metrics, String key) {
         return metrics.get(key) == null ? null : number(metrics.get(key));
+    }
+
+    /** The final evaluation composes the run's ControlNet with published ones (evaluations during training do not). */
+    static boolean composes(Request r) {
+        return r.atStep() == null && !r.evaluation().composeWith().isEmpty();
     }
 }

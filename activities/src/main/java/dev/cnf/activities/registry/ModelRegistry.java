@@ -75,6 +75,20 @@ public final class ModelRegistry {
         return Json.read(store.get(key), Map.class);
     }
 
+    /** The version's model card facts (model_card.json). */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> card(String name, String version) {
+        return Json.read(store.get(dir(name, version) + "model_card.json"), Map.class);
+    }
+
+    /** {@code version}, or the latest when null; refuses a version that is not published, naming what is. */
+    public String resolve(String name, String version) {
+        String v = version != null ? version : latestVersion(name).orElseThrow(() -> new IllegalArgumentException(
+                "no published version of model '" + name + "' (no " + latestKey(name) + ")"));
+        manifest(name, v); // published: its manifest is written last
+        return v;
+    }
+
     @SuppressWarnings("unchecked")
     public Map<String, Object> metrics(String name, String version) {
         return Json.read(store.get(dir(name, version) + "metrics.json"), Map.class);

@@ -3,16 +3,19 @@ package dev.cnf.activities.validate;
 import dev.cnf.activities.models.OpenAiConfig;
 
 import dev.cnf.activities.conditions.Conditions;
+import dev.cnf.activities.registry.ModelRegistry;
 import dev.cnf.activities.storage.Locations;
 import dev.cnf.activities.models.annotator.AnnotatorModel;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.workflows.pipeline.PipelineInput;
+import dev.cnf.workflows.spec.EvaluationSpec;
 import dev.cnf.workflows.stages.ValidateActivities;
 import io.temporal.failure.ApplicationFailure;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Checks a run's input against the world before any work: the annotator model exists and loads as
@@ -78,6 +81,10 @@ public class ValidateActivitiesImpl implements ValidateActivities {
                         + " folder (unet/, vae/, text_encoder/, tokenizer/), e.g. a copy of stable-diffusion-v1-5");
             }
         }
+        for (EvaluationSpec.Composed c : in.evaluation().composed()) {
+            checked.add("composeWith " + c.label());
+            problems.addAll(composedProblems(c, in, new ModelRegistry(store)));
+        }
         if (in.caption().captioner().equals("csv") && !in.caption().captionsFile().isEmpty()) {
             checked.add("captionsFile " + in.caption().captionsFile());
             if (!Locations.exists(in.caption().captionsFile(), store)) {
@@ -119,5 +126,37 @@ public class ValidateActivitiesImpl implements ValidateActivities {
             throw ApplicationFailure.newNonRetryableFailure("invalid input: " + String.join("; ", problems), "InvalidInput");
         }
         return new Result(checked);
+    }
+
+    /** Why a published ControlNet cannot be composed with this run's at evaluation (empty: it can). */
+    public static List<String> composedProblems(EvaluationSpec.Composed c, PipelineInput in, ModelRegistry registry) {
+        String version;
+        try {
+            version = registry.resolve(c.name(), c.version());
+        } catch (IllegalArgumentException e) {
+            return List.of("composeWith " + c.label() + ": " + e.getMessage());
+        }
+        Map<String, Object> card = registry.card(c.name(), version);
+        List<String> p = new ArrayList<>();
+        String what = "composeWith " + c.name() + "@" + version + ": ";
+        for (String field : List.of("modelConfig", "baseModel", "resolution")) {
+            Object theirs = card.get(field);
+            Object ours = switch (field) {
+                case "modelConfig" -> in.model().modelConfig();
+                case "baseModel" -> in.model().baseModel();
+                default -> in.model().resolution();
+            };
+            if (!String.valueOf(ours).equals(String.valueOf(theirs))) {
+                p.add(what + "trained with " + field + " " + theirs + ", this run has " + ours + "; only ControlNets of the same base compose");
+            }
+        }
+        if (Conditions.MODEL_BACKED.contains(String.valueOf(card.get("condition")))) {
+            p.add(what + "its condition " + card.get("condition") + " needs an annotator model; compose ControlNets whose conditions"
+                    + " are extracted without one (" + String.join(", ", new java.util.TreeSet<>(Conditions.classicalNames())) + ")");
+        }
+        if (String.valueOf(card.get("trainingMode")).startsWith("large")) {
+            p.add(what + "trained in large mode, with its own base UNet; compose ControlNets that kept the base frozen");
+        }
+        return p;
     }
 }

@@ -12,10 +12,26 @@ import java.util.List;
  * @param userPrompt    the evaluation's "user" prompt mode (the paper's fourth mode); empty skips that mode
  * @param selectCheckpoint which weights the run publishes: "last" (the last step's) or "best" (of the checkpoints
  *                      evaluated during training, {@code evalEvery}, and the last: the highest held-out edge F1)
+ * @param composeWith   published ControlNets ({@code name}, {@code name@version}, each optionally {@code :scale}) that the
+ *                      final evaluation composes with this run's, as diffusers' MultiControlNetModel (residuals summed): an
+ *                      extra prompt mode "composed" (automatic prompts), each of them fed its own condition extracted from
+ *                      the held-out images, scored against this run's condition
  */
 public record EvaluationSpec(Integer evalSamples, Integer evalSteps, Double guidanceScale, Double controlScale, String userPrompt,
-                             String selectCheckpoint) {
+                             String selectCheckpoint, List<String> composeWith) {
     public static final List<String> SELECTIONS = List.of("last", "best");
+    /** At most this many ControlNets composed with the run's own. */
+    public static final int MAX_COMPOSED = 4;
+    private static final java.util.regex.Pattern COMPOSED =
+            java.util.regex.Pattern.compile("([a-z0-9][a-z0-9._-]{0,62})(?:@([A-Za-z0-9][A-Za-z0-9._-]{0,62}))?(?::([0-9]*\\.?[0-9]+))?");
+
+    /** One published ControlNet to compose with: its name, its version (null: the latest) and its residual scale. */
+    public record Composed(String name, String version, double scale) {
+        /** What the report and metrics name it by: name@version (or name@latest) x scale. */
+        public String label() {
+            return name + "@" + (version == null ? "latest" : version) + " x" + scale;
+        }
+    }
 
     public EvaluationSpec {
         evalSamples = evalSamples == null ? 8 : evalSamples;
@@ -24,6 +40,19 @@ public record EvaluationSpec(Integer evalSamples, Integer evalSteps, Double guid
         controlScale = controlScale == null ? 1.0 : controlScale;
         userPrompt = userPrompt == null ? "" : userPrompt;
         selectCheckpoint = Checks.blank(selectCheckpoint) ? "last" : selectCheckpoint;
+        composeWith = composeWith == null ? List.of() : List.copyOf(composeWith);
+    }
+
+    /** The composed ControlNets, parsed; only valid input (no {@link #addProblems problems}) has them all. */
+    public List<Composed> composed() {
+        List<Composed> out = new java.util.ArrayList<>();
+        for (String ref : composeWith) {
+            java.util.regex.Matcher m = COMPOSED.matcher(ref == null ? "" : ref.strip());
+            if (m.matches()) {
+                out.add(new Composed(m.group(1), m.group(2), m.group(3) == null ? 1.0 : Double.parseDouble(m.group(3))));
+            }
+        }
+        return out;
     }
 
     public boolean selectsBest() {
@@ -31,7 +60,7 @@ public record EvaluationSpec(Integer evalSamples, Integer evalSteps, Double guid
     }
 
     public static EvaluationSpec defaults() {
-        return new EvaluationSpec(null, null, null, null, null, null);
+        return new EvaluationSpec(null, null, null, null, null, null, null);
     }
 
     public void addProblems(List<String> p) {
@@ -47,5 +76,16 @@ public record EvaluationSpec(Integer evalSamples, Integer evalSteps, Double guid
             p.add("userPrompt: at most 1000 characters");
         }
         Checks.oneOf(p, "selectCheckpoint", selectCheckpoint, SELECTIONS);
+        if (composeWith.size() > MAX_COMPOSED) {
+            p.add("composeWith: " + composeWith.size() + " ControlNets; at most " + MAX_COMPOSED);
+        }
+        for (String ref : composeWith) {
+            java.util.regex.Matcher m = COMPOSED.matcher(ref == null ? "" : ref.strip());
+            if (!m.matches()) {
+                p.add("composeWith '" + ref + "': give a published ControlNet as name, name@version, optionally with :scale (e.g. edges@v3:0.5)");
+            } else if (m.group(3) != null && !(Double.parseDouble(m.group(3)) <= 2)) {
+                p.add("composeWith '" + ref + "': the scale must be in [0, 2]");
+            }
+        }
     }
 }
