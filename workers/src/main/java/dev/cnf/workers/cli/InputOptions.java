@@ -24,19 +24,22 @@ public class InputOptions {
             + " --set training.trainSteps=100 (repeatable)")
     List<String> sets = new ArrayList<>();
 
-    /** The input JSON with the --set overrides applied (not yet validated). */
-    ObjectNode json() {
-        ObjectNode node;
+    /** {@code --input}'s JSON object: given inline or as {@code @path} (null: {}). */
+    static ObjectNode readObject(String input) {
         try {
             String text = input == null ? "{}" : input.startsWith("@") ? Files.readString(Path.of(input.substring(1))) : input;
-            JsonNode parsed = JSON.readTree(text);
-            if (!(parsed instanceof ObjectNode obj)) {
+            if (!(JSON.readTree(text) instanceof ObjectNode obj)) {
                 throw new IllegalArgumentException("--input must be a JSON object, got: " + text);
             }
-            node = obj;
+            return obj;
         } catch (IOException e) {
             throw new IllegalArgumentException("--input is not readable JSON: " + e.getMessage());
         }
+    }
+
+    /** The input JSON with the --set overrides applied (not yet validated). */
+    ObjectNode json() {
+        ObjectNode node = readObject(input);
         for (String s : sets) {
             int eq = s.indexOf('=');
             if (eq <= 0) {

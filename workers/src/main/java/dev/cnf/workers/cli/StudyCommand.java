@@ -18,7 +18,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -73,16 +72,7 @@ public final class StudyCommand implements Callable<Integer> {
 
     /** The study input, validated as the workflow will validate it, plus the base's model limits; every problem at once. */
     StudyInput resolve() {
-        ObjectNode node;
-        try {
-            String text = input == null ? "{}" : input.startsWith("@") ? Files.readString(Path.of(input.substring(1))) : input;
-            if (!(JSON.readTree(text) instanceof ObjectNode obj)) {
-                throw new IllegalArgumentException("--input must be a JSON object, got: " + text);
-            }
-            node = obj;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("--input is not readable JSON: " + e.getMessage());
-        }
+        ObjectNode node = InputOptions.readObject(input);
         if (!sets.isEmpty()) {
             InputOptions base = new InputOptions();
             base.input = node.has("base") ? node.get("base").toString() : "{}";
