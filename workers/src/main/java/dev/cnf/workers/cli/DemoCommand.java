@@ -122,7 +122,7 @@ public final class DemoCommand implements Callable<Integer> {
         String keys = "--s3-access-key " + EmbeddedS3.ACCESS_KEY + " --s3-secret-key " + EmbeddedS3.SECRET_KEY;
         System.out.println("cnf demo: the stack is up until Ctrl-C");
         System.out.println("  Temporal  " + t + (stack.temporal.uiUrl() == null ? "" : "   Web UI " + stack.temporal.uiUrl()
-                + "  (Start Workflow: type PipelineWorkflow, task queue " + TaskQueues.CPU + ", input {})"));
+                + "  (Start Workflow: type PipelineWorkflow, or StudyWorkflow for a study, task queue " + TaskQueues.CPU + ", input {})"));
         System.out.println("  S3        " + s3 + "   bucket " + bucket + "   access key " + EmbeddedS3.ACCESS_KEY + "   secret key " + EmbeddedS3.SECRET_KEY);
         System.out.println("  gallery   " + stack.gallery.url() + " (the workers' default source)");
         System.out.println("  a run:    ./cnf run --temporal " + t + " --wait --set trainSteps=200");
