@@ -47,9 +47,15 @@ public class StudyActivitiesImpl implements StudyActivities {
 
     @Override
     public Report report(ReportRequest r) {
+        var ctx = Activity.getExecutionContext();
+        return write(r, ctx::heartbeat);
+    }
+
+    /** Reads every arm and writes the report; {@code progress} hears of each arm (the activity heartbeats it). */
+    public Report write(ReportRequest r, java.util.function.Consumer<String> progress) {
         List<ArmFacts> arms = new ArrayList<>();
         for (Arm arm : r.arms()) {
-            Activity.getExecutionContext().heartbeat("reading arm " + arm.name());
+            progress.accept("reading arm " + arm.name());
             arms.add(facts(arm));
         }
         Map<String, Object> json = json(r, arms);
