@@ -1092,6 +1092,8 @@ class PipelineWorkflowTest {
         String html = new String(store.get(r.reportUri().substring(("s3://" + store.bucket() + "/").length())), java.nio.charset.StandardCharsets.UTF_8);
         assertTrue(html.contains("<h2>By variant</h2>") && html.contains("<svg") && html.contains("data:image/png;base64,"), "tables, curves, grid");
         assertEquals("done", env.getWorkflowClient().newWorkflowStub(StudyWorkflow.class, "study-smoke").status().stage());
+        recordHistory("study-smoke");
+        recordHistory("study-smoke/zero-s1");
     }
 
     @Test

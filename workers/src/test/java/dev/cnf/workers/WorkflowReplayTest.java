@@ -4,6 +4,7 @@ import dev.cnf.workflows.pipeline.DatasetWorkflowImpl;
 import dev.cnf.workflows.pipeline.PipelineWorkflowImpl;
 import dev.cnf.workflows.pipeline.ShardWorkflowImpl;
 import dev.cnf.workflows.pipeline.StageWorkflows;
+import dev.cnf.workflows.pipeline.StudyWorkflowImpl;
 import dev.cnf.workflows.pipeline.TrainingWorkflowImpl;
 import io.temporal.testing.WorkflowReplayer;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,18 @@ class WorkflowReplayTest {
             "caption", StageWorkflows.CaptionWorkflowImpl.class, "condition", StageWorkflows.ConditionWorkflowImpl.class,
             "train", TrainingWorkflowImpl.class, "evaluate", StageWorkflows.EvaluationWorkflowImpl.class,
             "publish", StageWorkflows.PublishWorkflowImpl.class, "shard", ShardWorkflowImpl.class);
+
+    /** A study's history and one arm's (a pipeline given the study's prepared dataset), under the ids they ran with. */
+    static final Map<String, String> STUDY_HISTORIES = Map.of("study-smoke", "study-smoke", "study-smoke-zero-s1", "study-smoke/zero-s1");
+
+    @Test
+    void recordedStudyHistoriesReplayDeterministically() throws Exception {
+        for (Map.Entry<String, String> h : STUDY_HISTORIES.entrySet()) {
+            String json = resource("/histories/" + h.getKey() + ".json");
+            WorkflowReplayer.replayWorkflowExecution(io.temporal.common.WorkflowExecutionHistory.fromJson(json, h.getValue()),
+                    h.getKey().equals(h.getValue()) ? StudyWorkflowImpl.class : PipelineWorkflowImpl.class);
+        }
+    }
 
     @Test
     void recordedHistoriesReplayDeterministically() throws Exception {

@@ -276,7 +276,9 @@ public class StudyActivitiesImpl implements StudyActivities {
                     .append(cell(row.get("hitLatenessSteps"), "%.0f")).append("</tr>");
         }
         h.append("</table>");
-        h.append("<h2>Curves</h2><h3>controllability probe: edge F1 of held-out samples</h3>")
+        h.append("<h2>Curves</h2><h3>controllability probe by variant: edge F1 of held-out samples, mean across seeds with its 95% band</h3>")
+                .append(LineChart.svg(variantMeans(r, arms), null))
+                .append("<h3>controllability probe by arm</h3>")
                 .append(LineChart.svg(curves(r, arms, ArmFacts::probes, false), null))
                 .append("<h3>training loss (smoothed, EMA)</h3>").append(LineChart.svg(curves(r, arms, ArmFacts::losses, true), null));
         h.append("<h2>By arm</h2><table><tr><th>arm</th><th>seed</th><th>status</th><th>edge F1 by prompt mode</th><th>no control</th>")
@@ -318,6 +320,26 @@ public class StudyActivitiesImpl implements StudyActivities {
                 String color = COLORS[Math.max(0, variants.indexOf(a.arm().variant())) % COLORS.length];
                 curves.add(new LineChart.Curve(a.arm().name(), smooth ? LineChart.ema(p) : p, color));
             }
+        }
+        return curves;
+    }
+
+    /** Each variant's probe series averaged over its seeds at the steps they share, with the standard error of that mean. */
+    private static List<LineChart.Curve> variantMeans(ReportRequest r, List<ArmFacts> arms) {
+        List<LineChart.Curve> curves = new ArrayList<>();
+        for (int k = 0; k < r.variants().size(); k++) {
+            String variant = r.variants().get(k).name();
+            Map<Double, List<Double>> byStep = new java.util.TreeMap<>();
+            arms.stream().filter(a -> a.arm().variant().equals(variant))
+                    .forEach(a -> a.probes().forEach(p -> byStep.computeIfAbsent(p[0], s -> new ArrayList<>()).add(p[1])));
+            List<double[]> points = new ArrayList<>();
+            List<Double> errors = new ArrayList<>();
+            byStep.forEach((step, values) -> {
+                Spread s = Spread.of(values);
+                points.add(new double[] {step, s.mean()});
+                errors.add(s.sd() == null ? 0 : s.sd() / Math.sqrt(s.n()));
+            });
+            curves.add(new LineChart.Curve(variant, points, COLORS[k % COLORS.length], errors, List.of(), false));
         }
         return curves;
     }
