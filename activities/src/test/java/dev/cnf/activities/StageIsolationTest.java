@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * without breaking another. Reads the sources, imports and fully qualified names alike.
  */
 class StageIsolationTest {
-    static final Set<String> STAGES = Set.of("ingest", "clean", "caption", "condition", "train", "evaluate", "publish", "validate");
+    static final Set<String> STAGES = Set.of("ingest", "clean", "caption", "condition", "train", "evaluate", "publish", "validate",
+            "study");
     static final Pattern REFERENCE = Pattern.compile("dev\\.cnf\\.activities\\.([a-z]+)\\.");
 
     @Test
