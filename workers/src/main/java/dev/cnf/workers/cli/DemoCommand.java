@@ -99,7 +99,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** The run: the one an earlier demo on this data folder left unfinished, else a new one. */
     private int run(EmbeddedStack stack, PipelineInput input) throws Exception {
-        String unfinished = stack.temporal.durable() ? unfinishedRun(stack.client) : null;
+        String unfinished = stack.temporal.durable() ? unfinishedRun(stack.client, dataDir.resolve(RUN_FILE)) : null;
         String id;
         if (unfinished != null) {
             id = unfinished;
@@ -131,9 +131,11 @@ public final class DemoCommand implements Callable<Integer> {
                 + " aws --endpoint-url " + s3 + " s3 ls s3://" + bucket + "/models/");
     }
 
-    /** The run the previous demo on this data folder started, if the server still has it running; else null. */
-    private String unfinishedRun(WorkflowClient client) throws IOException {
-        Path file = dataDir.resolve(RUN_FILE);
+    /**
+     * The run whose id {@code file} holds (the one an earlier command on this data folder started), if the server still
+     * has it running; else null.
+     */
+    static String unfinishedRun(WorkflowClient client, Path file) throws IOException {
         if (!Files.exists(file)) {
             return null;
         }

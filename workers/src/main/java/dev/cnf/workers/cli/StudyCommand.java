@@ -49,7 +49,7 @@ public final class StudyCommand implements Callable<Integer> {
     List<String> sets = new ArrayList<>();
 
     @Option(names = "--embedded", description = "run on the embedded stack in --data-dir (Temporal, S3Proxy, local gallery, one worker),"
-            + " as `cnf demo` does; implies --wait")
+            + " as `cnf demo` does; implies --wait. Run it again after an interruption to continue the unfinished study")
     boolean embedded;
 
     @Option(names = "--data-dir", defaultValue = ".cnf", description = "with --embedded: where the stack keeps its files (default ${DEFAULT-VALUE})")
@@ -69,6 +69,8 @@ public final class StudyCommand implements Callable<Integer> {
     Path out;
 
     static final ObjectMapper JSON = InputOptions.JSON;
+    /** Under the data folder: the id of the study an embedded `cnf study` started last, for the next one to continue. */
+    static final String RUN_FILE = "study-workflow-id";
 
     /** The study input, validated as the workflow will validate it, plus the base's model limits; every problem at once. */
     StudyInput resolve() {
@@ -121,7 +123,16 @@ public final class StudyCommand implements Callable<Integer> {
             try (EmbeddedStack stack = EmbeddedStack.start(dataDir, storage.bucket, 48, 128, List.of())) {
                 System.out.println("cnf study: embedded stack up: temporal " + stack.temporal.target()
                         + (stack.temporal.uiUrl() == null ? "" : "   web UI " + stack.temporal.uiUrl()));
-                start(stack.client, study, id, taskQueue);
+                // as the demo: with the durable server, a study an interrupted command left running is continued
+                String unfinished = stack.temporal.durable() ? DemoCommand.unfinishedRun(stack.client, dataDir.resolve(RUN_FILE)) : null;
+                if (unfinished != null) {
+                    id = unfinished;
+                    System.out.println("  study " + id + ": continuing the study an earlier command left unfinished (its input stands;"
+                            + " finished arms keep their results, a running arm's training resumes from its last checkpoint)");
+                } else {
+                    start(stack.client, study, id, taskQueue);
+                    Files.writeString(dataDir.resolve(RUN_FILE), id, java.nio.charset.StandardCharsets.UTF_8);
+                }
                 return follow(stack.client, id, stack.store);
             }
         }

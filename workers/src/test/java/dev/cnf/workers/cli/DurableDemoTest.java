@@ -37,10 +37,14 @@ class DurableDemoTest {
             "--set", "seed=9");
 
     static Process demo(Path binary, Path dataDir, Path log) throws Exception {
+        return cnf(binary, DEMO, dataDir, log);
+    }
+
+    static Process cnf(Path binary, List<String> args, Path dataDir, Path log) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dai.djl.offline=true", "-Djava.awt.headless=true", "-Xmx3g", "-D" + EmbeddedTemporal.SERVER_BINARY + "=" + binary,
                 "-cp", System.getProperty("java.class.path"), CnfCli.class.getName()));
-        cmd.addAll(DEMO);
+        cmd.addAll(args);
         cmd.addAll(List.of("--data-dir", dataDir.toString()));
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }
@@ -102,5 +106,55 @@ class DurableDemoTest {
         assertEquals(1, expected.size(), expected.toString());
         assertArrayEquals(Files.readAllBytes(expected.get(0)), Files.readAllBytes(published.get(0)),
                 "the published weights equal those of an uninterrupted demo with the same seed");
+    }
+
+    /** `cnf study --embedded`, killed while an arm trains, then run again: it continues the same study to its report. */
+    @Test
+    @Tag("e2e")
+    @Tag("slow")
+    void aKilledEmbeddedStudyContinuesTheSameStudy(@TempDir Path dir) throws Exception {
+        Path binary = serverBinary();
+        Path logs = Files.createDirectories(Path.of("target", "durable-demo-test"));
+        Path log = logs.resolve("study.log");
+        Files.deleteIfExists(log);
+        List<String> study = List.of("study", "--embedded", "--out", dir.resolve("out").toString(), "--input",
+                "{\"base\": {\"name\": \"durable\", \"trainSteps\": 40, \"checkpointEvery\": 10, \"batchSize\": 4, \"evalSamples\": 2,"
+                        + " \"evalSteps\": 2, \"probeEvery\": 20}, \"variants\": [{\"name\": \"a\"}], \"seeds\": [1]}");
+        Path data = dir.resolve("data");
+        Process first = cnf(binary, study, data, log);
+        try {
+            long deadline = System.currentTimeMillis() + 300_000;
+            while (!armCheckpointed(data.resolve("s3").resolve("cnf").resolve("runs"))) {
+                assertTrue(System.currentTimeMillis() < deadline, "no checkpoint of the arm within 5 minutes; see " + log);
+                assertTrue(first.isAlive(), "the study ended on its own; see " + log);
+                Thread.sleep(200);
+            }
+        } finally {
+            first.destroyForcibly(); // SIGKILL, also when the test fails: no process outlives it
+        }
+        assertTrue(first.waitFor(30, TimeUnit.SECONDS));
+        String studyId = Files.readString(data.resolve(StudyCommand.RUN_FILE)).strip();
+
+        Process again = cnf(binary, study, data, log);
+        try {
+            assertTrue(again.waitFor(15, TimeUnit.MINUTES), "the continued study did not finish; see " + log);
+        } finally {
+            again.destroyForcibly();
+        }
+        String output = Files.readString(log);
+        assertEquals(0, again.exitValue(), output);
+        assertTrue(output.contains("study " + studyId + ": continuing the study"), "reattached to the same study:\n" + output);
+        assertEquals(studyId, Files.readString(data.resolve(StudyCommand.RUN_FILE)).strip(), "no new study was started");
+        assertTrue(Files.readString(dir.resolve("out").resolve("report.json")).contains("\"a-s1\""), "the report, written to --out");
+        assertEquals(1, find(data.resolve("s3").resolve("cnf").resolve("runs"), "/train/controlnet.safetensors").size(), "one arm trained once");
+    }
+
+    /** Whether the arm has a committed checkpoint; S3Proxy's files come and go while it writes, so a walk may race them. */
+    private static boolean armCheckpointed(Path runs) throws Exception {
+        try {
+            return find(runs, "state.json").stream().anyMatch(p -> p.toString().contains("/a-s1/"));
+        } catch (java.io.UncheckedIOException racedAWrite) {
+            return false;
+        }
     }
 }
