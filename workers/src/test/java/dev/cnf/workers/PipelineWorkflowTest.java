@@ -597,7 +597,7 @@ class PipelineWorkflowTest {
         Map<String, Object> zero = baseDeviation("runs/wf-small/"); // the default joins: zero convolutions
         assertEquals("zero", zero.get("zeroConvInit"));
         assertEquals(0.0, ((Number) zero.get("maxAbs")).doubleValue(), "zero convolutions: the base's prediction, bit for bit");
-        assertTrue(new String(store.get(r.modelUri().substring(("s3://" + store.bucket() + "/").length()) + "README.md"))
+        assertTrue(new String(store.get(store.keyOf(r.modelUri()) + "README.md"))
                 .contains("small (skips reconnected at step 4)"), "the model card says how it was trained");
     }
 
@@ -614,7 +614,7 @@ class PipelineWorkflowTest {
         Map<String, Object> gaussian = baseDeviation("runs/wf-gaussian/");
         assertEquals("gaussian", gaussian.get("zeroConvInit"));
         assertTrue(((Number) gaussian.get("rms")).doubleValue() > 1e-3, gaussian.toString());
-        String card = new String(store.get(r.modelUri().substring(("s3://" + store.bucket() + "/").length()) + "README.md"));
+        String card = new String(store.get(store.keyOf(r.modelUri()) + "README.md"));
         assertTrue(card.contains("| joins (1x1 convolutions) initialised | gaussian |"), card);
         assertTrue(card.contains("| prompts trained as empty | 0.0 |"), card);
     }
@@ -641,7 +641,7 @@ class PipelineWorkflowTest {
         assertTrue(keys.stream().anyMatch(k -> k.endsWith("/step-00000006/base_unet.safetensors")), keys.toString());
         assertTrue(keys.stream().anyMatch(k -> k.endsWith("/step-00000006/base_unet_optimizer.safetensors")));
 
-        String dir = r.modelUri().substring(("s3://" + store.bucket() + "/").length());
+        String dir = store.keyOf(r.modelUri());
         Map<String, dev.cnf.model.io.Tensor> published = dev.cnf.model.io.Safetensors.read(store.get(dir + ModelRegistry.BASE_UNET_FILE));
         Map<String, dev.cnf.model.io.Tensor> shipped;
         try (java.io.InputStream in = getClass().getResourceAsStream("/dev/cnf/datasets/base/tiny-circles/unet.safetensors")) {
@@ -663,7 +663,7 @@ class PipelineWorkflowTest {
                 store.get(onlyKey("runs/wf-large-continued/", "/train/metrics.jsonl")), Map.class);
         Map<String, Object> init = nextRows.stream().filter(m -> "init".equals(m.get("kind"))).findFirst().orElseThrow();
         assertEquals(dir + ModelRegistry.BASE_UNET_FILE, init.get("baseUnetFrom"));
-        String nextDir = next.modelUri().substring(("s3://" + store.bucket() + "/").length());
+        String nextDir = store.keyOf(next.modelUri());
         assertArrayEquals(store.get(dir + ModelRegistry.BASE_UNET_FILE), store.get(nextDir + ModelRegistry.BASE_UNET_FILE),
                 "the frozen base the ControlNet was trained against");
     }
@@ -733,7 +733,7 @@ class PipelineWorkflowTest {
         double midF1 = ((Number) Json.read(store.get(atTwo + "metrics.json"), Map.class).get("edgeF1")).doubleValue();
         double lastF1 = ((Number) Json.read(store.get(onlyKey(run, "/evaluate/metrics.json")), Map.class).get("edgeF1")).doubleValue();
         boolean midWins = midF1 > lastF1;
-        String versionDir = r.modelUri().substring(("s3://" + store.bucket() + "/").length());
+        String versionDir = store.keyOf(r.modelUri());
         byte[] published = store.get(versionDir + "diffusion_pytorch_model.safetensors");
         assertArrayEquals(store.get(midWins ? atTwo + "controlnet.safetensors" : onlyKey(run, "/train/controlnet.safetensors")), published,
                 "edge F1 at step 2 " + midF1 + ", at step 4 " + lastF1);
@@ -994,7 +994,7 @@ class PipelineWorkflowTest {
         assertTrue(captioned.stream().allMatch(c -> c.captionTruncated() && c.caption().length() < prompt.length() && prompt.startsWith(c.caption())),
                 "fitted to the base's own tokenizer (75 tokens besides start and end): " + captioned.get(0).caption());
         assertTrue(store.list(run).stream().anyMatch(k -> k.endsWith("/train/checkpoints/step-00000004/optimizer.safetensors")));
-        String dir = r.modelUri().substring(("s3://" + store.bucket() + "/").length());
+        String dir = store.keyOf(r.modelUri());
         Map<String, Object> config = Json.read(store.get(dir + "config.json"), Map.class);
         assertEquals("ControlNetModel", config.get("_class_name"));
         assertEquals(sd.unet().crossAttentionDim(), ((Number) config.get("cross_attention_dim")).intValue(), "the base's shapes");
@@ -1068,13 +1068,13 @@ class PipelineWorkflowTest {
                     .map(k -> k.substring(("runs/" + arm.workflowId() + "/").length()).split("/")).filter(p -> p.length > 1).map(p -> p[1])
                     .distinct().sorted().toList();
             assertEquals(List.of("evaluate", "train"), stages, arm.name() + " prepared nothing of its own");
-            assertTrue(store.exists(arm.modelUri().substring(("s3://" + store.bucket() + "/").length()) + "manifest.json"), arm.modelUri());
+            assertTrue(store.exists(store.keyOf(arm.modelUri()) + "manifest.json"), arm.modelUri());
         }
         List<Map<String, Object>> secondLog = (List<Map<String, Object>>) (List<?>) Json.readLines(store.get(r.arms().get(1).trainingLogKey()), Map.class);
         Map<String, Object> cache = secondLog.stream().filter(m -> "cache".equals(m.get("kind"))).findFirst().orElseThrow();
         assertEquals(0, ((Number) cache.get("latentMisses")).intValue(), "the second arm's encodings came from the first's cache: " + cache);
 
-        Map<String, Object> report = Json.read(store.get(r.reportJsonUri().substring(("s3://" + store.bucket() + "/").length())), Map.class);
+        Map<String, Object> report = Json.read(store.get(store.keyOf(r.reportJsonUri())), Map.class);
         List<Map<String, Object>> arms = (List<Map<String, Object>>) report.get("arms");
         assertEquals(2, arms.size());
         Map<String, Object> zero = arms.get(0), gaussian = arms.get(1);
@@ -1089,7 +1089,7 @@ class PipelineWorkflowTest {
         List<Map<String, Object>> persistence = (List<Map<String, Object>>) report.get("detectorPersistence");
         assertEquals(4, persistence.size(), "the detector replayed with persistence 1 to 4");
         assertEquals(1, persistence.stream().filter(row -> Boolean.TRUE.equals(row.get("deployed"))).count());
-        String html = new String(store.get(r.reportUri().substring(("s3://" + store.bucket() + "/").length())), java.nio.charset.StandardCharsets.UTF_8);
+        String html = new String(store.get(store.keyOf(r.reportUri())), java.nio.charset.StandardCharsets.UTF_8);
         assertTrue(html.contains("<h2>By variant</h2>") && html.contains("<svg") && html.contains("data:image/png;base64,"), "tables, curves, grid");
         assertEquals("done", env.getWorkflowClient().newWorkflowStub(StudyWorkflow.class, "study-smoke").status().stage());
         recordHistory("study-smoke");

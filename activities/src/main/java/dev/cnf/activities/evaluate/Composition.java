@@ -25,21 +25,45 @@ import java.util.SplittableRandom;
  * The published ControlNets the final evaluation composes with the run's own ({@code composeWith}), as diffusers'
  * MultiControlNetModel: each with its version's weights and hint encoder, its scale, and its own condition extracted
  * (seeded) from each held-out image. The validate activity has checked that they share the run's base and that their
- * conditions need no annotator.
+ * conditions need no annotator. Versions are resolved once, so that what is sampled is what the metrics and the
+ * report name, even if a {@code latest} moves meanwhile.
+ *
+ * @param composed each ControlNet with its version resolved
+ * @param cards    their model cards (hint encoder, condition), in the same order
  */
-final class Composition {
-    private Composition() {}
+record Composition(List<EvaluationSpec.Composed> composed, List<Map<String, Object>> cards) {
+    /** What {@code r} composes: nothing for evaluations during training, which never compose. */
+    static Composition of(EvaluateActivities.Request r, ObjectStore store) {
+        List<EvaluationSpec.Composed> composed = new ArrayList<>();
+        List<Map<String, Object>> cards = new ArrayList<>();
+        if (r.atStep() == null) {
+            ModelRegistry registry = new ModelRegistry(store);
+            for (EvaluationSpec.Composed c : r.evaluation().composed()) {
+                String version = registry.resolve(c.name(), c.version());
+                composed.add(new EvaluationSpec.Composed(c.name(), version, c.scale()));
+                cards.add(registry.card(c.name(), version));
+            }
+        }
+        return new Composition(List.copyOf(composed), List.copyOf(cards));
+    }
 
-    static List<ControlNetSampler.Control> controls(EvaluateActivities.Request r, List<Sample> held, int size, BaseModel base,
-                                                    NDManager manager, ObjectStore store) {
-        ModelRegistry registry = new ModelRegistry(store);
+    boolean any() {
+        return !composed.isEmpty();
+    }
+
+    /** As the report and the metrics name them: name@version xscale. */
+    List<String> labels() {
+        return composed.stream().map(EvaluationSpec.Composed::label).toList();
+    }
+
+    List<ControlNetSampler.Control> controls(long seed, List<Sample> held, int size, BaseModel base, NDManager manager, ObjectStore store) {
         List<ControlNetSampler.Control> controls = new ArrayList<>();
-        for (EvaluationSpec.Composed c : r.evaluation().composed()) {
-            String version = registry.resolve(c.name(), c.version());
-            Map<String, Object> card = registry.card(c.name(), version);
-            ControlNet net = base.withHintEncoder(String.valueOf(card.getOrDefault("hintEncoder", "diffusers"))).newControlNet(manager, r.run().seed());
+        for (int k = 0; k < composed.size(); k++) {
+            EvaluationSpec.Composed c = composed.get(k);
+            Map<String, Object> card = cards.get(k);
+            ControlNet net = base.withHintEncoder(ModelRegistry.hintEncoder(card)).newControlNet(manager, seed);
             try {
-                Weights.load(net, WeightObjects.get(store, ModelRegistry.dir(c.name(), version) + ModelRegistry.WEIGHTS_FILE));
+                Weights.load(net, WeightObjects.get(store, ModelRegistry.dir(c.name(), c.version()) + ModelRegistry.WEIGHTS_FILE));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -51,17 +75,10 @@ final class Composition {
                     throw new IllegalStateException("held-out image " + held.get(i).imageKey() + " is " + bgr.cols() + "x" + bgr.rows()
                             + ", the run's resolution is " + size);
                 }
-                conditions.add(OpenCv.toChw(Conditions.byName(condition).extract(bgr, new SplittableRandom(r.run().seed() + i)).image(), 0f, 1f));
+                conditions.add(OpenCv.toChw(Conditions.byName(condition).extract(bgr, new SplittableRandom(seed + i)).image(), 0f, 1f));
             }
             controls.add(new ControlNetSampler.Control(net, conditions, (float) c.scale()));
         }
         return controls;
-    }
-
-    /** The composed ControlNets as the report and metrics name them, latest resolved to its version. */
-    static List<String> labels(EvaluateActivities.Request r, ObjectStore store) {
-        ModelRegistry registry = new ModelRegistry(store);
-        return r.evaluation().composed().stream()
-                .map(c -> new EvaluationSpec.Composed(c.name(), registry.resolve(c.name(), c.version()), c.scale()).label()).toList();
     }
 }

@@ -46,11 +46,6 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         this.store = store;
     }
 
-    /** Metrics JSON writes non-finite values as strings ("NaN"); read both forms. */
-    private static double number(Object v) {
-        return Double.parseDouble(String.valueOf(v));
-    }
-
     /** The paper's prompt modes in report order, then cnf's "composed" (with {@code composeWith}). */
     static final List<String> MODES = List.of("none", "default", "automatic", "user", "composed");
 
@@ -106,16 +101,17 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
     @Override
     public Result evaluate(Request r) {
         HeldOutSet held = heldOut(r);
-        Map<String, List<String>> prompts = prompts(r, held);
-        Sampled sampled = sample(r, held, prompts);
+        Composition composition = Composition.of(r, store);
+        Map<String, List<String>> prompts = prompts(r, held, composition);
+        Sampled sampled = sample(r, held, prompts, composition);
         Scored scored = score(held, sampled, annotatorScores(r, held, sampled));
         List<Map<String, Object>> duringTraining = duringTraining(r);
         String out = r.run().prefix() + "/evaluate/" + (r.atStep() == null ? "" : String.format("step-%08d/", r.atStep()));
         String metricsKey = out + "metrics.json";
-        store.put(metricsKey, Json.bytes(metrics(r, held, prompts, scored, duringTraining)), "application/json");
+        store.put(metricsKey, Json.bytes(metrics(r, held, prompts, scored, duringTraining, composition)), "application/json");
         storeSamples(out, held, sampled, scored);
         String reportKey = out + "report.html";
-        store.put(reportKey, report(r, held, prompts, scored, duringTraining).getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
+        store.put(reportKey, report(r, held, prompts, scored, duringTraining, composition).getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
         String kept = null;
         if (r.atStep() != null && r.evaluation().selectsBest()) { // the next training segment overwrites the weights evaluated here
             kept = out + "controlnet.safetensors";
@@ -137,7 +133,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
     }
 
     /** Each prompt mode's prompts, one per held-out sample; "user" only with a user prompt. */
-    private static Map<String, List<String>> prompts(Request r, HeldOutSet held) {
+    private static Map<String, List<String>> prompts(Request r, HeldOutSet held, Composition composition) {
         Map<String, List<String>> prompts = new LinkedHashMap<>();
         String user = r.evaluation().userPrompt();
         for (String mode : MODES) {
@@ -146,7 +142,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                 case "default" -> prompts.put(mode, Collections.nCopies(held.count(), r.caption().defaultPrompt()));
                 case "automatic" -> prompts.put(mode, held.captions());
                 case "composed" -> {
-                    if (composes(r)) { // automatic prompts, with the composed ControlNets in the loop
+                    if (composition.any()) { // automatic prompts, with the composed ControlNets in the loop
                         prompts.put(mode, held.captions());
                     }
                 }
@@ -160,7 +156,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         return prompts;
     }
 
-    private Sampled sample(Request r, HeldOutSet held, Map<String, List<String>> prompts) {
+    private Sampled sample(Request r, HeldOutSet held, Map<String, List<String>> prompts, Composition composition) {
         Map<String, List<float[]>> samples = new LinkedHashMap<>();
         Precision precision = BaseModels.precision(r.model().precision()); // refused before the base is loaded
         float guidance = r.evaluation().guidanceScale().floatValue();
@@ -183,7 +179,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                 if (mode.getKey().equals("composed")) {
                     List<ControlNetSampler.Control> controls = new ArrayList<>(List.of(new ControlNetSampler.Control(cn, held.conditions(),
                             r.evaluation().controlScale().floatValue())));
-                    controls.addAll(Composition.controls(r, held.samples(), held.size(), base, manager, store));
+                    controls.addAll(composition.controls(seed, held.samples(), held.size(), base, manager, store));
                     samples.put(mode.getKey(), sampler.sampleControlled(manager, mode.getValue(), controls, controlled));
                 } else {
                     samples.put(mode.getKey(), sampler.sample(manager, mode.getValue(), held.conditions(), controlled));
@@ -278,8 +274,8 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         return duringTraining;
     }
 
-    private Map<String, Object> metrics(Request r, HeldOutSet held, Map<String, List<String>> prompts, Scored scored,
-                                               List<Map<String, Object>> duringTraining) {
+    private static Map<String, Object> metrics(Request r, HeldOutSet held, Map<String, List<String>> prompts, Scored scored,
+                                               List<Map<String, Object>> duringTraining, Composition composition) {
         Map<String, Object> metrics = new LinkedHashMap<>();
         metrics.put("samples", held.count());
         metrics.put("ddimSteps", r.evaluation().evalSteps());
@@ -298,8 +294,8 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         prompts.forEach((k, v) -> modePrompts.put(k, k.equals("automatic") ? "(each sample's caption)" : v.get(0)));
         metrics.put("prompts", modePrompts);
         metrics.put("perSample", scored.perSample());
-        if (composes(r)) {
-            metrics.put("composedWith", Composition.labels(r, store));
+        if (composition.any()) {
+            metrics.put("composedWith", composition.labels());
         }
         if (r.atStep() != null) {
             metrics.put("atStep", r.atStep());
@@ -338,7 +334,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
 
     @SuppressWarnings("unchecked")
     private String report(Request r, HeldOutSet held, Map<String, List<String>> prompts, Scored scored,
-                          List<Map<String, Object>> duringTraining) {
+                          List<Map<String, Object>> duringTraining, Composition composition) {
         TrainingCurves curves = trainingCurves(r);
         ModelRegistry registry = new ModelRegistry(store);
         Optional<String> previous = registry.latestVersion(r.run().name());
@@ -349,7 +345,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         columns.add("no control, caption (floor)");
         columns.add("original");
         return ReportPage.render("ControlNet evaluation: " + r.run().name() + (r.atStep() == null ? "" : " at step " + r.atStep()),
-                summary(r, held, prompts, curves, clean), (Map<String, Integer>) clean.get("dropped"),
+                summary(r, held, prompts, curves, clean, composition), (Map<String, Integer>) clean.get("dropped"),
                 List.of(new LineChart.Curve("training loss: raw (faded) and smoothed (EMA); red marks: steps skipped as non-finite",
                                 curves.losses(), "#1f77b4", List.of(), curves.skippedSteps(), true),
                         new LineChart.Curve("condition gain: L(ε | no condition) − L(ε | condition), held-out", curves.gains(), "#2ca02c"),
@@ -378,19 +374,19 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         });
         for (Map<String, Object> earlier : duringTraining) {
             comparison.add(new ReportPage.Comparison("edge F1, automatic prompts, at step " + earlier.get("atStep") + " (during training)",
-                    number(earlier.get("edgeF1")), null));
+                    Json.number(earlier.get("edgeF1")), null));
         }
         for (String mode : byMode.keySet()) {
             Object prevModes = previousMetrics.get("promptModes");
             Double prev = prevModes instanceof Map<?, ?> pm && pm.get(mode) instanceof Map<?, ?> mm && mm.get("edgeF1") != null
-                    ? number(mm.get("edgeF1")) : null;
+                    ? Json.number(mm.get("edgeF1")) : null;
             comparison.add(new ReportPage.Comparison("edge F1, prompt mode " + mode, byMode.get(mode).get("edgeF1"), prev));
         }
         return comparison;
     }
 
-    private Map<String, Object> summary(Request r, HeldOutSet held, Map<String, List<String>> prompts, TrainingCurves curves,
-                                               Map<String, Object> clean) {
+    private static Map<String, Object> summary(Request r, HeldOutSet held, Map<String, List<String>> prompts, TrainingCurves curves,
+                                               Map<String, Object> clean, Composition composition) {
         List<double[]> losses = curves.losses();
         List<String> skipped = curves.skipped();
         Map<String, Object> summary = new LinkedHashMap<>();
@@ -410,8 +406,8 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                 + r.evaluation().controlScale() + ", seed " + r.run().seed());
         summary.put("prompt modes", String.join(", ", prompts.keySet()) + (r.evaluation().userPrompt().isBlank() ? " (no user prompt given)" : ""));
         summary.put("base model", r.model().baseModel());
-        if (composes(r)) {
-            summary.put("composed (prompt mode composed)", "this ControlNet with " + String.join(", ", Composition.labels(r, store))
+        if (composition.any()) {
+            summary.put("composed (prompt mode composed)", "this ControlNet with " + String.join(", ", composition.labels())
                     + ", residuals summed as diffusers' MultiControlNetModel; each fed its own condition from the held-out images");
         }
         if (r.model().tiny()) {
@@ -425,11 +421,6 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
     }
 
     private static Double previousNumber(Map<String, Object> metrics, String key) {
-        return metrics.get(key) == null ? null : number(metrics.get(key));
-    }
-
-    /** The final evaluation composes the run's ControlNet with published ones (evaluations during training do not). */
-    static boolean composes(Request r) {
-        return r.atStep() == null && !r.evaluation().composeWith().isEmpty();
+        return metrics.get(key) == null ? null : Json.number(metrics.get(key));
     }
 }

@@ -92,10 +92,11 @@ final class ModelCard {
         md.append("**Status:** ").append(decision.promoted() ? "latest" : "candidate (not promoted)").append(" — ")
                 .append(decision.reason()).append("\n\n");
         md.append("## Loading\n\n");
-        boolean paperHint = "paper".equals(card.get("hintEncoder"));
+        String hint = ModelRegistry.hintEncoder(card);
+        boolean paperHint = hint.equals("paper");
+        // the tiny preset's names; the paper encoder's (controlnet_cond_embedding.*) are the same for every preset
+        List<String> unloadable = new ControlNet(ModelConfig.tiny().controlNet().withHintEncoder(hint)).parametersDiffusersCannotLoad();
         if ("tiny".equals(preset)) {
-            List<String> unloadable = new ControlNet(ModelConfig.tiny().controlNet().withHintEncoder(String.valueOf(card.getOrDefault("hintEncoder",
-                    "diffusers")))).parametersDiffusersCannotLoad();
             md.append("The folder follows diffusers' ControlNetModel layout and parameter names (`config.json`, ")
                     .append("`diffusion_pytorch_model.safetensors`) and loads with `cnf`. diffusers cannot run it: the `tiny` preset ")
                     .append("conditions its UNet on a pooled text vector (`cnf_pooled_text_dim` in config.json, which diffusers ignores) ")
@@ -105,13 +106,11 @@ final class ModelCard {
                     .append(" parameters and build another network without saying so: ")
                     .append(String.join(", ", unloadable.stream().map(k -> "`" + k + "`").toList())).append(".\n\n");
         } else if (paperHint) {
-            List<String> unloadable = new ControlNet(ModelConfig.tiny().controlNet().withHintEncoder("paper")).parametersDiffusersCannotLoad()
-                    .stream().filter(k -> k.startsWith("controlnet_cond_embedding.")).toList(); // the same names for every preset
             md.append("The folder follows diffusers' ControlNetModel layout and loads with `cnf`. diffusers cannot load it: its hint ")
                     .append("encoder is the paper's (four 4x4 convolutions, ReLU; `cnf_hint_encoder` in config.json, which diffusers ")
                     .append("ignores), so diffusers builds its own 3x3 encoder, which has weights this file lacks, and refuses these, ")
-                    .append("whose shapes differ: ")
-                    .append(String.join(", ", unloadable.stream().map(k -> "`" + k + "`").toList())).append(".\n\n");
+                    .append("whose shapes differ: ").append(String.join(", ", unloadable.stream()
+                            .filter(k -> k.startsWith("controlnet_cond_embedding.")).map(k -> "`" + k + "`").toList())).append(".\n\n");
         } else {
             md.append("```python\nfrom diffusers import ControlNetModel\ncontrolnet = ControlNetModel.from_pretrained(\"./")
                     .append(name).append("-").append(version).append("\")  # after `cnf models pull ").append(name).append(" ").append(version).append("`\n```\n\n");

@@ -81,6 +81,11 @@ public final class ModelRegistry {
         return Json.read(store.get(dir(name, version) + "model_card.json"), Map.class);
     }
 
+    /** The hint encoder a version's model card names; cards from before the option have diffusers'. */
+    public static String hintEncoder(Map<String, Object> card) {
+        return String.valueOf(card.getOrDefault("hintEncoder", "diffusers"));
+    }
+
     /** {@code version}, or the latest when null; refuses a version that is not published, naming what is. */
     public String resolve(String name, String version) {
         String v = version != null ? version : latestVersion(name).orElseThrow(() -> new IllegalArgumentException(

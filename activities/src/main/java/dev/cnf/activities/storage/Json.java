@@ -47,6 +47,11 @@ public final class Json {
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
+    /** A number as metrics JSON holds it: non-finite values are written as strings ("NaN"), so read both forms. */
+    public static double number(Object v) {
+        return Double.parseDouble(String.valueOf(v));
+    }
+
     public static <T> List<T> readLines(byte[] bytes, Class<T> type) {
         List<T> out = new ArrayList<>();
         for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {

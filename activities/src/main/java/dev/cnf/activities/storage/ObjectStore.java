@@ -59,6 +59,15 @@ public final class ObjectStore {
         return "s3://" + config.bucket() + "/" + key;
     }
 
+    /** The key of a {@link #uri} of this bucket (a workflow result names its objects so). */
+    public String keyOf(String uri) {
+        String prefix = uri("");
+        if (!uri.startsWith(prefix)) {
+            throw new IllegalArgumentException(uri + " is not in bucket " + config.bucket());
+        }
+        return uri.substring(prefix.length());
+    }
+
     /** Creates the bucket if it is missing; safe to call from many workers. */
     public void ensureBucket() {
         call(() -> {

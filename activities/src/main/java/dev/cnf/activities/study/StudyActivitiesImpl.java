@@ -98,9 +98,9 @@ public class StudyActivitiesImpl implements StudyActivities {
             Map<String, Object> metrics = Json.read(store.get(arm.evaluationMetricsKey()), Map.class);
             byMode = new LinkedHashMap<>();
             for (Map.Entry<String, Object> mode : ((Map<String, Object>) metrics.get("promptModes")).entrySet()) {
-                byMode.put(mode.getKey(), ((Number) ((Map<String, Object>) mode.getValue()).get("edgeF1")).doubleValue());
+                byMode.put(mode.getKey(), Json.number(((Map<String, Object>) mode.getValue()).get("edgeF1")));
             }
-            floor = ((Number) metrics.get("edgeF1NoControl")).doubleValue();
+            floor = Json.number(metrics.get("edgeF1NoControl"));
             for (Map<String, Object> sample : (List<Map<String, Object>>) metrics.get("perSample")) {
                 ids.add(String.valueOf(sample.get("id")));
             }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.cnf.activities.conditions.Conditions;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.models.BaseModels;
+import dev.cnf.activities.registry.ModelRegistry;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.BaseModel;
 import dev.cnf.model.controlnet.ControlNet;
@@ -237,9 +238,7 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             List<ControlNetSampler.Control> nets = new ArrayList<>();
             for (int k = 0; k < versions.size(); k++) {
-                // cards from before the option have no hintEncoder: diffusers' encoder
-                String hint = String.valueOf(versions.get(k).card().getOrDefault("hintEncoder", "diffusers"));
-                ControlNet net = baseModel.withHintEncoder(hint).newControlNet(manager, seed);
+                ControlNet net = baseModel.withHintEncoder(ModelRegistry.hintEncoder(versions.get(k).card())).newControlNet(manager, seed);
                 try {
                     Weights.load(net, Safetensors.read(versions.get(k).weights()));
                 } catch (IllegalArgumentException e) {

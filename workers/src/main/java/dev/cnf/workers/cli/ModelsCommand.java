@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cnf.activities.registry.ModelRegistry;
+import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workers.embedded.EmbeddedS3;
 import picocli.CommandLine.Command;
@@ -80,7 +81,7 @@ public final class ModelsCommand implements Runnable {
     }
 
     static double number(Object v) {
-        return v == null ? Double.NaN : Double.parseDouble(String.valueOf(v));
+        return v == null ? Double.NaN : Json.number(v);
     }
 
     @Command(name = "ls", mixinStandardHelpOptions = true, description = "List models, or the versions of one model.")

@@ -144,13 +144,17 @@ public final class RunCommand implements Callable<Integer> {
             }
             return 0;
         } catch (WorkflowFailedException e) {
-            Throwable cause = e;
-            while (cause.getCause() != null) {
-                cause = cause.getCause();
-            }
-            String why = cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage();
-            System.err.println("cnf: workflow " + id + " failed: " + why);
+            System.err.println("cnf: workflow " + id + " failed: " + failureReason(e));
             return CnfCli.EXIT_WORKFLOW_FAILED;
         }
+    }
+
+    /** Why a workflow failed, for people: its root cause's own message. */
+    static String failureReason(WorkflowFailedException e) {
+        Throwable cause = e;
+        while (cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage();
     }
 }

@@ -10,9 +10,9 @@ import dev.cnf.workflows.pipeline.StudyInput;
 import dev.cnf.workflows.pipeline.StudyWorkflow;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.failure.ApplicationFailure;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -171,7 +171,7 @@ public final class StudyCommand implements Callable<Integer> {
                 if (out != null) {
                     Files.createDirectories(out);
                     for (String uri : List.of(r.reportUri(), r.reportJsonUri())) {
-                        String key = uri.substring(("s3://" + store.bucket() + "/").length());
+                        String key = store.keyOf(uri);
                         Files.write(out.resolve(key.substring(key.lastIndexOf('/') + 1)), store.get(key));
                     }
                     System.out.println("written to " + out.toAbsolutePath());
@@ -191,12 +191,10 @@ public final class StudyCommand implements Callable<Integer> {
                     }
                 }
             } catch (java.util.concurrent.ExecutionException e) {
-                Throwable cause = e.getCause();
-                while (cause != null && !(cause instanceof ApplicationFailure)) {
-                    cause = cause.getCause();
+                if (!(e.getCause() instanceof WorkflowFailedException failed)) {
+                    throw e;
                 }
-                System.err.println("cnf: study " + id + " failed: " + (cause instanceof ApplicationFailure af ? af.getOriginalMessage()
-                        : e.getCause().getMessage()));
+                System.err.println("cnf: study " + id + " failed: " + RunCommand.failureReason(failed));
                 return CnfCli.EXIT_WORKFLOW_FAILED;
             }
         }

@@ -56,13 +56,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         try {
             return runStages(raw == null ? PipelineInput.defaults() : raw);
         } catch (ActivityFailure | ChildWorkflowFailure e) {
-            // Keep the status query truthful after a stage gave up its retries: the activity's own message, however
-            // many child workflows (dataset, shard, stage) it failed through.
-            Throwable cause = e;
-            while (cause != null && !(cause instanceof ApplicationFailure)) {
-                cause = cause.getCause();
-            }
-            error = state.stage().id() + " failed: " + (cause instanceof ApplicationFailure af ? af.getOriginalMessage() : e.getMessage());
+            // Keep the status query truthful after a stage gave up its retries.
+            error = state.stage().id() + " failed: " + failureReason(e);
             state = StageState.of(Stage.FAILED);
             throw e;
         }
@@ -137,6 +132,15 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     private PreparedDataset given(PreparedDataset dataset) {
         completed.add(StatusLines.given(dataset));
         return dataset;
+    }
+
+    /** The activity's own message, however many child workflows (dataset, shard, stage, a study's arm) it failed through. */
+    static String failureReason(Throwable e) {
+        Throwable cause = e;
+        while (cause != null && !(cause instanceof ApplicationFailure)) {
+            cause = cause.getCause();
+        }
+        return cause instanceof ApplicationFailure af ? af.getOriginalMessage() : e.getMessage();
     }
 
     /** Between stages: waits while paused, stops if cancelled, then starts {@code next}. */

@@ -43,7 +43,7 @@ public record StudyInput(Map<String, Object> base, List<Variant> variants, List<
 
     public StudyInput {
         base = base == null ? Map.of() : base;
-        variants = variants == null ? paperVariants(baseInput(base).training().trainSteps()) : List.copyOf(variants);
+        variants = variants == null ? paperVariants(PipelineInput.fromJson(base).training().trainSteps()) : List.copyOf(variants);
         seeds = seeds == null ? List.of(1L, 2L, 3L) : List.copyOf(seeds);
         parallelArms = parallelArms == null ? 2 : parallelArms;
         inputProblems = inputProblems == null ? List.of() : List.copyOf(inputProblems);
@@ -104,14 +104,15 @@ public record StudyInput(Map<String, Object> base, List<Variant> variants, List<
         }
     }
 
-    private static PipelineInput baseInput(Map<String, Object> base) {
-        return PipelineInput.fromJson(base);
-    }
-
     /** The base input as given: its defaults filled in, its problems kept. */
     @JsonIgnore
     public PipelineInput baseInput() {
-        return baseInput(base);
+        return PipelineInput.fromJson(base);
+    }
+
+    /** The seeds {@code v} runs with: its own, else the study's. */
+    private List<Long> seedsOf(Variant v) {
+        return v.seeds() == null ? seeds : v.seeds();
     }
 
     /** The run that prepares the dataset every arm trains on: the base, stopped after the condition stage. */
@@ -124,7 +125,7 @@ public record StudyInput(Map<String, Object> base, List<Variant> variants, List<
         String baseName = baseInput().name();
         List<Arm> arms = new ArrayList<>();
         for (Variant v : variants) {
-            for (long seed : v.seeds() == null ? seeds : v.seeds()) {
+            for (long seed : seedsOf(v)) {
                 String key = v.name() + "-s" + seed;
                 Map<String, Object> fields = new LinkedHashMap<>(v.set());
                 fields.put("name", baseName + "-" + key);
@@ -158,11 +159,11 @@ public record StudyInput(Map<String, Object> base, List<Variant> variants, List<
             } else if (!names.add(v.name())) {
                 p.add("variant name '" + v.name() + "' is given twice");
             }
-            List<Long> own = v.seeds() == null ? seeds : v.seeds();
+            List<Long> own = seedsOf(v);
             if (own.isEmpty() || new HashSet<>(own).size() != own.size()) {
                 p.add("variant " + v.name() + ": seeds " + own + " must be a non-empty list without repeats");
             }
-            for (String field : List.of("name", "seed", "stopAfter", "dataset")) {
+            for (String field : PipelineInput.RUN_FIELDS) {
                 if (v.set().containsKey(field)) {
                     p.add("variant " + v.name() + " sets " + field + ": the study sets it for each arm; leave it out");
                 }

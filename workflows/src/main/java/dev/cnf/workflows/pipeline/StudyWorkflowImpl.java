@@ -7,11 +7,10 @@ import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
-import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
 
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,12 +42,12 @@ public class StudyWorkflowImpl implements StudyWorkflow {
         try {
             dataset = child(id + "/prepare").run(in.preparation()).dataset();
         } catch (ChildWorkflowFailure e) {
-            throw fail("preparing the dataset failed: " + reason(e), "DatasetFailed");
+            throw fail("preparing the dataset failed: " + PipelineWorkflowImpl.failureReason(e), "DatasetFailed");
         }
 
         stage = "arms";
         List<StudyInput.Arm> toRun = in.arms(dataset);
-        List<StudyActivities.Arm> outcomes = new ArrayList<>();
+        Map<String, StudyActivities.Arm> outcomes = new HashMap<>(); // by arm key, as they end
         for (StudyInput.Arm arm : toRun) {
             Workflow.await(() -> inFlight < in.parallelArms());
             inFlight++;
@@ -60,8 +59,9 @@ public class StudyWorkflowImpl implements StudyWorkflow {
                 StudyActivities.Arm outcome = e == null
                         ? new StudyActivities.Arm(arm.key(), arm.variant(), arm.seed(), armId, r.modelUri(), r.trainingLogKey(),
                                 r.evaluationMetricsKey(), null)
-                        : new StudyActivities.Arm(arm.key(), arm.variant(), arm.seed(), armId, null, null, null, reason(e));
-                outcomes.add(outcome);
+                        : new StudyActivities.Arm(arm.key(), arm.variant(), arm.seed(), armId, null, null, null,
+                                String.valueOf(PipelineWorkflowImpl.failureReason(e))); // never null: a null error reads as success
+                outcomes.put(arm.key(), outcome);
                 arms.put(arm.key(), new ArmStatus(arm.key(), armId, e == null ? "done" : "failed", e == null ? r.edgeF1() : null,
                         outcome.error()));
                 return null;
@@ -69,8 +69,7 @@ public class StudyWorkflowImpl implements StudyWorkflow {
         }
         Workflow.await(() -> outcomes.size() == toRun.size());
         // the report lists the arms in the order they were started, whatever order they ended in
-        List<StudyActivities.Arm> ordered = toRun.stream().map(a -> outcomes.stream().filter(o -> o.name().equals(a.key())).findFirst()
-                .orElseThrow()).toList();
+        List<StudyActivities.Arm> ordered = toRun.stream().map(a -> outcomes.get(a.key())).toList();
 
         stage = "report";
         List<StudyActivities.Variant> variants = in.variants().stream().map(v -> new StudyActivities.Variant(v.name(), json(v.set()))).toList();
@@ -90,15 +89,6 @@ public class StudyWorkflowImpl implements StudyWorkflow {
     private static PipelineWorkflow child(String workflowId) {
         return Workflow.newChildWorkflowStub(PipelineWorkflow.class, ChildWorkflowOptions.newBuilder().setWorkflowId(workflowId)
                 .setTaskQueue(StageActivities.cpuQueue()).build());
-    }
-
-    /** The failure's own message, however many child workflows it failed through. */
-    private static String reason(Throwable e) {
-        Throwable cause = e;
-        while (cause != null && !(cause instanceof ApplicationFailure)) {
-            cause = cause.getCause();
-        }
-        return cause instanceof ApplicationFailure af ? af.getOriginalMessage() : String.valueOf(e.getMessage());
     }
 
     private static String json(Map<String, Object> fields) {
