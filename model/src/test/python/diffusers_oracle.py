@@ -43,7 +43,8 @@ def tiny_sd():
 def other():
     """Differs from tiny-sd in every choice: linear projection, per-block head dims, three blocks, cross-attention
     width, transformer depth per block, norm groups and eps, time embedding flip/shift, upcast attention; a VAE of four
-    blocks with two layers each; a CLIP text model with gelu; linear betas with trailing spacing."""
+    blocks with two layers each; a CLIP text model with gelu; linear betas rescaled to zero terminal SNR, trailing
+    spacing and v-prediction (cnf's tiny-circles base schedules so)."""
     blocks = [32, 48, 64]
     unet = {"sample_size": 16, "in_channels": 4, "out_channels": 4, "block_out_channels": blocks,
             "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
@@ -59,8 +60,8 @@ def other():
     text = {"vocab_size": 1200, "hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 3, "num_attention_heads": 6,
             "max_position_embeddings": 77, "hidden_act": "gelu", "layer_norm_eps": 1e-5, "bos_token_id": 1198, "eos_token_id": 1199}
     scheduler = {"num_train_timesteps": 1000, "beta_start": 0.0001, "beta_end": 0.02, "beta_schedule": "linear",
-                 "prediction_type": "epsilon", "timestep_spacing": "trailing", "steps_offset": 0, "set_alpha_to_one": True,
-                 "clip_sample": False}
+                 "prediction_type": "v_prediction", "rescale_betas_zero_snr": True, "timestep_spacing": "trailing",
+                 "steps_offset": 0, "set_alpha_to_one": True, "clip_sample": False}
     return {"unet": unet, "controlnet": controlnet, "vae": vae, "text_encoder": text, "scheduler": scheduler, "ddim_steps": 25,
             "sample": 16, "image": 128, "context": 48}
 

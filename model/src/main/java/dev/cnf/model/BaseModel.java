@@ -44,6 +44,8 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
     /** File names of a tiny base model folder, as diffusers names the sub-models' weights. */
     public static final String UNET_FILE = "unet.safetensors";
     public static final String TEXT_ENCODER_FILE = "text_encoder.safetensors";
+    /** The noise schedule a tiny base was trained with, as diffusers' scheduler/scheduler_config.json. */
+    public static final String SCHEDULER_FILE = "scheduler_config.json";
 
     public int latentChannels() {
         return unet.config().inChannels();

@@ -132,7 +132,7 @@ class NnSemanticsTest extends PyTorchTest {
     private static SchedulerConfig spacing(String spacing, int offset) {
         SchedulerConfig sd = SchedulerConfig.sd15();
         return new SchedulerConfig(sd.numTrainTimesteps(), sd.betaStart(), sd.betaEnd(), sd.betaSchedule(), sd.predictionType(),
-                spacing, offset, sd.setAlphaToOne());
+                spacing, offset, sd.setAlphaToOne(), false);
     }
 
     @Test
@@ -143,8 +143,9 @@ class NnSemanticsTest extends PyTorchTest {
                  "trained_betas": null, "clip_sample": false}""";
         assertEquals(SchedulerConfig.sd15(), SchedulerConfig.fromJson(sd15), "SD1.5's own file gives SD1.5's schedule");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SchedulerConfig.fromJson(
-                "{\"prediction_type\": \"v_prediction\", \"beta_schedule\": \"squaredcos_cap_v2\", \"timestep_spacing\": \"karras\"}"));
-        for (String named : new String[] {"prediction_type 'v_prediction'", "beta_schedule 'squaredcos_cap_v2'", "timestep_spacing 'karras'"}) {
+                "{\"rescale_betas_zero_snr\": true, \"beta_schedule\": \"squaredcos_cap_v2\", \"timestep_spacing\": \"karras\"}"));
+        for (String named : new String[] {"rescale_betas_zero_snr needs prediction_type v_prediction", "beta_schedule 'squaredcos_cap_v2'",
+                "timestep_spacing 'karras'"}) {
             assertTrue(e.getMessage().contains(named), e.getMessage());
         }
         IllegalArgumentException flags = assertThrows(IllegalArgumentException.class,
@@ -152,6 +153,34 @@ class NnSemanticsTest extends PyTorchTest {
         for (String named : new String[] {"clip_sample", "thresholding", "prediction_type 'sample'"}) {
             assertTrue(flags.getMessage().contains(named), "every problem in one error: " + flags.getMessage());
         }
+    }
+
+    /**
+     * v-prediction against ε-prediction on the same step: the velocity v = √ᾱ·ε − √(1−ᾱ)·x0 of the noise an ε model
+     * predicts must give diffusers' DDIM the same x0 and previous sample; the zero-terminal-SNR schedule keeps ᾱ_0 and
+     * ends at exactly 0 (diffusers' own numbers: DiffusersParityTest's "other" set).
+     */
+    @Test
+    void velocityPredictionStepsAsTheNoiseItStandsFor() {
+        SchedulerConfig eps = SchedulerConfig.fromJson("{\"beta_schedule\": \"linear\", \"timestep_spacing\": \"trailing\"}");
+        SchedulerConfig v = SchedulerConfig.fromJson("{\"beta_schedule\": \"linear\", \"timestep_spacing\": \"trailing\", "
+                + "\"prediction_type\": \"v_prediction\"}");
+        int t = 499;
+        double alpha = eps.noiseSchedule().alphaCumprod(t);
+        NDArray x = manager.randomNormal(new Shape(2, 4, 8, 8));
+        NDArray noise = manager.randomNormal(new Shape(2, 4, 8, 8));
+        NDArray x0 = x.sub(noise.mul((float) Math.sqrt(1 - alpha))).div((float) Math.sqrt(alpha));
+        NDArray velocity = noise.mul((float) Math.sqrt(alpha)).sub(x0.mul((float) Math.sqrt(1 - alpha)));
+        DdimScheduler.Step fromEps = new DdimScheduler(eps, 10).stepWithPrediction(noise, t, x);
+        DdimScheduler.Step fromV = new DdimScheduler(v, 10).stepWithPrediction(velocity, t, x);
+        assertArrayEquals(fromEps.predOriginalSample().toFloatArray(), fromV.predOriginalSample().toFloatArray(), 1e-4f);
+        assertArrayEquals(fromEps.prevSample().toFloatArray(), fromV.prevSample().toFloatArray(), 1e-4f);
+
+        NoiseSchedule zeroSnr = SchedulerConfig.fromJson("{\"prediction_type\": \"v_prediction\", \"rescale_betas_zero_snr\": true}")
+                .noiseSchedule();
+        assertEquals(eps.noiseSchedule().alphaCumprod(0), zeroSnr.alphaCumprod(0), 1e-12);
+        assertEquals(0.0, zeroSnr.alphaCumprod(999), 0.0);
+        assertTrue(zeroSnr.alphaCumprod(998) > 0);
     }
 
     @Test

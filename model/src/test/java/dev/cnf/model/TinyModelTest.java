@@ -12,7 +12,9 @@ import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.train.DiffusionTrainer;
+import dev.cnf.model.schedulers.SchedulerConfig;
 import dev.cnf.model.train.TrainingSet;
+import dev.cnf.model.train.WeightAverage;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -145,6 +147,45 @@ public class TinyModelTest extends PyTorchTest {
                 if (i >= steps - 10) last += loss / 10;
             }
             assertTrue(last < first, "mean loss of last 10 steps " + last + " should be below first 10 " + first);
+        }
+    }
+
+    /**
+     * cnf pretrain's base training: with the text encoder trained too, one step changes its embedding table (the
+     * prompts are encoded where the gradient is recorded); under a v-prediction schedule the loss is taken against the
+     * velocity; the weight average starts at the weights and, after one update, lies between them and the new ones.
+     */
+    @Test
+    void theBaseTrainsWithItsTextEncoderAgainstTheVelocity() {
+        try (NDManager m = manager.newSubManager()) {
+            SchedulerConfig velocity = SchedulerConfig.fromJson("{\"prediction_type\": \"v_prediction\", \"rescale_betas_zero_snr\": true,"
+                    + " \"beta_schedule\": \"scaled_linear\", \"beta_start\": 0.00085, \"beta_end\": 0.012}");
+            BaseModel base = BaseModel.initialize(CFG, m, 7).withScheduler(velocity);
+            Map<String, Tensor> textBefore = Weights.export(base.textEncoder().module());
+            Map<String, Tensor> unetBefore = Weights.export(base.unet());
+            DiffusionTrainer trainer = DiffusionTrainer.baseModel(base, circles(8, 1), opts(), m, true);
+            assertTrue(trainer.trainedParameters().containsKey("text_encoder.token_embedding.weight"), trainer.trainedParameters().keySet().toString());
+            WeightAverage average = new WeightAverage(trainer.trainedParameters(), m, 0.999);
+            DiffusionTrainer.StepStats st = trainer.trainStep();
+            assertFalse(st.skipped());
+            average.update();
+            assertNotEquals(textBefore, Weights.export(base.textEncoder().module()), "the embedding table trained");
+            Map<String, Tensor> unetAfter = Weights.export(base.unet());
+            average.copyToWeights();
+            String name = "conv_in.weight";
+            float[] before = unetBefore.get(name).data();
+            float[] after = unetAfter.get(name).data();
+            float[] averaged = Weights.export(base.unet()).get(name).data();
+            // warm-up decay after one update: min(0.999, 1/10) = 0.1 → 0.1·before + 0.9·after
+            for (int i = 0; i < before.length; i++) {
+                assertEquals(0.1 * before[i] + 0.9 * after[i], averaged[i], 1e-6, "element " + i);
+            }
+            assertThrows(IllegalArgumentException.class, () -> new WeightAverage(trainer.trainedParameters(), m, 1.0));
+
+            // the same step with an ε schedule has another loss: the target differs
+            BaseModel epsBase = BaseModel.initialize(CFG, m, 7);
+            double epsLoss = DiffusionTrainer.baseModel(epsBase, circles(8, 1), opts(), m, true).trainStep().loss();
+            assertNotEquals(epsLoss, st.loss(), 1e-3);
         }
     }
 

@@ -44,6 +44,14 @@ class CliTest {
         assertTrue(o.err().contains("resolution 65 must be a multiple of 8 for preset tiny") && o.err().contains("trainSteps 'abc': must be a whole number")
                 && o.err().contains("batchSize 0: must be in [1,"), o.err());
 
+        // cnf pretrain checks its flags together, before building a model or writing anything
+        Path pretrainOut = Path.of("target", "pretrain-refused");
+        o = cnf("pretrain", "--steps", "0", "--lr", "0", "--ema-decay", "1", "--out", pretrainOut.toString());
+        assertEquals(2, o.code(), o.err());
+        assertTrue(o.err().contains("--steps and --batch-size must be >= 1") && o.err().contains("--lr must be > 0")
+                && o.err().contains("--ema-decay must be in [0, 1)") && o.err().contains("--warmup-steps must be >= 0 and below --steps"), o.err());
+        assertFalse(java.nio.file.Files.exists(pretrainOut), "nothing written");
+
         // nested fields too; every problem named at once
         o = cnf("run", "--set", "training.trainSteps=0", "--set", "data.maxImage=3", "--temporal", "127.0.0.1:1");
         assertEquals(2, o.code());

@@ -6,6 +6,7 @@ import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.datasets.ShippedModels;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.config.StableDiffusionConfig;
+import dev.cnf.model.schedulers.SchedulerConfig;
 import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.Precision;
@@ -66,7 +67,10 @@ public final class BaseModels {
                 }
                 byte[] unet = ShippedModels.read(name, BaseModel.UNET_FILE);
                 byte[] text = ShippedModels.read(name, BaseModel.TEXT_ENCODER_FILE);
-                return new Loaded(BaseModel.load(cfg, manager, Safetensors.read(unet), Safetensors.read(text)), ObjectStore.sha256(unet));
+                // the noise schedule the base was trained with (tiny-circles: v-prediction, zero terminal SNR)
+                SchedulerConfig scheduler = SchedulerConfig.fromJson(new String(ShippedModels.read(name, BaseModel.SCHEDULER_FILE), StandardCharsets.UTF_8));
+                return new Loaded(BaseModel.load(cfg, manager, Safetensors.read(unet), Safetensors.read(text)).withScheduler(scheduler),
+                        ObjectStore.sha256(unet));
             }
             StableDiffusionConfig sd = StableDiffusionConfig.preset(preset);
             if (RANDOM.equals(name)) {

@@ -34,7 +34,7 @@ import java.util.SplittableRandom;
 /**
  * Epsilon-prediction diffusion training (MSE at uniformly sampled timesteps, random prompt dropout,
  * gradient accumulation, global-norm clipping, AdamW) of either a ControlNet against a frozen base
- * ({@link #controlNet}) or the base UNet itself ({@link #baseUNet}, what `cnf pretrain` runs).
+ * ({@link #controlNet}) or the base UNet itself ({@link #baseModel}, what `cnf pretrain` runs).
  *
  * <p>All randomness of step {@code s} is drawn from a generator seeded by (seed, s) and the data
  * order from (seed, epoch), so a run restored from a checkpoint continues exactly as if it had
@@ -75,12 +75,18 @@ public final class DiffusionTrainer {
     private final Options options;
     private final NDManager manager;
     private final NoiseSchedule schedule;
+    /** The base's scheduler predicts the velocity: the loss's target is v, not the noise. */
+    private final boolean velocity;
     private final ParameterStore ps;
     private final Map<String, Parameter> trainable;
     private final AdamW optimizer;
+    /** cnf pretrain's option: the text encoder's parameters train with the base UNet. */
+    private final boolean textEncoderTrained;
     /** Set when the base computes in a half type: the ControlNet trains through half-precision copies of its weights. */
     private final MixedPrecisionStore mixed;
     private int step;
+    /** The optimizer's learning rate: options.learningRate() unless a schedule sets it (cnf pretrain's cosine decay). */
+    private double learningRate;
     private int nonFiniteTotal;
     private int consecutiveNonFinite;
     /** Rollbacks so far: they re-draw the data order and noise of the steps after the rollback point. */
@@ -138,13 +144,22 @@ public final class DiffusionTrainer {
     }
 
     private DiffusionTrainer(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager) {
+        this(base, controlnet, data, options, manager, Map.of());
+    }
+
+    private DiffusionTrainer(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager,
+                             Map<String, Parameter> alsoTrained) {
         this.base = base;
         this.controlnet = controlnet;
         this.data = data;
         this.options = options;
         this.manager = manager;
         this.schedule = base.scheduler().noiseSchedule();
-        this.trainable = trained().namedParameters();
+        this.velocity = base.scheduler().predictsVelocity();
+        Map<String, Parameter> params = new LinkedHashMap<>(trained().namedParameters());
+        params.putAll(alsoTrained);
+        this.trainable = params;
+        this.textEncoderTrained = !alsoTrained.isEmpty();
         DataType compute = base.computeType();
         if (controlnet == null && compute != DataType.FLOAT32) {
             throw new IllegalArgumentException("training the base UNet needs float32 weights; this base is stored as " + compute);
@@ -152,6 +167,15 @@ public final class DiffusionTrainer {
         this.mixed = compute == DataType.FLOAT32 ? null : new MixedPrecisionStore(manager, compute, trainable.values());
         this.ps = mixed != null ? mixed : new ParameterStore(manager, false);
         this.optimizer = AdamW.withTorchDefaults(trainable, manager, options.weightDecay());
+        this.learningRate = options.learningRate();
+    }
+
+    /** Sets the learning rate of the steps that follow (a schedule's value for the next step). */
+    public void setLearningRate(double learningRate) {
+        if (!(learningRate >= 0)) {
+            throw new IllegalArgumentException("learning rate must be >= 0, got " + learningRate);
+        }
+        this.learningRate = learningRate;
     }
 
     /** Trains {@code controlnet}; the base stays frozen. */
@@ -159,10 +183,28 @@ public final class DiffusionTrainer {
         return new DiffusionTrainer(base, controlnet, data, options, manager);
     }
 
-    /** Trains the base UNet (text-to-image); the text encoder and codec stay fixed. Conditions are ignored. */
-    public static DiffusionTrainer baseUNet(BaseModel base, TrainingSet data, Options options, NDManager manager) {
+    /**
+     * Trains the base UNet (text-to-image) and, with {@code withTextEncoder}, the text encoder with it (its parameters under
+     * {@code text_encoder.}); the codec stays fixed. Conditions are ignored.
+     */
+    public static DiffusionTrainer baseModel(BaseModel base, TrainingSet data, Options options, NDManager manager, boolean withTextEncoder) {
         base.unet().namedParameters().values().forEach(p -> p.freeze(false));
-        return new DiffusionTrainer(base, null, data, options, manager);
+        Map<String, Parameter> extra = new LinkedHashMap<>();
+        if (withTextEncoder) {
+            base.textEncoder().module().namedParameters().forEach((name, p) -> {
+                p.freeze(false);
+                extra.put(TEXT_ENCODER_PREFIX + name, p);
+            });
+        }
+        return new DiffusionTrainer(base, null, data, options, manager, extra);
+    }
+
+    /** The text encoder's parameters among {@link #trainedParameters()}: their names may repeat the UNet's. */
+    static final String TEXT_ENCODER_PREFIX = "text_encoder.";
+
+    /** The parameters this trainer updates, by name. */
+    public Map<String, Parameter> trainedParameters() {
+        return trainable;
     }
 
     /**
@@ -242,7 +284,7 @@ public final class DiffusionTrainer {
                 cause = nonFiniteCause(lossSum, gradNorm);
             }
             if (finite) {
-                optimizer.step(options.learningRate(), this::gradient);
+                optimizer.step(learningRate, this::gradient);
                 if (baseOptimizer != null) {
                     baseOptimizer.step(baseLearningRate);
                 }
@@ -370,8 +412,11 @@ public final class DiffusionTrainer {
             mixed.discardCopies(); // none unless an earlier micro-batch failed midway
         }
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-            // eps is float32: the subtraction promotes a half-precision prediction, differentiably (DJL's toType is not)
-            NDArray loss = predict(batch, batch.cond(), true).sub(batch.eps()).square().mean();
+            if (textEncoderTrained) { // encoded again where the gradient is recorded (the same values)
+                batch = new Batch(batch.noisy(), batch.target(), batch.timesteps(), base.textEncoder().encode(ps, manager, prompts), batch.cond());
+            }
+            // the target is float32: the subtraction promotes a half-precision prediction, differentiably (DJL's toType is not)
+            NDArray loss = predict(batch, batch.cond(), true).sub(batch.target()).square().mean();
             beforeBackward.run();
             gc.backward(Scalars.div(loss, (float) options.gradAccumulation()));
             if (mixed != null) {
@@ -383,8 +428,11 @@ public final class DiffusionTrainer {
         }
     }
 
-    /** Model inputs for one batch: noised latents, the noise, timesteps, text and condition. */
-    private record Batch(NDArray noisy, NDArray eps, NDArray timesteps, NDArray text, NDArray cond) {}
+    /**
+     * Model inputs for one batch: noised latents, the training target (the noise, or the velocity under the base
+     * scheduler's v_prediction), timesteps, text and condition.
+     */
+    private record Batch(NDArray noisy, NDArray target, NDArray timesteps, NDArray text, NDArray cond) {}
 
     /** Noises a batch at uniformly drawn timesteps; all randomness comes from {@code rng}. */
     private Batch noisyBatch(List<float[]> images, List<float[]> conds, List<String> prompts, SplittableRandom rng) {
@@ -444,14 +492,17 @@ public final class DiffusionTrainer {
         }
         NDArray eps = manager.create(noise, latents.getShape());
         Shape col = new Shape(b, 1, 1, 1);
-        NDArray noisy = latents.toType(DataType.FLOAT32, false).mul(manager.create(sa, col)).add(eps.mul(manager.create(sb, col)));
+        NDArray clean = latents.toType(DataType.FLOAT32, false);
+        NDArray noisy = clean.mul(manager.create(sa, col)).add(eps.mul(manager.create(sb, col)));
+        // diffusers' get_velocity: v = √ᾱ·ε − √(1−ᾱ)·x0
+        NDArray target = velocity ? eps.mul(manager.create(sa, col)).sub(clean.mul(manager.create(sb, col))) : eps;
         // the noising is float32; the model sees its compute type (the same arrays in float32 mode)
         DataType compute = base.computeType();
-        return new Batch(noisy.toType(compute, false), eps, manager.create(t), text.toType(compute, false),
+        return new Batch(noisy.toType(compute, false), target, manager.create(t), text.toType(compute, false),
                 manager.create(cs, imgShape).toType(compute, false));
     }
 
-    /** Predicted noise; the ControlNet (if any) sees {@code cond}; a null {@code cond} asks the base UNet alone. */
+    /** The model's output (noise or velocity); the ControlNet (if any) sees {@code cond}; a null {@code cond} asks the base UNet alone. */
     private NDArray predict(Batch batch, NDArray cond, boolean training) {
         NDList unetIn = new NDList(batch.noisy(), batch.timesteps(), batch.text());
         if (controlnet != null && cond != null) {
@@ -474,17 +525,17 @@ public final class DiffusionTrainer {
             scope.suppressNotUsedWarning();
             Batch batch = noisyBatch(images, conditions, captions, new SplittableRandom(seed));
             NDArray empty = batch.cond().zerosLike();
-            double withCondition = predict(batch, batch.cond(), false).sub(batch.eps()).square().mean().getFloat();
-            double withoutCondition = predict(batch, empty, false).sub(batch.eps()).square().mean().getFloat();
+            double withCondition = predict(batch, batch.cond(), false).sub(batch.target()).square().mean().getFloat();
+            double withoutCondition = predict(batch, empty, false).sub(batch.target()).square().mean().getFloat();
             return withoutCondition - withCondition;
         }
     }
 
     /**
      * How far the wrapped model is from its base: on a fixed held-out batch with fixed noise and timesteps (from
-     * {@code seed}), the largest and the root-mean-square difference between the noise the UNet predicts with the
-     * ControlNet's residuals and without them. Exactly 0 before training with zero convolutions: the paper's
-     * argument that they protect the base model at the start.
+     * {@code seed}), the largest and the root-mean-square difference between the UNet's output (the noise, or the
+     * velocity under v_prediction) with the ControlNet's residuals and without them. Exactly 0 before training with zero
+     * convolutions: the paper's argument that they protect the base model at the start.
      */
     public Deviation baseDeviation(List<float[]> images, List<float[]> conditions, List<String> captions, long seed) {
         if (controlnet == null) {
@@ -501,7 +552,7 @@ public final class DiffusionTrainer {
         }
     }
 
-    /** {@link #baseDeviation}: the largest and the root-mean-square difference of the predicted noise. */
+    /** {@link #baseDeviation}: the largest and the root-mean-square difference of the model's output. */
     public record Deviation(double maxAbs, double rms) {}
 
     private double clipGradients() {
