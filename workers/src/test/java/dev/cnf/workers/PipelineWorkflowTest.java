@@ -351,7 +351,7 @@ class PipelineWorkflowTest {
     }
 
     /**
-     * Long enough for the tiny preset's ControlNet to converge (about 250 steps, PipelineInput's defaults): then its
+     * Long enough for the tiny preset's ControlNet to converge (about 350 steps, PipelineInput's defaults): then its
      * held-out samples follow the input edges clearly better than the same base without control. The other runs here
      * train a few steps and only check that the numbers exist; this one checks that training works.
      */
@@ -359,12 +359,13 @@ class PipelineWorkflowTest {
     @SuppressWarnings("unchecked")
     void aConvergedControlNetBeatsTheNoControlFloorOnHeldOutSamples() throws Exception {
         PipelineResult r = stub("wf-control").run(input("""
-                {"name": "controlled", "resolution": 64, "trainSteps": 400, "batchSize": 8, "learningRate": 5e-3, "seed": 42,
-                 "checkpointEvery": 200, "evalSamples": 4, "evalSteps": 10, "probeEvery": 200}"""));
+                {"name": "controlled", "resolution": 64, "trainSteps": 600, "batchSize": 8, "learningRate": 5e-3, "seed": 42,
+                 "checkpointEvery": 300, "evalSamples": 4, "evalSteps": 10, "probeEvery": 200}"""));
         Map<String, Object> metrics = Json.read(store.get(onlyKey("runs/wf-control/", "/evaluate/metrics.json")), Map.class);
         double floor = ((Number) metrics.get("edgeF1NoControl")).doubleValue();
         System.out.printf("converged run: edge F1 %.3f against the no-control floor %.3f%n", r.edgeF1(), floor);
-        // measured 0.210 against 0.077 (0.232 with oneDNN held to AVX2); the demo's 600 steps give 0.403 against 0.106
+        // measured 0.187 against 0.039 (0.182 with oneDNN held to AVX2); at 400 steps, just past convergence, 0.313 and 0.126:
+        // too close to the bound on some kernels. The demo's 600 steps on its 8 held-out samples give 0.490 against 0.106
         assertTrue(r.edgeF1() > floor + 0.05 && r.edgeF1() > 1.5 * floor,
                 "edge F1 " + r.edgeF1() + " should beat the no-control floor " + floor + " by 0.05 and by half");
     }

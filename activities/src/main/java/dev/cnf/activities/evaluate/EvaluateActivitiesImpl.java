@@ -348,7 +348,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                 summary(r, held, prompts, curves, clean, composition), (Map<String, Integer>) clean.get("dropped"),
                 List.of(new LineChart.Curve("training loss: raw (faded) and smoothed (EMA); red marks: steps skipped as non-finite",
                                 curves.losses(), "#1f77b4", List.of(), curves.skippedSteps(), true),
-                        new LineChart.Curve("condition gain: L(ε | no condition) − L(ε | condition), held-out", curves.gains(), "#2ca02c"),
+                        new LineChart.Curve("condition gain: L(no condition) − L(condition), held-out", curves.gains(), "#2ca02c"),
                         new LineChart.Curve("controllability probe: edge F1 of 10-step samples, held-out, with its 95% band over the samples",
                                 curves.probes(), "#d62728", curves.probeErrors(), List.of(), false)),
                 r.trained().convergedStep(), comparison(scored, duringTraining, previousMetrics), previous.orElse(null), columns,

@@ -54,8 +54,8 @@ public sealed interface TrainingLogRow {
     record Unlock(int step, double baseLearningRate) implements TrainingLogRow {}
 
     /**
-     * Before the first step of a fresh ControlNet: how far the wrapped model's predicted noise is from its base's on the
-     * held-out probe batch (exactly 0 with zero convolutions).
+     * Before the first step of a fresh ControlNet: how far the wrapped model's output (noise or velocity) is from its
+     * base's on the held-out probe batch (exactly 0 with zero convolutions).
      *
      * @param zeroConvInit how the joins were initialised ({@code zero} or {@code gaussian})
      */

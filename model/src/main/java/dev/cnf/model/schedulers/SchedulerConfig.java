@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -118,8 +120,8 @@ public record SchedulerConfig(int numTrainTimesteps, double betaStart, double be
     }
 
     /** This config as diffusers' scheduler_config.json keys (those cnf reads). */
-    public java.util.Map<String, Object> toJson() {
-        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    public Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
         m.put("_class_name", "DDIMScheduler");
         m.put("num_train_timesteps", numTrainTimesteps);
         m.put("beta_start", betaStart);

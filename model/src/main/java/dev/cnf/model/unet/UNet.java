@@ -76,8 +76,9 @@ public final class UNet extends NamedBlock {
     }
 
     /**
-     * Inference with diffusers' argument names, without gradients: the predicted noise for ({@code sample, timestep,
-     * encoder_hidden_states}), with a ControlNet's residuals added when given (null for none).
+     * Inference with diffusers' argument names, without gradients: the model output (noise, or velocity under
+     * v-prediction) for ({@code sample, timestep, encoder_hidden_states}), with a ControlNet's residuals added when
+     * given (null for none).
      *
      * @param timesteps [N], or one timestep for the whole batch (0-dim or [1])
      */
@@ -104,7 +105,7 @@ public final class UNet extends NamedBlock {
     /**
      * inputs: (latents [N,C,h,w], timesteps [N], text — the context [N,S,D] for cross-attention or
      * the pooled vector [N,D] of the stand-in — then optionally the control residuals: one per skip
-     * followed by the mid residual). Output: predicted noise.
+     * followed by the mid residual). Output: the predicted noise (or velocity, for a v-prediction scheduler).
      */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
