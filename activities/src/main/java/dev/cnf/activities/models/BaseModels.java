@@ -68,7 +68,8 @@ public final class BaseModels {
                 byte[] unet = ShippedModels.read(name, BaseModel.UNET_FILE);
                 byte[] text = ShippedModels.read(name, BaseModel.TEXT_ENCODER_FILE);
                 // the noise schedule the base was trained with (tiny-circles: v-prediction, zero terminal SNR)
-                SchedulerConfig scheduler = SchedulerConfig.fromJson(new String(ShippedModels.read(name, BaseModel.SCHEDULER_FILE), StandardCharsets.UTF_8));
+                byte[] schedulerJson = ShippedModels.read(name, BaseModel.SCHEDULER_FILE);
+                SchedulerConfig scheduler = SchedulerConfig.fromJson(new String(schedulerJson, StandardCharsets.UTF_8));
                 return new Loaded(BaseModel.load(cfg, manager, Safetensors.read(unet), Safetensors.read(text)).withScheduler(scheduler),
                         ObjectStore.sha256(unet));
             }

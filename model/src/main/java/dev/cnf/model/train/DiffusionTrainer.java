@@ -143,10 +143,6 @@ public final class DiffusionTrainer {
         return base.textEncoder().encode(new ParameterStore(manager, false), manager, List.of(prompt)).toType(DataType.FLOAT32, false);
     }
 
-    private DiffusionTrainer(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager) {
-        this(base, controlnet, data, options, manager, Map.of());
-    }
-
     private DiffusionTrainer(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager,
                              Map<String, Parameter> alsoTrained) {
         this.base = base;
@@ -180,7 +176,7 @@ public final class DiffusionTrainer {
 
     /** Trains {@code controlnet}; the base stays frozen. */
     public static DiffusionTrainer controlNet(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager) {
-        return new DiffusionTrainer(base, controlnet, data, options, manager);
+        return new DiffusionTrainer(base, controlnet, data, options, manager, Map.of());
     }
 
     /**

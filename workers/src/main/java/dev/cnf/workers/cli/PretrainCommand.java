@@ -148,12 +148,12 @@ public final class PretrainCommand implements Callable<Integer> {
             byte[] text = Safetensors.write(Weights.export(base.textEncoder().module()), meta);
             Files.write(out.resolve(BaseModel.UNET_FILE), unet);
             Files.write(out.resolve(BaseModel.TEXT_ENCODER_FILE), text);
-            Files.write(out.resolve(BaseModel.SCHEDULER_FILE), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsBytes(base.scheduler().toJson()));
+            ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            Files.write(out.resolve(BaseModel.SCHEDULER_FILE), json.writeValueAsBytes(base.scheduler().toJson()));
             Map<String, Object> config = new LinkedHashMap<>();
             config.put("cnf_model_config", cfg);
             config.put("provenance", provenance);
-            Files.write(out.resolve("config.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(config));
+            Files.write(out.resolve("config.json"), json.writeValueAsBytes(config));
 
             List<String> prompts = List.of("red circle with light grey background", "aqua circle with navy background",
                     "yellow circle with purple background", "white circle with black background");
