@@ -1087,9 +1087,9 @@ class PipelineWorkflowTest {
         assertEquals(List.of("zero", "gaussian"), variants.stream().map(v -> v.get("variant")).toList());
         assertEquals(1, ((Number) ((Map<String, Object>) variants.get(0).get("edgeF1")).get("n")).intValue());
         assertNotNull(report.get("detectorAgainstReference"));
-        List<Map<String, Object>> persistence = (List<Map<String, Object>>) report.get("detectorPersistence");
-        assertEquals(4, persistence.size(), "the detector replayed with persistence 1 to 4");
-        assertEquals(1, persistence.stream().filter(row -> Boolean.TRUE.equals(row.get("deployed"))).count());
+        List<Map<String, Object>> alternatives = (List<Map<String, Object>>) report.get("detectorAlternatives");
+        assertEquals(16, alternatives.size(), "the detector replayed with 4 jumps and persistence 1 to 4");
+        assertEquals(1, alternatives.stream().filter(row -> Boolean.TRUE.equals(row.get("deployed"))).count());
         String html = new String(store.get(store.keyOf(r.reportUri())), java.nio.charset.StandardCharsets.UTF_8);
         assertTrue(html.contains("<h2>By variant</h2>") && html.contains("<svg") && html.contains("data:image/png;base64,"), "tables, curves, grid");
         assertEquals("done", env.getWorkflowClient().newWorkflowStub(StudyWorkflow.class, "study-smoke").status().stage());

@@ -188,46 +188,55 @@ public class StudyActivitiesImpl implements StudyActivities {
         rates.put("falsePositiveRate", flagged == 0 ? null : (double) falsePositives / flagged);
         rates.put("missRate", withReference == 0 ? null : (double) misses / withReference);
         out.put("detectorAgainstReference", rates);
-        out.put("detectorPersistence", persistenceAlternatives(arms));
+        out.put("detectorAlternatives", detectorAlternatives(arms));
         return out;
     }
 
+    /** The jumps the report replays the detector with, the deployed one among them. */
+    static final List<Double> REPLAYED_JUMPS = List.of(0.05, 0.1, 0.15, 0.2);
+
     /**
-     * The detector replayed on every trained arm's probe series with persistence 1 to 4 (baseline, jump and sigmas as
-     * deployed), each judged by the same reference: what a stricter or looser test would have flagged, for tuning.
+     * The detector replayed on every trained arm's probe series with each jump of {@link #REPLAYED_JUMPS} and persistence
+     * 1 to 4 (baseline and sigmas as deployed), each judged by the same reference (the deployed threshold's): what a
+     * stricter or looser test would have flagged, for tuning.
      */
-    static List<Map<String, Object>> persistenceAlternatives(List<ArmFacts> arms) {
+    static List<Map<String, Object>> detectorAlternatives(List<ArmFacts> arms) {
         ConvergenceDetector.Settings deployed = ConvergenceDetector.Settings.defaults();
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (int persistence = 1; persistence <= 4; persistence++) {
-            ConvergenceDetector.Settings settings = new ConvergenceDetector.Settings(deployed.baselineEvals(), deployed.minJump(),
-                    deployed.sigmas(), persistence);
-            Map<ConvergenceDetector.Verdict, Integer> verdicts = new java.util.EnumMap<>(ConvergenceDetector.Verdict.class);
-            List<Integer> lateness = new ArrayList<>();
-            for (ArmFacts a : arms) {
-                if (a.verdict() == null) {
-                    continue; // not trained
-                }
-                ConvergenceDetector detector = new ConvergenceDetector(settings);
-                a.probes().forEach(p -> detector.add(new ConvergenceDetector.Point((int) p[0], 0, p[1])));
-                Integer flagged = detector.convergedStep().isPresent() ? detector.convergedStep().getAsInt() : null;
-                ConvergenceDetector.Verdict v = ConvergenceDetector.Verdict.of(flagged,
-                        a.referenceStep() == null ? OptionalInt.empty() : OptionalInt.of(a.referenceStep()));
-                verdicts.merge(v, 1, Integer::sum);
-                if (v == ConvergenceDetector.Verdict.HIT) {
-                    lateness.add(flagged - a.referenceStep());
-                }
+        for (double jump : REPLAYED_JUMPS) {
+            for (int persistence = 1; persistence <= 4; persistence++) {
+                rows.add(replay(arms, new ConvergenceDetector.Settings(deployed.baselineEvals(), jump, deployed.sigmas(), persistence)));
             }
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("persistence", persistence);
-            row.put("deployed", persistence == deployed.persistence());
-            for (ConvergenceDetector.Verdict v : ConvergenceDetector.Verdict.values()) {
-                row.put(v.name(), verdicts.getOrDefault(v, 0));
-            }
-            row.put("hitLatenessSteps", Spread.of(lateness.stream().map(Integer::doubleValue).toList()));
-            rows.add(row);
         }
         return rows;
+    }
+
+    private static Map<String, Object> replay(List<ArmFacts> arms, ConvergenceDetector.Settings settings) {
+        Map<ConvergenceDetector.Verdict, Integer> verdicts = new java.util.EnumMap<>(ConvergenceDetector.Verdict.class);
+        List<Integer> lateness = new ArrayList<>();
+        for (ArmFacts a : arms) {
+            if (a.verdict() == null) {
+                continue; // not trained
+            }
+            ConvergenceDetector detector = new ConvergenceDetector(settings);
+            a.probes().forEach(p -> detector.add(new ConvergenceDetector.Point((int) p[0], 0, p[1])));
+            Integer flagged = detector.convergedStep().isPresent() ? detector.convergedStep().getAsInt() : null;
+            ConvergenceDetector.Verdict v = ConvergenceDetector.Verdict.of(flagged,
+                    a.referenceStep() == null ? OptionalInt.empty() : OptionalInt.of(a.referenceStep()));
+            verdicts.merge(v, 1, Integer::sum);
+            if (v == ConvergenceDetector.Verdict.HIT) {
+                lateness.add(flagged - a.referenceStep());
+            }
+        }
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("minJump", settings.minJump());
+        row.put("persistence", settings.persistence());
+        row.put("deployed", settings.equals(ConvergenceDetector.Settings.defaults()));
+        for (ConvergenceDetector.Verdict v : ConvergenceDetector.Verdict.values()) {
+            row.put(v.name(), verdicts.getOrDefault(v, 0));
+        }
+        row.put("hitLatenessSteps", Spread.of(lateness.stream().map(Integer::doubleValue).toList()));
+        return row;
     }
 
     private static long count(List<ArmFacts> arms, ConvergenceDetector.Verdict verdict) {
@@ -266,11 +275,13 @@ public class StudyActivitiesImpl implements StudyActivities {
                 .append(rates.get("falsePositives")).append(" (rate ").append(rate(rates.get("falsePositiveRate"))).append("), misses ")
                 .append(rates.get("misses")).append(" (rate ").append(rate(rates.get("missRate"))).append("), neither ")
                 .append(rates.get("neither")).append(".</p>");
-        h.append("<p>The same test replayed with other persistence (probes in a row above the threshold), judged by the same reference:</p>")
-                .append("<table><tr><th>persistence</th><th>hits</th><th>false positives</th><th>misses</th><th>neither</th>")
+        h.append("<p>The same test replayed with other jumps over the baseline and persistence (probes in a row above the threshold), ")
+                .append("judged by the same reference:</p>")
+                .append("<table><tr><th>jump</th><th>persistence</th><th>hits</th><th>false positives</th><th>misses</th><th>neither</th>")
                 .append("<th>hit flagged after the reference (steps)</th></tr>");
-        for (Map<String, Object> row : (List<Map<String, Object>>) json.get("detectorPersistence")) {
-            h.append("<tr><td>").append(row.get("persistence")).append(Boolean.TRUE.equals(row.get("deployed")) ? " (deployed)" : "")
+        for (Map<String, Object> row : (List<Map<String, Object>>) json.get("detectorAlternatives")) {
+            h.append("<tr><td>").append(row.get("minJump")).append("</td><td>").append(row.get("persistence"))
+                    .append(Boolean.TRUE.equals(row.get("deployed")) ? " (deployed)" : "")
                     .append("</td><td>").append(row.get("HIT")).append("</td><td>").append(row.get("FALSE_POSITIVE")).append("</td><td>")
                     .append(row.get("MISS")).append("</td><td>").append(row.get("NONE")).append("</td>")
                     .append(cell(row.get("hitLatenessSteps"), "%.0f")).append("</tr>");

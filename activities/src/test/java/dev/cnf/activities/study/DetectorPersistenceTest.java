@@ -10,7 +10,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The study report's replay of the detector with other persistence, on the demo series. */
+/** The study report's replay of the detector with other jumps and persistence. */
 class DetectorPersistenceTest {
     static StudyActivitiesImpl.ArmFacts arm(double... probes) {
         List<double[]> series = new ArrayList<>();
@@ -29,14 +29,21 @@ class DetectorPersistenceTest {
     }
 
     @Test
-    void aStricterTestWouldNotHaveFlaggedTheDemosFallBack() {
-        // flagged at 100 by two probes above 0.19, back to 0.14 at 200, above the threshold for good from 250
-        List<Map<String, Object>> rows = StudyActivitiesImpl.persistenceAlternatives(List.of(arm(0.11, 0.11, 0.20, 0.21, 0.14, 0.30, 0.35,
+    void aStricterTestWouldNotHaveFlaggedAnEarlyFallBack() {
+        // above the threshold (0.11 + 0.1) at 50 and 100, back to 0.15 at 150, above it for good from 200
+        List<Map<String, Object>> all = StudyActivitiesImpl.detectorAlternatives(List.of(arm(0.11, 0.25, 0.26, 0.15, 0.30, 0.35,
                 0.49, 0.40)));
+        assertEquals(16, all.size(), "4 jumps x persistence 1 to 4");
+        assertEquals(1, all.stream().filter(r -> Boolean.TRUE.equals(r.get("deployed"))).count());
+        List<Map<String, Object>> rows = all.stream().filter(r -> r.get("minJump").equals(0.1)).toList();
         assertEquals(List.of(1, 2, 3, 4), rows.stream().map(r -> r.get("persistence")).toList());
         assertEquals(List.of(false, true, false, false), rows.stream().map(r -> r.get("deployed")).toList());
         assertEquals(List.of(1, 1, 0, 0), rows.stream().map(r -> r.get("FALSE_POSITIVE")).toList());
         assertEquals(List.of(0, 0, 1, 1), rows.stream().map(r -> r.get("HIT")).toList());
-        assertEquals(0.0, ((StudyActivitiesImpl.Spread) rows.get(2).get("hitLatenessSteps")).mean(), "flagged at the reference, 250");
+        assertEquals(0.0, ((StudyActivitiesImpl.Spread) rows.get(2).get("hitLatenessSteps")).mean(), "flagged at the reference, 200");
+        Map<String, Object> highJump = all.stream().filter(r -> r.get("minJump").equals(0.2) && r.get("persistence").equals(1)).findFirst()
+                .orElseThrow();
+        assertEquals(1, highJump.get("HIT"), "above 0.31 first at 250, after the reference");
+        assertEquals(50.0, ((StudyActivitiesImpl.Spread) highJump.get("hitLatenessSteps")).mean());
     }
 }
