@@ -42,7 +42,7 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--images", defaultValue = "10000", description = "synthetic images (default ${DEFAULT-VALUE})")
     int images;
 
-    @Option(names = "--steps", defaultValue = "6000", description = "optimizer steps (default ${DEFAULT-VALUE})")
+    @Option(names = "--steps", defaultValue = "14000", description = "optimizer steps (default ${DEFAULT-VALUE})")
     int steps;
 
     @Option(names = "--batch-size", defaultValue = "16", description = "batch size (default ${DEFAULT-VALUE})")
