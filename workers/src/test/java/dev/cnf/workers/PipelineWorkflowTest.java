@@ -420,8 +420,8 @@ class PipelineWorkflowTest {
 
     /**
      * `cnf generate` with a published version reproduces the evaluation's sample pixel for pixel: same held-out condition,
-     * caption, seed, steps and guidance, but the weights read from the published version (checked against its manifest)
-     * and the condition from a file, where the evaluation used the run's own.
+     * caption, seed, steps and guidance (by default the base's in both), but the weights read from the published version
+     * (checked against its manifest) and the condition from a file, where the evaluation used the run's own.
      */
     @Test
     @SuppressWarnings("unchecked")
@@ -434,7 +434,7 @@ class PipelineWorkflowTest {
         String samples = evaluated.replace("metrics.json", "samples/");
         Path condition = java.nio.file.Files.write(tmp.resolve("condition.png"), store.get(samples + "condition/" + sample.get("id") + ".png"));
         String[] base = {"generate", "--s3", s3.endpoint(), "--s3-access-key", EmbeddedS3.ACCESS_KEY, "--s3-secret-key", EmbeddedS3.SECRET_KEY,
-                "--bucket", store.bucket(), "--prompt", String.valueOf(sample.get("caption")), "--seed", "11", "--steps", "3", "--guidance", "9"};
+                "--bucket", store.bucket(), "--prompt", String.valueOf(sample.get("caption")), "--seed", "11", "--steps", "3"};
         List<String> args = new java.util.ArrayList<>(List.of(base));
         args.addAll(List.of("--model", "generate-me@gen-1", "--condition-image", condition.toString(), "--out", tmp.resolve("out").toString()));
         assertEquals(0, dev.cnf.workers.cli.CnfCli.commandLine().execute(args.toArray(String[]::new)));
@@ -522,7 +522,7 @@ class PipelineWorkflowTest {
         Path condition = java.nio.file.Files.write(tmp.resolve("condition.png"), store.get(samples + "condition/" + sample.get("id") + ".png"));
         assertEquals(0, dev.cnf.workers.cli.CnfCli.commandLine().execute("generate", "--s3", s3.endpoint(), "--s3-access-key",
                 EmbeddedS3.ACCESS_KEY, "--s3-secret-key", EmbeddedS3.SECRET_KEY, "--bucket", store.bucket(), "--prompt",
-                String.valueOf(sample.get("caption")), "--seed", "11", "--steps", "3", "--guidance", "9", "--model", "paper-hint@p-1",
+                String.valueOf(sample.get("caption")), "--seed", "11", "--steps", "3", "--model", "paper-hint@p-1",
                 "--condition-image", condition.toString(), "--out", tmp.resolve("out").toString()));
         org.opencv.core.Mat expected = dev.cnf.activities.imaging.OpenCv.decodeBgr(store.get(samples + "automatic/" + sample.get("id") + ".png"));
         org.opencv.core.Mat generated = dev.cnf.activities.imaging.OpenCv.decodeBgr(java.nio.file.Files.readAllBytes(tmp.resolve("out/sample-00.png")));

@@ -111,6 +111,7 @@ class PipelineInputTest {
         assertTrue(sd.problems().isEmpty(), sd.problems().toString());
         assertEquals(512, sd.model().resolution(), "SD1.5's own size");
         assertEquals(1e-5, sd.training().learningRate(), 1e-15, "the paper's rate");
+        assertEquals(9.0, sd.evaluation().guidanceScale(), "the paper's guidance");
         assertTrue(fromUi("{\"modelConfig\": \"tiny-sd\", \"baseModel\": \"/mnt/models/tiny-sd\"}").problems().isEmpty());
         assertTrue(fromUi("{\"modelConfig\": \"mid-sd\", \"baseModel\": \"random\"}").problems().isEmpty());
 
@@ -124,6 +125,14 @@ class PipelineInputTest {
                 fromUi("{\"baseModel\": \"s3://models/sd/\"}").problems());
         assertEquals(List.of("modelConfig 'sd21': choose one of [tiny, sd15, mid-sd, tiny-sd]"),
                 fromUi("{\"modelConfig\": \"sd21\", \"baseModel\": \"random\"}").problems());
+    }
+
+    @Test
+    void theGuidanceScaleIsTheBasesUnlessSet() {
+        assertEquals(5.0, fromUi("{}").evaluation().guidanceScale(), "the shipped tiny-circles base's");
+        assertEquals(9.0, fromUi("{\"baseModel\": \"random\"}").evaluation().guidanceScale(), "the paper's");
+        assertEquals(7.5, fromUi("{\"guidanceScale\": 7.5}").evaluation().guidanceScale());
+        assertEquals(12.0, fromUi("{\"modelConfig\": \"tiny-sd\", \"baseModel\": \"random\", \"guidanceScale\": 12}").evaluation().guidanceScale());
     }
 
     @Test

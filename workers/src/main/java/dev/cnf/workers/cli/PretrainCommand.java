@@ -15,6 +15,7 @@ import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.TrainingSet;
 import dev.cnf.model.train.WeightAverage;
+import dev.cnf.workflows.spec.ModelSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -142,7 +143,8 @@ public final class PretrainCommand implements Callable<Integer> {
             provenance.put("finalLossEma", emaLoss);
             provenance.put("seconds", Math.round((System.nanoTime() - t0) / 1e9));
             provenance.put("nonFiniteStepsRecomputed", trainer.nonFiniteSteps());
-            provenance.put("colourCheck", Map.of("prompts", verdicts.size(), "matched", matched, "gridEnergy", grid, "roughness", roughness));
+            provenance.put("colourCheck", Map.of("prompts", verdicts.size(), "matched", matched, "gridEnergy", grid, "roughness", roughness,
+                    "sampler", SAMPLER_DESCRIPTION));
             Map<String, String> meta = Map.of("format", "pt", "cnf", "tiny-circles base, see config.json");
             byte[] unet = Safetensors.write(Weights.export(base.unet()), meta);
             byte[] text = Safetensors.write(Weights.export(base.textEncoder().module()), meta);
@@ -158,7 +160,7 @@ public final class PretrainCommand implements Callable<Integer> {
             List<String> prompts = List.of("red circle with light grey background", "aqua circle with navy background",
                     "yellow circle with purple background", "white circle with black background");
             List<float[]> samples = new ControlNetSampler(base, null).sample(manager, prompts,
-                    Collections.nCopies(prompts.size(), noCondition), ControlNetSampler.Settings.defaults(seed));
+                    Collections.nCopies(prompts.size(), noCondition), demoSettings(seed));
             Files.write(out.resolve("preview.png"), Pixels.grid(samples, resolution, prompts.size(), -1f, 1f));
             System.out.println("wrote " + out.toAbsolutePath() + " (unet " + unet.length / 1024 + " KiB); preview.png shows: " + prompts);
         }
@@ -170,17 +172,27 @@ public final class PretrainCommand implements Callable<Integer> {
      * Not SD1.5's: in pixel space a flat-coloured image still shows its colours through SD1.5's last timestep (√ᾱ =
      * 0.07 over 4096 pixels), so an ε-model learns to read colours off the noise instead of the caption, and sampling
      * from pure noise ignores the caption. SD1.5's betas rescaled to zero terminal SNR with v-prediction and trailing
-     * timesteps (Lin et al. 2024) leave the caption as the only source of colour at the start of sampling.
+     * timesteps (Lin et al. 2024) leave the caption as the only source of colour at the start of sampling. The last DDIM
+     * step lands on the predicted image itself (set_alpha_to_one): SD1.5's alphas_cumprod[0] would add back 0.03 of the
+     * predicted noise, about 4 grey levels of pixel noise that no decoder smooths here.
      */
     static final SchedulerConfig PIXEL_SPACE_SCHEDULER = new SchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", "v_prediction",
-            "trailing", 0, false, true);
+            "trailing", 0, true, true);
+
+    static final String SAMPLER_DESCRIPTION = "DDIM 20 steps, guidance " + ModelSpec.TINY_CIRCLES_GUIDANCE_SCALE + ", sampling seed = --seed,"
+            + " scheduler_config.json";
+
+    /** The demo's sampler on this base: 20 DDIM steps at the base's guidance scale ({@link ModelSpec#TINY_CIRCLES_GUIDANCE_SCALE}). */
+    static ControlNetSampler.Settings demoSettings(long seed) {
+        return new ControlNetSampler.Settings(20, (float) ModelSpec.TINY_CIRCLES_GUIDANCE_SCALE, 1f, seed);
+    }
 
     /** Seed of the held-out prompts the colour check samples: not the training data's (which is --seed). */
     static final long HELD_OUT_SEED = 20_261_201L;
     static final int COLOUR_CHECK_PROMPTS = 96;
 
     /**
-     * Samples the base text-to-image (no ControlNet, the demo's sampler settings) for {@code count} captions drawn
+     * Samples the base text-to-image (no ControlNet, the demo's sampler settings: {@link #demoSettings}) for {@code count} captions drawn
      * from the generator with a seed training never used, and judges each sample's disc and background colours.
      */
     static List<CaptionColourCheck.Verdict> colourCheck(BaseModel base, NDManager manager, int count, long seed) {
@@ -188,7 +200,7 @@ public final class PretrainCommand implements Callable<Integer> {
         List<String> prompts = SyntheticCircles.generate(count, size, HELD_OUT_SEED).stream().map(SyntheticCircles.Item::caption).toList();
         float[] noCondition = new float[3 * size * size];
         List<float[]> samples = new ControlNetSampler(base, null).sample(manager, prompts,
-                Collections.nCopies(count, noCondition), ControlNetSampler.Settings.defaults(seed));
+                Collections.nCopies(count, noCondition), demoSettings(seed));
         List<CaptionColourCheck.Verdict> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             out.add(CaptionColourCheck.check(prompts.get(i), samples.get(i), size, true, -1f, 1f));

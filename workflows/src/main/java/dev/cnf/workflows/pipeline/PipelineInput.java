@@ -56,7 +56,7 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
         caption = caption == null ? CaptionSpec.defaults() : caption;
         conditioning = conditioning == null ? ConditionSpec.defaults() : conditioning;
         training = (training == null ? TrainingSpec.defaults() : training).forModel(model);
-        evaluation = evaluation == null ? EvaluationSpec.defaults() : evaluation;
+        evaluation = (evaluation == null ? EvaluationSpec.defaults() : evaluation).forModel(model);
         publish = publish == null ? PublishSpec.defaults() : publish;
         stopAfter = stopAfter == null ? "" : stopAfter.strip();
         inputProblems = inputProblems == null ? List.of() : List.copyOf(inputProblems);

@@ -7,7 +7,8 @@ import java.util.List;
  *
  * @param evalSamples   held-out conditions, never trained on, that are sampled for the report and the probes
  * @param evalSteps     DDIM steps for evaluation samples
- * @param guidanceScale classifier-free guidance scale
+ * @param guidanceScale classifier-free guidance scale; unless set, the base's ({@link ModelSpec#guidanceScale}: 9.0, the
+ *                      paper's, or 5.0 for the shipped tiny-circles base), filled in by {@link #forModel}
  * @param controlScale  ControlNet residual scale when sampling
  * @param userPrompt    the evaluation's "user" prompt mode (the paper's fourth mode); empty skips that mode
  * @param selectCheckpoint which weights the run publishes: "last" (the last step's) or "best" (of the checkpoints
@@ -33,10 +34,10 @@ public record EvaluationSpec(Integer evalSamples, Integer evalSteps, Double guid
         }
     }
 
+    /** Defaults except the guidance scale, which depends on the base ({@link #forModel}). */
     public EvaluationSpec {
         evalSamples = evalSamples == null ? 8 : evalSamples;
         evalSteps = evalSteps == null ? 20 : evalSteps;
-        guidanceScale = guidanceScale == null ? 9.0 : guidanceScale;
         controlScale = controlScale == null ? 1.0 : controlScale;
         userPrompt = userPrompt == null ? "" : userPrompt;
         selectCheckpoint = Checks.blank(selectCheckpoint) ? "last" : selectCheckpoint;
@@ -63,10 +64,16 @@ public record EvaluationSpec(Integer evalSamples, Integer evalSteps, Double guid
         return new EvaluationSpec(null, null, null, null, null, null, null);
     }
 
+    /** With the base's guidance scale unless one is set. */
+    public EvaluationSpec forModel(ModelSpec model) {
+        return new EvaluationSpec(evalSamples, evalSteps, guidanceScale != null ? guidanceScale : model.guidanceScale(), controlScale,
+                userPrompt, selectCheckpoint, composeWith);
+    }
+
     public void addProblems(List<String> p) {
         Checks.range(p, "evalSamples", evalSamples, 1, 1024);
         Checks.range(p, "evalSteps", evalSteps, 1, 1000);
-        if (!(guidanceScale >= 1 && guidanceScale <= 50)) {
+        if (guidanceScale != null && !(guidanceScale >= 1 && guidanceScale <= 50)) {
             p.add("guidanceScale " + guidanceScale + ": must be in [1, 50]");
         }
         if (!(controlScale >= 0 && controlScale <= 2)) {
