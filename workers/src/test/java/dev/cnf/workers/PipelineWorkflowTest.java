@@ -28,6 +28,7 @@ import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,6 +43,12 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The workflow on Temporal's test environment with the real activities, a real gallery and S3Proxy. */
 class PipelineWorkflowTest {
+    /**
+     * The tests whose promises are bitwise or numeric: they run again with oneDNN held to AVX2 kernels (workers/pom.xml),
+     * where other CPUs' code paths show.
+     */
+    static final String BITWISE = "bitwise";
+
     @TempDir
     static Path dataDir;
     static EmbeddedS3 s3;
@@ -356,6 +363,7 @@ class PipelineWorkflowTest {
      * other runs here train a few steps and only check that the numbers exist; this one checks that training works.
      */
     @Test
+    @Tag(BITWISE)
     @SuppressWarnings("unchecked")
     void aConvergedControlNetBeatsTheNoControlFloorOnHeldOutSamples() throws Exception {
         PipelineResult r = stub("wf-control").run(input("""
@@ -424,6 +432,7 @@ class PipelineWorkflowTest {
      * (checked against its manifest) and the condition from a file, where the evaluation used the run's own.
      */
     @Test
+    @Tag(BITWISE)
     @SuppressWarnings("unchecked")
     void generateReproducesTheEvaluationsSampleFromThePublishedVersion(@TempDir Path tmp) throws Exception {
         PipelineResult r = stub("wf-generate").run(Inputs.of("name", "generate-me", "resolution", 64, "trainSteps", 6, "batchSize", 4,
@@ -506,6 +515,7 @@ class PipelineWorkflowTest {
      * it paints the evaluation's sample pixel for pixel.
      */
     @Test
+    @Tag(BITWISE)
     @SuppressWarnings("unchecked")
     void thePapersHintEncoderTrainsPublishesAndGeneratesAsEvaluated(@TempDir Path tmp) throws Exception {
         stub("wf-paper-hint").run(Inputs.of("name", "paper-hint", "resolution", 64, "trainSteps", 6, "batchSize", 4,
@@ -627,6 +637,7 @@ class PipelineWorkflowTest {
     }
 
     @Test
+    @Tag(BITWISE)
     @SuppressWarnings("unchecked")
     void largeScaleModeTrainsTheBaseFromItsStepAndPublishesIt() throws Exception {
         PipelineResult r = stub("wf-large").run(Inputs.of("name", "large-scale", "resolution", 64, "trainSteps", 6, "batchSize", 4,
@@ -670,6 +681,7 @@ class PipelineWorkflowTest {
     }
 
     @Test
+    @Tag(BITWISE)
     @SuppressWarnings("unchecked")
     void evaluationEveryNStepsLeavesTheTrainedWeightsUnchanged() throws Exception {
         Object[] fields = {"name", "evaluated", "resolution", 64, "trainSteps", 6, "batchSize", 4, "learningRate", 1e-3, "seed", 3,
@@ -724,6 +736,7 @@ class PipelineWorkflowTest {
      * the card says which it is.
      */
     @Test
+    @Tag(BITWISE)
     @SuppressWarnings("unchecked")
     void theBestEvaluatedCheckpointIsPublishedAndTheCardSaysWhich() throws Exception {
         PipelineResult r = stub("wf-best").run(Inputs.of("name", "best", "resolution", 64, "trainSteps", 4, "batchSize", 4,
@@ -747,6 +760,7 @@ class PipelineWorkflowTest {
     }
 
     @Test
+    @Tag(BITWISE)
     @SuppressWarnings("unchecked")
     void aSecondRunOnTheSameDataTakesTheEncodingsFromTheCache() throws Exception {
         Object[] fields = {"name", "cached", "resolution", 64, "trainSteps", 2, "batchSize", 4, "learningRate", 1e-3, "seed", 3,
@@ -974,6 +988,7 @@ class PipelineWorkflowTest {
      * stable-diffusion-v1-5 would be, and the whole chain trains, evaluates and publishes a ControlNet for it.
      */
     @Test
+    @Tag(BITWISE)
     @SuppressWarnings("unchecked")
     void stableDiffusionPresetTrainsOnADiffusersFolderFromObjectStorage() throws Exception {
         dev.cnf.model.config.StableDiffusionConfig sd = dev.cnf.model.config.StableDiffusionConfig.tinySd();

@@ -37,6 +37,7 @@ class WorkerKillTest {
     @Test
     @Tag("e2e")
     @Tag("slow")
+    @Tag("bitwise")
     @SuppressWarnings({"rawtypes", "unchecked"})
     void killedWorkerResumesFromCheckpointToIdenticalWeights(@TempDir Path dir) throws Exception {
         try (EmbeddedTemporal temporal = EmbeddedTemporal.startTestServer("the test's Temporal");
