@@ -179,6 +179,10 @@ def main():
                "| op | calls | self ms | share |", "|---|---|---|---|"]
         for o in prof["ops"]:
             md.append(f"| {o['op']} | {o['calls']} | {o['self_ms']:.1f} | {100 * o['share']:.1f}% |")
+    # changes to the step measured apart from this script's run (builds taking turns): kept as written
+    step_changes = os.path.join(outdir, "step-changes.md")
+    if os.path.exists(step_changes):
+        md += [""] + open(step_changes).read().strip().splitlines()
     md += ["", "## Sampling (DDIM 20 steps, CFG 9.0 in one batch, ControlNet scale 1.0, VAE decode)", "",
            "| preset | batch | DJL ms/image | diffusers 2.7.1 eager ms/image | DJL / diffusers | torch 1.13 ms/image | peak RSS DJL / peer (MiB) |",
            "|---|---|---|---|---|---|---|"]

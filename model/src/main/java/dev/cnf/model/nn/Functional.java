@@ -3,7 +3,7 @@ package dev.cnf.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 
-/** Activations DJL 0.36 lacks under the names diffusers and transformers use. */
+/** Activations under the names diffusers and transformers use. */
 public final class Functional {
     private Functional() {}
 
@@ -12,9 +12,12 @@ public final class Functional {
         return x.mul(Activation.sigmoid(x));
     }
 
-    /** GELU with the exact erf form, torch.nn.functional.gelu's default. */
+    /**
+     * GELU with the exact erf form, torch.nn.functional.gelu's default: libtorch's own kernel (DJL's gelu is
+     * torch::gelu with approximate "none"), one autograd node where the erf formula spelled out took five.
+     */
     public static NDArray gelu(NDArray x) {
-        return Scalars.mul(x.mul(Scalars.add(Scalars.mul(x, (float) (1 / Math.sqrt(2))).erf(), 1f)), 0.5f);
+        return Activation.gelu(x);
     }
 
     /** CLIP's quick_gelu: x · sigmoid(1.702 x). */
