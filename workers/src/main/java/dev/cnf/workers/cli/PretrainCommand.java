@@ -179,8 +179,9 @@ public final class PretrainCommand implements Callable<Integer> {
     static final SchedulerConfig PIXEL_SPACE_SCHEDULER = new SchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", "v_prediction",
             "trailing", 0, true, true);
 
-    static final String SAMPLER_DESCRIPTION = "DDIM 20 steps, guidance " + ModelSpec.TINY_CIRCLES_GUIDANCE_SCALE + ", sampling seed = --seed,"
-            + " scheduler_config.json";
+    /** What the colour check in config.json sampled with. */
+    static final String SAMPLER_DESCRIPTION = "DDIM 20 steps, guidance " + ModelSpec.TINY_CIRCLES_GUIDANCE_SCALE
+            + ", sampling seed = --seed, scheduler_config.json";
 
     /** The demo's sampler on this base: 20 DDIM steps at the base's guidance scale ({@link ModelSpec#TINY_CIRCLES_GUIDANCE_SCALE}). */
     static ControlNetSampler.Settings demoSettings(long seed) {
@@ -192,8 +193,9 @@ public final class PretrainCommand implements Callable<Integer> {
     static final int COLOUR_CHECK_PROMPTS = 96;
 
     /**
-     * Samples the base text-to-image (no ControlNet, the demo's sampler settings: {@link #demoSettings}) for {@code count} captions drawn
-     * from the generator with a seed training never used, and judges each sample's disc and background colours.
+     * Samples the base text-to-image (no ControlNet, the demo's sampler settings: {@link #demoSettings}) for {@code count}
+     * captions drawn from the generator with a seed training never used, and judges each sample's disc and background
+     * colours.
      */
     static List<CaptionColourCheck.Verdict> colourCheck(BaseModel base, NDManager manager, int count, long seed) {
         int size = base.sampleSize();
