@@ -144,7 +144,7 @@ public final class PretrainCommand implements Callable<Integer> {
             provenance.put("seconds", Math.round((System.nanoTime() - t0) / 1e9));
             provenance.put("nonFiniteStepsRecomputed", trainer.nonFiniteSteps());
             provenance.put("colourCheck", Map.of("prompts", verdicts.size(), "matched", matched, "gridEnergy", grid, "roughness", roughness,
-                    "sampler", SAMPLER_DESCRIPTION));
+                    "sampler", samplerDescription()));
             Map<String, String> meta = Map.of("format", "pt", "cnf", "tiny-circles base, see config.json");
             byte[] unet = Safetensors.write(Weights.export(base.unet()), meta);
             byte[] text = Safetensors.write(Weights.export(base.textEncoder().module()), meta);
@@ -179,9 +179,11 @@ public final class PretrainCommand implements Callable<Integer> {
     static final SchedulerConfig PIXEL_SPACE_SCHEDULER = new SchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", "v_prediction",
             "trailing", 0, true, true);
 
-    /** What the colour check in config.json sampled with. */
-    static final String SAMPLER_DESCRIPTION = "DDIM 20 steps, guidance " + ModelSpec.TINY_CIRCLES_GUIDANCE_SCALE
-            + ", sampling seed = --seed, scheduler_config.json";
+    /** What the colour check in config.json sampled with: {@link #demoSettings}, in words. */
+    static String samplerDescription() {
+        ControlNetSampler.Settings s = demoSettings(0);
+        return "DDIM " + s.steps() + " steps, guidance " + s.guidanceScale() + ", sampling seed = --seed, scheduler_config.json";
+    }
 
     /** The demo's sampler on this base: 20 DDIM steps at the base's guidance scale ({@link ModelSpec#TINY_CIRCLES_GUIDANCE_SCALE}). */
     static ControlNetSampler.Settings demoSettings(long seed) {

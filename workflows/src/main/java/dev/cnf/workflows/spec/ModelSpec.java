@@ -22,7 +22,9 @@ public record ModelSpec(String modelConfig, String baseModel, Integer resolution
     public static final List<String> MODEL_CONFIGS = List.of("tiny", "sd15", "mid-sd", "tiny-sd");
     /** Presets with SD1.5's architecture (VAE latents, CLIP text, cross-attention UNet); their base is a diffusers folder. */
     public static final List<String> SD_MODEL_CONFIGS = List.of("sd15", "mid-sd", "tiny-sd");
-    public static final List<String> TINY_BASE_MODELS = List.of("tiny-circles", "random");
+    /** The tiny preset's shipped base, made by `cnf pretrain`. */
+    public static final String TINY_CIRCLES = "tiny-circles";
+    public static final List<String> TINY_BASE_MODELS = List.of(TINY_CIRCLES, "random");
     public static final List<String> PRECISIONS = List.of("fp32", "fp16", "bf16");
     public static final List<String> HINT_ENCODERS = List.of("diffusers", "paper");
     /** The classifier-free guidance scale samples take unless set: the paper's 9.0 ({@link #guidanceScale}). */
@@ -36,7 +38,7 @@ public record ModelSpec(String modelConfig, String baseModel, Integer resolution
 
     public ModelSpec {
         modelConfig = Checks.blank(modelConfig) ? "tiny" : modelConfig;
-        baseModel = Checks.blank(baseModel) ? (isTiny(modelConfig) ? "tiny-circles" : "") : baseModel;
+        baseModel = Checks.blank(baseModel) ? (isTiny(modelConfig) ? TINY_CIRCLES : "") : baseModel;
         // the preset's own size: SD1.5 was trained at 512; mid-sd and tiny-sd are for benchmarks and tests
         resolution = resolution != null ? resolution : switch (modelConfig) {
             case "sd15" -> 512;
@@ -67,7 +69,7 @@ public record ModelSpec(String modelConfig, String baseModel, Integer resolution
 
     /** The guidance scale sampling from {@code baseModel} takes unless told otherwise. */
     public static double guidanceScaleFor(String baseModel) {
-        return "tiny-circles".equals(baseModel) ? TINY_CIRCLES_GUIDANCE_SCALE : PAPER_GUIDANCE_SCALE;
+        return TINY_CIRCLES.equals(baseModel) ? TINY_CIRCLES_GUIDANCE_SCALE : PAPER_GUIDANCE_SCALE;
     }
 
     public boolean stableDiffusion() {
