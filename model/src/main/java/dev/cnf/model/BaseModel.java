@@ -93,7 +93,7 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
         HashingTextEncoder text = new HashingTextEncoder(config);
         text.initializeParameters(manager, seed + 1);
         freeze(unet, text);
-        return new BaseModel(config.sampleSize(), unet, text, new SpaceToDepthCodec(config.latentFactor()), config.controlNet(),
+        return new BaseModel(config.sampleSize(), unet, text, new SpaceToDepthCodec(config.latentFactor(), config.codecDetailThreshold()), config.controlNet(),
                 SchedulerConfig.sd15());
     }
 

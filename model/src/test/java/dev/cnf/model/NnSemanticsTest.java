@@ -2,6 +2,7 @@ package dev.cnf.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
@@ -185,10 +186,55 @@ class NnSemanticsTest extends PyTorchTest {
 
     @Test
     void spaceToDepthIsLossless() {
-        SpaceToDepthCodec codec = new SpaceToDepthCodec(2);
+        SpaceToDepthCodec codec = new SpaceToDepthCodec(2, 0);
         NDArray x = manager.randomNormal(new Shape(2, 3, 8, 8));
         NDArray z = codec.encode(x);
         assertEquals(new Shape(2, 12, 4, 4), z.getShape());
         assertArrayEquals(x.toFloatArray(), codec.decode(z).toFloatArray(), 0f);
+    }
+
+    /** One 2x2 cell worked by hand: pixels 1 0 / 0 0 have mean, horizontal, vertical and diagonal detail all 0.25. */
+    @Test
+    void spaceToDepthDecodingShrinksEachCellsDetailByTheThreshold() {
+        SpaceToDepthCodec codec = new SpaceToDepthCodec(2, 0.05);
+        NDArray cell = manager.create(new float[] {1, 0, 0, 0}, new Shape(1, 1, 2, 2));
+        // each detail 0.25 -> 0.2: a = 0.25 + 3 * 0.2, b = d = 0.25 - 0.2, e = 0.25 - 0.2 - 0.2 + 0.2
+        assertArrayEquals(new float[] {0.85f, 0.05f, 0.05f, 0.05f}, codec.decode(codec.encode(cell)).toFloatArray(), 1e-6f);
+        // a checkerboard fainter than the threshold is removed entirely, and a flat image is left as it is
+        NDArray faint = manager.create(new float[] {0.54f, 0.5f, 0.46f, 0.5f}, new Shape(1, 1, 2, 2));
+        assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f, 0.5f}, codec.decode(codec.encode(faint)).toFloatArray(), 1e-6f);
+        NDArray flat = manager.full(new Shape(1, 3, 4, 4), -0.3f);
+        assertArrayEquals(flat.toFloatArray(), codec.decode(codec.encode(flat)).toFloatArray(), 0f);
+    }
+
+    /** Against a scalar restatement on random pixels: cell means kept exactly, each detail moved by min(|detail|, t). */
+    @Test
+    void spaceToDepthDecodingIsSoftThresholdingOfHaarDetails() {
+        float t = 0.1f;
+        SpaceToDepthCodec codec = new SpaceToDepthCodec(2, t);
+        int size = 8;
+        NDArray x = manager.randomNormal(0, 0.2f, new Shape(2, 3, size, size), DataType.FLOAT32);
+        float[] in = x.toFloatArray(), out = codec.decode(codec.encode(x)).toFloatArray();
+        int shrunk = 0;
+        for (int plane = 0; plane < 2 * 3; plane++) {
+            for (int y = 0; y < size; y += 2) {
+                for (int col = 0; col < size; col += 2) {
+                    int i = plane * size * size + y * size + col;
+                    double[] before = haar(in[i], in[i + 1], in[i + size], in[i + size + 1]);
+                    double[] after = haar(out[i], out[i + 1], out[i + size], out[i + size + 1]);
+                    assertEquals(before[0], after[0], 1e-6, "cell mean");
+                    for (int k = 1; k < 4; k++) {
+                        double expected = Math.signum(before[k]) * Math.max(Math.abs(before[k]) - t, 0);
+                        assertEquals(expected, after[k], 1e-6, "detail " + k + " of cell " + i);
+                        shrunk += Math.abs(before[k]) > t ? 1 : 0;
+                    }
+                }
+            }
+        }
+        assertTrue(shrunk > 10 && shrunk < 6 * 16 * 3 - 10, "both regimes exercised: " + shrunk + " details above the threshold");
+    }
+
+    private static double[] haar(double a, double b, double d, double e) {
+        return new double[] {(a + b + d + e) / 4, (a - b + d - e) / 4, (a + b - d - e) / 4, (a - b - d + e) / 4};
     }
 }
