@@ -20,6 +20,7 @@ import dev.cnf.model.io.Weights;
 import dev.cnf.model.nn.GradMode;
 import dev.cnf.model.nn.NamedBlock;
 import dev.cnf.model.nn.Scalars;
+import dev.cnf.model.nn.TorchRuntime;
 import dev.cnf.model.schedulers.NoiseSchedule;
 
 import org.slf4j.Logger;
@@ -164,6 +165,7 @@ public final class DiffusionTrainer {
         this.ps = mixed != null ? mixed : new ParameterStore(manager, false);
         this.optimizer = AdamW.withTorchDefaults(trainable, manager, options.weightDecay());
         this.learningRate = options.learningRate();
+        TorchRuntime.reuseFreedMemory(manager);
     }
 
     /** Sets the learning rate of the steps that follow (a schedule's value for the next step). */
