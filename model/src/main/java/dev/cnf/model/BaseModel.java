@@ -93,8 +93,8 @@ public record BaseModel(int sampleSize, UNet unet, PromptEncoder textEncoder, La
         HashingTextEncoder text = new HashingTextEncoder(config);
         text.initializeParameters(manager, seed + 1);
         freeze(unet, text);
-        return new BaseModel(config.sampleSize(), unet, text, new SpaceToDepthCodec(config.latentFactor(), config.codecDetailThreshold()), config.controlNet(),
-                SchedulerConfig.sd15());
+        return new BaseModel(config.sampleSize(), unet, text, new SpaceToDepthCodec(config.latentFactor(), config.codecDetailThreshold()),
+                config.controlNet(), SchedulerConfig.sd15());
     }
 
     /** A Stable Diffusion stack from already-built (and loaded) parts; all of them frozen. */

@@ -34,7 +34,8 @@ public record ModelInfo(String config, Map<String, Part> models) {
             ModelConfig c = ModelConfig.tiny();
             parts.put("unet", part("UNet2DConditionModel", new UNet(c), "pooled-text stand-in conditioning, no attention"));
             parts.put("controlnet", part("ControlNetModel", new ControlNet(c), null));
-            parts.put("vae", new Part("SpaceToDepthCodec", 0, "STAND-IN for AutoencoderKL: 2x pixel unshuffle; decoding shrinks 2x2 detail by " + c.codecDetailThreshold(), null));
+            parts.put("vae", new Part("SpaceToDepthCodec", 0,
+                    "STAND-IN for AutoencoderKL: 2x pixel unshuffle; decoding shrinks 2x2 detail by " + c.codecDetailThreshold(), null));
             parts.put("text_encoder", part("HashingTextEncoder", new HashingTextEncoder(c), "STAND-IN for CLIP: hashed words and bigrams"));
             return new ModelInfo("tiny", parts);
         }

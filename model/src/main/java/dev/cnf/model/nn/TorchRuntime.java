@@ -29,10 +29,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * found (another libtorch build) nothing is changed.
  *
  * <p>Memory: glibc's malloc hands a large freed block back to the kernel (munmap, or a trim of the heap's top), and the
- * next step's tensors of the same sizes fault their pages in again, zero-filled. In a Python process the main thread's
- * heap soon stops doing so (glibc raises its mmap and trim thresholds as large blocks come and go); a JVM runs {@code
- * main} on a second thread, whose arena kept returning them: a tiny-sd training step took about 19,000 page faults
- * (diffusers' about 2,200) and three times diffusers' system time. When the first trainer is built, cnf sets the two
+ * next step's tensors of the same sizes fault their pages in again, zero-filled. glibc raises its mmap and trim
+ * thresholds as large blocks come and go, and in a Python process that soon stops the returns; in the JVM they went on
+ * (likely because the java launcher runs {@code main} on a second thread, which glibc gives an arena of its own): a
+ * tiny-sd training step took about 18,400 page faults (diffusers' about 2,200) and three times diffusers' system time. When the first trainer is built, cnf sets the two
  * thresholds where glibc's own adjustment ends (mmap 32 MiB, trim 64 MiB): the step's peak memory is the same (mid-sd:
  * 2028 and 1973 MiB against 2032 and 2057), it is just not given back between steps (TorchRuntimeTest counts the
  * faults). Not when a model is only loaded or sampled: then memory freed stays with the process too (a closed sd15
