@@ -101,8 +101,14 @@ class ClusterModeTest {
     static JsonNode status(String temporal, String id) throws Exception {
         String[] r = cli("status", id, "--temporal", temporal, "--json");
         assertEquals("0", r[0], r[1]);
+        // the worker runs in this JVM and prints its own start-up line, which may land in the capture too
         String[] lines = r[1].trim().split("\n");
-        return new ObjectMapper().readTree(lines[lines.length - 1]);
+        for (int i = lines.length - 1; i >= 0; i--) {
+            if (lines[i].startsWith("{")) {
+                return new ObjectMapper().readTree(lines[i]);
+            }
+        }
+        throw new AssertionError("cnf status --json printed no JSON line: " + r[1]);
     }
 
     @Test
