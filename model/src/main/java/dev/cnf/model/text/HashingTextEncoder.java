@@ -1,6 +1,7 @@
 package dev.cnf.model.text;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -80,6 +81,15 @@ public final class HashingTextEncoder extends NamedBlock implements PromptEncode
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray bag = inputs.singletonOrThrow();
-        return new NDList(bag.matMul(value(ps, table, bag, training)));
+        NDArray weights = value(ps, table, bag, training);
+        // One product per prompt, so a prompt's embedding has the same bits in any batch: BLAS chooses its kernel by the
+        // row count, and on some CPUs (MKL on an Intel Xeon with AMX, Sapphire Rapids or later) a row of an 8-row product
+        // differed in its last bits from the same row alone, so training from the encoder cache (one prompt at a time)
+        // drifted from training that encodes each batch (TinyModelTest.trainingFromCachedEncodingsIsBitwiseIdentical).
+        NDList rows = new NDList();
+        for (long i = 0; i < bag.getShape().get(0); i++) {
+            rows.add(bag.get(i).expandDims(0).matMul(weights));
+        }
+        return new NDList(NDArrays.concat(rows, 0));
     }
 }
