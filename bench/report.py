@@ -148,8 +148,9 @@ def main():
            "a train_controlnet.py step), with torch.compile beside it for reference; Debian's torch 1.13 runs the parity "
            "restatement (`torch_step.py`, a second peer).", "",
            "| preset | batch | params | DJL ms/step | diffusers 2.7.1 eager ms/step | DJL / diffusers eager | diffusers torch.compile ms/step "
-           "| torch 1.13 ms/step | GFLOP/step | DJL GFLOP/s | % of GEMM peak | peak RSS DJL / diffusers (MiB) |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "| torch 1.13 ms/step | GFLOP/step | DJL GFLOP/s | % of GEMM peak | peak RSS DJL / diffusers (MiB) "
+           "| warm-up steps, DJL / diffusers ms/step during them |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for preset in ("tiny", "tiny-sd", "mid-sd"):
         d = rows.get(f"train_{preset}_djl")
         if not d:
@@ -168,7 +169,11 @@ def main():
         else:
             fl = "– | – | –"
         rss = f"{d.get('peak_rss_mib', '–')} / {t.get('peak_rss_mib', '–') if t else '–'}"
-        md.append(f"| {preset} | {d['batch']} | {d['params']:,} | {d['ms_per_step']:.0f} | {tms} | {ratio} | {cms} | {oms} | {fl} | {rss} |")
+        warm = (f"{d['warm_up_steps']}, {d['warm_up_ms_per_step']:.0f} / "
+                f"{t['warm_up_ms_per_step']:.0f}" if t and "warm_up_ms_per_step" in t else
+                f"{d['warm_up_steps']}, {d['warm_up_ms_per_step']:.0f} / –") if "warm_up_steps" in d else "2 (not recorded)"
+        md.append(f"| {preset} | {d['batch']} | {d['params']:,} | {d['ms_per_step']:.0f} | {tms} | {ratio} | {cms} | {oms} | {fl} | {rss} "
+                  f"| {warm} |")
     prof = rows.get("profile_mid-sd")
     if prof:
         md += ["", "### Where a mid-sd training step's time goes (DJL, PyTorch profiler, self time per op)", "",
@@ -256,8 +261,8 @@ def main():
            "the trained ControlNet and 1x for the frozen UNet gradients flow through (bench/flops.py).",
            "- Targets from issue 8 (data prep >= 1.5x Python, neural work <= 1.05x PyTorch, >= 50% of GEMM peak): the neural rows "
            "meet the ratio against Debian's torch 1.13 restatement (helped by the newer PyTorch inside DJL) but not against "
-           "diffusers on the same torch 2.7.1 (the line above; not profiled yet — one known difference is that diffusers' "
-           "attention runs PyTorch's fused scaled_dot_product_attention, which DJL's API cannot call); FLOP/s stays below half the GEMM peak on these small "
+           "diffusers on the same torch 2.7.1 (the line above; both sides now run libtorch's fused attention, GroupNorm and SiLU, cnf's "
+           "through LibtorchOps, and both warm up for the same number of steps: bench/step-changes.md); FLOP/s stays below half the GEMM peak on these small "
            "shapes, and data preparation reaches 1.5x where the machine has libjpeg-turbo's TurboJPEG library (`libturbojpeg0`, "
            "installed in the worker images): without it (the -Dcnf.turbojpeg=false row) it does not, since both sides then spend "
            "their time in the same OpenCV kernels and the openpnp jar's OpenCV builds libjpeg-turbo without its SIMD code "

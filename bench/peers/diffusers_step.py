@@ -7,8 +7,11 @@ train: one step as diffusers' examples/controlnet/train_controlnet.py takes it: 
        frozen UNet forward, epsilon MSE, backward, clip_grad_norm_(1.0), AdamW.
 sample: DDIM 20 steps with classifier-free guidance 9.0 (both halves in one batch), ControlNet at scale 1.0, VAE decode.
 
-Usage: diffusers_step.py train|sample PRESET BATCH STEPS THREADS [eager|compile] -> one JSON line.
+Usage: diffusers_step.py train|sample PRESET BATCH STEPS THREADS [eager|compile] [WARM_UP] -> one JSON line.
+WARM_UP (default 2) untimed steps first, as TrainStepBench takes them (compiled: the compilation happens there).
 compile: torch.compile on the UNet and the ControlNet (inductor), for reference beside eager.
+CNF_BENCH_PROFILE=FILE: PyTorch's profiler over the timed steps, a Chrome trace as TrainStepBench's -Dcnf.bench.profile
+writes (bench/profile_ops.py sums either).
 """
 import json
 import os
@@ -31,6 +34,7 @@ SD15_SCHEDULER = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.0
 def main():
     mode, preset, batch, steps, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     how = sys.argv[6] if len(sys.argv) > 6 else "eager"
+    warm_up = int(sys.argv[7]) if len(sys.argv) > 7 else 2
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     p = PRESETS[preset]
@@ -90,17 +94,28 @@ def main():
                     lat = ddim.step(e_u + 9.0 * (e_c - e_u), t, lat).prev_sample
                 vae.decode(lat / scale)
         unit = "ms_per_batch"
-    for _ in range(2):  # warm-up (and, compiled, the compilation)
+    warm_start = time.perf_counter()
+    for _ in range(warm_up):  # warm-up (and, compiled, the compilation)
         step()
+    warm_ms = (time.perf_counter() - warm_start) * 1000 / warm_up
+    profile = os.environ.get("CNF_BENCH_PROFILE")
+    profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) if profile else None
+    if profiler:
+        profiler.start()
     start = time.perf_counter()
     for _ in range(steps):
         step()
     ms = (time.perf_counter() - start) * 1000 / steps
+    if profiler:
+        profiler.stop()
+        profiler.export_chrome_trace(profile)
     out = {"impl": "diffusers-" + how, "torch": torch.__version__, "diffusers": __import__("diffusers").__version__, "mode": mode,
            "preset": preset, "batch": batch, "steps": steps, "threads": threads, unit: ms, "params": params,
            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
     if mode == "sample":
         out["ms_per_image"] = ms / batch
+    else:
+        out["warm_up_steps"], out["warm_up_ms_per_step"] = warm_up, warm_ms
     print(json.dumps(out))
 
 

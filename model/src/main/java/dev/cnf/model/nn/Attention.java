@@ -64,23 +64,28 @@ public final class Attention extends NamedBlock {
     }
 
     /**
-     * softmax(q kᵀ / √d + mask) v per head. q [N,L,H·d], k and v [N,S,H·d] → [N,L,H·d]; mask
-     * (optional) [L,S] is added to the scores, e.g. -inf above the diagonal for causal attention.
+     * softmax(q kᵀ / √d + mask) v per head. q [N,L,H·d], k and v [N,S,H·d] → [N,L,H·d]; mask (optional) [L,S] is added to
+     * the scores, e.g. -inf above the diagonal for causal attention. libtorch's fused kernel where it runs
+     * ({@link LibtorchOps}), as diffusers' AttnProcessor2_0 calls it.
      */
     public static NDArray scaledDotProduct(NDArray q, NDArray k, NDArray v, int heads, int headDim, NDArray mask) {
         long n = q.getShape().get(0);
         long l = q.getShape().get(1);
         long s = k.getShape().get(1);
-        // 1/√d scales q (L·d values) rather than the scores (L·S): at SD's 64×64 self-attention that is 4096×4096
-        // scores per head, so one pass over them less, forward and backward
-        NDArray qh = Scalars.mul(q, (float) (1 / Math.sqrt(headDim))).reshape(n, l, heads, headDim).transpose(0, 2, 1, 3);
-        NDArray kh = k.reshape(n, s, heads, headDim).transpose(0, 2, 3, 1);
+        NDArray kh = k.reshape(n, s, heads, headDim).transpose(0, 2, 1, 3);
         NDArray vh = v.reshape(n, s, heads, headDim).transpose(0, 2, 1, 3);
-        NDArray scores = qh.matMul(kh);
-        if (mask != null) {
-            scores = scores.add(mask.toType(scores.getDataType(), false));
+        NDArray typedMask = mask == null ? null : mask.toType(q.getDataType(), false);
+        NDArray out = LibtorchOps.scaledDotProductAttention(q.reshape(n, l, heads, headDim).transpose(0, 2, 1, 3), kh, vh, typedMask);
+        if (out == null) {
+            // 1/√d scales q (L·d values) rather than the scores (L·S): at SD's 64×64 self-attention that is 4096×4096
+            // scores per head, so one pass over them less, forward and backward
+            NDArray qh = Scalars.mul(q, 1 / Math.sqrt(headDim)).reshape(n, l, heads, headDim).transpose(0, 2, 1, 3);
+            NDArray scores = qh.matMul(kh.transpose(0, 1, 3, 2));
+            if (typedMask != null) {
+                scores = scores.add(typedMask);
+            }
+            out = scores.softmax(-1).matMul(vh);
         }
-        NDArray out = scores.softmax(-1).matMul(vh);
         return out.transpose(0, 2, 1, 3).reshape(n, l, (long) heads * headDim);
     }
 }

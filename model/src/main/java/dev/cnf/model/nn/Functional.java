@@ -7,9 +7,10 @@ import ai.djl.nn.Activation;
 public final class Functional {
     private Functional() {}
 
-    /** SiLU / swish-1: x · sigmoid(x). */
+    /** SiLU / swish-1: x · sigmoid(x), libtorch's fused kernel where it runs ({@link LibtorchOps}). */
     public static NDArray silu(NDArray x) {
-        return x.mul(Activation.sigmoid(x));
+        NDArray fused = LibtorchOps.silu(x);
+        return fused != null ? fused : x.mul(Activation.sigmoid(x));
     }
 
     /**

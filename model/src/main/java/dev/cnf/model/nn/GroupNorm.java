@@ -11,7 +11,8 @@ import ai.djl.util.PairList;
 
 /**
  * GroupNorm as torch.nn.GroupNorm: per-sample statistics over (C/G, H, W) with the biased
- * variance (inside the square root with eps), then a per-channel affine. DJL 0.36 has no GroupNorm, hence this block.
+ * variance (inside the square root with eps), then a per-channel affine. DJL 0.36 has no GroupNorm, hence this block:
+ * libtorch's group_norm through {@link LibtorchOps} where it runs, a layer norm per group otherwise.
  */
 public final class GroupNorm extends NamedBlock {
     private final int groups;
@@ -30,6 +31,14 @@ public final class GroupNorm extends NamedBlock {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         observed(inputs);
         NDArray x = inputs.singletonOrThrow();
+        NDArray w = value(ps, gamma, x, training);
+        NDArray b = value(ps, beta, x, training);
+        NDArray fused = LibtorchOps.groupNorm(x, groups, w, b, eps);
+        return new NDList(fused != null ? fused : composed(x, w, b));
+    }
+
+    /** Where libtorch's group_norm cannot run ({@link LibtorchOps}): a layer norm per group, then the affine. */
+    private NDArray composed(NDArray x, NDArray weight, NDArray bias) {
         Shape shape = x.getShape();
         long n = shape.get(0);
         long c = shape.get(1);
@@ -42,10 +51,10 @@ public final class GroupNorm extends NamedBlock {
                 .singletonOrThrow().reshape(shape);
         Shape affine = new Shape(1, c, 1, 1);
         // Reshaped views would otherwise belong to the parameters' (long-lived) manager.
-        NDArray w = value(ps, gamma, x, training).reshape(affine);
-        NDArray b = value(ps, beta, x, training).reshape(affine);
+        NDArray w = weight.reshape(affine);
+        NDArray b = bias.reshape(affine);
         w.attach(x.getManager());
         b.attach(x.getManager());
-        return new NDList(normed.mul(w).add(b));
+        return normed.mul(w).add(b);
     }
 }

@@ -22,20 +22,28 @@ import java.util.Random;
  * The neural benchmarks on DJL: ms per ControlNet training step (frozen VAE + CLIP, ControlNet and
  * frozen UNet forward, backward, clipping, AdamW) or per DDIM-20 + CFG sampling batch, for a preset.
  * A benchmark, not a test; bench/run.sh runs it beside bench/peers/torch_step.py.
- * Args: train|sample PRESET(tiny|tiny-sd|mid-sd|sd15) BATCH STEPS. Prints one JSON line.
+ * Args: train|sample PRESET(tiny|tiny-sd|mid-sd|sd15) BATCH STEPS [WARM_UP]. Prints one JSON line.
+ * WARM_UP (default 2) training steps run before the timed ones: a training run takes thousands of steps, and the JVM
+ * compiles the forward pass's Java code during the first few dozen (tiny-sd on a 2-core Xeon: 141-147 ms a step over the
+ * first 40, 119-125 over the next 30), so bench/run.sh gives both implementations the same longer warm-up and reports
+ * its pace beside the steady state.
  * -Dcnf.bench.device=gpu runs on the first GPU; -Dcnf.bench.precision=fp16|bf16 stores the frozen base in that type
  * (mixed precision: the ControlNet keeps float32 weights; bf16 needs the JNI from bench/gpu/build-djl-jni.sh).
  */
 public final class TrainStepBench {
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         System.setProperty("ai.djl.offline", "true");
         String mode = args[0];
         String preset = args[1];
         int batch = Integer.parseInt(args[2]);
         int steps = Integer.parseInt(args[3]);
+        int warmUp = args.length > 4 ? Integer.parseInt(args[4]) : 2;
         Device device = System.getProperty("cnf.bench.device", "cpu").equals("gpu") ? Device.gpu() : Device.cpu();
         Precision precision = Precision.parse(System.getProperty("cnf.bench.precision", "fp32"));
-        try (NDManager m = NDManager.newBaseManager(device, "PyTorch")) {
+        // -Dcnf.bench.composedOps=true: silu, group_norm and attention composed from DJL's ops (LibtorchOps), for A/B runs
+        boolean composed = Boolean.getBoolean("cnf.bench.composedOps");
+        try (NDManager m = NDManager.newBaseManager(device, "PyTorch");
+             AutoCloseable ignored = composed ? dev.cnf.model.nn.LibtorchOps.composedOnThisThread() : () -> {}) {
             long initStart = System.nanoTime();
             BaseModel base = preset.equals("tiny") ? BaseModel.initialize(ModelConfig.tiny(), m, 1)
                     : BaseModel.initialize(StableDiffusionConfig.preset(preset), imageSize(preset), m, 1);
@@ -46,11 +54,14 @@ public final class TrainStepBench {
             long params = base.unet().parameterCount() + cn.parameterCount() + base.textEncoder().module().parameterCount()
                     + (base.codec() instanceof dev.cnf.model.vae.VaeCodec v ? v.vae().parameterCount() : 0);
             double ms;
+            double warmMs = Double.NaN;
             if (mode.equals("train")) {
                 DiffusionTrainer trainer = DiffusionTrainer.controlNet(base, cn, data, new DiffusionTrainer.Options(batch, 1, 1e-4, 1e-2, 1.0, 0.5, 3), m);
-                for (int i = 0; i < 2; i++) {
+                long warmStart = System.nanoTime();
+                for (int i = 0; i < warmUp; i++) {
                     trainer.trainStep();
                 }
+                warmMs = (System.nanoTime() - warmStart) / 1e6 / warmUp;
                 // -Dcnf.bench.profile=FILE: PyTorch's profiler over the measured steps (a Chrome trace; bench/profile_ops.py sums it)
                 String profile = System.getProperty("cnf.bench.profile", "");
                 if (!profile.isEmpty()) {
@@ -77,10 +88,12 @@ public final class TrainStepBench {
             }
             System.out.printf("{\"impl\": \"cnf-djl\", \"engine\": \"PyTorch %s\", \"mode\": \"%s\", \"preset\": \"%s\", \"batch\": %d, "
                             + "\"steps\": %d, \"threads\": %d, \"device\": \"%s\", \"precision\": \"%s\", \"%s\": %.2f%s, \"params\": %d, "
-                            + "\"peak_rss_mib\": %d, \"init_s\": %.1f}%n",
+                            + "\"peak_rss_mib\": %d, \"init_s\": %.1f, \"fused_ops\": %b%s}%n",
                     Engine.getEngine("PyTorch").getVersion(), mode, preset, batch, steps, Runtime.getRuntime().availableProcessors(),
                     device, precision.name().toLowerCase(java.util.Locale.ROOT), mode.equals("train") ? "ms_per_step" : "ms_per_batch", ms,
-                    mode.equals("train") ? "" : String.format(", \"ms_per_image\": %.2f", ms / batch), params, peakRssMib(), initSeconds);
+                    mode.equals("train") ? "" : String.format(", \"ms_per_image\": %.2f", ms / batch), params, peakRssMib(), initSeconds,
+                    !composed && dev.cnf.model.nn.LibtorchOps.available(),
+                    mode.equals("train") ? String.format(", \"warm_up_steps\": %d, \"warm_up_ms_per_step\": %.2f", warmUp, warmMs) : "");
         }
     }
 

@@ -1,0 +1,235 @@
+package dev.cnf.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.LibUtils;
+import com.sun.jna.Function;
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Three of libtorch's fused ops that DJL 0.36's JNI does not expose: {@code silu}, {@code group_norm} and
+ * {@code scaled_dot_product_attention}, the kernels diffusers runs. Composed from DJL's ops they took 2, about 8 and
+ * about 10 JNI calls and autograd nodes each, and attention kept its L x S score matrix for the backward pass; tiny-sd's
+ * training step spent 157 ms in cnf's attention over 3 profiled steps where diffusers' fused kernel took 90.
+ *
+ * <p>How: libtorch exports each operator's dispatcher entry, {@code at::_ops::<op>::call}, the function {@code at::<op>}
+ * itself calls (autograd records it like any other op). cnf calls it through JNA, by its mangled name, under the
+ * x86-64 System V C++ ABI: an {@code at::Tensor} is one pointer to its {@code TensorImpl} and, having a destructor, is
+ * returned through a hidden first argument; {@code const Tensor&} is a pointer to a Tensor, which is what DJL's handle
+ * is ({@code torch::Tensor*}); {@code std::optional<Tensor>} is the Tensor followed by an engaged flag, and
+ * {@code std::optional<double>} is passed by value as {double, bool}. The result goes into a Tensor allocated with
+ * libstdc++'s {@code operator new}, which DJL deletes when the array closes, as it does its own.
+ *
+ * <p>Where: Linux on x86-64 with a libtorch that exports the three symbols (DJL's own 2.7.1 build, or the one DJL's JNI
+ * was built against). Elsewhere, or for inputs outside what {@link #accepts} checks, the callers compose the op from
+ * DJL's ops as before (same results to float rounding; {@code LibtorchOpsTest} compares both, forward and backward) and
+ * one info line says so. {@link #composedOnThisThread} forces the composed forms, for tests.
+ *
+ * <p>Limits: a C++ exception cannot cross JNA, so every libtorch check these ops make (ranks, shapes, dtypes, devices)
+ * is made here first; one that still failed (a failed allocation) would end the process rather than raise an
+ * exception. The backward passes run inside DJL's own {@code backward} call, which catches as usual.
+ */
+public final class LibtorchOps {
+    private static final Logger LOG = LoggerFactory.getLogger(LibtorchOps.class);
+    private static final String SILU = "_ZN2at4_ops4silu4callERKNS_6TensorE";
+    private static final String GROUP_NORM = "_ZN2at4_ops10group_norm4callERKNS_6TensorElRKSt8optionalIS2_ES8_db";
+    private static final String SDPA =
+            "_ZN2at4_ops28scaled_dot_product_attention4callERKNS_6TensorES4_S4_RKSt8optionalIS2_EdbS5_IdEb";
+    /** sizeof(std::optional<at::Tensor>) and the engaged flag's offset, libstdc++'s layout. */
+    private static final int OPTIONAL_TENSOR_BYTES = 16, ENGAGED_AT = 8;
+    private static final Pointer NO_TENSOR = zeroed(OPTIONAL_TENSOR_BYTES);
+    private static final ThreadLocal<Boolean> COMPOSED = ThreadLocal.withInitial(() -> false);
+
+    private LibtorchOps() {}
+
+    /** std::optional&lt;double&gt;, passed by value (two eightbytes: SSE, INTEGER). */
+    public static final class OptionalDouble extends Structure implements Structure.ByValue {
+        public double value;
+        public byte engaged;
+
+        @Override
+        protected List<String> getFieldOrder() {
+            return List.of("value", "engaged");
+        }
+    }
+
+    /** The resolved entry points; null fields never occur (all or nothing). */
+    private record Entry(Function silu, Function groupNorm, Function attention, Function operatorNew) {}
+
+    private static final class Holder {
+        static final Entry ENTRY = resolve();
+    }
+
+    /** Whether the fused ops run in this process (the composed forms otherwise). */
+    public static boolean available() {
+        return Holder.ENTRY != null;
+    }
+
+    /**
+     * Until the returned handle is closed, this thread composes the ops from DJL's as if the fused ones were absent
+     * (tests compare the two forms).
+     */
+    public static AutoCloseable composedOnThisThread() {
+        boolean before = COMPOSED.get();
+        COMPOSED.set(true);
+        return () -> COMPOSED.set(before);
+    }
+
+    private static Entry resolve() {
+        if (!Platform.isLinux() || !Platform.isIntel() || !Platform.is64Bit()) {
+            LOG.info("libtorch's fused silu, group_norm and attention need Linux on x86-64 (their C++ calling convention); "
+                    + "composing them from DJL's ops instead");
+            return null;
+        }
+        try {
+            Path torch = Path.of(LibUtils.getLibtorchPath(), "libtorch_cpu.so");
+            if (!Files.isRegularFile(torch)) {
+                LOG.info("no {}; composing silu, group_norm and attention from DJL's ops", torch);
+                return null;
+            }
+            // the library the engine loaded (dlopen of a loaded path returns that copy)
+            NativeLibrary lib = NativeLibrary.getInstance(torch.toString());
+            return new Entry(lib.getFunction(SILU), lib.getFunction(GROUP_NORM), lib.getFunction(SDPA),
+                    NativeLibrary.getInstance("stdc++").getFunction("_Znwm"));
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            LOG.info("libtorch's fused silu, group_norm or attention not found ({}); composing them from DJL's ops",
+                    e.getMessage());
+            return null;
+        }
+    }
+
+    private static Entry entry() {
+        return COMPOSED.get() ? null : Holder.ENTRY;
+    }
+
+    /** torch.nn.functional.silu, or null where it cannot run here (the caller composes it). */
+    public static NDArray silu(NDArray x) {
+        Entry e = entry();
+        if (e == null || !accepts(x)) {
+            return null;
+        }
+        return call(e, e.silu(), x, ptr(x));
+    }
+
+    /**
+     * torch.nn.functional.group_norm over x [N, C, ...] with a per-channel affine, or null where it cannot run here:
+     * C not a multiple of the groups, or weight and bias not [C] of x's type and device.
+     */
+    public static NDArray groupNorm(NDArray x, int groups, NDArray weight, NDArray bias, double eps) {
+        Entry e = entry();
+        Shape s = x.getShape();
+        if (e == null || !accepts(x, weight, bias) || s.dimension() < 2 || groups <= 0 || s.get(1) % groups != 0
+                || !weight.getShape().equals(new Shape(s.get(1))) || !bias.getShape().equals(weight.getShape())) {
+            return null;
+        }
+        try (Memory affine = new Memory(2L * OPTIONAL_TENSOR_BYTES)) {
+            Pointer w = engaged(affine, 0, weight);
+            Pointer b = engaged(affine, OPTIONAL_TENSOR_BYTES, bias);
+            return call(e, e.groupNorm(), x, ptr(x), (long) groups, w, b, eps, true);
+        }
+    }
+
+    /**
+     * softmax(q kᵀ / √d + mask) v: q [N,H,L,d], k [N,H,S,d], v [N,H,S,dv] → [N,H,L,dv]; mask (optional) adds to the
+     * scores and broadcasts to [N,H,L,S]. Null where it cannot run here (the caller composes it).
+     */
+    public static NDArray scaledDotProductAttention(NDArray q, NDArray k, NDArray v, NDArray mask) {
+        Entry e = entry();
+        if (e == null || !accepts(q, k, v) || !attentionShapes(q.getShape(), k.getShape(), v.getShape(), mask)
+                || mask != null && !accepts(q, mask)) {
+            return null;
+        }
+        OptionalDouble scale = new OptionalDouble(); // nullopt: 1/√d, the scale diffusers passes
+        Pointer maskArg = NO_TENSOR;
+        try (Memory m = mask == null ? null : new Memory(OPTIONAL_TENSOR_BYTES)) {
+            if (m != null) {
+                maskArg = engaged(m, 0, mask);
+            }
+            return call(e, e.attention(), q, ptr(q), ptr(k), ptr(v), maskArg, 0.0, false, scale, false);
+        }
+    }
+
+    private static boolean attentionShapes(Shape q, Shape k, Shape v, NDArray mask) {
+        if (q.dimension() != 4 || k.dimension() != 4 || v.dimension() != 4) {
+            return false;
+        }
+        boolean sameBatchAndHeads = q.get(0) == k.get(0) && k.get(0) == v.get(0) && q.get(1) == k.get(1) && k.get(1) == v.get(1);
+        boolean consistent = q.get(3) == k.get(3) && k.get(2) == v.get(2) && q.get(2) > 0 && k.get(2) > 0 && q.get(3) > 0;
+        return sameBatchAndHeads && consistent && (mask == null || broadcastsTo(mask.getShape(),
+                new Shape(q.get(0), q.get(1), q.get(2), k.get(2))));
+    }
+
+    private static boolean broadcastsTo(Shape from, Shape to) {
+        if (from.dimension() > to.dimension()) {
+            return false;
+        }
+        for (int i = 1; i <= from.dimension(); i++) {
+            long f = from.get(from.dimension() - i);
+            if (f != 1 && f != to.get(to.dimension() - i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** PyTorch arrays of one floating type on one device, none of them empty. */
+    private static boolean accepts(NDArray first, NDArray... more) {
+        if (!(first instanceof PtNDArray) || !floating(first.getDataType()) || first.getShape().size() == 0) {
+            return false;
+        }
+        for (NDArray a : more) {
+            if (!(a instanceof PtNDArray) || a.getDataType() != first.getDataType() || !a.getDevice().equals(first.getDevice())
+                    || a.getShape().size() == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean floating(DataType t) {
+        return t == DataType.FLOAT32 || t == DataType.FLOAT64 || t == DataType.FLOAT16 || t == DataType.BFLOAT16;
+    }
+
+    private static NDArray call(Entry e, Function op, NDArray like, Object... args) {
+        Pointer result = e.operatorNew().invokePointer(new Object[] {(long) Native.POINTER_SIZE});
+        Object[] withResult = new Object[args.length + 1];
+        withResult[0] = result;
+        System.arraycopy(args, 0, withResult, 1, args.length);
+        op.invoke(Pointer.class, withResult);
+        return new PtNDArray((PtNDManager) like.getManager(), Pointer.nativeValue(result));
+    }
+
+    /** DJL's handle: a pointer to a torch::Tensor, i.e. a {@code const Tensor&}. */
+    private static Pointer ptr(NDArray a) {
+        return new Pointer(((PtNDArray) a).getHandle());
+    }
+
+    /** Writes an engaged std::optional&lt;Tensor&gt; that borrows {@code a}'s TensorImpl (no reference taken: read only). */
+    private static Pointer engaged(Memory block, long offset, NDArray a) {
+        Pointer at = block.share(offset, OPTIONAL_TENSOR_BYTES);
+        at.clear(OPTIONAL_TENSOR_BYTES);
+        at.setPointer(0, ptr(a).getPointer(0));
+        at.setByte(ENGAGED_AT, (byte) 1);
+        return at;
+    }
+
+    private static Pointer zeroed(int bytes) {
+        Memory m = new Memory(bytes);
+        m.clear();
+        return m;
+    }
+}
