@@ -24,17 +24,20 @@ import java.util.List;
  * Three of libtorch's fused ops that DJL 0.36's JNI does not expose: {@code silu}, {@code group_norm} and
  * {@code scaled_dot_product_attention}, the kernels diffusers runs. Composed from DJL's ops they took 2, about 8 and
  * about 10 JNI calls and autograd nodes each, and attention kept its L x S score matrix for the backward pass; tiny-sd's
- * training step spent 157 ms in cnf's attention over 3 profiled steps where diffusers' fused kernel took 90.
+ * training step spent 157 ms in cnf's attention over 3 profiled steps where diffusers' fused kernel took 90. And
+ * {@code _fused_adamw_}, torch.optim.AdamW(fused=True)'s kernel: one pass over each parameter where DJL's ops make
+ * about fourteen (AdamW).
  *
  * <p>How: libtorch exports each operator's dispatcher entry, {@code at::_ops::<op>::call}, the function {@code at::<op>}
  * itself calls (autograd records it like any other op). cnf calls it through JNA, by its mangled name, under the
  * x86-64 System V C++ ABI: an {@code at::Tensor} is one pointer to its {@code TensorImpl} and, having a destructor, is
  * returned through a hidden first argument; {@code const Tensor&} is a pointer to a Tensor, which is what DJL's handle
  * is ({@code torch::Tensor*}); {@code std::optional<Tensor>} is the Tensor followed by an engaged flag, and
- * {@code std::optional<double>} is passed by value as {double, bool}. The result goes into a Tensor allocated with
+ * {@code std::optional<double>} is passed by value as {double, bool}, a {@code TensorList} ({@code c10::ArrayRef}) as
+ * {pointer to the first Tensor, count}. The result goes into a Tensor allocated with
  * libstdc++'s {@code operator new}, which DJL deletes when the array closes, as it does its own.
  *
- * <p>Where: Linux on x86-64 with a libtorch that exports the three symbols (DJL's own 2.7.1 build, or the one DJL's JNI
+ * <p>Where: Linux on x86-64 with a libtorch that exports the four symbols (DJL's own 2.7.1 build, or the one DJL's JNI
  * was built against). Elsewhere, or for inputs outside what {@link #accepts} checks, the callers compose the op from
  * DJL's ops as before (same results to float rounding; {@code LibtorchOpsTest} compares both, forward and backward) and
  * one info line says so. {@link #composedOnThisThread} forces the composed forms, for tests.
@@ -49,6 +52,8 @@ public final class LibtorchOps {
     private static final String GROUP_NORM = "_ZN2at4_ops10group_norm4callERKNS_6TensorElRKSt8optionalIS2_ES8_db";
     private static final String SDPA =
             "_ZN2at4_ops28scaled_dot_product_attention4callERKNS_6TensorES4_S4_RKSt8optionalIS2_EdbS5_IdEb";
+    private static final String FUSED_ADAMW =
+            "_ZN2at4_ops13_fused_adamw_4callEN3c108ArrayRefINS_6TensorEEES5_S5_S5_S5_S5_dddddbbRKSt8optionalIS4_ES9_";
     /** sizeof(std::optional<at::Tensor>) and the engaged flag's offset, libstdc++'s layout. */
     private static final int OPTIONAL_TENSOR_BYTES = 16, ENGAGED_AT = 8;
     private static final Pointer NO_TENSOR = zeroed(OPTIONAL_TENSOR_BYTES);
@@ -67,8 +72,19 @@ public final class LibtorchOps {
         }
     }
 
+    /** c10::ArrayRef&lt;Tensor&gt; (a TensorList), passed by value: the first Tensor's address and the count. */
+    public static final class TensorList extends Structure implements Structure.ByValue {
+        public Pointer data;
+        public long length;
+
+        @Override
+        protected List<String> getFieldOrder() {
+            return List.of("data", "length");
+        }
+    }
+
     /** The resolved entry points; null fields never occur (all or nothing). */
-    private record Entry(Function silu, Function groupNorm, Function attention, Function operatorNew) {}
+    private record Entry(Function silu, Function groupNorm, Function attention, Function adamW, Function operatorNew) {}
 
     private static final class Holder {
         static final Entry ENTRY = resolve();
@@ -91,22 +107,22 @@ public final class LibtorchOps {
 
     private static Entry resolve() {
         if (!Platform.isLinux() || !Platform.isIntel() || !Platform.is64Bit()) {
-            LOG.info("libtorch's fused silu, group_norm and attention need Linux on x86-64 (their C++ calling convention); "
-                    + "composing them from DJL's ops instead");
+            LOG.info("libtorch's fused silu, group_norm, attention and AdamW need Linux on x86-64 (their C++ calling "
+                    + "convention); composing them from DJL's ops instead");
             return null;
         }
         try {
             Path torch = Path.of(LibUtils.getLibtorchPath(), "libtorch_cpu.so");
             if (!Files.isRegularFile(torch)) {
-                LOG.info("no {}; composing silu, group_norm and attention from DJL's ops", torch);
+                LOG.info("no {}; composing silu, group_norm, attention and AdamW from DJL's ops", torch);
                 return null;
             }
             // the library the engine loaded (dlopen of a loaded path returns that copy)
             NativeLibrary lib = NativeLibrary.getInstance(torch.toString());
             return new Entry(lib.getFunction(SILU), lib.getFunction(GROUP_NORM), lib.getFunction(SDPA),
-                    NativeLibrary.getInstance("stdc++").getFunction("_Znwm"));
+                    lib.getFunction(FUSED_ADAMW), NativeLibrary.getInstance("stdc++").getFunction("_Znwm"));
         } catch (UnsatisfiedLinkError | RuntimeException e) {
-            LOG.info("libtorch's fused silu, group_norm or attention not found ({}); composing them from DJL's ops",
+            LOG.info("libtorch's fused silu, group_norm, attention or AdamW not found ({}); composing them from DJL's ops",
                     e.getMessage());
             return null;
         }
@@ -160,6 +176,49 @@ public final class LibtorchOps {
                 maskArg = engaged(m, 0, mask);
             }
             return call(e, e.attention(), q, ptr(q), ptr(k), ptr(v), maskArg, 0.0, false, scale, false);
+        }
+    }
+
+    /**
+     * torch.optim.AdamW(fused=True)'s step, in place, for every parameter at once: decoupled decay, moments, bias
+     * corrections and the update in one pass over each tensor (libtorch's {@code _fused_adamw_}). {@code step} is the
+     * 1-based step count. False, with nothing changed, where it cannot run here: the caller steps the composed way.
+     * Every list is float32, contiguous in practice (parameters, their gradients, views of flat moment buffers), one
+     * device, with equal shapes per index.
+     */
+    public static boolean adamW(List<NDArray> params, List<NDArray> grads, List<NDArray> expAvgs, List<NDArray> expAvgSqs,
+                                int step, double lr, double beta1, double beta2, double weightDecay, double eps) {
+        Entry e = entry();
+        int n = params.size();
+        if (e == null || n == 0 || grads.size() != n || expAvgs.size() != n || expAvgSqs.size() != n || step < 1) {
+            return false;
+        }
+        NDArray first = params.get(0);
+        for (int i = 0; i < n; i++) {
+            NDArray p = params.get(i);
+            if (p.getDataType() != DataType.FLOAT32 || !accepts(first, p, grads.get(i), expAvgs.get(i), expAvgSqs.get(i))
+                    || !grads.get(i).getShape().equals(p.getShape()) || expAvgs.get(i).size() != p.size()
+                    || expAvgSqs.get(i).size() != p.size()) {
+                return false;
+            }
+        }
+        try (NDArray stepCount = Scalars.of(first, (float) step);
+             Memory lists = new Memory(5L * n * Native.POINTER_SIZE)) {
+            TensorList[] args = new TensorList[5];
+            List<List<NDArray>> columns = List.of(params, grads, expAvgs, expAvgSqs, java.util.Collections.nCopies(n, stepCount));
+            for (int c = 0; c < 5; c++) {
+                Pointer at = lists.share((long) c * n * Native.POINTER_SIZE);
+                for (int i = 0; i < n; i++) { // borrowed TensorImpls, read only by the call
+                    at.setPointer((long) i * Native.POINTER_SIZE, ptr(columns.get(c).get(i)).getPointer(0));
+                }
+                args[c] = new TensorList();
+                args[c].data = at;
+                args[c].length = n;
+            }
+            TensorList none = new TensorList(); // no max_exp_avg_sqs: amsgrad off
+            e.adamW().invoke(Void.class, new Object[] {args[0], args[1], args[2], args[3], none, args[4],
+                    lr, beta1, beta2, weightDecay, eps, false, false, NO_TENSOR, NO_TENSOR});
+            return true;
         }
     }
 

@@ -40,7 +40,7 @@ public final class TrainStepBench {
         int warmUp = args.length > 4 ? Integer.parseInt(args[4]) : 2;
         Device device = System.getProperty("cnf.bench.device", "cpu").equals("gpu") ? Device.gpu() : Device.cpu();
         Precision precision = Precision.parse(System.getProperty("cnf.bench.precision", "fp32"));
-        // -Dcnf.bench.composedOps=true: silu, group_norm and attention composed from DJL's ops (LibtorchOps), for A/B runs
+        // -Dcnf.bench.composedOps=true: silu, group_norm, attention and AdamW composed from DJL's ops (LibtorchOps), for A/B runs
         boolean composed = Boolean.getBoolean("cnf.bench.composedOps");
         try (NDManager m = NDManager.newBaseManager(device, "PyTorch");
              AutoCloseable ignored = composed ? dev.cnf.model.nn.LibtorchOps.composedOnThisThread() : () -> {}) {
