@@ -21,12 +21,12 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Three of libtorch's fused ops that DJL 0.36's JNI does not expose: {@code silu}, {@code group_norm} and
- * {@code scaled_dot_product_attention}, the kernels diffusers runs. Composed from DJL's ops they took 2, about 8 and
- * about 10 JNI calls and autograd nodes each, and attention kept its L x S score matrix for the backward pass; tiny-sd's
- * training step spent 157 ms in cnf's attention over 3 profiled steps where diffusers' fused kernel took 90. And
- * {@code _fused_adamw_}, torch.optim.AdamW(fused=True)'s kernel: one pass over each parameter where DJL's ops make
- * about fourteen (AdamW).
+ * Four of libtorch's fused kernels that DJL 0.36's JNI does not expose. {@code silu}, {@code group_norm} and
+ * {@code scaled_dot_product_attention} are the ones diffusers runs: composed from DJL's ops they took 2, about 8 and
+ * about 10 JNI calls and autograd nodes each, and attention kept its L x S score matrix for the backward pass (tiny-sd's
+ * training step spent 157 ms in cnf's attention over 3 profiled steps where diffusers' fused kernel took 90).
+ * {@code _fused_adamw_} is torch.optim.AdamW(fused=True)'s step: one pass over each parameter where DJL's ops make about
+ * fourteen ({@code AdamW}).
  *
  * <p>How: libtorch exports each operator's dispatcher entry, {@code at::_ops::<op>::call}, the function {@code at::<op>}
  * itself calls (autograd records it like any other op). cnf calls it through JNA, by its mangled name, under the
