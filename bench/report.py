@@ -169,9 +169,11 @@ def main():
         else:
             fl = "– | – | –"
         rss = f"{d.get('peak_rss_mib', '–')} / {t.get('peak_rss_mib', '–') if t else '–'}"
-        warm = (f"{d['warm_up_steps']}, {d['warm_up_ms_per_step']:.0f} / "
-                f"{t['warm_up_ms_per_step']:.0f}" if t and "warm_up_ms_per_step" in t else
-                f"{d['warm_up_steps']}, {d['warm_up_ms_per_step']:.0f} / –") if "warm_up_steps" in d else "2 (not recorded)"
+        if "warm_up_steps" in d:
+            theirs = f"{t['warm_up_ms_per_step']:.0f}" if t and "warm_up_ms_per_step" in t else "–"
+            warm = f"{d['warm_up_steps']}, {d['warm_up_ms_per_step']:.0f} / {theirs}"
+        else:
+            warm = "2 (not recorded)"
         md.append(f"| {preset} | {d['batch']} | {d['params']:,} | {d['ms_per_step']:.0f} | {tms} | {ratio} | {cms} | {oms} | {fl} | {rss} "
                   f"| {warm} |")
     prof = rows.get("profile_mid-sd")

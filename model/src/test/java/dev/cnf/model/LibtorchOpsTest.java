@@ -18,8 +18,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -130,7 +128,7 @@ class LibtorchOpsTest extends PyTorchTest {
      * count off by one would keep every result, here 300 x 4 MiB, or free one still in use).
      */
     @Test
-    void fusedResultsAreFreedWhenClosed() {
+    void fusedResultsAreFreedWhenClosed() throws java.io.IOException {
         try (NDManager m = manager.newSubManager()) {
             NDArray x = m.randomNormal(new Shape(1 << 20));
             long before = residentMib();
@@ -214,16 +212,9 @@ class LibtorchOpsTest extends PyTorchTest {
         return v;
     }
 
-    private static long residentMib() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
-                }
-            }
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
-        throw new IllegalStateException("no VmRSS in /proc/self/status");
+    private static long residentMib() throws java.io.IOException {
+        long bytes = Sd15MemoryTest.status("VmRSS");
+        assertTrue(bytes >= 0, "no VmRSS in /proc/self/status");
+        return bytes >> 20;
     }
 }

@@ -90,9 +90,9 @@ public final class LibtorchOps {
         static final Entry ENTRY = resolve();
     }
 
-    /** Whether the fused ops run in this process (the composed forms otherwise). */
+    /** Whether the fused ops run on this thread: found in this process and not turned off by {@link #composedOnThisThread}. */
     public static boolean available() {
-        return Holder.ENTRY != null;
+        return entry() != null;
     }
 
     /**

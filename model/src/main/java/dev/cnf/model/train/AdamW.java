@@ -130,6 +130,9 @@ public final class AdamW {
      * (AdamWBucketsTest), and both match torch.optim.AdamW (NnSemanticsTest). False where the kernel cannot run.
      */
     private boolean fusedStep(double lr, Function<Parameter, NDArray> gradientOf) {
+        if (!LibtorchOps.available()) {
+            return false; // before the views: the composed step would pay for them for nothing
+        }
         List<NDArray> params = new ArrayList<>();
         List<NDArray> grads = new ArrayList<>();
         List<NDArray> expAvgs = new ArrayList<>();

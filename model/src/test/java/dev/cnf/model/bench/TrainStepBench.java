@@ -92,7 +92,7 @@ public final class TrainStepBench {
                     Engine.getEngine("PyTorch").getVersion(), mode, preset, batch, steps, Runtime.getRuntime().availableProcessors(),
                     device, precision.name().toLowerCase(java.util.Locale.ROOT), mode.equals("train") ? "ms_per_step" : "ms_per_batch", ms,
                     mode.equals("train") ? "" : String.format(", \"ms_per_image\": %.2f", ms / batch), params, peakRssMib(), initSeconds,
-                    !composed && dev.cnf.model.nn.LibtorchOps.available(),
+                    dev.cnf.model.nn.LibtorchOps.available(),
                     mode.equals("train") ? String.format(", \"warm_up_steps\": %d, \"warm_up_ms_per_step\": %.2f", warmUp, warmMs) : "");
         }
     }
