@@ -142,6 +142,73 @@ class LibtorchOpsTest extends PyTorchTest {
         }
     }
 
+    /**
+     * A cleared gradient is none, as after torch's zero_grad(set_to_none=True): DJL reads zeros, the next backward's
+     * gradient replaces it rather than adding to it, a handle taken before the clear keeps its values, and the memory
+     * goes back (a reference kept by the clear would hold all 300 x 4 MiB gradients here).
+     */
+    @Test
+    void clearedGradientsAreNoneAndTheNextBackwardTakesAFreshOne() throws java.io.IOException {
+        assumeFusedOps();
+        try (NDManager m = manager.newSubManager()) {
+            NDArray w = m.create(new float[] {1, 2, 3});
+            w.setRequiresGradient(true);
+            backward(w, m.create(new float[] {10, 20, 30}));
+            backward(w, m.create(new float[] {1, 1, 1}));
+            assertArrayEquals(new float[] {11, 21, 31}, w.getGradient().toFloatArray(), "without a clear, gradients add up");
+            NDArray before = w.getGradient();
+            assertTrue(LibtorchOps.clearGradient(w));
+            assertArrayEquals(new float[] {0, 0, 0}, w.getGradient().toFloatArray(), "a cleared gradient reads as zeros");
+            assertArrayEquals(new float[] {11, 21, 31}, before.toFloatArray(), "a handle taken before the clear keeps its values");
+            assertTrue(LibtorchOps.clearGradient(w), "clearing a cleared gradient changes nothing");
+            backward(w, m.create(new float[] {4, 5, 6}));
+            assertArrayEquals(new float[] {4, 5, 6}, w.getGradient().toFloatArray(), "the next backward starts from none");
+
+            NDArray big = m.zeros(new Shape(1 << 20));
+            big.setRequiresGradient(true);
+            long start = residentMib();
+            for (int i = 0; i < 300; i++) {
+                try (NDManager step = m.newSubManager()) {
+                    backward(big, step.ones(big.getShape()));
+                    assertTrue(LibtorchOps.clearGradient(big));
+                }
+            }
+            long grown = residentMib() - start;
+            assertTrue(grown < 256, "resident memory grew by " + grown + " MiB over 300 cleared 4 MiB gradients");
+        }
+    }
+
+    /** backward of sum(g · w): adds g to w's gradient (the intermediates belong to g's manager). */
+    private static void backward(NDArray w, NDArray g) {
+        try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+            gc.backward(g.mul(w).sum());
+        }
+    }
+
+    /**
+     * Transformer2D hands on row-major NCHW, as diffusers' .contiguous() does: its transposed view back from tokens is
+     * channels-last, which made every later GroupNorm and convolution in the UNet run the channels-last way (convolutions
+     * copied their weights on every call and their weight gradients could not be taken over by autograd).
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void transformerOutputIsRowMajor(boolean linearProjection) {
+        assumeFusedOps();
+        try (NDManager m = manager.newSubManager()) {
+            dev.cnf.model.nn.Transformer2D t = new dev.cnf.model.nn.Transformer2D(32, 2, 1, 16, 8, linearProjection);
+            t.initializeParameters(m, 3);
+            NDArray out = t.forward(new ParameterStore(m, false), new NDList(m.randomNormal(new Shape(2, 32, 4, 6)),
+                    m.randomNormal(new Shape(2, 5, 16))), false, null).singletonOrThrow();
+            assertArrayEquals(new long[] {32 * 24, 24, 6, 1}, LibtorchOps.strides(out), "strides of the [2, 32, 4, 6] output");
+        }
+    }
+
+    private static void assumeFusedOps() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Platform.isLinux() && Platform.isIntel() && Platform.is64Bit(),
+                "libtorch's entry points are called on Linux x86-64 only");
+        assertTrue(LibtorchOps.available(), "libtorch's entry points must be found on Linux x86-64");
+    }
+
     private void compare(String what, Precision p, List<Shape> shapes, Function<NDList, NDArray> op) throws Exception {
         compare(what, p, shapes, op, List.of());
     }

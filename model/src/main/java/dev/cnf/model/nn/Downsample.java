@@ -28,9 +28,7 @@ public final class Downsample extends NamedBlock {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         if (padBottomRight) {
-            Shape s = x.getShape();
-            x = x.concat(x.getManager().zeros(new Shape(s.get(0), s.get(1), 1, s.get(3)), x.getDataType()), 2);
-            x = x.concat(x.getManager().zeros(new Shape(s.get(0), s.get(1), s.get(2) + 1, 1), x.getDataType()), 3);
+            x = x.pad(new Shape(0, 1, 0, 1), 0); // torch's F.pad order (left, right, top, bottom), one op as in diffusers
         }
         return new NDList(conv.apply(ps, x, training));
     }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.pytorch.jni.LibUtils;
 import com.sun.jna.Function;
 import com.sun.jna.Memory;
@@ -83,8 +84,13 @@ public final class LibtorchOps {
         }
     }
 
+    private static final String STRIDE = "_ZN2at4_ops10stride_int4callERKNS_6TensorEl";
+    private static final String MUTABLE_GRAD = "_ZN3c1010TensorImpl12mutable_gradEv";
+    private static final String UNDEFINED_TENSOR = "_ZN3c1019UndefinedTensorImpl10_singletonE";
+
     /** The resolved entry points; null fields never occur (all or nothing). */
-    private record Entry(Function silu, Function groupNorm, Function attention, Function adamW, Function operatorNew) {}
+    private record Entry(Function silu, Function groupNorm, Function attention, Function adamW, Function operatorNew,
+                         Function mutableGrad, Pointer undefinedTensor, Function stride) {}
 
     private static final class Holder {
         static final Entry ENTRY = resolve();
@@ -119,8 +125,10 @@ public final class LibtorchOps {
             }
             // the library the engine loaded (dlopen of a loaded path returns that copy)
             NativeLibrary lib = NativeLibrary.getInstance(torch.toString());
+            NativeLibrary c10 = NativeLibrary.getInstance(Path.of(LibUtils.getLibtorchPath(), "libc10.so").toString());
             return new Entry(lib.getFunction(SILU), lib.getFunction(GROUP_NORM), lib.getFunction(SDPA),
-                    lib.getFunction(FUSED_ADAMW), NativeLibrary.getInstance("stdc++").getFunction("_Znwm"));
+                    lib.getFunction(FUSED_ADAMW), NativeLibrary.getInstance("stdc++").getFunction("_Znwm"),
+                    c10.getFunction(MUTABLE_GRAD), c10.getGlobalVariableAddress(UNDEFINED_TENSOR), lib.getFunction(STRIDE));
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             LOG.info("libtorch's fused silu, group_norm, attention or AdamW not found ({}); composing them from DJL's ops",
                     e.getMessage());
@@ -220,6 +228,50 @@ public final class LibtorchOps {
                     lr, beta1, beta2, weightDecay, eps, false, false, NO_TENSOR, NO_TENSOR});
             return true;
         }
+    }
+
+    /**
+     * Sets a leaf's gradient to none, as torch's {@code zero_grad(set_to_none=True)} (its default) does, instead of
+     * writing zeros into it: the next backward pass then hands its fresh gradient over instead of adding it to a zeroed
+     * one, which saves two passes over every gradient a step. Reading the gradient before then gives zeros (DJL's
+     * {@code getGradient}). False, with nothing changed, where it cannot run here: the caller zeroes the gradient.
+     *
+     * <p>How: {@code TensorImpl::mutable_grad()} returns the leaf's gradient slot, an {@code at::Tensor}. Its reference
+     * moves into a Tensor allocated here, which DJL's delete releases (the memory goes back unless another handle still
+     * holds the gradient), and the slot gets the undefined tensor, {@code UndefinedTensorImpl}'s singleton, which is
+     * not reference-counted.
+     */
+    public static boolean clearGradient(NDArray leaf) {
+        Entry e = entry();
+        if (e == null || !(leaf instanceof PtNDArray) || !leaf.hasGradient()) {
+            return false;
+        }
+        Pointer slot = e.mutableGrad().invokePointer(new Object[] {ptr(leaf).getPointer(0)});
+        Pointer gradient = slot.getPointer(0);
+        if (gradient.equals(e.undefinedTensor())) {
+            return true;
+        }
+        Pointer owner = e.operatorNew().invokePointer(new Object[] {(long) Native.POINTER_SIZE});
+        owner.setPointer(0, gradient);
+        slot.setPointer(0, e.undefinedTensor());
+        JniUtils.deleteNDArray(Pointer.nativeValue(owner));
+        return true;
+    }
+
+    /**
+     * The array's strides in elements (DJL does not expose them), or null where libtorch's entry points are not found:
+     * for checks of memory layout, e.g. that a block hands on row-major rather than channels-last tensors.
+     */
+    public static long[] strides(NDArray a) {
+        Entry e = Holder.ENTRY;
+        if (e == null || !(a instanceof PtNDArray)) {
+            return null;
+        }
+        long[] out = new long[a.getShape().dimension()];
+        for (int d = 0; d < out.length; d++) {
+            out[d] = e.stride().invokeLong(new Object[] {ptr(a), (long) d});
+        }
+        return out;
     }
 
     private static boolean attentionShapes(Shape q, Shape k, Shape v, NDArray mask) {

@@ -54,7 +54,9 @@ public final class Transformer2D extends NamedBlock {
         if (linearProjection) {
             h = projOut.apply(ps, h, training);
         }
-        h = h.transpose(0, 2, 1).reshape(s);
+        // back to row-major NCHW, as diffusers' .contiguous(): the transposed view is channels-last, and it would make
+        // every later GroupNorm take its slower channels-last kernel and every later convolution copy its weight
+        h = Functional.contiguous(h.transpose(0, 2, 1).reshape(s));
         if (!linearProjection) {
             h = projOut.apply(ps, h, training);
         }

@@ -18,6 +18,7 @@ import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.model.io.Tensor;
 import dev.cnf.model.io.Weights;
 import dev.cnf.model.nn.GradMode;
+import dev.cnf.model.nn.LibtorchOps;
 import dev.cnf.model.nn.NamedBlock;
 import dev.cnf.model.nn.Scalars;
 import dev.cnf.model.nn.TorchRuntime;
@@ -287,9 +288,7 @@ public final class DiffusionTrainer {
                     baseOptimizer.step(baseLearningRate);
                 }
             }
-            for (NDArray g : gradients().values()) {
-                zeroInPlace(g, finite);
-            }
+            discardGradients(finite);
         }
         step++;
         double loss = lossSum / options.gradAccumulation();
@@ -352,8 +351,8 @@ public final class DiffusionTrainer {
             for (Map.Entry<String, Parameter> e : trainable.entrySet()) {
                 NDArray g = gradient(e.getValue());
                 out.put(e.getKey(), g.toType(DataType.FLOAT32, false).toFloatArray());
-                zeroInPlace(g, false);
             }
+            discardGradients(false);
             return new StepGradients(lossSum / options.gradAccumulation(), out);
         }
     }
@@ -362,6 +361,24 @@ public final class DiffusionTrainer {
     public void setRollbackPoint(Checkpoint good) {
         rollbackPoint = good;
         rolledBackSinceGood = false;
+    }
+
+    /**
+     * Empties every gradient for the next step: an autograd gradient is set to none where libtorch allows
+     * ({@link LibtorchOps#clearGradient}, torch's own default), zeroed otherwise; mixed precision's float32 buffers are
+     * zeroed. Same next step either way: the next backward pass's gradient, added to zeros or taken as is.
+     */
+    private void discardGradients(boolean allFinite) {
+        trainable.values().forEach(p -> discard(p, mixed != null ? mixed.gradient(p) : null, allFinite));
+        baseParameters.values().forEach(p -> discard(p, null, allFinite));
+    }
+
+    private static void discard(Parameter p, NDArray buffer, boolean allFinite) {
+        if (buffer != null) {
+            zeroInPlace(buffer, allFinite);
+        } else if (!LibtorchOps.clearGradient(p.getArray())) {
+            zeroInPlace(p.getArray().getGradient(), allFinite);
+        }
     }
 
     /**
