@@ -36,8 +36,8 @@ mvn -B -q dependency:build-classpath -pl workers -Dmdep.outputFile="$out/workers
 java_workers=(java -Dai.djl.offline=true -cp "workers/target/test-classes:workers/target/classes:$(cat "$out/workers.cp")")
 photos=datasets/src/main/resources/dev/cnf/datasets/photos
 
-if $smoke; then images=40; dataprep_rounds=1; train_steps=2; mid_steps=1; sample_reps=1; crawl=32; warm_up=16; step_warm_up=2
-else images=800; dataprep_rounds=3; train_steps=30; mid_steps=5; sample_reps=2; crawl=1600; warm_up=8000; step_warm_up=40; fi
+if $smoke; then images=40; dataprep_rounds=1; train_steps=2; mid_steps=1; sample_reps=1; crawl=32; warm_up=16; step_warm_up=2; mid_warm_up=2
+else images=800; dataprep_rounds=3; train_steps=30; mid_steps=10; sample_reps=2; crawl=1600; warm_up=8000; step_warm_up=300; mid_warm_up=150; fi
 
 run() { # name, command...: appends the command's last stdout line (JSON) to results.jsonl
   local name="$1"; shift
@@ -74,16 +74,17 @@ if [ -f /usr/lib/jni/libopencv_java460.so ] && [ -f /usr/share/java/opencv-460.j
     -cp "/usr/share/java/opencv-460.jar:activities/target/test-classes:activities/target/classes:$(cat "$out/activities.cp")" \
     dev.cnf.activities.bench.DataPrepBench "$photos" "$images" "$threads"
 fi
-# training steps after step_warm_up untimed ones on both sides: a training run takes thousands of steps, and the JVM
-# compiles the forward pass's Java code over the first few dozen (the warm-up's own pace is reported beside)
+# training steps after the same untimed warm-up on both sides: a training run takes thousands of steps, and the JVM's C2
+# compiler keeps compiling the step's Java code for the first few hundred, taking about a tenth of a core from libtorch's
+# threads on 2 cores (the pace of the first 40 steps and of the whole warm-up are reported beside)
 run train_tiny_djl "${java_model[@]}" dev.cnf.model.bench.TrainStepBench train tiny 8 "$train_steps" "$step_warm_up"
 for preset in tiny-sd mid-sd; do
-  if [ "$preset" = mid-sd ]; then batch=4; steps=$mid_steps; else batch=8; steps=$train_steps; fi
-  run "train_${preset}_djl" "${java_model[@]}" dev.cnf.model.bench.TrainStepBench train "$preset" "$batch" "$steps" "$step_warm_up"
+  if [ "$preset" = mid-sd ]; then batch=4; steps=$mid_steps; warm=$mid_warm_up; else batch=8; steps=$train_steps; warm=$step_warm_up; fi
+  run "train_${preset}_djl" "${java_model[@]}" dev.cnf.model.bench.TrainStepBench train "$preset" "$batch" "$steps" "$warm"
   run "train_${preset}_torch" "$py" bench/peers/torch_step.py train "$preset" "$batch" "$steps" "$threads"
   # the fair peer: diffusers' own modules on PyTorch 2.7.1 (DJL's libtorch), eager and torch.compile'd
-  run "train_${preset}_diffusers" "$oracles" bench/peers/diffusers_step.py train "$preset" "$batch" "$steps" "$threads" eager "$step_warm_up"
-  run "train_${preset}_diffusers_compile" "$oracles" bench/peers/diffusers_step.py train "$preset" "$batch" "$steps" "$threads" compile "$step_warm_up"
+  run "train_${preset}_diffusers" "$oracles" bench/peers/diffusers_step.py train "$preset" "$batch" "$steps" "$threads" eager "$warm"
+  run "train_${preset}_diffusers_compile" "$oracles" bench/peers/diffusers_step.py train "$preset" "$batch" "$steps" "$threads" compile "$warm"
   run "flops_${preset}" "$py" bench/flops.py "$preset" "$batch"
 done
 # where a mid-sd step's time goes: PyTorch's profiler over the DJL step (self time per op)

@@ -8,7 +8,8 @@ train: one step as diffusers' examples/controlnet/train_controlnet.py takes it: 
 sample: DDIM 20 steps with classifier-free guidance 9.0 (both halves in one batch), ControlNet at scale 1.0, VAE decode.
 
 Usage: diffusers_step.py train|sample PRESET BATCH STEPS THREADS [eager|compile] [WARM_UP] -> one JSON line.
-WARM_UP (default 2) untimed steps first, as TrainStepBench takes them (compiled: the compilation happens there).
+WARM_UP (default 2) untimed steps first, as TrainStepBench takes them (compiled: the compilation happens there); the
+pace of the first (up to) EARLY_STEPS of them is reported too.
 compile: torch.compile on the UNet and the ControlNet (inductor), for reference beside eager.
 CNF_BENCH_PROFILE=FILE: PyTorch's profiler over the timed steps, a Chrome trace as TrainStepBench's -Dcnf.bench.profile
 writes (bench/profile_ops.py sums either).
@@ -27,6 +28,7 @@ from transformers import CLIPTextConfig, CLIPTextModel
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_step import PRESETS  # noqa: E402  the same shapes as cnf's presets
 
+EARLY_STEPS = 40  # TrainStepBench.EARLY_STEPS
 SD15_SCHEDULER = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                       timestep_spacing="leading", steps_offset=1, set_alpha_to_one=False, clip_sample=False)
 
@@ -94,9 +96,12 @@ def main():
                     lat = ddim.step(e_u + 9.0 * (e_c - e_u), t, lat).prev_sample
                 vae.decode(lat / scale)
         unit = "ms_per_batch"
+    early_steps, early_ms = min(EARLY_STEPS, warm_up), float("nan")
     warm_start = time.perf_counter()
-    for _ in range(warm_up):  # warm-up (and, compiled, the compilation)
+    for i in range(warm_up):  # warm-up (and, compiled, the compilation)
         step()
+        if i + 1 == early_steps:
+            early_ms = (time.perf_counter() - warm_start) * 1000 / early_steps
     warm_ms = (time.perf_counter() - warm_start) * 1000 / warm_up
     profile = os.environ.get("CNF_BENCH_PROFILE")
     profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) if profile else None
@@ -116,6 +121,7 @@ def main():
         out["ms_per_image"] = ms / batch
     else:
         out["warm_up_steps"], out["warm_up_ms_per_step"] = warm_up, warm_ms
+        out["early_steps"], out["early_ms_per_step"] = early_steps, early_ms
     print(json.dumps(out))
 
 

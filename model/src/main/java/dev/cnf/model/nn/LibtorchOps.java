@@ -22,7 +22,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Four of libtorch's fused kernels that DJL 0.36's JNI does not expose. {@code silu}, {@code group_norm} and
+ * Four of libtorch's fused kernels that DJL 0.36's JNI does not expose, and two things its API cannot do: set a
+ * gradient to none ({@link #clearGradient}) and read strides ({@link #strides}). {@code silu}, {@code group_norm} and
  * {@code scaled_dot_product_attention} are the ones diffusers runs: composed from DJL's ops they took 2, about 8 and
  * about 10 JNI calls and autograd nodes each, and attention kept its L x S score matrix for the backward pass (tiny-sd's
  * training step spent 157 ms in cnf's attention over 3 profiled steps where diffusers' fused kernel took 90).
@@ -38,10 +39,11 @@ import java.util.List;
  * {pointer to the first Tensor, count}. The result goes into a Tensor allocated with
  * libstdc++'s {@code operator new}, which DJL deletes when the array closes, as it does its own.
  *
- * <p>Where: Linux on x86-64 with a libtorch that exports the four symbols (DJL's own 2.7.1 build, or the one DJL's JNI
- * was built against). Elsewhere, or for inputs outside what {@link #accepts} checks, the callers compose the op from
+ * <p>Where: Linux on x86-64 with a libtorch that exports these symbols (DJL's own 2.7.1 build, or the one DJL's JNI
+ * was built against; {@code c10::TensorImpl::mutable_grad} and the undefined tensor's singleton from libc10). Elsewhere, or for inputs outside what {@link #accepts} checks, the callers compose the op from
  * DJL's ops as before (same results to float rounding; {@code LibtorchOpsTest} compares both, forward and backward) and
- * one info line says so. {@link #composedOnThisThread} forces the composed forms, for tests.
+ * one info line says so, and gradients are zeroed rather than cleared. {@link #composedOnThisThread} forces the composed
+ * forms, for tests.
  *
  * <p>Limits: a C++ exception cannot cross JNA, so every libtorch check these ops make (ranks, shapes, dtypes, devices)
  * is made here first; one that still failed (a failed allocation) would end the process rather than raise an

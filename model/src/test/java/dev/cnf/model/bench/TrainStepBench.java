@@ -24,13 +24,17 @@ import java.util.Random;
  * A benchmark, not a test; bench/run.sh runs it beside bench/peers/torch_step.py.
  * Args: train|sample PRESET(tiny|tiny-sd|mid-sd|sd15) BATCH STEPS [WARM_UP]. Prints one JSON line.
  * WARM_UP (default 2) training steps run before the timed ones: a training run takes thousands of steps, and the JVM
- * compiles the forward pass's Java code during the first few dozen (tiny-sd on a 2-core Xeon: 141-147 ms a step over the
- * first 40, 119-125 over the next 30), so bench/run.sh gives both implementations the same longer warm-up and reports
- * its pace beside the steady state.
+ * reaches its steady pace only after a few hundred: its C2 compiler keeps compiling the step's Java code that long, and
+ * on a 2-core box takes about a tenth of a core from libtorch's threads meanwhile (tiny-sd on a 2-core Xeon: 165-173 ms a
+ * step over the first 40, 135-138 over steps 41-70, 127-135 after 400). bench/run.sh gives both implementations the same
+ * warm-up and reports the pace of its first (up to) 40 steps and of all of it beside the steady state.
  * -Dcnf.bench.device=gpu runs on the first GPU; -Dcnf.bench.precision=fp16|bf16 stores the frozen base in that type
  * (mixed precision: the ControlNet keeps float32 weights; bf16 needs the JNI from bench/gpu/build-djl-jni.sh).
  */
 public final class TrainStepBench {
+    /** The first warm-up steps, whose pace is reported on its own: how a run starts. */
+    static final int EARLY_STEPS = 40;
+
     public static void main(String[] args) throws Exception {
         System.setProperty("ai.djl.offline", "true");
         String mode = args[0];
@@ -55,11 +59,16 @@ public final class TrainStepBench {
                     + (base.codec() instanceof dev.cnf.model.vae.VaeCodec v ? v.vae().parameterCount() : 0);
             double ms;
             double warmMs = Double.NaN;
+            int earlySteps = Math.min(EARLY_STEPS, warmUp);
+            double earlyMs = Double.NaN;
             if (mode.equals("train")) {
                 DiffusionTrainer trainer = DiffusionTrainer.controlNet(base, cn, data, new DiffusionTrainer.Options(batch, 1, 1e-4, 1e-2, 1.0, 0.5, 3), m);
                 long warmStart = System.nanoTime();
                 for (int i = 0; i < warmUp; i++) {
                     trainer.trainStep();
+                    if (i + 1 == earlySteps) {
+                        earlyMs = (System.nanoTime() - warmStart) / 1e6 / earlySteps;
+                    }
                 }
                 warmMs = (System.nanoTime() - warmStart) / 1e6 / warmUp;
                 // -Dcnf.bench.profile=FILE: PyTorch's profiler over the measured steps (a Chrome trace; bench/profile_ops.py sums it)
@@ -93,7 +102,8 @@ public final class TrainStepBench {
                     device, precision.name().toLowerCase(java.util.Locale.ROOT), mode.equals("train") ? "ms_per_step" : "ms_per_batch", ms,
                     mode.equals("train") ? "" : String.format(", \"ms_per_image\": %.2f", ms / batch), params, peakRssMib(), initSeconds,
                     dev.cnf.model.nn.LibtorchOps.available(),
-                    mode.equals("train") ? String.format(", \"warm_up_steps\": %d, \"warm_up_ms_per_step\": %.2f", warmUp, warmMs) : "");
+                    mode.equals("train") ? String.format(", \"warm_up_steps\": %d, \"warm_up_ms_per_step\": %.2f, \"early_steps\": %d, "
+                            + "\"early_ms_per_step\": %.2f", warmUp, warmMs, earlySteps, earlyMs) : "");
         }
     }
 
