@@ -253,8 +253,16 @@ def main():
     torch_v = (rows.get("train_tiny-sd_torch") or {}).get("torch", "?")
     diffusers_v = rows.get("train_tiny-sd_diffusers") or {}
     djl_v = next((r["engine"] for r in rows.values() if "engine" in r), "?")
-    fair = [f"{p}: {rows[f'train_{p}_djl']['ms_per_step'] / rows[f'train_{p}_diffusers']['ms_per_step']:.2f}x"
-            for p in ("tiny-sd", "mid-sd") if rows.get(f"train_{p}_djl") and rows.get(f"train_{p}_diffusers")]
+    fair_ratios = {p: rows[f"train_{p}_djl"]["ms_per_step"] / rows[f"train_{p}_diffusers"]["ms_per_step"]
+                   for p in ("tiny-sd", "mid-sd") if rows.get(f"train_{p}_djl") and rows.get(f"train_{p}_diffusers")}
+    fair = [f"{p}: {r:.2f}x" for p, r in fair_ratios.items()]
+    if not fair_ratios:
+        fair_verdict = "not measured against diffusers in this run"
+    elif all(r <= 1.0 for r in fair_ratios.values()):
+        fair_verdict = "and against diffusers on the same torch 2.7.1 too (the line above)"
+    else:
+        fair_verdict = ("but not against diffusers on the same torch 2.7.1 on "
+                        + ", ".join(p for p, r in fair_ratios.items() if r > 1.0) + " (the line above)")
     md += ["", "## Read with care", "",
            f"- DJL runs {djl_v} (the native library DJL 0.36 bundles). The fair peer is diffusers {diffusers_v.get('diffusers', '?')} "
            f"on torch {diffusers_v.get('torch', '?')}, the same libtorch version, from the project virtualenv; the second peer is "
@@ -267,10 +275,11 @@ def main():
            "- GFLOP/step counts convs, linears and attention matmuls of the forward passes; backward is taken as 2x forward for "
            "the trained ControlNet and 1x for the frozen UNet gradients flow through (bench/flops.py).",
            "- Targets from issue 8 (data prep >= 1.5x Python, neural work <= 1.05x PyTorch, >= 50% of GEMM peak): the neural rows "
-           "meet the ratio against Debian's torch 1.13 restatement (helped by the newer PyTorch inside DJL) but not against "
-           "diffusers on the same torch 2.7.1 (the line above; both sides now run libtorch's fused attention, GroupNorm and SiLU, cnf's "
-           "through LibtorchOps, cnf's AdamW is libtorch's fused kernel where the peer takes torch's default single-tensor "
-           "loop, and both warm up for the same number of steps: bench/step-changes.md); FLOP/s stays below half the GEMM peak on these small "
+           f"meet the ratio against Debian's torch 1.13 restatement (helped by the newer PyTorch inside DJL), {fair_verdict}. "
+           "Both sides run libtorch's fused attention, GroupNorm and SiLU (cnf's through LibtorchOps), cnf's AdamW is libtorch's "
+           "fused kernel where the peer takes torch's default single-tensor loop, and both warm up for the same number of steps, "
+           "long enough for the JVM's JIT compiler to have done most of its work; the first 40 steps' column shows how a run starts "
+           "(bench/step-changes.md). FLOP/s stays below half the GEMM peak on these small "
            "shapes, and data preparation reaches 1.5x where the machine has libjpeg-turbo's TurboJPEG library (`libturbojpeg0`, "
            "installed in the worker images): without it (the -Dcnf.turbojpeg=false row) it does not, since both sides then spend "
            "their time in the same OpenCV kernels and the openpnp jar's OpenCV builds libjpeg-turbo without its SIMD code "

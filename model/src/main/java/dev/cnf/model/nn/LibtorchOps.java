@@ -40,10 +40,10 @@ import java.util.List;
  * libstdc++'s {@code operator new}, which DJL deletes when the array closes, as it does its own.
  *
  * <p>Where: Linux on x86-64 with a libtorch that exports these symbols (DJL's own 2.7.1 build, or the one DJL's JNI
- * was built against; {@code c10::TensorImpl::mutable_grad} and the undefined tensor's singleton from libc10). Elsewhere, or for inputs outside what {@link #accepts} checks, the callers compose the op from
- * DJL's ops as before (same results to float rounding; {@code LibtorchOpsTest} compares both, forward and backward) and
- * one info line says so, and gradients are zeroed rather than cleared. {@link #composedOnThisThread} forces the composed
- * forms, for tests.
+ * was built against; libc10 for {@code TensorImpl::mutable_grad} and the undefined tensor). Elsewhere, or for inputs
+ * outside what {@link #accepts} checks, the callers compose the op from DJL's ops as before (same results to float
+ * rounding; {@code LibtorchOpsTest} compares both, forward and backward), gradients are zeroed rather than cleared, and
+ * one info line says so. {@link #composedOnThisThread} forces the composed forms, for tests.
  *
  * <p>Limits: a C++ exception cannot cross JNA, so every libtorch check these ops make (ranks, shapes, dtypes, devices)
  * is made here first; one that still failed (a failed allocation) would end the process rather than raise an
@@ -57,6 +57,9 @@ public final class LibtorchOps {
             "_ZN2at4_ops28scaled_dot_product_attention4callERKNS_6TensorES4_S4_RKSt8optionalIS2_EdbS5_IdEb";
     private static final String FUSED_ADAMW =
             "_ZN2at4_ops13_fused_adamw_4callEN3c108ArrayRefINS_6TensorEEES5_S5_S5_S5_S5_dddddbbRKSt8optionalIS4_ES9_";
+    private static final String STRIDE = "_ZN2at4_ops10stride_int4callERKNS_6TensorEl";
+    private static final String MUTABLE_GRAD = "_ZN3c1010TensorImpl12mutable_gradEv";
+    private static final String UNDEFINED_TENSOR = "_ZN3c1019UndefinedTensorImpl10_singletonE";
     /** sizeof(std::optional<at::Tensor>) and the engaged flag's offset, libstdc++'s layout. */
     private static final int OPTIONAL_TENSOR_BYTES = 16, ENGAGED_AT = 8;
     private static final Pointer NO_TENSOR = zeroed(OPTIONAL_TENSOR_BYTES);
@@ -85,10 +88,6 @@ public final class LibtorchOps {
             return List.of("data", "length");
         }
     }
-
-    private static final String STRIDE = "_ZN2at4_ops10stride_int4callERKNS_6TensorEl";
-    private static final String MUTABLE_GRAD = "_ZN3c1010TensorImpl12mutable_gradEv";
-    private static final String UNDEFINED_TENSOR = "_ZN3c1019UndefinedTensorImpl10_singletonE";
 
     /** The resolved entry points; null fields never occur (all or nothing). */
     private record Entry(Function silu, Function groupNorm, Function attention, Function adamW, Function operatorNew,
