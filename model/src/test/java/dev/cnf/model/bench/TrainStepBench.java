@@ -25,8 +25,8 @@ import java.util.Random;
  * Args: train|sample PRESET(tiny|tiny-sd|mid-sd|sd15) BATCH STEPS [WARM_UP]. Prints one JSON line.
  * WARM_UP (default 2) training steps run before the timed ones: a training run takes thousands of steps, and the JVM
  * reaches its steady pace only after a few hundred: its C2 compiler keeps compiling the step's Java code that long, and
- * on a 2-core box takes about a tenth of a core from libtorch's threads meanwhile (tiny-sd on a 2-core Xeon: 165-173 ms a
- * step over the first 40, 135-138 over steps 41-70, 127-135 after 400). bench/run.sh gives both implementations the same
+ * on a 2-core box takes about a tenth of a core from libtorch's threads meanwhile (tiny-sd on a 2-core Xeon: 165-184 ms a
+ * step over the first 40, 135-142 over steps 41-70, 127-135 after 400). bench/run.sh gives both implementations the same
  * warm-up and reports the pace of its first (up to) 40 steps and of all of it beside the steady state.
  * -Dcnf.bench.device=gpu runs on the first GPU; -Dcnf.bench.precision=fp16|bf16 stores the frozen base in that type
  * (mixed precision: the ControlNet keeps float32 weights; bf16 needs the JNI from bench/gpu/build-djl-jni.sh).
