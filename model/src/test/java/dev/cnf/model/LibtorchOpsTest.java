@@ -47,9 +47,19 @@ class LibtorchOpsTest extends PyTorchTest {
 
     @Test
     void fusedOpsRunOnLinuxX86() {
-        if (Platform.isLinux() && Platform.isIntel() && Platform.is64Bit()) {
-            assertTrue(LibtorchOps.available(), "libtorch's fused ops must be found where cnf ships (Linux x86-64)");
+        entryPointsRunHere();
+    }
+
+    /**
+     * Whether libtorch's entry points run on this platform: they must on Linux x86-64, where cnf ships (a failure if
+     * they are not found), and nowhere else, where the tests check the documented fallback instead of skipping.
+     */
+    private static boolean entryPointsRunHere() {
+        boolean linuxX86 = Platform.isLinux() && Platform.isIntel() && Platform.is64Bit();
+        if (linuxX86) {
+            assertTrue(LibtorchOps.available(), "libtorch's entry points must be found where cnf ships (Linux x86-64)");
         }
+        return linuxX86;
     }
 
     @ParameterizedTest
@@ -149,13 +159,17 @@ class LibtorchOpsTest extends PyTorchTest {
      */
     @Test
     void clearedGradientsAreNoneAndTheNextBackwardTakesAFreshOne() throws java.io.IOException {
-        assumeFusedOps();
         try (NDManager m = manager.newSubManager()) {
             NDArray w = m.create(new float[] {1, 2, 3});
             w.setRequiresGradient(true);
             backward(w, m.create(new float[] {10, 20, 30}));
             backward(w, m.create(new float[] {1, 1, 1}));
             assertArrayEquals(new float[] {11, 21, 31}, w.getGradient().toFloatArray(), "without a clear, gradients add up");
+            if (!entryPointsRunHere()) {
+                assertFalse(LibtorchOps.clearGradient(w), "elsewhere the trainer is told to zero the gradient");
+                assertArrayEquals(new float[] {11, 21, 31}, w.getGradient().toFloatArray(), "and the gradient is left as it was");
+                return;
+            }
             NDArray before = w.getGradient();
             assertTrue(LibtorchOps.clearGradient(w));
             assertArrayEquals(new float[] {0, 0, 0}, w.getGradient().toFloatArray(), "a cleared gradient reads as zeros");
@@ -193,20 +207,14 @@ class LibtorchOpsTest extends PyTorchTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
     void transformerOutputIsRowMajor(boolean linearProjection) {
-        assumeFusedOps();
         try (NDManager m = manager.newSubManager()) {
             dev.cnf.model.nn.Transformer2D t = new dev.cnf.model.nn.Transformer2D(32, 2, 1, 16, 8, linearProjection);
             t.initializeParameters(m, 3);
             NDArray out = t.forward(new ParameterStore(m, false), new NDList(m.randomNormal(new Shape(2, 32, 4, 6)),
                     m.randomNormal(new Shape(2, 5, 16))), false, null).singletonOrThrow();
-            assertArrayEquals(new long[] {32 * 24, 24, 6, 1}, LibtorchOps.strides(out), "strides of the [2, 32, 4, 6] output");
+            long[] rowMajor = entryPointsRunHere() ? new long[] {32 * 24, 24, 6, 1} : null; // no strides to read elsewhere
+            assertArrayEquals(rowMajor, LibtorchOps.strides(out), "strides of the [2, 32, 4, 6] output");
         }
-    }
-
-    private static void assumeFusedOps() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Platform.isLinux() && Platform.isIntel() && Platform.is64Bit(),
-                "libtorch's entry points are called on Linux x86-64 only");
-        assertTrue(LibtorchOps.available(), "libtorch's entry points must be found on Linux x86-64");
     }
 
     private void compare(String what, Precision p, List<Shape> shapes, Function<NDList, NDArray> op) throws Exception {
