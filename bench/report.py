@@ -169,14 +169,11 @@ def main():
         else:
             fl = "– | – | –"
         rss = f"{d.get('peak_rss_mib', '–')} / {t.get('peak_rss_mib', '–') if t else '–'}"
-        if "warm_up_steps" in d:
-            theirs = f"{t['warm_up_ms_per_step']:.0f}" if t and "warm_up_ms_per_step" in t else "–"
-            warm = f"{d['warm_up_steps']}, {d['warm_up_ms_per_step']:.0f} / {theirs}"
-        else:
-            warm = "2 (not recorded)"
+        def paces(key):  # "DJL / diffusers" ms per step; "–" for a side that did not record it
+            return f"{d[key]:.0f} / " + (f"{t[key]:.0f}" if t and key in t else "–")
+        warm = f"{d['warm_up_steps']}, {paces('warm_up_ms_per_step')}" if "warm_up_steps" in d else "2 (not recorded)"
         if "early_steps" in d:
-            theirs = f"{t['early_ms_per_step']:.0f}" if t and "early_ms_per_step" in t else "–"
-            early = f"{d['early_ms_per_step']:.0f} / {theirs}" + ("" if d["early_steps"] == 40 else f" ({d['early_steps']} steps)")
+            early = paces("early_ms_per_step") + ("" if d["early_steps"] == 40 else f" ({d['early_steps']} steps)")
         else:
             early = "–"
         md.append(f"| {preset} | {d['batch']} | {d['params']:,} | {d['ms_per_step']:.0f} | {tms} | {ratio} | {cms} | {oms} | {fl} | {rss} "
