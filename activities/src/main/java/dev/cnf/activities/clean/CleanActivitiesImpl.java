@@ -37,6 +37,11 @@ import java.util.TreeMap;
  * seen == kept + dropped counts every reference discovered.
  */
 public class CleanActivitiesImpl implements CleanActivities {
+    /**
+     * Below this standard deviation (0-255) in each of its channels an image counts as flat: JPEG noise around one colour stays under
+     * it, while a faint drawing (a 1-pixel line on an even background) is above it.
+     */
+    static final double FLAT_SPREAD = 2.0;
 
     private final ObjectStore store;
 
@@ -88,6 +93,12 @@ public class CleanActivitiesImpl implements CleanActivities {
                 if (aspect > r.data().maxAspectRatio()) {
                     drops.add(new Drop(s.sourceUrl(), DropReason.BAD_ASPECT,
                             String.format("%dx%d has aspect ratio %.2f, over %.2f", w, h, aspect, r.data().maxAspectRatio())));
+                    continue;
+                }
+                double spread = ImageDecoder.colourSpread(img);
+                if (spread < FLAT_SPREAD) {
+                    drops.add(new Drop(s.sourceUrl(), DropReason.FLAT_IMAGE,
+                            String.format("%dx%d is flat: its channels' largest standard deviation is %.2f, under %.1f", w, h, spread, FLAT_SPREAD)));
                     continue;
                 }
                 String phash = PerceptualHash.signature(img);

@@ -5,6 +5,7 @@ import dev.cnf.activities.conditions.ConditionRunner;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.dataset.WebDataset;
+import dev.cnf.activities.registry.RunKeys;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.workflows.stages.ConditionActivities;
@@ -51,10 +52,10 @@ public class ConditionActivitiesImpl implements ConditionActivities {
                 runner.close();
             }
         }
-        String key = r.run().prefix() + "/condition/samples.jsonl";
+        String key = RunKeys.conditionTable(r.run().prefix());
         SampleTables.write(store, key, out);
         int[] packed = {0};
-        String manifestKey = WebDataset.write(store, r.run().prefix() + "/dataset", name, out, store::get,
+        String manifestKey = WebDataset.write(store, RunKeys.dataset(r.run().prefix()), name, out, store::get,
                 () -> Activity.getExecutionContext().heartbeat(out.size() + packed[0]++));
         return new Result(out.size(), key, manifestKey, fromShards);
     }

@@ -30,6 +30,11 @@ public enum DropReason {
     TOO_SMALL,
     /** Longer side over shorter side above the limit: a centre crop would lose most of the image. */
     BAD_ASPECT,
+    /**
+     * One colour, or nearly: each channel's standard deviation under the limit after decoding (transparency composited). Its
+     * perceptual hash is degenerate, so it is dropped before deduplication instead of passing for a near duplicate.
+     */
+    FLAT_IMAGE,
     /** The same bytes (SHA-256) as an earlier item. */
     DUPLICATE,
     /** A perceptual hash within the Hamming threshold of an earlier item's (re-encoded or resized copies). */

@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * Writes the finished dataset as WebDataset shards: POSIX tar files where each sample's files share
  * a key ({@code <id>.jpg} or {@code <id>.png}, as the clean stage stored it, {@code <id>.txt}, {@code <id>.json}, {@code <id>.<condition>.png}), plus a
- * JSON-lines manifest of every sample with its source, hashes, caption and shard. Tar headers carry
+ * JSON-lines manifest of every sample with its source, hashes, caption and shard, and the {@link ShardIndex} training streams by. Tar headers carry
  * no time, owner or mode variation, so the same samples always give the same bytes (idempotent reruns).
  */
 public final class WebDataset {
@@ -25,6 +25,7 @@ public final class WebDataset {
     public static String write(ObjectStore store, String prefix, String conditionName, List<Sample> samples,
                                java.util.function.Function<String, byte[]> read, Runnable heartbeat) {
         List<Map<String, Object>> manifest = new ArrayList<>();
+        List<ShardIndex.Shard> shards = new ArrayList<>();
         for (int from = 0, shard = 0; from < samples.size(); from += SAMPLES_PER_SHARD, shard++) {
             String shardKey = String.format("%s/shard-%05d.tar", prefix, shard);
             Tar tar = new Tar();
@@ -42,7 +43,9 @@ public final class WebDataset {
                 manifest.add(row);
             }
             store.put(shardKey, tar.finish(), "application/x-tar");
+            shards.add(new ShardIndex.Shard(shardKey, Math.min(samples.size(), from + SAMPLES_PER_SHARD) - from));
         }
+        store.put(ShardIndex.keyIn(prefix), Json.bytes(new ShardIndex(conditionName, samples.size(), shards)), "application/json");
         String manifestKey = prefix + "/manifest.jsonl";
         store.put(manifestKey, Json.lines(manifest), "application/x-ndjson");
         return manifestKey;

@@ -5,6 +5,7 @@ import org.opencv.core.Core;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
 import org.opencv.core.MatOfByte;
+import org.opencv.core.MatOfDouble;
 import org.opencv.core.Scalar;
 import org.opencv.imgcodecs.Imgcodecs;
 import org.opencv.imgproc.Imgproc;
@@ -29,7 +30,8 @@ import java.util.Locale;
  * pixel limit is enforced before any decoder runs, and truncated JPEGs are refused (libjpeg would
  * pad them with grey). JPEGs decode with the machine's libjpeg-turbo where it has one ({@link TurboJpeg}, SIMD),
  * else with OpenCV. EXIF orientation is applied (as OpenCV's IMREAD_COLOR does for JPEG),
- * CMYK/YCCK, greyscale and 16-bit become RGB8, and transparency is composited over white. GIF
+ * CMYK/YCCK, greyscale and 16-bit become RGB8, and transparency is composited over white (over black when what is drawn
+ * is light, so white artwork on transparency keeps its picture). GIF
  * (which OpenCV 4.9 cannot read) is decoded by the JDK's ImageIO: the first frame of an animation.
  */
 public final class ImageDecoder {
@@ -140,7 +142,7 @@ public final class ImageDecoder {
         return "magic bytes match no image format (" + bytes.length + " bytes)";
     }
 
-    /** Any depth and channel count OpenCV returns for IMREAD_UNCHANGED → 8-bit BGR, alpha composited over white. */
+    /** Any depth and channel count OpenCV returns for IMREAD_UNCHANGED → 8-bit BGR, alpha composited ({@link #overBackground}). */
     static Mat normalise(Mat m) {
         if (m.empty()) {
             return m;
@@ -155,8 +157,8 @@ public final class ImageDecoder {
         }
         return switch (eight.channels()) {
             case 1 -> convert(eight, Imgproc.COLOR_GRAY2BGR);
-            case 2 -> overWhite(convert(eight, -1));
-            case 4 -> overWhite(eight);
+            case 2 -> overBackground(convert(eight, -1));
+            case 4 -> overBackground(eight);
             default -> eight;
         };
     }
@@ -174,12 +176,22 @@ public final class ImageDecoder {
         return out;
     }
 
-    /** BGRA → BGR as if drawn on a white page: out = a·c + (1 − a)·255. */
-    private static Mat overWhite(Mat bgra) {
+    /**
+     * What is drawn, on average, at least this light (0-255 luma, weighted by alpha) goes over black instead of white: light
+     * artwork on transparency (a common logo and wallpaper style) would otherwise become a blank white image.
+     */
+    static final double LIGHT_CONTENT_LUMA = 191;
+
+    /**
+     * BGRA → BGR as if drawn on a page, out = a·c + (1 − a)·page: a white page, or a black one when what is drawn is light
+     * ({@link #LIGHT_CONTENT_LUMA}).
+     */
+    private static Mat overBackground(Mat bgra) {
         List<Mat> planes = new ArrayList<>();
         Core.split(bgra, planes);
         Mat alpha = new Mat();
         planes.get(3).convertTo(alpha, CvType.CV_32F, 1.0 / 255);
+        double page = drawnLuma(planes, alpha) >= LIGHT_CONTENT_LUMA ? 0 : 255;
         Mat inverse = new Mat();
         Core.subtract(new Mat(alpha.size(), CvType.CV_32F, new Scalar(1)), alpha, inverse);
         List<Mat> out = new ArrayList<>();
@@ -187,7 +199,7 @@ public final class ImageDecoder {
             Mat f = new Mat();
             planes.get(c).convertTo(f, CvType.CV_32F);
             Core.multiply(f, alpha, f);
-            Core.scaleAdd(inverse, 255.0, f, f);
+            Core.scaleAdd(inverse, page, f, f);
             Mat b = new Mat();
             f.convertTo(b, CvType.CV_8U);
             out.add(b);
@@ -195,6 +207,39 @@ public final class ImageDecoder {
         Mat bgr = new Mat();
         Core.merge(out, bgr);
         return bgr;
+    }
+
+    /** The mean luma (BT.601) of the drawn pixels, weighted by their alpha; 0 when nothing is drawn. */
+    private static double drawnLuma(List<Mat> bgraPlanes, Mat alpha) {
+        double weight = Core.sumElems(alpha).val[0];
+        if (weight <= 0) {
+            return 0;
+        }
+        double[] coefficient = {0.114, 0.587, 0.299};
+        double luma = 0;
+        for (int c = 0; c < 3; c++) {
+            Mat f = new Mat();
+            bgraPlanes.get(c).convertTo(f, CvType.CV_32F);
+            Core.multiply(f, alpha, f);
+            luma += coefficient[c] * Core.sumElems(f).val[0];
+        }
+        return luma / weight;
+    }
+
+    /**
+     * The largest standard deviation of an 8-bit BGR image's three channels: near 0 for a flat image (one colour, or JPEG
+     * noise around it), whose perceptual hash says nothing and which teaches a ControlNet nothing. Per channel, not luma:
+     * a disc of another hue but the same luma as its background is a picture.
+     */
+    public static double colourSpread(Mat bgr) {
+        MatOfDouble mean = new MatOfDouble();
+        MatOfDouble spread = new MatOfDouble();
+        Core.meanStdDev(bgr, mean, spread);
+        double max = 0;
+        for (double v : spread.toArray()) {
+            max = Math.max(max, v);
+        }
+        return max;
     }
 
     private static Mat decodeWithImageIo(byte[] bytes) {

@@ -1,5 +1,7 @@
 package dev.cnf.activities.registry;
 
+import dev.cnf.activities.dataset.ShardIndex;
+
 /** Where a run's stages keep their per-shard files under the run prefix: one stage writes them, a later one reads them. */
 public final class RunKeys {
     private RunKeys() {}
@@ -36,4 +38,25 @@ public final class RunKeys {
     public static String evaluationFolder(String metricsKey) {
         return metricsKey.substring(0, metricsKey.lastIndexOf('/') + 1);
     }
+
+    /** The dataset table the condition stage writes: every sample with its condition, in the shards' order. */
+    public static String conditionTable(String runPrefix) {
+        return runPrefix + CONDITION_TABLE;
+    }
+
+    /** Where the condition stage writes the dataset's WebDataset shards, their manifest and their index. */
+    public static String dataset(String runPrefix) {
+        return runPrefix + "/dataset";
+    }
+
+    /** The shard index beside the shards of the dataset whose table is {@code conditionTable}. */
+    public static String datasetShardsOf(String conditionTable) {
+        if (!conditionTable.endsWith(CONDITION_TABLE)) {
+            throw new IllegalArgumentException("the dataset table " + conditionTable + " is not a condition stage's ("
+                    + "<run>" + CONDITION_TABLE + "): training streams the shards written beside such a table");
+        }
+        return dataset(conditionTable.substring(0, conditionTable.length() - CONDITION_TABLE.length())) + "/" + ShardIndex.FILE;
+    }
+
+    private static final String CONDITION_TABLE = "/condition/samples.jsonl";
 }

@@ -155,6 +155,11 @@ public final class ObjectStore {
         return getFrom(config.bucket(), key);
     }
 
+    /** The object as a stream, for objects read once from start to end (a dataset shard); the caller closes it. */
+    public java.io.InputStream open(String key) {
+        return call(() -> client.getObject(GetObjectArgs.builder().bucket(config.bucket()).object(key).build()), "get " + key);
+    }
+
     /** Reads from another bucket on the same endpoint and credentials (s3:// source imports). */
     public byte[] getFrom(String bucket, String key) {
         return call(() -> {

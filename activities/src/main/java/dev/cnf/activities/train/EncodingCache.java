@@ -9,20 +9,19 @@ import dev.cnf.model.io.Safetensors;
 import dev.cnf.model.io.Tensor;
 import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.DiffusionTrainer;
+import dev.cnf.model.train.Encodings;
 import dev.cnf.model.train.Precision;
-import dev.cnf.model.train.TrainingSet;
+import dev.cnf.model.train.TrainingPair;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The frozen encoders' outputs, content-addressed in object storage so that every run on the same data
@@ -31,76 +30,150 @@ import java.util.Set;
  * {@code .../text/<sha256 of the prompt>.safetensors}. Entries are immutable: a key names its inputs. The
  * latent key hashes the very pixels the codec sees (not the source file), so a change in cleaning or
  * cropping can never serve a stale latent.
+ *
+ * <p>Looked up per sample as training streams (a miss is encoded and stored), with the most recently used entries kept
+ * in memory up to a byte budget: memory is bounded by that budget, not by the dataset.
  */
-final class EncodingCache {
-    /** What one preparation found and computed. */
+final class EncodingCache implements Encodings {
+    /** The in-memory budget of cached latents and prompt embeddings together, unless the worker sets another. */
+    static final long DEFAULT_MEMORY_BYTES = 256L << 20;
+    /** The worker's setting of that budget, in MiB: it bounds memory, never results (an evicted entry is read again). */
+    static final String MEMORY_ENV = "CNF_ENCODING_CACHE_MB";
+
+    static long memoryBytes() {
+        String mib = System.getenv(MEMORY_ENV);
+        if (mib == null || mib.isBlank()) {
+            return DEFAULT_MEMORY_BYTES;
+        }
+        try {
+            long v = Long.parseLong(mib.strip());
+            if (v >= 0) {
+                return v << 20;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(MEMORY_ENV + "='" + mib + "': the encoding cache's memory in MiB, a whole number >= 0");
+    }
+
+    /** What this attempt's lookups found and computed (a lookup served from memory counts as a hit). */
     record Stats(int latentHits, int latentMisses, int textHits, int textMisses) {
-        /** The training log's row: at step 0, the cache is read before the first step. */
-        TrainingLogRow.Cache row() {
-            return new TrainingLogRow.Cache(0, latentHits, latentMisses, textHits, textMisses);
+        TrainingLogRow.Cache row(int step) {
+            return new TrainingLogRow.Cache(step, latentHits, latentMisses, textHits, textMisses);
         }
     }
 
     private final ObjectStore store;
     private final String root;
+    private final BaseModel base;
+    private final NDManager manager;
+    private final Runnable heartbeat;
+    private final long memoryBytes;
+    private long heldBytes;
+    private final LinkedHashMap<String, float[]> recent = new LinkedHashMap<>(16, 0.75f, true);
+    private final int side;
+    private long[] latentShape;
+    private long[] textShape;
+    private int latentHits, latentMisses, textHits, textMisses;
 
-    /** Half-precision encoders give other latents than float32 ones, so they have their own entries. */
-    EncodingCache(ObjectStore store, String baseSha256, int resolution, Precision precision) {
+    /**
+     * Half-precision encoders give other latents than float32 ones, so they have their own entries.
+     *
+     * @param heartbeat run before each encoder call: a cold cache encodes while the activity must stay alive
+     */
+    EncodingCache(ObjectStore store, String baseSha256, int resolution, Precision precision, BaseModel base, NDManager manager,
+                  long memoryBytes, Runnable heartbeat) {
         this.store = store;
         this.root = "cache/" + baseSha256 + "/" + resolution + (precision == Precision.FP32 ? "" : "-" + precision.name().toLowerCase(Locale.ROOT)) + "/";
+        this.base = base;
+        this.manager = manager;
+        this.memoryBytes = memoryBytes;
+        this.heartbeat = heartbeat;
+        this.side = resolution / base.codec().downsampling();
     }
 
-    /** The encodings and how many came from the cache. */
-    record Prepared(DiffusionTrainer.Encoded encoded, Stats stats) {}
+    Stats stats() {
+        return new Stats(latentHits, latentMisses, textHits, textMisses);
+    }
 
-    /** Encodings for the training set, in order, from the cache where present. */
-    Prepared prepare(BaseModel base, NDManager manager, TrainingSet data, Runnable heartbeat) {
-        int latentHits = 0, latentMisses = 0, textHits = 0, textMisses = 0;
-        List<float[]> latents = new ArrayList<>();
-        long[] latentShape = null;
-        for (int i = 0; i < data.size(); i++) {
+    @Override
+    public float[] latent(TrainingPair pair) {
+        String key = root + "latents/" + sha256(pair.image()) + ".safetensors";
+        float[] v = recent.get(key);
+        if (v != null) {
+            latentHits++;
+            return v;
+        }
+        Tensor t = read(key);
+        if (t == null) {
             heartbeat.run();
-            String key = root + "latents/" + sha256(data.images().get(i)) + ".safetensors";
-            Tensor t = read(key);
-            if (t == null) {
-                float[] v = DiffusionTrainer.encodeImage(base, manager, data.images().get(i));
-                int side = data.resolution() / base.codec().downsampling();
-                t = new Tensor(new long[] {v.length / (side * side), side, side}, v);
-                write(key, t);
-                latentMisses++;
-            } else {
-                latentHits++;
-            }
-            latents.add(t.data());
-            latentShape = t.shape();
+            v = DiffusionTrainer.encodeImage(base, manager, pair.image());
+            t = new Tensor(new long[] {v.length / (side * side), side, side}, v);
+            write(key, t);
+            latentMisses++;
+        } else {
+            v = t.data();
+            latentHits++;
         }
-        Set<String> prompts = new LinkedHashSet<>(data.captions());
-        prompts.add(""); // the dropped prompt
-        Map<String, float[]> text = new LinkedHashMap<>();
-        long[] textShape = null;
-        for (String p : prompts) {
-            String key = root + "text/" + ObjectStore.sha256(p.getBytes(StandardCharsets.UTF_8)) + ".safetensors";
-            Tensor t = read(key);
-            if (t == null) {
-                try (NDManager m = manager.newSubManager()) {
-                    NDArray e = DiffusionTrainer.encodePrompt(base, m, p);
-                    long[] shape = e.getShape().getShape();
-                    t = new Tensor(Arrays.copyOfRange(shape, 1, shape.length), e.toFloatArray());
-                }
-                write(key, t);
-                textMisses++;
-            } else {
-                textHits++;
-            }
-            text.put(p, t.data());
-            textShape = t.shape();
+        latentShape = t.shape();
+        remember(key, v);
+        return v;
+    }
+
+    @Override
+    public float[] text(String prompt) {
+        String key = root + "text/" + ObjectStore.sha256(prompt.getBytes(StandardCharsets.UTF_8)) + ".safetensors";
+        float[] v = recent.get(key);
+        if (v != null) {
+            textHits++;
+            return v;
         }
-        return new Prepared(new DiffusionTrainer.Encoded(latents, latentShape, text, textShape),
-                new Stats(latentHits, latentMisses, textHits, textMisses));
+        Tensor t = read(key);
+        if (t == null) {
+            heartbeat.run();
+            try (NDManager m = manager.newSubManager()) {
+                NDArray e = DiffusionTrainer.encodePrompt(base, m, prompt);
+                long[] shape = e.getShape().getShape();
+                t = new Tensor(Arrays.copyOfRange(shape, 1, shape.length), e.toFloatArray());
+            }
+            write(key, t);
+            textMisses++;
+        } else {
+            textHits++;
+        }
+        textShape = t.shape();
+        remember(key, t.data());
+        return t.data();
+    }
+
+    /** Known once a latent was looked up. */
+    @Override
+    public long[] latentShape() {
+        return latentShape.clone();
+    }
+
+    /** Known once a prompt was looked up. */
+    @Override
+    public long[] textShape() {
+        return textShape.clone();
+    }
+
+    private void remember(String key, float[] v) {
+        recent.put(key, v);
+        heldBytes += (long) v.length * Float.BYTES;
+        var it = recent.entrySet().iterator();
+        while (heldBytes > memoryBytes && it.hasNext()) {
+            var e = it.next();
+            if (e.getKey().equals(key)) {
+                break; // the entry in hand stays, whatever its size
+            }
+            heldBytes -= (long) e.getValue().length * Float.BYTES;
+            it.remove();
+        }
     }
 
     private static String sha256(float[] pixels) {
-        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(pixels.length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes = ByteBuffer.allocate(pixels.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         bytes.asFloatBuffer().put(pixels);
         return ObjectStore.sha256(bytes.array());
     }

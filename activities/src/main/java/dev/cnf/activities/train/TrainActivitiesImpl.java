@@ -4,8 +4,8 @@ import dev.cnf.activities.models.BaseModels;
 import dev.cnf.activities.models.WeightObjects;
 
 import ai.djl.ndarray.NDManager;
-import dev.cnf.activities.dataset.Sample;
-import dev.cnf.activities.dataset.SampleTables;
+import dev.cnf.activities.dataset.ShardIndex;
+import dev.cnf.activities.registry.RunKeys;
 import dev.cnf.activities.imaging.EdgeProbe;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.metrics.TrainingLogRow;
@@ -70,25 +70,20 @@ public class TrainActivitiesImpl implements TrainActivities {
         this.store = store;
     }
 
-    /** Loads every sample's image ([-1,1]) and condition ([0,1]) as CHW arrays. */
-    static TrainingSet load(ObjectStore store, List<Sample> samples) {
-        List<float[]> images = new ArrayList<>();
-        List<float[]> conditions = new ArrayList<>();
-        List<String> captions = new ArrayList<>();
-        for (Sample s : samples) {
-            images.add(OpenCv.toChw(OpenCv.decodeBgr(store.get(s.imageKey())), -1f, 1f));
-            conditions.add(OpenCv.toChw(OpenCv.decodeBgr(store.get(s.conditionKey())), 0f, 1f));
-            captions.add(s.caption());
-        }
-        return new TrainingSet(images, conditions, captions);
-    }
-
     @Override
     public Result train(Request r) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
-        List<Sample> table = SampleTables.read(store, r.split().samplesKey());
-        TrainingSet data = load(store, r.split().train(table));
-        TrainingSet probeSet = load(store, r.split().heldOut(table));
+        ShardIndex index = ShardIndex.read(store, RunKeys.datasetShardsOf(r.split().samplesKey()));
+        if (index.samples() != r.split().size()) {
+            throw new IllegalStateException("the dataset " + r.split().samplesKey() + " has " + index.samples() + " samples in its shards,"
+                    + " the split was made for " + r.split().size() + ": the dataset changed after the split");
+        }
+        try (ShardStream data = new ShardStream(store, index, r.split().trainRows(), r.training().shuffleBuffer())) {
+            return train(r, ctx, data, data.rowsFrom(r.split().heldOutFrom()));
+        }
+    }
+
+    private Result train(Request r, ActivityExecutionContext ctx, ShardStream data, TrainingSet probeSet) {
         String ckptRoot = r.run().prefix() + "/train/checkpoints/";
         DiffusionTrainer.Options options = new DiffusionTrainer.Options(r.training().batchSize(), 1, r.training().learningRate(), 1e-2,
                 1.0, r.training().promptDropout(), r.run().seed());
@@ -109,11 +104,10 @@ public class TrainActivitiesImpl implements TrainActivities {
             if (r.training().large()) {
                 trainer.unlockBaseAt(r.training().unlockBaseAt(), r.training().baseLearningRate());
             }
-            EncodingCache.Prepared encoded = new EncodingCache(store, loaded.sha256(), r.model().resolution(), precision)
-                    // keeps the previous attempt's checkpoint in the heartbeat details while the encoders run
-                    .prepare(base, manager, data, () -> ctx.heartbeat(beforeTraining));
-            trainer.useEncoded(encoded.encoded());
-            LOG.info("encoder cache: {}", encoded.stats());
+            Progress[] latest = {beforeTraining}; // the heartbeat the encoders send while they run: the last progress reported
+            EncodingCache encodings = new EncodingCache(store, loaded.sha256(), r.model().resolution(), precision, base, manager,
+                    EncodingCache.memoryBytes(), () -> heartbeatQuietly(ctx, latest[0]));
+            trainer.useEncoded(encodings);
             Probe probe = new Probe(base, controlnet, trainer, probeSet, r);
             List<TrainingLogRow> log = new ArrayList<>();
             if (lastCheckpoint != null) {
@@ -125,7 +119,6 @@ public class TrainActivitiesImpl implements TrainActivities {
                 if (init.controlNetFrom() != null) {
                     log.add(new TrainingLogRow.Init(0, init.controlNetFrom(), init.baseUnetFrom()));
                 }
-                log.add(encoded.stats().row());
                 DiffusionTrainer.Deviation deviation = trainer.baseDeviation(probeSet.images(), probeSet.conditions(), probeSet.captions(),
                         r.run().seed());
                 log.add(new TrainingLogRow.BaseDeviation(0, r.training().zeroConvInit(), deviation.maxAbs(), deviation.rms()));
@@ -134,7 +127,9 @@ public class TrainActivitiesImpl implements TrainActivities {
                 log.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
                 trainer.setRollbackPoint(trainer.checkpoint()); // recurring non-finite steps before the first checkpoint go back here
             }
-            new TrainingLoop(r, ctx, manager, trainer, controlnet, probe, log, ckptRoot, lastCheckpoint).run();
+            new TrainingLoop(r, ctx, manager, trainer, controlnet, probe, log, ckptRoot, lastCheckpoint, latest).run();
+            log.add(encodings.stats().row(trainer.step()));
+            LOG.info("encoder cache: {}", encodings.stats());
             return finish(r, base, trainer, probe, log, init, loaded.sha256(), ckptRoot);
         }
     }
@@ -181,12 +176,14 @@ public class TrainActivitiesImpl implements TrainActivities {
         private final com.uber.m3.tally.Scope metricsScope = dev.cnf.activities.StageMetrics.scope();
         private final long started = System.nanoTime();
         private final int startStep;
+        private final Progress[] latest;
         private String lastCheckpoint;
         private long lastReport;
         private long lastCheckpointAt = started;
 
         TrainingLoop(Request r, ActivityExecutionContext ctx, NDManager manager, DiffusionTrainer trainer, ControlNet controlnet, Probe probe,
-                     List<TrainingLogRow> log, String ckptRoot, String lastCheckpoint) {
+                     List<TrainingLogRow> log, String ckptRoot, String lastCheckpoint, Progress[] latest) {
+            this.latest = latest;
             this.r = r;
             this.ctx = ctx;
             this.manager = manager;
@@ -250,6 +247,7 @@ public class TrainActivitiesImpl implements TrainActivities {
             metricsScope.gauge("cnf_train_checkpoint_age_seconds").update((System.nanoTime() - lastCheckpointAt) / 1e9);
             double eta = (total - st.step()) / Math.max(stepsPerSecond, 1e-9);
             Progress progress = new Progress(st.step(), total, st.loss(), lastCheckpoint, stepsPerSecond, eta);
+            latest[0] = progress;
             if (checkpointed || System.nanoTime() - lastReport > REPORT_EVERY_NANOS) {
                 progressSink.report(ctx.getInfo().getWorkflowId(), ctx.getInfo().getRunId(), progress);
                 lastReport = System.nanoTime();
@@ -266,6 +264,18 @@ public class TrainActivitiesImpl implements TrainActivities {
                 LOG.info("training interrupted at step {} ({}); checkpoint {}", st.step(), stop.getClass().getSimpleName(), lastCheckpoint);
                 throw stop;
             }
+        }
+    }
+
+    /**
+     * A heartbeat from inside a training step (the encoders filling the cache): a stop it reports is left to the loop's own
+     * heartbeat after the step, which checkpoints first.
+     */
+    private static void heartbeatQuietly(ActivityExecutionContext ctx, Progress progress) {
+        try {
+            ctx.heartbeat(progress);
+        } catch (ActivityCompletionException stop) {
+            LOG.debug("stop seen while encoding ({}); the loop handles it after this step", stop.getClass().getSimpleName());
         }
     }
 

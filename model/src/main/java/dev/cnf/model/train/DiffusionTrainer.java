@@ -73,7 +73,7 @@ public final class DiffusionTrainer {
 
     private final BaseModel base;
     private final ControlNet controlnet;
-    private final TrainingSet data;
+    private final TrainingData data;
     private final Options options;
     private final NDManager manager;
     private final NoiseSchedule schedule;
@@ -95,7 +95,7 @@ public final class DiffusionTrainer {
     private int rollbacks;
     private Checkpoint rollbackPoint;
     private boolean rolledBackSinceGood;
-    private Encoded encoded;
+    private Encodings encoded;
     /** The paper's large-scale mode: from this step on the base UNet trains too, with its own optimizer. */
     private int unlockBaseAt = -1;
     private double baseLearningRate;
@@ -103,9 +103,6 @@ public final class DiffusionTrainer {
     private Map<String, Parameter> baseParameters = Map.of();
     /** The frozen base as it was, to go back to when a rollback lands before the unlock. */
     private Map<String, Tensor> baseBeforeUnlock;
-    /** The current epoch's data order (see sampleIndex). */
-    private int[] permutation;
-    private long permutationEpoch = -1;
     private static final Logger LOG = LoggerFactory.getLogger(DiffusionTrainer.class);
     private Runnable beforeBackward = () -> { };
 
@@ -115,18 +112,32 @@ public final class DiffusionTrainer {
     }
 
     /**
-     * The frozen encoders' outputs for the training set, computed once (and cached by the caller): latents per
-     * training image in data order, and the text embedding of each caption and of "" (the dropped prompt).
+     * The frozen encoders' outputs for an in-memory training set, computed beforehand: latents per row, and the text
+     * embedding of each caption and of "" (the dropped prompt).
      *
      * @param latentShape one sample's latent shape, without the batch dimension
      * @param textShape   one prompt's embedding shape, without the batch dimension
      */
-    public record Encoded(List<float[]> latents, long[] latentShape, Map<String, float[]> text, long[] textShape) {}
+    public record Encoded(List<float[]> latents, long[] latentShape, Map<String, float[]> text, long[] textShape) implements Encodings {
+        @Override
+        public float[] latent(TrainingPair pair) {
+            return latents.get(pair.row());
+        }
 
-    /** Trains from pre-computed encodings: the codec and the text encoder are not run again. */
-    public void useEncoded(Encoded e) {
-        if (e.latents().size() != data.size()) {
-            throw new IllegalArgumentException("encoded latents for " + e.latents().size() + " images, the training set has " + data.size());
+        @Override
+        public float[] text(String prompt) {
+            float[] e = text.get(prompt);
+            if (e == null) {
+                throw new IllegalStateException("no cached text embedding for prompt '" + prompt + "'");
+            }
+            return e;
+        }
+    }
+
+    /** Trains from the frozen encoders' outputs: the codec and the text encoder are not run again. */
+    public void useEncoded(Encodings e) {
+        if (e instanceof Encoded pre && pre.latents().size() != data.size()) {
+            throw new IllegalArgumentException("encoded latents for " + pre.latents().size() + " images, the training set has " + data.size());
         }
         this.encoded = e;
     }
@@ -145,7 +156,7 @@ public final class DiffusionTrainer {
         return base.textEncoder().encode(new ParameterStore(manager, false), manager, List.of(prompt)).toType(DataType.FLOAT32, false);
     }
 
-    private DiffusionTrainer(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager,
+    private DiffusionTrainer(BaseModel base, ControlNet controlnet, TrainingData data, Options options, NDManager manager,
                              Map<String, Parameter> alsoTrained) {
         this.base = base;
         this.controlnet = controlnet;
@@ -178,7 +189,7 @@ public final class DiffusionTrainer {
     }
 
     /** Trains {@code controlnet}; the base stays frozen. */
-    public static DiffusionTrainer controlNet(BaseModel base, ControlNet controlnet, TrainingSet data, Options options, NDManager manager) {
+    public static DiffusionTrainer controlNet(BaseModel base, ControlNet controlnet, TrainingData data, Options options, NDManager manager) {
         return new DiffusionTrainer(base, controlnet, data, options, manager, Map.of());
     }
 
@@ -186,7 +197,7 @@ public final class DiffusionTrainer {
      * Trains the base UNet (text-to-image) and, with {@code withTextEncoder}, the text encoder with it (its parameters under
      * {@code text_encoder.}); the codec stays fixed. Conditions are ignored.
      */
-    public static DiffusionTrainer baseModel(BaseModel base, TrainingSet data, Options options, NDManager manager, boolean withTextEncoder) {
+    public static DiffusionTrainer baseModel(BaseModel base, TrainingData data, Options options, NDManager manager, boolean withTextEncoder) {
         base.unet().namedParameters().values().forEach(p -> p.freeze(false));
         Map<String, Parameter> extra = new LinkedHashMap<>();
         if (withTextEncoder) {
@@ -410,19 +421,19 @@ public final class DiffusionTrainer {
     private double microBatch(int micro) {
         int b = options.batchSize();
         SplittableRandom rng = new SplittableRandom(mix(seed(), step * 1_000L + micro));
+        List<TrainingPair> pairs = new ArrayList<>();
         List<float[]> images = new ArrayList<>();
         List<float[]> conds = new ArrayList<>();
         List<String> prompts = new ArrayList<>();
-        List<Integer> indices = new ArrayList<>();
         for (int i = 0; i < b; i++) {
             long global = ((long) step * options.gradAccumulation() + micro) * b + i;
-            int idx = sampleIndex(global);
-            indices.add(idx);
-            images.add(data.images().get(idx));
-            conds.add(data.conditions().get(idx));
-            prompts.add(rng.nextDouble() < options.emptyPromptRate() ? "" : data.captions().get(idx));
+            TrainingPair pair = data.at(seed(), global);
+            pairs.add(pair);
+            images.add(pair.image());
+            conds.add(pair.condition());
+            prompts.add(rng.nextDouble() < options.emptyPromptRate() ? "" : pair.caption());
         }
-        Batch batch = encoded == null ? noisyBatch(images, conds, prompts, rng) : noisyEncodedBatch(indices, conds, prompts, rng);
+        Batch batch = encoded == null ? noisyBatch(images, conds, prompts, rng) : noisyEncodedBatch(pairs, conds, prompts, rng);
         if (mixed != null) {
             mixed.discardCopies(); // none unless an earlier micro-batch failed midway
         }
@@ -463,24 +474,25 @@ public final class DiffusionTrainer {
     }
 
     /** The same batch from the pre-computed encodings (bit-identical draws: the noise comes after the encoders). */
-    private Batch noisyEncodedBatch(List<Integer> indices, List<float[]> conds, List<String> prompts, SplittableRandom rng) {
-        int b = indices.size();
-        int per = encoded.latents().get(0).length;
-        float[] lat = new float[b * per];
+    private Batch noisyEncodedBatch(List<TrainingPair> pairs, List<float[]> conds, List<String> prompts, SplittableRandom rng) {
+        int b = pairs.size();
+        List<float[]> latents = new ArrayList<>(b);
+        List<float[]> texts = new ArrayList<>(b);
         for (int i = 0; i < b; i++) {
-            System.arraycopy(encoded.latents().get(indices.get(i)), 0, lat, i * per, per);
+            latents.add(encoded.latent(pairs.get(i)));
+            texts.add(encoded.text(prompts.get(i)));
         }
-        int perText = encoded.text().values().iterator().next().length;
-        float[] txt = new float[b * perText];
-        for (int i = 0; i < b; i++) {
-            float[] e = encoded.text().get(prompts.get(i));
-            if (e == null) {
-                throw new IllegalStateException("no cached text embedding for prompt '" + prompts.get(i) + "'");
-            }
-            System.arraycopy(e, 0, txt, i * perText, perText);
+        return noise(manager.create(concat(latents), new Shape(b).addAll(new Shape(encoded.latentShape()))),
+                manager.create(concat(texts), new Shape(b).addAll(new Shape(encoded.textShape()))), conds, rng);
+    }
+
+    private static float[] concat(List<float[]> parts) {
+        int per = parts.get(0).length;
+        float[] out = new float[parts.size() * per];
+        for (int i = 0; i < parts.size(); i++) {
+            System.arraycopy(parts.get(i), 0, out, i * per, per);
         }
-        return noise(manager.create(lat, new Shape(b).addAll(new Shape(encoded.latentShape()))),
-                manager.create(txt, new Shape(b).addAll(new Shape(encoded.textShape()))), conds, rng);
+        return out;
     }
 
     private Batch noise(NDArray latents, NDArray text, List<float[]> conds, SplittableRandom rng) {
@@ -622,27 +634,6 @@ public final class DiffusionTrainer {
         return mixed != null ? mixed.gradient(p) : p.getArray().getGradient();
     }
 
-    /** The data order: a shuffle per epoch seeded by (seed, epoch), built once per epoch. */
-    private int sampleIndex(long global) {
-        int n = data.size();
-        long epoch = global / n;
-        if (epoch != permutationEpoch) {
-            permutation = new int[n];
-            for (int i = 0; i < n; i++) {
-                permutation[i] = i;
-            }
-            SplittableRandom r = new SplittableRandom(mix(seed() ^ 0x5eed, epoch));
-            for (int i = n - 1; i > 0; i--) {
-                int j = r.nextInt(i + 1);
-                int tmp = permutation[i];
-                permutation[i] = permutation[j];
-                permutation[j] = tmp;
-            }
-            permutationEpoch = epoch;
-        }
-        return permutation[(int) (global % n)];
-    }
-
     /** The run's seed; after a rollback a different one, so the steps after it see other data and noise. */
     private long seed() {
         return rollbacks == 0 ? options.seed() : mix(options.seed(), 0x0011BAC4L + rollbacks);
@@ -693,7 +684,6 @@ public final class DiffusionTrainer {
         Weights.load(trained(), c.weights());
         optimizer.restore(c.optimizerState(), c.step());
         step = c.step();
-        rollbacks = c.rollbacks();
-        permutationEpoch = -1; // the data order depends on the seed, which depends on the rollbacks
+        rollbacks = c.rollbacks(); // the data order's seed: the next batch is drawn from it
     }
 }

@@ -127,6 +127,13 @@ final class HostileGallery implements AutoCloseable {
         file("/odd/cmyk.jpg", cmykJpeg(), KEPT);
         file("/odd/16-bit.png", png16(), KEPT);
         file("/odd/alpha.png", pngWithAlpha(), KEPT);
+        // white artwork on transparency: the picture lives in the alpha channel; three different ones, all kept
+        for (int shape = 0; shape < 3; shape++) {
+            file("/odd/white-logo-" + shape + ".png", whiteArtwork(shape), KEPT);
+        }
+        file("/odd/blank-white.png", png(new Mat(120, 160, CvType.CV_8UC3, new Scalar(255, 255, 255))), "FLAT_IMAGE");
+        file("/odd/blank-grey.jpg", jpeg(new Mat(120, 160, CvType.CV_8UC3, new Scalar(128, 128, 128))), "FLAT_IMAGE");
+        file("/odd/fully-transparent.png", png(new Mat(120, 160, CvType.CV_8UC4, new Scalar(30, 60, 90, 0))), "FLAT_IMAGE");
         file("/odd/exif-rotated.jpg", exifRotated(pattern(9, 160, 96, ".jpg")), KEPT);
         file("/odd/vector.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100\" height=\"100\"><circle r=\"40\"/></svg>".getBytes(), "NOT_AN_IMAGE");
         file("/odd/image.webp", pattern(10, 160, 120, ".webp"), KEPT);
@@ -303,6 +310,30 @@ final class HostileGallery implements AutoCloseable {
         Imgproc.cvtColor(bgr, bgra, Imgproc.COLOR_BGR2BGRA);
         bgra.submat(new Rect(0, 0, 16, 16)).setTo(new Scalar(0, 0, 0, 0));
         return png(bgra);
+    }
+
+    /** White everywhere, with the shape only in the alpha channel: a disc, bars or a ring. */
+    static byte[] whiteArtwork(int shape) {
+        Mat alpha = new Mat(120, 160, CvType.CV_8UC1, new Scalar(0));
+        switch (shape) {
+            case 0 -> Imgproc.circle(alpha, new org.opencv.core.Point(80, 60), 40, new Scalar(255), -1);
+            case 1 -> {
+                for (int x = 10; x < 160; x += 30) {
+                    Imgproc.rectangle(alpha, new Rect(x, 10, 12, 100), new Scalar(255), -1);
+                }
+            }
+            default -> Imgproc.circle(alpha, new org.opencv.core.Point(80, 60), 45, new Scalar(255), 10);
+        }
+        Mat white = new Mat(120, 160, CvType.CV_8UC1, new Scalar(255));
+        Mat bgra = new Mat();
+        org.opencv.core.Core.merge(List.of(white, white, white, alpha), bgra);
+        return png(bgra);
+    }
+
+    private static byte[] jpeg(Mat bgr) {
+        MatOfByte out = new MatOfByte();
+        Imgcodecs.imencode(".jpg", bgr, out, new MatOfInt(Imgcodecs.IMWRITE_JPEG_QUALITY, 90));
+        return out.toArray();
     }
 
     /** A PNG whose IHDR declares width x height, followed by a token IDAT: only the header is honest. */

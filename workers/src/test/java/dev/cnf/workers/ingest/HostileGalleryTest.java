@@ -8,6 +8,8 @@ import dev.cnf.activities.registry.RunKeys;
 
 import dev.cnf.activities.clean.CleanActivitiesImpl;
 import dev.cnf.activities.dataset.Drop;
+import dev.cnf.activities.dataset.DropReason;
+import dev.cnf.activities.imaging.ImageDecoder;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.ingest.AddressPolicy;
@@ -180,6 +182,14 @@ class HostileGalleryTest {
         double[] corner = alpha.get(0, 0);
         assertArrayEquals(new double[] {255, 255, 255}, corner, 1.0, "transparent pixels composited over white");
         assertEquals(96, keptAt(o, "/odd/animated.gif").width(), "first frame of the animation");
+        for (int shape = 0; shape < 3; shape++) {
+            Mat logo = OpenCv.decodeBgr(store.get(keptAt(o, "/odd/white-logo-" + shape + ".png").imageKey()));
+            assertTrue(ImageDecoder.colourSpread(logo) > 40, "white artwork on transparency keeps its picture: spread "
+                    + ImageDecoder.colourSpread(logo));
+            assertArrayEquals(new double[] {0, 0, 0}, logo.get(0, 0), 1.0, "light artwork is drawn over black");
+        }
+        assertEquals(0, o.drops().stream().filter(d -> d.url().contains("/odd/white-logo-")).count(), "no logo is a duplicate of another");
+        assertEquals(3, o.drops().stream().filter(d -> d.reason() == DropReason.FLAT_IMAGE).count(), "the flat images, and nothing else");
 
         String details = o.drops().toString();
         assertTrue(details.contains("SVG"), "the SVG drop says what it was: " + details);

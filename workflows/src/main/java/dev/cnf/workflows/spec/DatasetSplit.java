@@ -20,6 +20,16 @@ public record DatasetSplit(String samplesKey, int size, int heldOut) {
         return size < 2;
     }
 
+    /** The training rows: the table's first this many. */
+    public int trainRows() {
+        return shared() ? size : size - heldOut;
+    }
+
+    /** The first held-out row: the held-out rows run from it to the table's end. */
+    public int heldOutFrom() {
+        return shared() ? 0 : size - heldOut;
+    }
+
     public <T> List<T> train(List<T> table) {
         check(table);
         return shared() ? table : table.subList(0, size - heldOut);

@@ -23,15 +23,19 @@ import java.util.List;
  * @param promptDropout  the share of training prompts replaced by the empty string (the paper's 50%), in [0, 1]
  * @param zeroConvInit   "zero" (the paper's zero convolutions joining the ControlNet to the UNet) or "gaussian" (its
  *                       ablation: standard layers drawn from N(0, 1/fan_in)); only for a fresh ControlNet
+ * @param shuffleBuffer  samples held for shuffling while training streams the dataset's shards (webdataset's shuffle
+ *                       buffer); a training split no larger than it is shuffled whole each epoch
  */
 public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learningRate, Integer checkpointEvery, Integer probeEvery,
                            Integer evalEvery, String trainingMode, Integer reconnectSkipsAt, Integer stopAfterConvergence,
                            Integer unlockBaseAt, Double baseLearningRate, Boolean continueFromLatest, Double promptDropout,
-                           String zeroConvInit) {
+                           String zeroConvInit, Integer shuffleBuffer) {
     public static final List<String> TRAINING_MODES = List.of("default", "small", "large");
     public static final List<String> ZERO_CONV_INITS = List.of("zero", "gaussian");
     /** The largest step count an input or an update may set. */
     public static final int MAX_STEPS = 10_000_000;
+    /** The largest shuffle buffer: its samples are held compressed in the worker's memory. */
+    public static final int MAX_SHUFFLE_BUFFER = 1_000_000;
 
     /** Defaults except the learning rates, which depend on the model ({@link #forModel}). */
     public TrainingSpec {
@@ -48,10 +52,11 @@ public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learnin
         continueFromLatest = continueFromLatest != null && continueFromLatest;
         promptDropout = promptDropout == null ? 0.5 : promptDropout;
         zeroConvInit = Checks.blank(zeroConvInit) ? "zero" : zeroConvInit;
+        shuffleBuffer = shuffleBuffer == null ? 1000 : shuffleBuffer;
     }
 
     public static TrainingSpec defaults() {
-        return new TrainingSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new TrainingSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** With the learning rates the model's preset takes unless set: 5e-3 for tiny, the paper's 1e-5 for Stable Diffusion. */
@@ -59,14 +64,15 @@ public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learnin
         double rate = learningRate != null ? learningRate : model.tiny() ? 5e-3 : 1e-5;
         double baseRate = baseLearningRate != null ? baseLearningRate : rate / 10;
         return new TrainingSpec(trainSteps, batchSize, rate, checkpointEvery, probeEvery, evalEvery, trainingMode, reconnectSkipsAt,
-                stopAfterConvergence, unlockBaseAt, baseRate, continueFromLatest, promptDropout, zeroConvInit);
+                stopAfterConvergence, unlockBaseAt, baseRate, continueFromLatest, promptDropout, zeroConvInit, shuffleBuffer);
     }
 
     /** The same training with the schedule an operator's update set (a null keeps that setting). */
     public TrainingSpec withSchedule(Integer newTrainSteps, Integer newProbeEvery, Integer newEvalEvery) {
         return new TrainingSpec(newTrainSteps == null ? trainSteps : newTrainSteps, batchSize, learningRate, checkpointEvery,
                 newProbeEvery == null ? probeEvery : newProbeEvery, newEvalEvery == null ? evalEvery : newEvalEvery, trainingMode,
-                reconnectSkipsAt, stopAfterConvergence, unlockBaseAt, baseLearningRate, continueFromLatest, promptDropout, zeroConvInit);
+                reconnectSkipsAt, stopAfterConvergence, unlockBaseAt, baseLearningRate, continueFromLatest, promptDropout, zeroConvInit,
+                shuffleBuffer);
     }
 
     public boolean large() {
@@ -95,6 +101,7 @@ public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learnin
             p.add("promptDropout " + promptDropout + ": the share of prompts trained as empty strings, in [0, 1] (the paper's 0.5)");
         }
         Checks.oneOf(p, "zeroConvInit", zeroConvInit, ZERO_CONV_INITS);
+        Checks.range(p, "shuffleBuffer", shuffleBuffer, 1, MAX_SHUFFLE_BUFFER);
         if (zeroConvInit.equals("gaussian") && continueFromLatest) {
             p.add("zeroConvInit gaussian: only a fresh ControlNet is initialised, and continueFromLatest starts from trained weights; drop one");
         }
