@@ -26,10 +26,8 @@ public record ShardIndex(String condition, int samples, List<Shard> shards) {
     }
 
     public static String keyIn(String datasetPrefix) {
-        return datasetPrefix + "/" + FILE;
+        return datasetPrefix + "/shards.json";
     }
-
-    public static final String FILE = "shards.json";
 
     public static ShardIndex read(ObjectStore store, String key) {
         try {

@@ -191,14 +191,18 @@ public final class ImageDecoder {
         Core.split(bgra, planes);
         Mat alpha = new Mat();
         planes.get(3).convertTo(alpha, CvType.CV_32F, 1.0 / 255);
-        double page = drawnLuma(planes, alpha) >= LIGHT_CONTENT_LUMA ? 0 : 255;
-        Mat inverse = new Mat();
-        Core.subtract(new Mat(alpha.size(), CvType.CV_32F, new Scalar(1)), alpha, inverse);
-        List<Mat> out = new ArrayList<>();
+        List<Mat> drawn = new ArrayList<>(); // a·c per colour channel
         for (int c = 0; c < 3; c++) {
             Mat f = new Mat();
             planes.get(c).convertTo(f, CvType.CV_32F);
             Core.multiply(f, alpha, f);
+            drawn.add(f);
+        }
+        double page = drawnLuma(drawn, alpha) >= LIGHT_CONTENT_LUMA ? 0 : 255;
+        Mat inverse = new Mat();
+        Core.subtract(new Mat(alpha.size(), CvType.CV_32F, new Scalar(1)), alpha, inverse);
+        List<Mat> out = new ArrayList<>();
+        for (Mat f : drawn) {
             Core.scaleAdd(inverse, page, f, f);
             Mat b = new Mat();
             f.convertTo(b, CvType.CV_8U);
@@ -209,8 +213,8 @@ public final class ImageDecoder {
         return bgr;
     }
 
-    /** The mean luma (BT.601) of the drawn pixels, weighted by their alpha; 0 when nothing is drawn. */
-    private static double drawnLuma(List<Mat> bgraPlanes, Mat alpha) {
+    /** The mean luma (BT.601) of the drawn pixels (a·c, in BGR order), weighted by their alpha; 0 when nothing is drawn. */
+    private static double drawnLuma(List<Mat> drawn, Mat alpha) {
         double weight = Core.sumElems(alpha).val[0];
         if (weight <= 0) {
             return 0;
@@ -218,10 +222,7 @@ public final class ImageDecoder {
         double[] coefficient = {0.114, 0.587, 0.299};
         double luma = 0;
         for (int c = 0; c < 3; c++) {
-            Mat f = new Mat();
-            bgraPlanes.get(c).convertTo(f, CvType.CV_32F);
-            Core.multiply(f, alpha, f);
-            luma += coefficient[c] * Core.sumElems(f).val[0];
+            luma += coefficient[c] * Core.sumElems(drawn.get(c)).val[0];
         }
         return luma / weight;
     }

@@ -55,7 +55,7 @@ public final class RunKeys {
             throw new IllegalArgumentException("the dataset table " + conditionTable + " is not a condition stage's ("
                     + "<run>" + CONDITION_TABLE + "): training streams the shards written beside such a table");
         }
-        return dataset(conditionTable.substring(0, conditionTable.length() - CONDITION_TABLE.length())) + "/" + ShardIndex.FILE;
+        return ShardIndex.keyIn(dataset(conditionTable.substring(0, conditionTable.length() - CONDITION_TABLE.length())));
     }
 
     private static final String CONDITION_TABLE = "/condition/samples.jsonl";

@@ -22,6 +22,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The frozen encoders' outputs, content-addressed in object storage so that every run on the same data
@@ -70,11 +71,12 @@ final class EncodingCache implements Encodings {
     private final Runnable heartbeat;
     private final long memoryBytes;
     private long heldBytes;
-    private final LinkedHashMap<String, float[]> recent = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<String, Tensor> recent = new LinkedHashMap<>(16, 0.75f, true);
     private final int side;
     private long[] latentShape;
     private long[] textShape;
-    private int latentHits, latentMisses, textHits, textMisses;
+    private final Counts latentCounts = new Counts();
+    private final Counts textCounts = new Counts();
 
     /**
      * Half-precision encoders give other latents than float32 ones, so they have their own entries.
@@ -93,57 +95,56 @@ final class EncodingCache implements Encodings {
     }
 
     Stats stats() {
-        return new Stats(latentHits, latentMisses, textHits, textMisses);
+        return new Stats(latentCounts.hits, latentCounts.misses, textCounts.hits, textCounts.misses);
     }
 
     @Override
     public float[] latent(TrainingPair pair) {
-        String key = root + "latents/" + sha256(pair.image()) + ".safetensors";
-        float[] v = recent.get(key);
-        if (v != null) {
-            latentHits++;
-            return v;
-        }
-        Tensor t = read(key);
-        if (t == null) {
-            heartbeat.run();
-            v = DiffusionTrainer.encodeImage(base, manager, pair.image());
-            t = new Tensor(new long[] {v.length / (side * side), side, side}, v);
-            write(key, t);
-            latentMisses++;
-        } else {
-            v = t.data();
-            latentHits++;
-        }
+        Tensor t = lookup(root + "latents/" + sha256(pair.image()) + ".safetensors", latentCounts, () -> {
+            float[] v = DiffusionTrainer.encodeImage(base, manager, pair.image());
+            return new Tensor(new long[] {v.length / (side * side), side, side}, v);
+        });
         latentShape = t.shape();
-        remember(key, v);
-        return v;
+        return t.data();
     }
 
     @Override
     public float[] text(String prompt) {
-        String key = root + "text/" + ObjectStore.sha256(prompt.getBytes(StandardCharsets.UTF_8)) + ".safetensors";
-        float[] v = recent.get(key);
-        if (v != null) {
-            textHits++;
-            return v;
-        }
-        Tensor t = read(key);
-        if (t == null) {
-            heartbeat.run();
+        Tensor t = lookup(root + "text/" + ObjectStore.sha256(prompt.getBytes(StandardCharsets.UTF_8)) + ".safetensors", textCounts, () -> {
             try (NDManager m = manager.newSubManager()) {
                 NDArray e = DiffusionTrainer.encodePrompt(base, m, prompt);
                 long[] shape = e.getShape().getShape();
-                t = new Tensor(Arrays.copyOfRange(shape, 1, shape.length), e.toFloatArray());
+                return new Tensor(Arrays.copyOfRange(shape, 1, shape.length), e.toFloatArray());
             }
-            write(key, t);
-            textMisses++;
-        } else {
-            textHits++;
-        }
+        });
         textShape = t.shape();
-        remember(key, t.data());
         return t.data();
+    }
+
+    /** Lookups that found their entry (in memory or in the store) and those that ran the encoder. */
+    private static final class Counts {
+        int hits;
+        int misses;
+    }
+
+    /** The entry from memory, else from the store, else encoded (heartbeating first) and stored. */
+    private Tensor lookup(String key, Counts counts, Supplier<Tensor> encode) {
+        Tensor t = recent.get(key);
+        if (t != null) {
+            counts.hits++;
+            return t;
+        }
+        t = read(key);
+        if (t == null) {
+            heartbeat.run();
+            t = encode.get();
+            write(key, t);
+            counts.misses++;
+        } else {
+            counts.hits++;
+        }
+        remember(key, t);
+        return t;
     }
 
     /** Known once a latent was looked up. */
@@ -158,16 +159,16 @@ final class EncodingCache implements Encodings {
         return textShape.clone();
     }
 
-    private void remember(String key, float[] v) {
-        recent.put(key, v);
-        heldBytes += (long) v.length * Float.BYTES;
+    private void remember(String key, Tensor t) {
+        recent.put(key, t);
+        heldBytes += (long) t.data().length * Float.BYTES;
         var it = recent.entrySet().iterator();
         while (heldBytes > memoryBytes && it.hasNext()) {
             var e = it.next();
             if (e.getKey().equals(key)) {
                 break; // the entry in hand stays, whatever its size
             }
-            heldBytes -= (long) e.getValue().length * Float.BYTES;
+            heldBytes -= (long) e.getValue().data().length * Float.BYTES;
             it.remove();
         }
     }

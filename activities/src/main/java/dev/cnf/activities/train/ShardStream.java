@@ -13,7 +13,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -49,7 +48,7 @@ public final class ShardStream implements TrainingData, AutoCloseable {
     private int readSoFar;
 
     /** One sample as its shard stores it: the image and condition files' bytes and the caption. */
-    record Sample(String key, byte[] image, byte[] condition, String caption) {}
+    record Sample(byte[] image, byte[] condition, String caption) {}
 
     public ShardStream(ObjectStore store, ShardIndex index, int train, int bufferSize) {
         if (train < 1 || train > index.samples()) {
@@ -111,7 +110,7 @@ public final class ShardStream implements TrainingData, AutoCloseable {
         cursor = order.cursor(seed, epoch, inEpoch);
         cursorSeed = seed;
         cursorEpoch = epoch;
-        int[] shardOrder = order.shardOrder(seed, epoch);
+        int[] shardOrder = cursor.epochShardOrder();
         int[] readStart = new int[order.shards()]; // the read position of each shard's first sample this epoch
         for (int i = 0, at = 0; i < shardOrder.length; i++) {
             readStart[shardOrder[i]] = at;
@@ -310,7 +309,7 @@ public final class ShardStream implements TrainingData, AutoCloseable {
                         + " an image (jpg or png) and its condition (" + condition + ".png)");
             }
             byte[] txt = files.get("txt");
-            return new Sample(sampleKey, image, cond, txt == null ? "" : new String(txt, StandardCharsets.UTF_8));
+            return new Sample(image, cond, txt == null ? "" : new String(txt, StandardCharsets.UTF_8));
         }
 
         /** Reads the next regular file into pendingName/pendingBytes; false at the end of the archive. */

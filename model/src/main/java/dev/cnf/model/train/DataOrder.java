@@ -52,10 +52,6 @@ public final class DataOrder {
         return total;
     }
 
-    public int bufferSize() {
-        return bufferSize;
-    }
-
     public int shards() {
         return shardSizes.length;
     }
@@ -91,7 +87,7 @@ public final class DataOrder {
     /**
      * Walks one epoch: {@link #next} is the split row of the next sample, and {@link #read()} how many samples, in read
      * order (the epoch's shards one after the other), a reader must have read by then. The samples read but not yet
-     * handed out, at most {@link #bufferSize()}, are {@link #buffered()}.
+     * handed out, at most the buffer's size, are {@link #buffered()}.
      */
     public final class Cursor {
         private final int[] shardOrder;

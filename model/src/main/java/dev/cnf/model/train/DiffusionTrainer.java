@@ -465,11 +465,7 @@ public final class DiffusionTrainer {
         int b = images.size();
         int chw = images.get(0).length;
         int h = (int) Math.sqrt(chw / 3.0);
-        float[] imgs = new float[b * chw];
-        for (int i = 0; i < b; i++) {
-            System.arraycopy(images.get(i), 0, imgs, i * chw, chw);
-        }
-        NDArray latents = base.codec().encode(manager.create(imgs, new Shape(b, 3, h, h)).toType(base.computeType(), false));
+        NDArray latents = base.codec().encode(manager.create(concat(images), new Shape(b, 3, h, h)).toType(base.computeType(), false));
         return noise(latents, base.textEncoder().encode(ps, manager, prompts), conds, rng);
     }
 
@@ -486,6 +482,7 @@ public final class DiffusionTrainer {
                 manager.create(concat(texts), new Shape(b).addAll(new Shape(encoded.textShape()))), conds, rng);
     }
 
+    /** Equally long arrays laid end to end: a batch's inputs in one array. */
     private static float[] concat(List<float[]> parts) {
         int per = parts.get(0).length;
         float[] out = new float[parts.size() * per];
@@ -499,10 +496,7 @@ public final class DiffusionTrainer {
         int b = conds.size();
         int chw = conds.get(0).length;
         int h = (int) Math.sqrt(chw / 3.0);
-        float[] cs = new float[b * chw];
-        for (int i = 0; i < b; i++) {
-            System.arraycopy(conds.get(i), 0, cs, i * chw, chw);
-        }
+        float[] cs = concat(conds);
         Shape imgShape = new Shape(b, 3, h, h);
         float[] noise = new float[(int) latents.getShape().size()];
         for (int i = 0; i < noise.length; i++) {

@@ -6,12 +6,37 @@ import java.util.List;
  * Training pairs in memory: images CHW in [-1, 1], conditions CHW in [0, 1], and captions, all at the config's sample
  * size. Each epoch visits them in a whole-set permutation drawn from (seed, epoch).
  */
-public record TrainingSet(List<float[]> images, List<float[]> conditions, List<String> captions) implements TrainingData {
-    public TrainingSet {
+public final class TrainingSet implements TrainingData {
+    private final List<float[]> images;
+    private final List<float[]> conditions;
+    private final List<String> captions;
+    private final DataOrder order;
+    /** The permutation of the epoch asked for last, and what it was drawn from: one is built per epoch. */
+    private int[] epochRows;
+    private long rowsSeed;
+    private long rowsEpoch = -1;
+
+    public TrainingSet(List<float[]> images, List<float[]> conditions, List<String> captions) {
         if (images.isEmpty() || images.size() != conditions.size() || images.size() != captions.size()) {
             throw new IllegalArgumentException("training set needs equally many (>0) images, conditions and captions; got "
                     + images.size() + "/" + conditions.size() + "/" + captions.size());
         }
+        this.images = images;
+        this.conditions = conditions;
+        this.captions = captions;
+        this.order = DataOrder.inMemory(images.size());
+    }
+
+    public List<float[]> images() {
+        return images;
+    }
+
+    public List<float[]> conditions() {
+        return conditions;
+    }
+
+    public List<String> captions() {
+        return captions;
     }
 
     @Override
@@ -31,23 +56,12 @@ public record TrainingSet(List<float[]> images, List<float[]> conditions, List<S
 
     @Override
     public TrainingPair at(long orderSeed, long position) {
-        return pair(Orders.row(orderSeed, position, size()));
-    }
-
-    /** The epochs' permutations, one held at a time (a record has no fields of its own to keep it in). */
-    private static final class Orders {
-        private static final ThreadLocal<Object[]> LAST = new ThreadLocal<>();
-
-        static int row(long seed, long position, int size) {
-            long epoch = position / size;
-            Object[] last = LAST.get();
-            if (last == null || (long) last[0] != seed || (long) last[1] != epoch || (int) last[2] != size) {
-                DataOrder.Cursor c = DataOrder.inMemory(size).cursor(seed, epoch, 0);
-                int[] rows = c.buffered();
-                last = new Object[] {seed, epoch, size, rows};
-                LAST.set(last);
-            }
-            return ((int[]) last[3])[(int) (position % size)];
+        long epoch = position / size();
+        if (epochRows == null || orderSeed != rowsSeed || epoch != rowsEpoch) {
+            epochRows = order.cursor(orderSeed, epoch, 0).buffered(); // the whole set is in the buffer: the epoch's permutation
+            rowsSeed = orderSeed;
+            rowsEpoch = epoch;
         }
+        return pair(epochRows[(int) (position % size())]);
     }
 }
