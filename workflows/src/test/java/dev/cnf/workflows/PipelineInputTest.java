@@ -160,7 +160,7 @@ class PipelineInputTest {
                 "maxAspectRatio", "maxPixels", "nearDuplicateDistance", "followOtherHosts", "annotatorModel", "captionsFile",
                 "captionModel", "captionBeams", "trainingMode", "reconnectSkipsAt", "stopAfterConvergence", "unlockBaseAt",
                 "baseLearningRate", "shardsPerRun", "evalEvery", "precision", "imageFormat", "promptDropout", "zeroConvInit",
-                "selectCheckpoint", "stopAfter", "dataset", "hintEncoder", "composeWith", "shuffleBuffer");
+                "selectCheckpoint", "stopAfter", "dataset", "hintEncoder", "composeWith", "shuffleBuffer", "pairs");
         java.util.Set<String> known = new java.util.HashSet<>(PipelineInput.FLAT_KEYS.keySet());
         known.addAll(PipelineInput.RUN_FIELDS);
         assertEquals(java.util.Set.copyOf(earlierKeys), known, "no earlier key lost, none renamed");
@@ -178,7 +178,9 @@ class PipelineInputTest {
 
     /** A value of the same type that differs from the default. */
     private static Object changed(Object value) {
-        if (value instanceof Integer i) {
+        if (value == null) { // pairs: none by default
+            return new dev.cnf.workflows.spec.PairSpec("kohya", "/data/conditions", null, null, null);
+        } else if (value instanceof Integer i) {
             return i + 3;
         } else if (value instanceof Long l) {
             return l + 3;

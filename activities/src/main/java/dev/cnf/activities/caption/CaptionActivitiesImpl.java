@@ -27,7 +27,8 @@ import java.util.TreeMap;
  * (the user's captions by URL or file name, else the default prompt), {@code openai} (an OpenAI-compatible
  * endpoint with image input, configured on the worker; an image it refuses gets the default prompt) or
  * {@code model} (a TorchScript or ONNX encoder-decoder, see {@link ModelCaptioner}). Captions are then fitted to
- * the text encoder's token limit, cut at a word boundary and flagged when longer.
+ * the text encoder's token limit, cut at a word boundary and flagged when longer. An imported pair's own caption is kept
+ * as given (fitted the same way) with any captioner but {@code none}, the no-prompt training mode.
  */
 public class CaptionActivitiesImpl implements CaptionActivities {
     private final ObjectStore store;
@@ -110,7 +111,10 @@ public class CaptionActivitiesImpl implements CaptionActivities {
                 Activity.getExecutionContext().heartbeat(out.size());
                 String text;
                 String source;
-                switch (captioner) {
+                if (s.givenCaption() && !captioner.equals("none")) {
+                    text = s.caption(); // an imported pair's own caption: the captioner runs only where none was given
+                    source = "given";
+                } else switch (captioner) {
                     case "none" -> {
                         text = ""; // the paper's "no prompt" training mode
                         source = "none";

@@ -29,7 +29,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Per shard: decodes every fetched original (header checked first, see {@link ImageDecoder}), drops
+ * Per shard: decodes every fetched original (and an imported pair's condition, which must match its image's size and be
+ * grey or RGB, then is resized and cropped as its image) (header checked first, see {@link ImageDecoder}), drops
  * what cannot serve as training data with a reason code, and writes the survivors as square JPEGs (or PNGs,
  * {@link DataSpec#imageFormat}) at the training resolution with their perceptual hash and, when asked, the run's condition (extracted
  * here because the image is decoded here). Then, over all shards in order: exact and near
@@ -66,7 +67,8 @@ public class CleanActivitiesImpl implements CleanActivities {
         Set<String> hashes = new HashSet<>();
         boolean png = r.data().imageFormat().equals("png"); // else JPEG (DataSpec.imageFormat)
         int done = 0;
-        try (ConditionRunner conditions = r.conditioning() == null ? null
+        boolean given = r.data().paired(); // the pairs bring their conditions: none is extracted
+        try (ConditionRunner conditions = r.conditioning() == null || given ? null
                 : ConditionRunner.open(r.conditioning().condition(), r.conditioning().annotatorModel(), store)) {
             for (Sample s : items) {
                 Activity.getExecutionContext().heartbeat(done++);
@@ -78,7 +80,9 @@ public class CleanActivitiesImpl implements CleanActivities {
                     drops.add(new Drop(s.sourceUrl(), DropReason.ALREADY_TRAINED, "in the training data of " + skipTrainedBy + "'s latest version"));
                     continue;
                 }
-                ImageDecoder.Decoded decoded = ImageDecoder.decode(store.getContentAddressed(s.rawKey()), r.data().maxPixels(), r.model().resolution());
+                // a pair's image is decoded whole, so that image and condition are cropped on the same pixel grid
+                ImageDecoder.Decoded decoded = ImageDecoder.decode(store.getContentAddressed(s.rawKey()), r.data().maxPixels(),
+                        s.givenConditionKey() != null ? 0 : r.model().resolution());
                 if (!decoded.ok()) {
                     drops.add(new Drop(s.sourceUrl(), decoded.failure(), decoded.detail()));
                     continue;
@@ -101,13 +105,39 @@ public class CleanActivitiesImpl implements CleanActivities {
                             String.format("%dx%d is flat: its channels' largest standard deviation is %.2f, under %.1f", w, h, spread, FLAT_SPREAD)));
                     continue;
                 }
+                Mat givenCondition = null;
+                if (s.givenConditionKey() != null) {
+                    ImageDecoder.Decoded c = ImageDecoder.decodeCondition(store.getContentAddressed(s.givenConditionKey()), r.data().maxPixels());
+                    if (!c.ok()) {
+                        drops.add(new Drop(s.sourceUrl(), c.failure(), c.detail()));
+                        continue;
+                    }
+                    if (c.width() != w || c.height() != h) {
+                        drops.add(new Drop(s.sourceUrl(), DropReason.CONDITION_SIZE_MISMATCH, "the condition is " + c.width() + "x"
+                                + c.height() + ", its image " + w + "x" + h + "; give the condition at its image's size"));
+                        continue;
+                    }
+                    givenCondition = c.bgr();
+                }
                 String phash = PerceptualHash.signature(img);
                 Mat square = OpenCv.resizeCenterCrop(img, r.model().resolution());
                 String key = r.run().prefix() + "/clean/" + s.sha256() + (png ? ".png" : ".jpg");
                 store.put(key, png ? OpenCv.encodePng(square) : OpenCv.encodeJpeg(square, DataSpec.JPEG_QUALITY), png ? "image/png" : "image/jpeg");
                 Sample kept = s.withImage(key, w, h, phash);
-                // the condition from the image in hand: the condition stage then has nothing to decode
-                candidates.add(conditions == null ? kept : conditions.apply(kept, square, r.run().prefix(), r.run().seed()));
+                if (givenCondition != null) {
+                    // resized and cropped exactly as the image; stored where an extracted condition would be
+                    Mat map = OpenCv.resizeCenterCrop(givenCondition, r.model().resolution());
+                    String conditionKey = ConditionRunner.key(r.run().prefix(), r.conditioning().condition(), s.sha256());
+                    Mat stored = OpenCv.greyIfNeutral(map); // 8-bit grey, or 1-bit when binary
+                    store.put(conditionKey, OpenCv.encodeCompactPng(stored), "image/png");
+                    stored.release();
+                    map.release();
+                    givenCondition.release();
+                    candidates.add(kept.withCondition(conditionKey, Map.of("given", true)));
+                } else {
+                    // the condition from the image in hand: the condition stage then has nothing to decode
+                    candidates.add(conditions == null ? kept : conditions.apply(kept, square, r.run().prefix(), r.run().seed()));
+                }
                 square.release();
                 img.release();
             }

@@ -4,6 +4,10 @@ package dev.cnf.activities.dataset;
 public enum DropReason {
     /** A source row or link that is no usable http(s)/s3 URL. */
     INVALID_URL,
+    /** A row of an imported dataset's listing that cannot be read (malformed JSON or CSV, a path out of the dataset's folder). */
+    BAD_METADATA,
+    /** An imported pair lacks its image or its condition: not listed, or not found where it is listed. */
+    MISSING_PARTNER,
     /** A redirect without a usable Location, or another 1xx/3xx answer. */
     HTTP_3XX,
     HTTP_4XX,
@@ -30,6 +34,13 @@ public enum DropReason {
     TOO_SMALL,
     /** Longer side over shorter side above the limit: a centre crop would lose most of the image. */
     BAD_ASPECT,
+    /** An imported condition whose size differs from its image's: the two could not be cropped alike. */
+    CONDITION_SIZE_MISMATCH,
+    /**
+     * An imported condition that is not grey, RGB, or RGBA with opaque alpha: a grey+alpha or translucent map has no one
+     * meaning as a control signal.
+     */
+    CONDITION_CHANNELS,
     /**
      * One colour, or nearly: each channel's standard deviation under the limit after decoding (transparency composited). Its
      * perceptual hash is degenerate, so it is dropped before deduplication instead of passing for a near duplicate.

@@ -135,7 +135,7 @@ public final class UrlLists {
     }
 
     /** RFC 4180 records: quoted fields may hold separators, doubled quotes and line breaks. */
-    static List<List<String>> records(String text, char sep) {
+    public static List<List<String>> records(String text, char sep) {
         List<List<String>> out = new ArrayList<>();
         List<String> row = new ArrayList<>();
         StringBuilder field = new StringBuilder();

@@ -109,6 +109,58 @@ public final class ImageDecoder {
         return new Decoded(bgr, turned ? header.height() : header.width(), turned ? header.width() : header.height(), format, null, null);
     }
 
+    /**
+     * An imported condition map, checked as an image is (header, pixel limit, decode) and then for its channels: grey and
+     * RGB are kept (grey as three equal channels), RGBA only when its alpha is opaque everywhere; grey+alpha or translucent
+     * RGBA is {@link DropReason#CONDITION_CHANNELS}, since compositing would invent control signal. Never reduced, so it
+     * can be cropped exactly as its image.
+     */
+    public static Decoded decodeCondition(byte[] bytes, long maxPixels) {
+        OpenCv.load();
+        ImageHeader header = ImageHeader.read(bytes);
+        if (header == null) {
+            return fail(null, DropReason.NOT_AN_IMAGE, "condition: " + describe(bytes));
+        }
+        String format = header.format();
+        if (!header.hasSize()) {
+            return fail(format, DropReason.DECODE_ERROR, "condition: " + format + " header unreadable (" + bytes.length + " bytes)");
+        }
+        if (header.pixels() > maxPixels) {
+            return fail(format, DropReason.TOO_MANY_PIXELS, "condition: " + format + " header says " + header.width() + "x"
+                    + header.height() + " pixels, over the limit of " + maxPixels + "; not decoded");
+        }
+        Mat m = format.equals("gif") ? decodeWithImageIo(bytes) : Imgcodecs.imdecode(new MatOfByte(bytes), Imgcodecs.IMREAD_UNCHANGED);
+        if (m == null || m.empty()) {
+            return fail(format, DropReason.DECODE_ERROR, "condition: could not decode " + bytes.length + " bytes of " + format);
+        }
+        if (format.equals("jpeg")) {
+            m = ExifOrientation.apply(m, ExifOrientation.read(bytes)); // IMREAD_UNCHANGED leaves it unturned
+        }
+        Mat eight = m;
+        if (m.depth() == CvType.CV_16U) {
+            eight = new Mat();
+            m.convertTo(eight, CvType.CV_8U, 1.0 / 257.0);
+        } else if (m.depth() != CvType.CV_8U) {
+            return fail(format, DropReason.CONDITION_CHANNELS, "condition: " + CvType.typeToString(m.type())
+                    + " samples; give 8- or 16-bit grey or RGB");
+        }
+        Mat bgr = switch (eight.channels()) {
+            case 1 -> convert(eight, Imgproc.COLOR_GRAY2BGR);
+            case 3 -> eight;
+            case 4 -> {
+                Mat alpha = new Mat();
+                Core.extractChannel(eight, alpha, 3);
+                yield Core.minMaxLoc(alpha).minVal < 255 ? null : convert(eight, Imgproc.COLOR_BGRA2BGR);
+            }
+            default -> null;
+        };
+        if (bgr == null) {
+            return fail(format, DropReason.CONDITION_CHANNELS, "condition: " + (eight.channels() == 4 ? "RGBA with translucent pixels"
+                    : eight.channels() + " channels (grey + alpha)") + "; give a grey or RGB map (or RGBA with opaque alpha)");
+        }
+        return new Decoded(bgr, bgr.cols(), bgr.rows(), format, null, null);
+    }
+
     /** What decodes JPEGs in this JVM ("system libturbojpeg" or "OpenCV imdecode"), for benchmark reports. */
     public static String jpegDecoder() {
         return TurboJpeg.decoderName();

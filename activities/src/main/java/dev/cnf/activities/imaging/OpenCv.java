@@ -82,6 +82,30 @@ public final class OpenCv {
         return out.toArray();
     }
 
+    /** A BGR image whose three channels are equal as one grey channel (a third of the pixels to store), else itself. */
+    public static Mat greyIfNeutral(Mat bgr) {
+        if (bgr.channels() != 3) {
+            return bgr;
+        }
+        java.util.List<Mat> planes = new java.util.ArrayList<>();
+        Core.split(bgr, planes);
+        Mat diff = new Mat();
+        Core.absdiff(planes.get(0), planes.get(1), diff);
+        boolean neutral = Core.countNonZero(diff) == 0;
+        if (neutral) {
+            Core.absdiff(planes.get(0), planes.get(2), diff);
+            neutral = Core.countNonZero(diff) == 0;
+        }
+        diff.release();
+        planes.get(1).release();
+        planes.get(2).release();
+        if (!neutral) {
+            planes.get(0).release();
+            return bgr;
+        }
+        return planes.get(0);
+    }
+
     /** Whether a one-channel 8-bit image holds only 0 and 255 (libpng's 1-bit packing keeps any non-zero as white). */
     static boolean isBinary(Mat grey) {
         Mat between = new Mat();

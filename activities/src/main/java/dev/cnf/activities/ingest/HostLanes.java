@@ -18,9 +18,9 @@ import java.util.function.Function;
 final class HostLanes {
     private HostLanes() {}
 
-    /** What a lane is keyed on: host:port for the web, null for object storage (no politeness needed). */
+    /** What a lane is keyed on: host:port for the web, null for object storage and worker files (no politeness needed). */
     static String hostOf(String url) {
-        if (url.startsWith("s3://")) {
+        if (url.startsWith("s3://") || url.startsWith("file:")) {
             return null;
         }
         URI u = WireUri.of(url);

@@ -72,8 +72,29 @@ public class IngestActivitiesImpl implements IngestActivities {
         });
     }
 
-    /** One image to fetch: where it is, the page it was found on, and the text that came with it. */
-    public record Ref(String url, String page, String alt) {}
+    /**
+     * One image to fetch: where it is, the page it was found on, and the text that came with it; for an imported pair
+     * also its condition's location and its given caption (null: none given). Bytes a dataset embeds (tar members,
+     * Parquet cells) were stored by discovery: {@code stored} and {@code conditionStored} are their keys.
+     */
+    public record Ref(String url, String page, String alt, String condition, String stored, String conditionStored, String caption) {
+        static Ref image(String url, String page, String alt) {
+            return new Ref(url, page, alt, null, null, null, null);
+        }
+
+        static Ref pair(String url, String page, String condition, String stored, String conditionStored, String caption) {
+            return new Ref(url, page, "", condition, stored, conditionStored, caption);
+        }
+
+        boolean paired() {
+            return condition != null || conditionStored != null;
+        }
+
+        /** What tells two listed pairs apart: one image may come with several conditions. */
+        String identity() {
+            return paired() ? url + "\n" + (condition != null ? condition : conditionStored) : url;
+        }
+    }
 
     /** A lane's hosts and when a request to each last started (epoch millis), for the lane's next shard. */
     record HostStarts(java.util.Map<String, Long> lastStartEpochMillis) {}
@@ -111,7 +132,20 @@ public class IngestActivitiesImpl implements IngestActivities {
                 drops.add(new Drop(url, DropReason.OPTED_OUT, "the page " + page + " says " + optedOutBy));
                 return;
             }
-            refs.put(url, new Ref(url, page, alt == null ? "" : alt.strip()));
+            refs.put(url, Ref.image(url, page, alt == null ? "" : alt.strip()));
+        }
+
+        /** Every row of a dataset is an item: a pair listed again is counted, as a duplicate. */
+        void pair(Ref ref) {
+            if (full()) {
+                return;
+            }
+            if (mentioned.add(ref.identity())) {
+                refs.put(ref.identity(), ref);
+            } else {
+                drops.add(new Drop(ref.url(), DropReason.DUPLICATE, "the same image and condition are listed again"
+                        + (ref.condition() == null ? "" : " (" + ref.condition() + ")")));
+            }
         }
 
         void page(URI uri, int depth, boolean source) {
@@ -135,7 +169,7 @@ public class IngestActivitiesImpl implements IngestActivities {
             throw ApplicationFailure.newNonRetryableFailure(
                     "no sources: set 'sources' in the workflow input, or start the worker with --default-source", "InvalidInput");
         }
-        Crawl crawl = crawl(sources, r.data().maxImages(), r.data().maxDepth(), r.data().followOtherHosts());
+        Crawl crawl = r.data().paired() ? pairs(r) : crawl(sources, r.data().maxImages(), r.data().maxDepth(), r.data().followOtherHosts());
         List<Ref> refs = List.copyOf(crawl.refs.values());
         // one lane per shard in flight at most: a host in one lane only, whose shards run one at a time (HostLanes)
         HostLanes.Split<Ref> split = HostLanes.split(refs, Ref::url, r.data().parallelShards(), Math.max(1, r.data().shardSize()));
@@ -151,6 +185,50 @@ public class IngestActivitiesImpl implements IngestActivities {
         // the count, not the keys: a crawl of millions of images must not put a list of shards into the workflow's history
         return new Discovery(refs.size() + crawl.drops.size(), Drop.countByReason(crawl.drops),
                 Drop.countByReason(crawl.pageFailures), dropsKey, pagesKey, shards, split.shardsPerLane());
+    }
+
+    /** The pairs of the user's dataset; bytes it embeds are stored here, content-addressed (a retried discovery skips them). */
+    private Crawl pairs(DiscoverRequest r) {
+        Crawl c = new Crawl(r.data().maxImages(), 0, false);
+        String prefix = r.run().prefix();
+        boolean retry = Activity.getExecutionContext().getInfo().getAttempt() > 1;
+        new PairedDatasets(new DatasetFiles(store, fetcher), fetcher.policy().maxBytes()).read(r.data().pairs(), r.condition(),
+                r.data().sources(), new PairedDatasets.Sink() {
+                    @Override
+                    public void pair(Ref ref) {
+                        c.pair(ref);
+                    }
+
+                    @Override
+                    public void drop(Drop drop) {
+                        if (!c.full()) {
+                            c.drops.add(drop);
+                        }
+                    }
+
+                    @Override
+                    public void failure(Drop drop) {
+                        c.pageFailures.add(drop);
+                    }
+
+                    @Override
+                    public boolean full() {
+                        return c.full();
+                    }
+
+                    @Override
+                    public String store(byte[] bytes) {
+                        String key = prefix + "/raw/" + ObjectStore.sha256(bytes);
+                        store.putContentAddressed(key, bytes, "application/octet-stream", retry);
+                        return key;
+                    }
+
+                    @Override
+                    public void heartbeat() {
+                        Activity.getExecutionContext().heartbeat(c.refs.size());
+                    }
+                });
+        return c;
     }
 
     private Crawl crawl(List<String> sources, int maxImages, int maxDepth, boolean followOtherHosts) {
@@ -435,31 +513,55 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
     }
 
-    /** @return a fetched {@link Sample} or a {@link Drop} */
-    /** @param retry an earlier attempt may have stored this original already: look before uploading it again */
+    /**
+     * @param retry an earlier attempt may have stored this original already: look before uploading it again
+     * @return a fetched {@link Sample} or a {@link Drop}; a pair's sample holds both originals, and its hash is the pair's
+     */
     private Object fetchOne(String runPrefix, Ref ref, boolean retry) {
+        Object image = original(runPrefix, ref.url(), ref.stored(), retry, ref.paired(), "");
+        if (!(image instanceof Stored picture) || !ref.paired()) {
+            return image instanceof Stored st ? Sample.fetched(ref.url(), ref.page(), ref.alt(), st.key(), st.sha256(), st.bytes()) : image;
+        }
+        Object condition = original(runPrefix, ref.condition() == null ? ref.url() : ref.condition(), ref.conditionStored(), retry, true, "condition ");
+        if (!(condition instanceof Stored given)) {
+            Drop d = (Drop) condition;
+            return new Drop(ref.url(), d.reason(), d.detail());
+        }
+        String pairSha = ObjectStore.sha256((picture.sha256() + ":" + given.sha256()).getBytes(StandardCharsets.UTF_8));
+        Sample s = Sample.fetched(ref.url(), ref.page(), ref.alt(), picture.key(), pairSha, picture.bytes() + given.bytes())
+                .withGivenCondition(given.key());
+        return ref.caption() == null ? s : s.withCaption(ref.caption(), "given");
+    }
+
+    /** An original stored content-addressed under the run. */
+    private record Stored(String key, String sha256, long bytes) {}
+
+    /**
+     * Reads the original at {@code url} (http(s), s3:// or a worker file), or from {@code storedKey} where discovery stored
+     * it, and stores it content-addressed: a {@link Stored}, or a {@link Drop} whose detail starts with {@code what}; a
+     * partner of a pair that is not there is {@link DropReason#MISSING_PARTNER}.
+     */
+    private Object original(String runPrefix, String url, String storedKey, boolean retry, boolean partner, String what) {
         byte[] body;
-        String contentType;
-        if (ref.url().startsWith("s3://")) {
-            String rest = ref.url().substring(5);
-            int slash = rest.indexOf('/');
+        String contentType = "";
+        if (storedKey != null) {
+            body = store.getContentAddressed(storedKey);
+        } else if (url.startsWith("s3://") || url.startsWith("file:")) {
             try {
-                body = store.getFrom(rest.substring(0, slash), rest.substring(slash + 1));
-            } catch (RuntimeException e) {
-                return new Drop(ref.url(), DropReason.NETWORK_ERROR, "S3 read failed: " + e.getMessage());
+                body = new DatasetFiles(store, fetcher).read(url, fetcher.policy().maxBytes());
+            } catch (DatasetFiles.Unreadable e) {
+                DropReason reason = e.missing && !partner ? DropReason.NETWORK_ERROR : e.reason;
+                return new Drop(url, reason, what + e.getMessage());
             }
-            if (body.length > fetcher.policy().maxBytes()) {
-                return new Drop(ref.url(), DropReason.TOO_LARGE_BYTES, body.length + " bytes, over " + fetcher.policy().maxBytes());
-            }
-            contentType = "";
         } else {
-            HttpFetcher.Response resp = fetcher.get(URI.create(ref.url()));
+            HttpFetcher.Response resp = fetcher.get(URI.create(url));
             if (!resp.ok()) {
-                return new Drop(ref.url(), resp.failure(), resp.detail());
+                boolean missing = partner && (resp.status() == 404 || resp.status() == 410);
+                return new Drop(url, missing ? DropReason.MISSING_PARTNER : resp.failure(), what + resp.detail());
             }
             for (String d : resp.robotsDirectives()) {
                 if (fetcher.policy().optOutDirectives().contains(d)) {
-                    return new Drop(ref.url(), DropReason.OPTED_OUT, "X-Robots-Tag: " + d);
+                    return new Drop(url, DropReason.OPTED_OUT, what + "X-Robots-Tag: " + d);
                 }
             }
             body = resp.body();
@@ -467,12 +569,14 @@ public class IngestActivitiesImpl implements IngestActivities {
         }
         if (ImageSniffer.sniff(body) == null) {
             String said = contentType.isBlank() ? "" : " (served as '" + contentType + "')";
-            return new Drop(ref.url(), DropReason.NOT_AN_IMAGE, ImageDecoder.describe(body) + said);
+            return new Drop(url, DropReason.NOT_AN_IMAGE, what + ImageDecoder.describe(body) + said);
         }
         String sha = ObjectStore.sha256(body);
         String key = runPrefix + "/raw/" + sha;
-        store.putContentAddressed(key, body, "application/octet-stream", retry); // a retry skips what its last attempt stored
-        return Sample.fetched(ref.url(), ref.page(), ref.alt(), key, sha, body.length);
+        if (storedKey == null) {
+            store.putContentAddressed(key, body, "application/octet-stream", retry); // a retry skips what its last attempt stored
+        }
+        return new Stored(key, sha, body.length);
     }
 
     /** An absolute http(s) URL in the one form that is both checked and requested ({@link WireUri}), or null. */

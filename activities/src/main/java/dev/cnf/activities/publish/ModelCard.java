@@ -32,6 +32,7 @@ final class ModelCard {
         card.put("runId", facts.runId());
         card.put("modelConfig", in.model().modelConfig());
         card.put("condition", in.conditioning().condition());
+        card.put("conditionSource", in.data().paired() ? "given by the dataset (" + in.data().pairs().format() + ")" : "extracted");
         card.put("captioner", in.caption().captioner());
         card.put("resolution", in.model().resolution());
         card.put("trainSteps", tr.steps());
@@ -134,6 +135,7 @@ final class ModelCard {
                 .append(row("images kept", card.get("imagesKept")))
                 .append(row("captioner", card.get("captioner")))
                 .append(row("condition", condition))
+                .append(row("conditions", card.getOrDefault("conditionSource", "extracted")))
                 .append(row("resolution", card.get("resolution"))).append('\n');
         md.append("## Training\n\n| | |\n|---|---|\n")
                 .append(row("steps", card.get("trainSteps")))

@@ -157,7 +157,12 @@ public final class ObjectStore {
 
     /** The object as a stream, for objects read once from start to end (a dataset shard); the caller closes it. */
     public java.io.InputStream open(String key) {
-        return call(() -> client.getObject(GetObjectArgs.builder().bucket(config.bucket()).object(key).build()), "get " + key);
+        return openFrom(config.bucket(), key);
+    }
+
+    /** As {@link #open}, from another bucket on the same endpoint (an imported dataset's tar files). */
+    public java.io.InputStream openFrom(String bucket, String key) {
+        return call(() -> client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build()), "get s3://" + bucket + "/" + key);
     }
 
     /** Reads from another bucket on the same endpoint and credentials (s3:// source imports). */

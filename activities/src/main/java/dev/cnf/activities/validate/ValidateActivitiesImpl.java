@@ -122,6 +122,31 @@ public class ValidateActivitiesImpl implements ValidateActivities {
                 }
             }
         }
+        if (in.data().paired()) {
+            List<String> local = new ArrayList<>(in.data().sources());
+            local.add(in.data().pairs().conditioningDir());
+            for (String location : local) {
+                if (location.startsWith("/") || location.startsWith("file:")) {
+                    checked.add("pairs at " + location);
+                    java.nio.file.Path path = java.nio.file.Path.of(location.startsWith("file:") ? java.net.URI.create(location).getPath() : location);
+                    if (!java.nio.file.Files.exists(path)) {
+                        problems.add("'" + location + "' does not exist on this worker; mount the dataset there or upload it to s3://");
+                    }
+                } else if (location.startsWith("s3://") && location.equals(in.data().pairs().conditioningDir())) {
+                    String rest = location.substring(5);
+                    int slash = rest.indexOf('/');
+                    boolean found;
+                    try {
+                        found = !store.listIn(slash < 0 ? rest : rest.substring(0, slash), slash < 0 ? "" : rest.substring(slash + 1)).isEmpty();
+                    } catch (RuntimeException e) {
+                        found = false;
+                    }
+                    if (!found) {
+                        problems.add("pairs.conditioningDir '" + location + "' has no objects");
+                    }
+                }
+            }
+        }
         if (!problems.isEmpty()) {
             throw ApplicationFailure.newNonRetryableFailure("invalid input: " + String.join("; ", problems), "InvalidInput");
         }

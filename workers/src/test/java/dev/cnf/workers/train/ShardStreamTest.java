@@ -59,7 +59,7 @@ class ShardStreamTest {
             FILES.put("clean/" + id + ".png", OpenCv.encodePng(image));
             FILES.put("condition/canny/" + id + ".png", OpenCv.encodePng(condition));
             TABLE.add(new Sample(id, "http://127.0.0.1/" + id, null, null, null, id + id + id + id, null, 0, "clean/" + id + ".png", 8, 8,
-                    "caption of row " + row, "alt", false, "condition/canny/" + id + ".png", Map.of()));
+                    "caption of row " + row, "alt", false, "condition/canny/" + id + ".png", Map.of(), null));
         }
         WebDataset.write(store, RunKeys.dataset(RUN), "canny", TABLE, FILES::get, () -> { });
         index = ShardIndex.read(store, RunKeys.datasetShardsOf(RunKeys.conditionTable(RUN)));

@@ -181,7 +181,7 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
         data.addProblems(p);
         model.addProblems(p);
         caption.addProblems(p);
-        conditioning.addProblems(p);
+        conditioning.addProblems(p, data.paired());
         training.addProblems(p);
         evaluation.addProblems(p);
         publish.addProblems(p);

@@ -176,7 +176,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
      */
     private CleanActivities.Result ingestAndClean(RunContext run, PipelineInput in) {
         enter(Stage.INGEST);
-        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(run, in.data()));
+        IngestActivities.Discovery found = ingest.discover(new IngestActivities.DiscoverRequest(run, in.data(), in.conditioning().condition()));
         dataset = PipelineStatus.DatasetProgress.discovered(found.shardCount(), found.refs(), DatasetWorkflow.Progress.count(found.dropped()));
         if (found.refs() == 0) {
             String pages = found.pageFailures().isEmpty() ? "the pages had no <img> tags and the lists no URLs"

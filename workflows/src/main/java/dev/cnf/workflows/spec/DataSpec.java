@@ -8,7 +8,7 @@ import java.util.List;
  * @param sources        gallery pages, sitemaps, image URLs, URL lists (.txt, .csv, .tsv, .jsonl) over http(s), or
  *                       s3://bucket/prefix (images, name.txt captions beside them) or s3://bucket/list.csv;
  *                       empty → the worker's configured default source
- * @param maxImages      stop ingesting after this many images
+ * @param maxImages      stop ingesting after this many images (default 64; with pairs, all of them)
  * @param maxDepth       link-following depth from each source page
  * @param followOtherHosts crawl links to other hosts too (default: same host:port as the page)
  * @param shardSize      image references per ingestion shard (one fetch and one clean activity each)
@@ -22,10 +22,14 @@ import java.util.List;
  * @param imageFormat    how the clean stage stores the training images: {@code jpeg} (quality 95, 4:2:0, as web
  *                       datasets and img2dataset store them; a tenth of a PNG's encode time and a third of its size) or
  *                       {@code png} (lossless)
+ * @param pairs          the user's own (image, condition, caption) pairs in the layout it names ({@link PairSpec}); the
+ *                       sources then name that dataset, which may also be on the workers' disks. Near duplicates are then
+ *                       kept unless {@code nearDuplicateDistance} is given (a curated set often holds one image under
+ *                       several conditions); exact duplicates of a pair are dropped
  */
 public record DataSpec(List<String> sources, Integer maxImages, Integer maxDepth, Boolean followOtherHosts, Integer shardSize,
                        Integer parallelShards, Integer shardsPerRun, Integer minSide, Double maxAspectRatio, Long maxPixels,
-                       Integer nearDuplicateDistance, Boolean onlyNewData, String imageFormat) {
+                       Integer nearDuplicateDistance, Boolean onlyNewData, String imageFormat, PairSpec pairs) {
     /** The stored training image formats, by the name the input uses. */
     public static final List<String> IMAGE_FORMATS = List.of("jpeg", "png");
 
@@ -34,7 +38,7 @@ public record DataSpec(List<String> sources, Integer maxImages, Integer maxDepth
 
     public DataSpec {
         sources = sources == null ? List.of() : List.copyOf(sources);
-        maxImages = maxImages == null ? 64 : maxImages;
+        maxImages = maxImages == null ? (pairs == null ? 64 : 10_000_000) : maxImages; // an imported dataset is taken whole
         maxDepth = maxDepth == null ? 2 : maxDepth;
         followOtherHosts = followOtherHosts != null && followOtherHosts;
         shardSize = shardSize == null ? 256 : shardSize;
@@ -44,18 +48,28 @@ public record DataSpec(List<String> sources, Integer maxImages, Integer maxDepth
         maxAspectRatio = maxAspectRatio == null ? 3.0 : maxAspectRatio;
         // PIL's warning threshold (89.5 MP): larger pictures are rare outside decompression bombs
         maxPixels = maxPixels == null ? 89_478_485L : maxPixels;
-        nearDuplicateDistance = nearDuplicateDistance == null ? 4 : nearDuplicateDistance;
+        nearDuplicateDistance = nearDuplicateDistance == null ? (pairs == null ? 4 : -1) : nearDuplicateDistance;
         onlyNewData = onlyNewData != null && onlyNewData;
         imageFormat = imageFormat == null ? "jpeg" : imageFormat;
     }
 
     public static DataSpec defaults() {
-        return new DataSpec(null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new DataSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /** Whether the run trains on the user's pairs (conditions given, none extracted). */
+    public boolean paired() {
+        return pairs != null;
     }
 
     public void addProblems(List<String> p) {
+        if (pairs != null) {
+            pairs.addProblems(p, sources);
+        }
         for (String s : sources) {
-            if (!(s.startsWith("http://") || s.startsWith("https://") || s.matches("s3://[a-z0-9][a-z0-9.-]{1,62}(/.*)?"))) {
+            if (pairs != null && !PairSpec.isSource(s)) {
+                p.add("sources: '" + s + "' is no http(s) URL, s3://bucket/prefix or absolute path on the workers");
+            } else if (pairs == null && !(s.startsWith("http://") || s.startsWith("https://") || s.matches("s3://[a-z0-9][a-z0-9.-]{1,62}(/.*)?"))) {
                 p.add("sources: '" + s + "' is neither an http(s) URL nor s3://bucket/prefix");
             }
         }

@@ -9,13 +9,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Finds image references at the sources (gallery pages, sitemaps, URL lists, S3 prefixes) and fetches
- * them shard by shard; originals go to object storage, content-addressed.
+ * Finds image references at the sources (gallery pages, sitemaps, URL lists, S3 prefixes), or the pairs of a paired
+ * dataset, and fetches them shard by shard; originals go to object storage, content-addressed.
  */
 @ActivityInterface
 public interface IngestActivities {
-    /** @param data the sources, how deep and how wide to crawl them, and the shard size */
-    record DiscoverRequest(RunContext run, DataSpec data) {}
+    /**
+     * @param data      the sources, how deep and how wide to crawl them, and the shard size; or the user's pairs
+     * @param condition the run's condition name (a webdataset's default condition member is {@code <condition>.png})
+     */
+    record DiscoverRequest(RunContext run, DataSpec data, String condition) {}
 
     /**
      * @param refs         image references found, including those dropped at discovery; refs == sum(shard seen) + sum(dropped)
