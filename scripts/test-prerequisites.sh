@@ -37,6 +37,7 @@ fi
 if command -v python3 >/dev/null 2>&1; then
   scripts/python-env.sh airflow >/dev/null  # Airflow 3 for the DAG tests, pinned in requirements/airflow.txt
   scripts/python-env.sh oracles >/dev/null  # diffusers, transformers, torch 2.7.1: DiffusersParityTest, ClipTokenizerOracleTest
+  scripts/python-env.sh interop >/dev/null  # datasets, webdataset: PairedImportTest
 else
   echo "test-prerequisites: no python3; the Airflow DAG test skips (fails under CI=true)" >&2
 fi

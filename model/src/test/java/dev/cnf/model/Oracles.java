@@ -18,25 +18,35 @@ public final class Oracles {
     private Oracles() {}
 
     public static Path python() throws Exception {
-        Process env = new ProcessBuilder(ROOT.resolve("scripts/python-env.sh").toString(), "oracles")
+        return python("oracles");
+    }
+
+    /** The python of the project virtualenv .venv/{@code name}, from requirements/{@code name}.txt (made on first use). */
+    public static Path python(String name) throws Exception {
+        Process env = new ProcessBuilder(ROOT.resolve("scripts/python-env.sh").toString(), name)
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(env.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         boolean made = env.waitFor(900, TimeUnit.SECONDS) && env.exitValue() == 0;
         Prerequisites.require(made && Files.isExecutable(Path.of(out)),
-                "the oracle virtualenv .venv/oracles (scripts/python-env.sh oracles; needs python3 with venv and PyPI)");
+                "the virtualenv .venv/" + name + " (scripts/python-env.sh " + name + "; needs python3 with venv and PyPI)");
         return Path.of(out);
     }
 
     /** Runs model/src/test/python/{@code script} with the arguments; its standard output, or a failure with its log. */
     public static String run(String script, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(python().toString(), ROOT.resolve("model/src/test/python").resolve(script).toString()));
+        return runIn(python(), ROOT.resolve("model/src/test/python").resolve(script), args);
+    }
+
+    /** Runs {@code script} with {@code python}; its standard output, or a failure with its log. */
+    public static String runIn(Path python, Path script, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(python.toString(), script.toString()));
         command.addAll(List.of(args));
         Path log = Files.createTempFile("cnf-oracle-", ".log");
         try {
             Process p = new ProcessBuilder(command).redirectError(log.toFile()).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(900, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new AssertionError(script + " failed: " + out + "\n" + Files.readString(log));
+                throw new AssertionError(script.getFileName() + " failed: " + out + "\n" + Files.readString(log));
             }
             return out;
         } finally {

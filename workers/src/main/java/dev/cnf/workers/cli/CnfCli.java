@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         description = "ControlNet Factory: web images in, evaluated ControlNet out, orchestrated by Temporal.",
         subcommands = {DemoCommand.class, WorkerCommand.class, RunCommand.class, StatusCommand.class, PretrainCommand.class,
                 ScheduleCommand.class, ControlCommands.Pause.class, ControlCommands.Resume.class, ControlCommands.Cancel.class, ControlCommands.Update.class,
-                ModelCommand.class, ModelsCommand.class, GenerateCommand.class, StudyCommand.class, CommandLine.HelpCommand.class})
+                ModelCommand.class, ModelsCommand.class, GenerateCommand.class, StudyCommand.class, DatasetCommand.class, CommandLine.HelpCommand.class})
 public final class CnfCli implements Runnable {
     public static final int EXIT_WORKFLOW_FAILED = 1;
     public static final int EXIT_USAGE = 2;

@@ -3,6 +3,7 @@ package dev.cnf.workers.ingest;
 import com.sun.net.httpserver.HttpServer;
 import dev.cnf.activities.caption.CaptionActivitiesImpl;
 import dev.cnf.activities.clean.CleanActivitiesImpl;
+import dev.cnf.activities.condition.ConditionActivitiesImpl;
 import dev.cnf.activities.dataset.Drop;
 import dev.cnf.activities.dataset.DropReason;
 import dev.cnf.activities.dataset.Sample;
@@ -23,6 +24,7 @@ import dev.cnf.workflows.spec.PairSpec;
 import dev.cnf.workflows.spec.RunContext;
 import dev.cnf.workflows.stages.CaptionActivities;
 import dev.cnf.workflows.stages.CleanActivities;
+import dev.cnf.workflows.stages.ConditionActivities;
 import dev.cnf.workflows.stages.IngestActivities;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
@@ -79,6 +81,7 @@ class PairedImportTest {
     static IngestActivities ingest;
     static CleanActivities clean;
     static CaptionActivities caption;
+    static ConditionActivities condition;
 
     static final int PAIRS = 6;
     static final String BUCKET = "userdata";
@@ -106,12 +109,13 @@ class PairedImportTest {
         HttpFetcher fetcher = new HttpFetcher(new AddressPolicy(Set.of(hostPort)), FetchPolicy.defaults());
         env = TestActivityEnvironment.newInstance();
         env.registerActivitiesImplementations(new IngestActivitiesImpl(store, fetcher, List.of(), 4), new CleanActivitiesImpl(store),
-                new CaptionActivitiesImpl(store, new OpenAiConfig(null, null, null, null)));
+                new CaptionActivitiesImpl(store, new OpenAiConfig(null, null, null, null)), new ConditionActivitiesImpl(store));
         ActivityOptions options = ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(2))
                 .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build()).build();
         ingest = env.newActivityStub(IngestActivities.class, options);
         clean = env.newActivityStub(CleanActivities.class, options);
         caption = env.newActivityStub(CaptionActivities.class, options);
+        condition = env.newActivityStub(ConditionActivities.class, options);
     }
 
     @AfterAll
@@ -177,7 +181,7 @@ class PairedImportTest {
 
     // ---- the stages, as the shard workflow runs them ----
 
-    record Outcome(int seen, List<Sample> kept, List<Drop> drops, Map<String, Integer> captionSources) {
+    record Outcome(int seen, List<Sample> kept, List<Drop> drops, Map<String, Integer> captionSources, String samplesKey) {
         Map<String, Integer> dropped() {
             Map<String, Integer> m = new TreeMap<>();
             drops.forEach(d -> m.merge(d.reason().name(), 1, Integer::sum));
@@ -206,7 +210,7 @@ class PairedImportTest {
         assertEquals(List.of(), Json.readLines(store.get(found.pageFailuresKey()), Drop.class), "every source was readable");
         List<Drop> drops = HostileGalleryTest.reportDropsOf(store, cleaned.reportKey());
         assertEquals(found.refs(), kept.size() + drops.size(), "seen = kept + dropped: " + drops);
-        return new Outcome(found.refs(), kept, drops, captioned.bySource());
+        return new Outcome(found.refs(), kept, drops, captioned.bySource(), captioned.samplesKey());
     }
 
     static List<String> problems(DataSpec data, String condition) {
@@ -459,5 +463,96 @@ class PairedImportTest {
         assertTrue(q.stream().anyMatch(s -> s.contains("name the dataset in 'sources'")), q.toString());
         assertEquals(List.of(), problems(new DataSpec(List.of("/data/fill50k/prompt.json"), null, null, null, null, null, null, null, null,
                 null, null, null, null, new PairSpec("prompt-json", null, null, null, null)), "mask"), "any condition name with pairs");
+    }
+
+    // ---- both ways with the real libraries: datasets and webdataset (.venv/interop) ----
+
+    static String interop(String... args) throws Exception {
+        return dev.cnf.model.Oracles.runIn(dev.cnf.model.Oracles.python("interop"),
+                dev.cnf.model.Oracles.ROOT.resolve("workers/src/test/python/pairs_interop.py"), args);
+    }
+
+    static String rgbSha(Mat stored) {
+        Mat rgb = new Mat();
+        Imgproc.cvtColor(stored, rgb, stored.channels() == 1 ? Imgproc.COLOR_GRAY2RGB : Imgproc.COLOR_BGR2RGB);
+        byte[] bytes = new byte[(int) (rgb.total() * rgb.channels())];
+        rgb.get(0, 0, bytes);
+        return ObjectStore.sha256(bytes);
+    }
+
+    static Mat stored(String key) {
+        return Imgcodecs.imdecode(new org.opencv.core.MatOfByte(store.get(key)), Imgcodecs.IMREAD_UNCHANGED);
+    }
+
+    /**
+     * datasets writes the pairs as an imagefolder (metadata.jsonl by Dataset.to_json, checked by load_dataset) and as Parquet
+     * (Dataset.to_parquet, Image features); cnf imports both with the same pixels (centre-cropped) and captions. Then cnf's
+     * dataset of the Parquet import is read by webdataset (every sample, its caption and members' bytes as stored), and
+     * exported with `cnf dataset export` to an imagefolder that load_dataset reads with the same pairs and captions.
+     */
+    @Test
+    @Timeout(600)
+    void roundTripsWithDatasetsAndWebdataset() throws Exception {
+        Path made = dir.resolve("hf");
+        List<Map<String, Object>> given = Json.MAPPER.readValue(interop("write", made.toString(), String.valueOf(PAIRS)),
+                Json.MAPPER.getTypeFactory().constructCollectionType(List.class, Map.class));
+        Map<Integer, Map<String, Object>> byIndex = new TreeMap<>();
+        given.forEach(g -> byIndex.put(((Number) g.get("index")).intValue(), g));
+
+        Outcome folder = run("runs/hf-imagefolder", "canny", new PairSpec("imagefolder", null, null, null, null),
+                made.resolve("imagefolder/metadata.jsonl").toString());
+        Outcome parquet = run("runs/hf-parquet", "canny", new PairSpec("parquet", null, null, null, null), made.resolve("pairs.parquet").toString());
+        for (Outcome o : List.of(folder, parquet)) {
+            assertEquals(PAIRS, o.kept().size(), "dropped: " + o.drops());
+            for (Sample s : o.kept()) {
+                Map<String, Object> g = byIndex.get(indexOf(s));
+                assertEquals(g.get("text"), s.caption(), s.sourceUrl());
+                assertEquals(g.get("image"), rgbSha(stored(s.imageKey())), "the image's pixels, centre-cropped: " + s.sourceUrl());
+                assertEquals(g.get("condition"), rgbSha(stored(s.conditionKey())), "the condition's pixels, cropped alike: " + s.sourceUrl());
+            }
+        }
+
+        // cnf's dataset, as the condition stage writes it, read by webdataset
+        RunContext run = new RunContext("runs/hf-parquet", "paired", 7L);
+        ConditionActivities.Result written = condition.condition(new ConditionActivities.Request(run, parquet.samplesKey(),
+                new ConditionSpec("canny", null)));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> manifest = Json.readLines(store.get(written.manifestKey()), (Class<Map<String, Object>>) (Class<?>) Map.class);
+        Path shards = dir.resolve("shards");
+        Files.createDirectories(shards);
+        for (String key : store.list("runs/hf-parquet/dataset/")) {
+            if (key.endsWith(".tar")) {
+                Files.write(shards.resolve(key.substring(key.lastIndexOf('/') + 1)), store.get(key));
+            }
+        }
+        List<Map<String, Object>> read = Json.MAPPER.readValue(interop("webdataset", shards.toString()),
+                Json.MAPPER.getTypeFactory().constructCollectionType(List.class, Map.class));
+        assertEquals(manifest.size(), read.size(), "webdataset reads every sample");
+        Map<String, Sample> byId = new TreeMap<>();
+        Json.readLines(store.get(written.samplesKey()), Sample.class).forEach(s -> byId.put(s.id(), s));
+        for (Map<String, Object> sample : read) {
+            Sample s = byId.get((String) sample.get("key"));
+            assertNotNull(s, "a key of the manifest: " + sample.get("key"));
+            assertEquals(s.caption(), sample.get("caption"));
+            assertEquals(ObjectStore.sha256(store.get(s.imageKey())), sample.get("image"), "the stored image, byte for byte");
+            assertEquals(Map.of("canny.png", ObjectStore.sha256(store.get(s.conditionKey()))), sample.get("conditions"));
+            assertEquals(s.sha256(), ((Map<?, ?>) sample.get("json")).get("sha256"));
+        }
+
+        // and out again, as an imagefolder that datasets loads with the same pairs and captions
+        Path exported = dir.resolve("exported");
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = dev.cnf.workers.cli.CnfCli.commandLine();
+        cli.setErr(new java.io.PrintWriter(err));
+        int code = cli.execute("dataset", "export", "s3://" + store.bucket() + "/runs/hf-parquet/dataset/manifest.jsonl", "--to", exported.toString(),
+                "--s3", s3.config("paired").endpoint(), "--s3-access-key", EmbeddedS3.ACCESS_KEY, "--s3-secret-key", EmbeddedS3.SECRET_KEY);
+        assertEquals(0, code, err.toString());
+        List<Map<String, Object>> loaded = Json.MAPPER.readValue(interop("imagefolder", exported.toString()),
+                Json.MAPPER.getTypeFactory().constructCollectionType(List.class, Map.class));
+        java.util.Set<List<Object>> expected = new java.util.HashSet<>();
+        given.forEach(g -> expected.add(List.of(g.get("text"), g.get("image"), g.get("condition"))));
+        java.util.Set<List<Object>> actual = new java.util.HashSet<>();
+        loaded.forEach(l -> actual.add(List.of(l.get("caption"), l.get("image"), l.get("condition"))));
+        assertEquals(expected, actual, "load_dataset reads the pairs and captions datasets wrote, through cnf and back");
     }
 }
