@@ -150,6 +150,43 @@ public class TinyModelTest extends PyTorchTest {
         }
     }
 
+    /** Augmented training keeps the bitwise promises: the same seed gives the same weights, and so does a resumed run. */
+    @Test
+    void augmentedTrainingIsBitwiseReproducibleAndResumable() {
+        dev.cnf.model.train.Augmentation both = new dev.cnf.model.train.Augmentation(true, true);
+        try (NDManager m = manager.newSubManager()) {
+            BaseModel base = BaseModel.initialize(CFG, m, 7);
+            DiffusionTrainer whole = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), circles(8, 1), opts(), m);
+            whole.augment(both);
+            for (int i = 0; i < 4; i++) {
+                whole.trainStep();
+            }
+            Map<String, Tensor> uninterrupted = whole.checkpoint().weights();
+
+            DiffusionTrainer first = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), circles(8, 1), opts(), m);
+            first.augment(both);
+            first.trainStep();
+            first.trainStep();
+            DiffusionTrainer.Checkpoint halfway = first.checkpoint();
+            DiffusionTrainer resumed = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), circles(8, 1), opts(), m);
+            resumed.augment(both);
+            resumed.restore(halfway);
+            resumed.trainStep();
+            resumed.trainStep();
+            Map<String, Tensor> after = resumed.checkpoint().weights();
+            assertEquals(uninterrupted.keySet(), after.keySet());
+            uninterrupted.forEach((name, t) -> assertArrayEquals(t.data(), after.get(name).data(), 0f, name + ": resumed = uninterrupted"));
+
+            DiffusionTrainer plain = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), circles(8, 1), opts(), m);
+            for (int i = 0; i < 4; i++) {
+                plain.trainStep();
+            }
+            Map<String, Tensor> unaugmented = plain.checkpoint().weights();
+            assertTrue(uninterrupted.entrySet().stream().anyMatch(e -> !java.util.Arrays.equals(e.getValue().data(), unaugmented.get(e.getKey()).data())),
+                    "the views change what is trained on");
+        }
+    }
+
     /**
      * cnf pretrain's base training: with the text encoder trained too, one step changes its embedding table (the
      * prompts are encoded where the gradient is recorded); under a v-prediction schedule the loss is taken against the

@@ -380,11 +380,21 @@ class PipelineWorkflowTest {
                 "edge F1 " + r.edgeF1() + " should beat the no-control floor " + floor + " by 0.05 and by half");
     }
 
-    /** Fill50K's colour words, as its prompts name them ("<colour> circle with <colour> background"). */
-    static final Map<String, double[]> FILL_COLOURS = new java.util.LinkedHashMap<>(Map.of("red", new double[] {40, 40, 220},
-            "green", new double[] {60, 180, 60}, "blue", new double[] {210, 90, 30}, "yellow", new double[] {40, 220, 230},
-            "purple", new double[] {160, 50, 140}, "white", new double[] {245, 245, 245}, "black", new double[] {15, 15, 15},
-            "orange", new double[] {30, 140, 250}));
+    /** Fill50K's colour words, as its prompts name them ("<colour> circle with <colour> background"), in a fixed order. */
+    static final Map<String, double[]> FILL_COLOURS = fillColours();
+
+    private static Map<String, double[]> fillColours() {
+        Map<String, double[]> colours = new java.util.LinkedHashMap<>(); // BGR
+        colours.put("red", new double[] {40, 40, 220});
+        colours.put("green", new double[] {60, 180, 60});
+        colours.put("blue", new double[] {210, 90, 30});
+        colours.put("yellow", new double[] {40, 220, 230});
+        colours.put("purple", new double[] {160, 50, 140});
+        colours.put("white", new double[] {245, 245, 245});
+        colours.put("black", new double[] {15, 15, 15});
+        colours.put("orange", new double[] {30, 140, 250});
+        return colours;
+    }
 
     /**
      * The paper's tutorial layout (lllyasviel's prompt.json, source/ and target/), made here at Fill50K's shape: a filled
@@ -419,11 +429,18 @@ class PipelineWorkflowTest {
         }
         lines.append("{\"source\": \"source/9999.png\", \"target\": \"target/0.png\", \"prompt\": \"its condition is missing\"}\n");
         store.put("fill50k/prompt.json", lines.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json");
+        for (int v = 0; v < 2; v++) { // the user's own validation conditions: outlines of circles the dataset does not have
+            org.opencv.core.Mat outline = new org.opencv.core.Mat(64, 64, org.opencv.core.CvType.CV_8UC1, new org.opencv.core.Scalar(0));
+            org.opencv.imgproc.Imgproc.circle(outline, new org.opencv.core.Point(24 + 16 * v, 32), 14 + 4 * v, new org.opencv.core.Scalar(255), 1);
+            store.put("validation/outline-" + v + ".png", dev.cnf.activities.imaging.OpenCv.encodePng(outline), "image/png");
+        }
 
         PipelineResult r = stub("wf-fill50k").run(input("""
                 {"name": "fill50k-style", "pairs": {"format": "prompt-json"}, "sources": ["s3://%s/fill50k/prompt.json"],
                  "condition": "outline", "resolution": 64, "trainSteps": 600, "batchSize": 8, "learningRate": 5e-3, "seed": 42,
-                 "checkpointEvery": 300, "evalSamples": 4, "evalSteps": 10, "probeEvery": 200, "shardSize": 64}""".formatted(store.bucket())));
+                 "checkpointEvery": 300, "evalSamples": 4, "evalSteps": 10, "probeEvery": 200, "shardSize": 64, "evalEvery": 300,
+                 "validationImages": ["s3://%s/validation/outline-0.png", "s3://%s/validation/outline-1.png"],
+                 "validationPrompts": ["red circle with blue background"]}""".formatted(store.bucket(), store.bucket(), store.bucket())));
         assertEquals(pairs + 1, r.imagesSeen(), "every row counted");
         assertEquals(pairs, r.imagesKept(), "all pairs kept but the one without its condition");
         Map<String, Object> clean = Json.read(store.get(onlyKey("runs/wf-fill50k/", "/clean/report.json")), Map.class);
@@ -439,6 +456,20 @@ class PipelineWorkflowTest {
         Map<String, Object> metrics = Json.read(store.get(onlyKey("runs/wf-fill50k/", "/evaluate/metrics.json")), Map.class);
         double floor = ((Number) metrics.get("edgeF1NoControl")).doubleValue();
         System.out.printf("imported Fill50K-style run: edge F1 %.3f against the no-control floor %.3f%n", r.edgeF1(), floor);
+        // the user's validation pairs, at the evaluation during training and at the end, beside the held-out samples
+        List<String> evaluations = store.list("runs/wf-fill50k/").stream().filter(k -> k.endsWith("/metrics.json") && k.contains("/evaluate/")).toList();
+        assertEquals(2, evaluations.size(), "step 300 and the end: " + evaluations);
+        for (String key : evaluations) {
+            List<Map<String, Object>> validation = (List<Map<String, Object>>) Json.read(store.get(key), Map.class).get("validation");
+            assertEquals(2, validation.size(), key);
+            for (Map<String, Object> v : validation) {
+                assertEquals("red circle with blue background", v.get("prompt"), "one prompt for all the images");
+                assertTrue(store.exists((String) v.get("sample")), "stored beside the held-out samples: " + v.get("sample"));
+                assertTrue(((String) v.get("sample")).contains("/samples/validation/"));
+            }
+            String report = new String(store.get(key.replace("metrics.json", "report.html")), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(report.contains("Validation images"), "in the report: " + key);
+        }
         assertTrue(r.edgeF1() > floor + 0.05 && r.edgeF1() > 1.5 * floor,
                 "edge F1 " + r.edgeF1() + " against the given outlines should beat the no-control floor " + floor + " by 0.05 and by half");
     }

@@ -18,7 +18,11 @@ import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.Precision;
+import dev.cnf.workflows.spec.EvaluationSpec;
 import dev.cnf.workflows.spec.TrainingSpec;
+import dev.cnf.activities.imaging.ImageDecoder;
+import dev.cnf.activities.storage.Locations;
+import io.temporal.failure.ApplicationFailure;
 import dev.cnf.workflows.stages.EvaluateActivities;
 import io.temporal.activity.Activity;
 
@@ -56,8 +60,14 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         }
     }
 
-    /** Samples per prompt mode, and the floor: the captions without control. */
-    private record Sampled(Map<String, List<float[]>> byMode, List<float[]> floor) {}
+    /** Samples per prompt mode, the floor (the captions without control), and one per validation pair. */
+    private record Sampled(Map<String, List<float[]>> byMode, List<float[]> floor, List<float[]> validation) {}
+
+    /** The user's validation pairs ({@code validationImages}), their conditions decoded at the held-out size. */
+    private record ValidationSet(List<EvaluationSpec.Validation> pairs, List<float[]> conditions, List<byte[]> conditionPngs) {}
+
+    /** Sampled at most this many at once: a validation set may be larger than the held-out batch. */
+    private static final int VALIDATION_BATCH = 8;
 
     /** An annotator's metric (depth RMSE, seg mIoU) per prompt mode and for the floor; empty without an annotator. */
     private record AnnotatorScores(Map<String, Map<String, Double>> byMode, Map<String, Double> floor) {}
@@ -94,6 +104,71 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         }
     }
 
+    /**
+     * The validation conditions, read from their locations and checked as imported conditions are, then resized and
+     * cropped to the held-out size as a dataset's are.
+     */
+    private ValidationSet validation(Request r, int size) {
+        List<EvaluationSpec.Validation> pairs = r.evaluation().validations(r.caption().defaultPrompt());
+        List<float[]> conditions = new ArrayList<>();
+        List<byte[]> pngs = new ArrayList<>();
+        for (EvaluationSpec.Validation v : pairs) {
+            byte[] bytes;
+            try {
+                bytes = Locations.read(v.condition(), store);
+            } catch (RuntimeException e) {
+                throw ApplicationFailure.newNonRetryableFailure("validationImages '" + v.condition() + "': " + e.getMessage(), "InvalidInput");
+            }
+            ImageDecoder.Decoded d = ImageDecoder.decodeCondition(bytes, 89_478_485L);
+            if (!d.ok()) {
+                throw ApplicationFailure.newNonRetryableFailure("validationImages '" + v.condition() + "': " + d.failure() + ", " + d.detail(),
+                        "InvalidInput");
+            }
+            org.opencv.core.Mat square = OpenCv.resizeCenterCrop(d.bgr(), size);
+            conditions.add(OpenCv.toChw(square, 0f, 1f));
+            pngs.add(OpenCv.encodePng(square));
+        }
+        return new ValidationSet(pairs, conditions, pngs);
+    }
+
+    /** Per validation pair, its report row (prompt, condition, the controlled sample) and the sample's edge F1 against it. */
+    private record Validated(List<ReportPage.Row> rows, List<Double> edgeF1) {}
+
+    private static Validated validated(ValidationSet validation, Sampled sampled, int size) {
+        List<ReportPage.Row> rows = new ArrayList<>();
+        List<Double> f1s = new ArrayList<>();
+        for (int i = 0; i < validation.pairs().size(); i++) {
+            float[] sample = sampled.validation().get(i);
+            double f1 = EdgeProbe.f1(sample, validation.conditions().get(i), size);
+            f1s.add(f1);
+            rows.add(new ReportPage.Row(validation.pairs().get(i).prompt(), validation.conditionPngs().get(i), List.of(png(sample, size)),
+                    List.of(String.format("F1 %.2f", f1))));
+        }
+        return new Validated(rows, f1s);
+    }
+
+    /**
+     * The validation samples beside the held-out ones ({@code samples/validation/<nn>.png}, their conditions as
+     * {@code samples/validation-condition/<nn>.png}); the metrics' rows for them.
+     */
+    private List<Map<String, Object>> storeValidation(String out, ValidationSet validation, Validated validated) {
+        List<ReportPage.Row> rows = validated.rows();
+        List<Map<String, Object>> listed = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            String id = String.format("%02d", i);
+            String sampleKey = RunKeys.evaluationSample(out, "validation", id);
+            store.put(RunKeys.evaluationSample(out, "validation-condition", id), rows.get(i).conditionPng(), "image/png");
+            store.put(sampleKey, rows.get(i).images().get(0), "image/png");
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("image", validation.pairs().get(i).condition());
+            m.put("prompt", validation.pairs().get(i).prompt());
+            m.put("edgeF1", validated.edgeF1().get(i));
+            m.put("sample", sampleKey);
+            listed.add(m);
+        }
+        return listed;
+    }
+
     private static byte[] png(float[] image, int size) {
         return OpenCv.encodePng(OpenCv.fromChw(image, size, -1f, 1f));
     }
@@ -101,17 +176,24 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
     @Override
     public Result evaluate(Request r) {
         HeldOutSet held = heldOut(r);
+        ValidationSet validation = validation(r, held.size());
         Composition composition = Composition.of(r, store);
         Map<String, List<String>> prompts = prompts(r, held, composition);
-        Sampled sampled = sample(r, held, prompts, composition);
+        Sampled sampled = sample(r, held, prompts, composition, validation);
         Scored scored = score(held, sampled, annotatorScores(r, held, sampled));
+        Validated validated = validated(validation, sampled, held.size());
         List<Map<String, Object>> duringTraining = duringTraining(r);
         String out = r.run().prefix() + "/evaluate/" + (r.atStep() == null ? "" : String.format("step-%08d/", r.atStep()));
         String metricsKey = out + "metrics.json";
-        store.put(metricsKey, Json.bytes(metrics(r, held, prompts, scored, duringTraining, composition)), "application/json");
+        Map<String, Object> metrics = metrics(r, held, prompts, scored, duringTraining, composition);
+        if (!validated.rows().isEmpty()) {
+            metrics.put("validation", storeValidation(out, validation, validated));
+        }
+        store.put(metricsKey, Json.bytes(metrics), "application/json");
         storeSamples(out, held, sampled, scored);
         String reportKey = out + "report.html";
-        store.put(reportKey, report(r, held, prompts, scored, duringTraining, composition).getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
+        store.put(reportKey, report(r, held, prompts, scored, duringTraining, composition, validated.rows()).getBytes(StandardCharsets.UTF_8),
+                "text/html; charset=utf-8");
         String kept = null;
         if (r.atStep() != null && r.evaluation().selectsBest()) { // the next training segment overwrites the weights evaluated here
             kept = out + "controlnet.safetensors";
@@ -121,7 +203,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
     }
 
     private HeldOutSet heldOut(Request r) {
-        List<Sample> chosen = r.split().heldOut(SampleTables.read(store, r.split().samplesKey()));
+        List<Sample> chosen = SampleTables.tail(store, r.split().samplesKey(), r.split().heldOutFrom(), r.split().size());
         List<float[]> conditions = new ArrayList<>();
         List<String> captions = new ArrayList<>();
         for (Sample s : chosen) {
@@ -156,7 +238,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         return prompts;
     }
 
-    private Sampled sample(Request r, HeldOutSet held, Map<String, List<String>> prompts, Composition composition) {
+    private Sampled sample(Request r, HeldOutSet held, Map<String, List<String>> prompts, Composition composition, ValidationSet validation) {
         Map<String, List<float[]>> samples = new LinkedHashMap<>();
         Precision precision = BaseModels.precision(r.model().precision()); // refused before the base is loaded
         float guidance = r.evaluation().guidanceScale().floatValue();
@@ -188,7 +270,14 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
             Activity.getExecutionContext().heartbeat("sampling the floor (no control)");
             List<float[]> floor = sampler.sample(manager, held.captions(), held.conditions(),
                     new ControlNetSampler.Settings(steps, guidance, 0f, seed));
-            return new Sampled(samples, floor);
+            List<float[]> validated = new ArrayList<>();
+            for (int from = 0; from < validation.pairs().size(); from += VALIDATION_BATCH) {
+                Activity.getExecutionContext().heartbeat("sampling the validation images from " + from);
+                int to = Math.min(validation.pairs().size(), from + VALIDATION_BATCH);
+                validated.addAll(sampler.sample(manager, validation.pairs().subList(from, to).stream().map(EvaluationSpec.Validation::prompt).toList(),
+                        validation.conditions().subList(from, to), controlled));
+            }
+            return new Sampled(samples, floor, validated);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -334,7 +423,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
 
     @SuppressWarnings("unchecked")
     private String report(Request r, HeldOutSet held, Map<String, List<String>> prompts, Scored scored,
-                          List<Map<String, Object>> duringTraining, Composition composition) {
+                          List<Map<String, Object>> duringTraining, Composition composition, List<ReportPage.Row> validation) {
         TrainingCurves curves = trainingCurves(r);
         ModelRegistry registry = new ModelRegistry(store);
         Optional<String> previous = registry.latestVersion(r.run().name());
@@ -352,7 +441,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                         new LineChart.Curve("controllability probe: edge F1 of 10-step samples, held-out, with its 95% band over the samples",
                                 curves.probes(), "#d62728", curves.probeErrors(), List.of(), false)),
                 r.trained().convergedStep(), comparison(scored, duringTraining, previousMetrics), previous.orElse(null), columns,
-                scored.rows());
+                scored.rows(), validation);
     }
 
     /** This evaluation beside the current latest version's, metric by metric (null where that version lacks one). */

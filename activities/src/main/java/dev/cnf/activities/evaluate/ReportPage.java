@@ -18,7 +18,8 @@ final class ReportPage {
     private ReportPage() {}
 
     static String render(String title, Map<String, Object> summary, Map<String, Integer> dropped, List<Curve> curves,
-                         Integer convergedStep, List<Comparison> metrics, String previousVersion, List<String> columns, List<Row> rows) {
+                         Integer convergedStep, List<Comparison> metrics, String previousVersion, List<String> columns, List<Row> rows,
+                         List<Row> validation) {
         StringBuilder h = new StringBuilder();
         h.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>").append(esc(title)).append("</title><style>")
                 .append("body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}")
@@ -60,7 +61,17 @@ final class ReportPage {
             }
             h.append("</tr>");
         }
-        return h.append("</table></body></html>").toString();
+        h.append("</table>");
+        if (!validation.isEmpty()) {
+            h.append("<h2>Validation images</h2><p>The conditions and prompts given as validationImages and validationPrompts,")
+                    .append(" sampled with control at every evaluation.</p><table><tr><th>prompt</th><th>condition</th><th>sample</th></tr>");
+            for (Row r : validation) {
+                h.append("<tr><td class=cap>").append(esc(r.caption())).append("</td>").append(img(r.conditionPng(), ""))
+                        .append(img(r.images().get(0), r.labels().get(0))).append("</tr>");
+            }
+            h.append("</table>");
+        }
+        return h.append("</body></html>").toString();
     }
 
     private static String img(byte[] image, String label) {

@@ -45,6 +45,7 @@ final class ModelCard {
         card.put("batchSize", training.batchSize());
         card.put("learningRate", training.learningRate());
         card.put("promptDropout", training.promptDropout());
+        card.put("augment", training.augment().isEmpty() ? "none" : String.join(", ", training.augment()));
         card.put("zeroConvInit", training.zeroConvInit());
         card.put("hintEncoder", in.model().hintEncoder());
         card.put("seed", r.run().seed());
@@ -141,6 +142,7 @@ final class ModelCard {
                 .append(row("steps", card.get("trainSteps")))
                 .append(row("mode", card.getOrDefault("trainingMode", "default")))
                 .append(row("batch size", card.get("batchSize")))
+                .append(row("augmentation", card.getOrDefault("augment", "none")))
                 .append(row("learning rate", card.get("learningRate")))
                 .append(row("prompts trained as empty", card.get("promptDropout")))
                 .append(row("joins (1x1 convolutions) initialised", card.get("zeroConvInit")))

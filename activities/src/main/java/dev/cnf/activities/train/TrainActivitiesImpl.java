@@ -18,6 +18,7 @@ import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.ConvergenceDetector;
+import dev.cnf.model.train.Augmentation;
 import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.Precision;
 import dev.cnf.model.train.TrainingSet;
@@ -108,6 +109,7 @@ public class TrainActivitiesImpl implements TrainActivities {
             EncodingCache encodings = new EncodingCache(store, loaded.sha256(), r.model().resolution(), precision, base, manager,
                     EncodingCache.memoryBytes(), () -> heartbeatQuietly(ctx, latest[0]));
             trainer.useEncoded(encodings);
+            trainer.augment(new Augmentation(r.training().augment().contains("flip"), r.training().augment().contains("crop")));
             Probe probe = new Probe(base, controlnet, trainer, probeSet, r);
             List<TrainingLogRow> log = new ArrayList<>();
             if (lastCheckpoint != null) {

@@ -122,6 +122,12 @@ public class ValidateActivitiesImpl implements ValidateActivities {
                 }
             }
         }
+        for (String image : new java.util.LinkedHashSet<>(in.evaluation().validationImages())) {
+            checked.add("validationImages " + image);
+            if (!Locations.exists(image, store)) {
+                problems.add("validationImages '" + image + "': no such file; upload the condition there or point to one that exists");
+            }
+        }
         if (in.data().paired()) {
             List<String> local = new ArrayList<>(in.data().sources());
             local.add(in.data().pairs().conditioningDir());

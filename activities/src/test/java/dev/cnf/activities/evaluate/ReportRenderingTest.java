@@ -44,7 +44,8 @@ class ReportRenderingTest {
                 List.of(new LineChart.Curve("training loss", loss, "#1f77b4", List.of(), List.of(17.0, 63.0), true),
                         new LineChart.Curve("probe", List.of(new double[] {0, 0.1}, new double[] {50, 0.3}, new double[] {100, 0.4}), "#d62728",
                                 List.of(0.01, 0.03, 0.02), List.of(), false)), 40,
-                List.of(new ReportPage.Comparison("edge F1", 0.4, 0.35)), "v1", List.of("prompt: automatic", "no control", "original"), rows);
+                List.of(new ReportPage.Comparison("edge F1", 0.4, 0.35)), "v1", List.of("prompt: automatic", "no control", "original"), rows,
+                List.of(new ReportPage.Row("a user's sketch", png(40), List.of(png(200)), List.of("F1 0.33"))));
     }
 
     @Test
@@ -53,6 +54,8 @@ class ReportRenderingTest {
         assertFalse(html.contains("src=\"http"), "no external resources");
         assertTrue(html.contains("<svg") && html.contains("stroke-dasharray"), "curves with the convergence mark");
         assertTrue(html.contains("+0.050"), "the change against the previous version");
+        assertTrue(html.contains("Validation images") && html.contains("a user&#39;s sketch") || html.contains("a user's sketch"),
+                "the user's validation pairs have their own section");
     }
 
     @Test

@@ -106,6 +106,17 @@ public final class DiffusionTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(DiffusionTrainer.class);
     private Runnable beforeBackward = () -> { };
 
+    private Augmentation augmentation = Augmentation.NONE;
+
+    /**
+     * Trains on augmented views ({@link Augmentation}): image and condition flipped and cropped alike. Latents are then
+     * encoded from each view as its batch is built (a cached latent is of the unaugmented image); prompts still come
+     * from the encodings when there are any.
+     */
+    public void augment(Augmentation a) {
+        this.augmentation = a;
+    }
+
     /** Runs {@code hook} between each micro-batch's forward and backward pass (ScalarOpsGuardTest collects garbage there). */
     public void beforeBackward(Runnable hook) {
         this.beforeBackward = hook;
@@ -427,13 +438,14 @@ public final class DiffusionTrainer {
         List<String> prompts = new ArrayList<>();
         for (int i = 0; i < b; i++) {
             long global = ((long) step * options.gradAccumulation() + micro) * b + i;
-            TrainingPair pair = data.at(seed(), global);
+            TrainingPair pair = augmentation.apply(data.at(seed(), global), seed(), global);
             pairs.add(pair);
             images.add(pair.image());
             conds.add(pair.condition());
             prompts.add(rng.nextDouble() < options.emptyPromptRate() ? "" : pair.caption());
         }
-        Batch batch = encoded == null ? noisyBatch(images, conds, prompts, rng) : noisyEncodedBatch(pairs, conds, prompts, rng);
+        Batch batch = encoded == null ? noisyBatch(images, conds, prompts, rng)
+                : augmentation.any() ? noisyViewBatch(images, conds, prompts, rng) : noisyEncodedBatch(pairs, conds, prompts, rng);
         if (mixed != null) {
             mixed.discardCopies(); // none unless an earlier micro-batch failed midway
         }
@@ -480,6 +492,18 @@ public final class DiffusionTrainer {
         }
         return noise(manager.create(concat(latents), new Shape(b).addAll(new Shape(encoded.latentShape()))),
                 manager.create(concat(texts), new Shape(b).addAll(new Shape(encoded.textShape()))), conds, rng);
+    }
+
+    /** Augmented views: their latents encoded now, their prompts' embeddings from the encodings. */
+    private Batch noisyViewBatch(List<float[]> images, List<float[]> conds, List<String> prompts, SplittableRandom rng) {
+        int b = images.size();
+        int h = (int) Math.sqrt(images.get(0).length / 3.0);
+        NDArray latents = base.codec().encode(manager.create(concat(images), new Shape(b, 3, h, h)).toType(base.computeType(), false));
+        List<float[]> texts = new ArrayList<>(b);
+        for (String prompt : prompts) {
+            texts.add(encoded.text(prompt));
+        }
+        return noise(latents, manager.create(concat(texts), new Shape(b).addAll(new Shape(encoded.textShape()))), conds, rng);
     }
 
     /** Equally long arrays laid end to end: a batch's inputs in one array. */

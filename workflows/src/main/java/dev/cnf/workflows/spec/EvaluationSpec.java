@@ -17,9 +17,17 @@ import java.util.List;
  *                      final evaluation composes with this run's, as diffusers' MultiControlNetModel (residuals summed): an
  *                      extra prompt mode "composed" (automatic prompts), each of them fed its own condition extracted from
  *                      the held-out images, scored against this run's condition
+ * @param validationImages conditions the user chooses (s3://bucket/key or worker paths), as diffusers'
+ *                      {@code --validation_image}: every evaluation (each {@code evalEvery} and the last) also samples them
+ *                      with {@code validationPrompts}, shown in the report and stored beside the held-out samples
+ * @param validationPrompts one prompt per validation image, or one for all of them (or one image for all prompts), as
+ *                      diffusers pairs {@code --validation_prompt}; none: the default prompt
  */
 public record EvaluationSpec(Integer evalSamples, Integer evalSteps, Double guidanceScale, Double controlScale, String userPrompt,
-                             String selectCheckpoint, List<String> composeWith) {
+                             String selectCheckpoint, List<String> composeWith, List<String> validationImages, List<String> validationPrompts) {
+    /** At most this many validation pairs: each is sampled at every evaluation. */
+    public static final int MAX_VALIDATION = 32;
+
     public static final List<String> SELECTIONS = List.of("last", "best");
     /** At most this many ControlNets composed with the run's own. */
     public static final int MAX_COMPOSED = 4;
@@ -42,6 +50,29 @@ public record EvaluationSpec(Integer evalSamples, Integer evalSteps, Double guid
         userPrompt = userPrompt == null ? "" : userPrompt;
         selectCheckpoint = Checks.blank(selectCheckpoint) ? "last" : selectCheckpoint;
         composeWith = composeWith == null ? List.of() : List.copyOf(composeWith);
+        validationImages = validationImages == null ? List.of() : validationImages.stream().map(Checks::stripped).toList();
+        validationPrompts = validationPrompts == null ? List.of() : validationPrompts.stream().map(v -> v == null ? "" : v).toList();
+    }
+
+    /** One validation pair: where its condition is, and its prompt. */
+    public record Validation(String condition, String prompt) {}
+
+    /**
+     * The validation pairs as diffusers forms them: images and prompts by index, or one of either for all of the other;
+     * without prompts, {@code defaultPrompt}. Only valid input (no {@link #addProblems problems}) has them all.
+     */
+    public List<Validation> validations(String defaultPrompt) {
+        int n = Math.max(validationImages.size(), validationPrompts.size());
+        List<Validation> out = new java.util.ArrayList<>();
+        if (validationImages.isEmpty()) {
+            return out;
+        }
+        for (int i = 0; i < n; i++) {
+            String image = validationImages.get(validationImages.size() == 1 ? 0 : i);
+            String prompt = validationPrompts.isEmpty() ? defaultPrompt : validationPrompts.get(validationPrompts.size() == 1 ? 0 : i);
+            out.add(new Validation(image, prompt));
+        }
+        return out;
     }
 
     /** The composed ControlNets, parsed; only valid input (no {@link #addProblems problems}) has them all. */
@@ -61,13 +92,13 @@ public record EvaluationSpec(Integer evalSamples, Integer evalSteps, Double guid
     }
 
     public static EvaluationSpec defaults() {
-        return new EvaluationSpec(null, null, null, null, null, null, null);
+        return new EvaluationSpec(null, null, null, null, null, null, null, null, null);
     }
 
     /** With the base's guidance scale unless one is set. */
     public EvaluationSpec forModel(ModelSpec model) {
         return new EvaluationSpec(evalSamples, evalSteps, guidanceScale != null ? guidanceScale : model.guidanceScale(), controlScale,
-                userPrompt, selectCheckpoint, composeWith);
+                userPrompt, selectCheckpoint, composeWith, validationImages, validationPrompts);
     }
 
     public void addProblems(List<String> p) {
@@ -85,6 +116,25 @@ public record EvaluationSpec(Integer evalSamples, Integer evalSteps, Double guid
         Checks.oneOf(p, "selectCheckpoint", selectCheckpoint, SELECTIONS);
         if (composeWith.size() > MAX_COMPOSED) {
             p.add("composeWith: " + composeWith.size() + " ControlNets; at most " + MAX_COMPOSED);
+        }
+        int images = validationImages.size(), prompts = validationPrompts.size();
+        if (prompts > 0 && images == 0) {
+            p.add("validationPrompts: give the validationImages (conditions) they are sampled with");
+        } else if (images > 1 && prompts > 1 && images != prompts) {
+            p.add("validationImages (" + images + ") and validationPrompts (" + prompts + "): give as many of each, or one of either for all");
+        }
+        if (Math.max(images, prompts) > MAX_VALIDATION) {
+            p.add("validationImages: " + Math.max(images, prompts) + " validation pairs; at most " + MAX_VALIDATION);
+        }
+        for (String image : validationImages) {
+            if (!Checks.isLocation(image)) {
+                p.add("validationImages '" + image + "': use s3://bucket/key or an absolute path on the workers");
+            }
+        }
+        for (String prompt : validationPrompts) {
+            if (prompt.length() > 1000) {
+                p.add("validationPrompts: at most 1000 characters each");
+            }
         }
         for (String ref : composeWith) {
             java.util.regex.Matcher m = COMPOSED.matcher(ref == null ? "" : ref.strip());

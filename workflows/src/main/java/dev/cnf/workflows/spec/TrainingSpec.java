@@ -25,11 +25,14 @@ import java.util.List;
  *                       ablation: standard layers drawn from N(0, 1/fan_in)); only for a fresh ControlNet
  * @param shuffleBuffer  samples held for shuffling while training streams the dataset's shards (webdataset's shuffle
  *                       buffer); a training split no larger than it is shuffled whole each epoch
+ * @param augment        paired augmentation, each applied alike to image and condition: {@code flip} (left-right, half of
+ *                       the time) and {@code crop} (a random square of 80-100% of the side, resized back); none by default
  */
 public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learningRate, Integer checkpointEvery, Integer probeEvery,
                            Integer evalEvery, String trainingMode, Integer reconnectSkipsAt, Integer stopAfterConvergence,
                            Integer unlockBaseAt, Double baseLearningRate, Boolean continueFromLatest, Double promptDropout,
-                           String zeroConvInit, Integer shuffleBuffer) {
+                           String zeroConvInit, Integer shuffleBuffer, List<String> augment) {
+    public static final List<String> AUGMENTATIONS = List.of("flip", "crop");
     public static final List<String> TRAINING_MODES = List.of("default", "small", "large");
     public static final List<String> ZERO_CONV_INITS = List.of("zero", "gaussian");
     /** The largest step count an input or an update may set. */
@@ -53,10 +56,11 @@ public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learnin
         promptDropout = promptDropout == null ? 0.5 : promptDropout;
         zeroConvInit = Checks.blank(zeroConvInit) ? "zero" : zeroConvInit;
         shuffleBuffer = shuffleBuffer == null ? 1000 : shuffleBuffer;
+        augment = augment == null ? List.of() : augment.stream().map(Checks::stripped).toList();
     }
 
     public static TrainingSpec defaults() {
-        return new TrainingSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new TrainingSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** With the learning rates the model's preset takes unless set: 5e-3 for tiny, the paper's 1e-5 for Stable Diffusion. */
@@ -64,7 +68,7 @@ public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learnin
         double rate = learningRate != null ? learningRate : model.tiny() ? 5e-3 : 1e-5;
         double baseRate = baseLearningRate != null ? baseLearningRate : rate / 10;
         return new TrainingSpec(trainSteps, batchSize, rate, checkpointEvery, probeEvery, evalEvery, trainingMode, reconnectSkipsAt,
-                stopAfterConvergence, unlockBaseAt, baseRate, continueFromLatest, promptDropout, zeroConvInit, shuffleBuffer);
+                stopAfterConvergence, unlockBaseAt, baseRate, continueFromLatest, promptDropout, zeroConvInit, shuffleBuffer, augment);
     }
 
     /** The same training with the schedule an operator's update set (a null keeps that setting). */
@@ -72,7 +76,7 @@ public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learnin
         return new TrainingSpec(newTrainSteps == null ? trainSteps : newTrainSteps, batchSize, learningRate, checkpointEvery,
                 newProbeEvery == null ? probeEvery : newProbeEvery, newEvalEvery == null ? evalEvery : newEvalEvery, trainingMode,
                 reconnectSkipsAt, stopAfterConvergence, unlockBaseAt, baseLearningRate, continueFromLatest, promptDropout, zeroConvInit,
-                shuffleBuffer);
+                shuffleBuffer, augment);
     }
 
     public boolean large() {
@@ -102,6 +106,12 @@ public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learnin
         }
         Checks.oneOf(p, "zeroConvInit", zeroConvInit, ZERO_CONV_INITS);
         Checks.range(p, "shuffleBuffer", shuffleBuffer, 1, MAX_SHUFFLE_BUFFER);
+        for (String a : augment) {
+            Checks.oneOf(p, "augment", a, AUGMENTATIONS);
+        }
+        if (new java.util.HashSet<>(augment).size() != augment.size()) {
+            p.add("augment " + augment + ": each augmentation once");
+        }
         if (zeroConvInit.equals("gaussian") && continueFromLatest) {
             p.add("zeroConvInit gaussian: only a fresh ControlNet is initialised, and continueFromLatest starts from trained weights; drop one");
         }

@@ -126,7 +126,7 @@ class TrainingWorkflowTest {
         WorkflowClient.start(parent::run, PipelineInput.defaults());
         TrainingWorkflow training = client.newWorkflowStub(TrainingWorkflow.class,
                 WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.CPU).setWorkflowId("parent/train").build());
-        TrainingSpec steps = new TrainingSpec(STEPS, 4, 1e-3, 1000, 1000, null, null, null, null, null, null, null, null, null, null);
+        TrainingSpec steps = new TrainingSpec(STEPS, 4, 1e-3, 1000, 1000, null, null, null, null, null, null, null, null, null, null, null);
         EvaluateActivities.Request evaluation = new EvaluateActivities.Request(new RunContext("runs/x", "model", 1),
                 new DatasetSplit("samples", 8, 2), ModelSpec.defaults(), ConditionSpec.defaults(), CaptionSpec.defaults(),
                 EvaluationSpec.defaults(), steps, "clean-report", null, null, List.of());
