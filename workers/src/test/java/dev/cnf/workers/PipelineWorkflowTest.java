@@ -396,6 +396,10 @@ class PipelineWorkflowTest {
         return colours;
     }
 
+    private static double luma(double[] bgr) {
+        return 0.114 * bgr[0] + 0.587 * bgr[1] + 0.299 * bgr[2];
+    }
+
     /**
      * The paper's tutorial layout (lllyasviel's prompt.json, source/ and target/), made here at Fill50K's shape: a filled
      * circle on a background, its outline as the given condition, the colours in the prompt. Uploaded to S3, imported
@@ -413,8 +417,8 @@ class PipelineWorkflowTest {
         for (int i = 0; i < pairs; i++) {
             String fg = colours.get(random.nextInt(colours.size()));
             String bg = colours.get(random.nextInt(colours.size()));
-            if (fg.equals(bg)) {
-                bg = colours.get((colours.indexOf(fg) + 1) % colours.size());
+            while (Math.abs(luma(FILL_COLOURS.get(fg)) - luma(FILL_COLOURS.get(bg))) < 60) { // an edge Canny can see
+                bg = colours.get(random.nextInt(colours.size()));
             }
             org.opencv.core.Point centre = new org.opencv.core.Point(16 + random.nextInt(32), 16 + random.nextInt(32));
             int radius = 6 + random.nextInt(12);
@@ -438,7 +442,7 @@ class PipelineWorkflowTest {
         PipelineResult r = stub("wf-fill50k").run(input("""
                 {"name": "fill50k-style", "pairs": {"format": "prompt-json"}, "sources": ["s3://%s/fill50k/prompt.json"],
                  "condition": "outline", "resolution": 64, "trainSteps": 600, "batchSize": 8, "learningRate": 5e-3, "seed": 42,
-                 "checkpointEvery": 300, "evalSamples": 4, "evalSteps": 10, "probeEvery": 200, "shardSize": 64, "evalEvery": 300,
+                 "checkpointEvery": 300, "evalSamples": 8, "evalSteps": 10, "probeEvery": 200, "shardSize": 64, "evalEvery": 300,
                  "validationImages": ["s3://%s/validation/outline-0.png", "s3://%s/validation/outline-1.png"],
                  "validationPrompts": ["red circle with blue background"]}""".formatted(store.bucket(), store.bucket(), store.bucket())));
         assertEquals(pairs + 1, r.imagesSeen(), "every row counted");
