@@ -260,6 +260,9 @@ def main():
     else:
         fair_verdict = ("but not against diffusers on the same torch 2.7.1 on "
                         + ", ".join(p for p, r in fair_ratios.items() if r > 1.0) + " (the line above)")
+    streaming = os.path.join(outdir, "streaming.md")  # by hand: StreamingTrainBench (issue 39)
+    if os.path.exists(streaming):
+        md += [""] + open(streaming).read().strip().splitlines()
     md += ["", "## Read with care", "",
            f"- DJL runs {djl_v} (the native library DJL 0.36 bundles). The fair peer is diffusers {diffusers_v.get('diffusers', '?')} "
            f"on torch {diffusers_v.get('torch', '?')}, the same libtorch version, from the project virtualenv; the second peer is "

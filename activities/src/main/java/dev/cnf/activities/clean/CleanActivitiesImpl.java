@@ -29,8 +29,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Per shard: decodes every fetched original (and an imported pair's condition, which must match its image's size and be
- * grey or RGB, then is resized and cropped as its image) (header checked first, see {@link ImageDecoder}), drops
+ * Per shard: decodes every fetched original (header checked first, see {@link ImageDecoder}; an imported pair's condition
+ * too, which must have its image's size and be grey or RGB, and is then resized and cropped as its image), drops
  * what cannot serve as training data with a reason code, and writes the survivors as square JPEGs (or PNGs,
  * {@link DataSpec#imageFormat}) at the training resolution with their perceptual hash and, when asked, the run's condition (extracted
  * here because the image is decoded here). Then, over all shards in order: exact and near

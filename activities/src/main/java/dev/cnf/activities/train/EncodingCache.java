@@ -20,6 +20,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -35,7 +36,12 @@ import java.util.function.Supplier;
  * <p>Looked up per sample as training streams (a miss is encoded and stored), with the most recently used entries kept
  * in memory up to a byte budget: memory is bounded by that budget, not by the dataset.
  */
-final class EncodingCache implements Encodings {
+final class EncodingCache implements Encodings, AutoCloseable {
+    /** Object-storage requests in flight at once: a batch's lookups, and the writes of what was encoded. */
+    private static final int IO_THREADS = 8;
+    /** Encoded entries waiting to be written before a new one waits for the oldest (bounds their memory). */
+    private static final int MAX_PENDING_WRITES = 64;
+
     /** The in-memory budget of cached latents and prompt embeddings together, unless the worker sets another. */
     static final long DEFAULT_MEMORY_BYTES = 256L << 20;
     /** The worker's setting of that budget, in MiB: it bounds memory, never results (an evicted entry is read again). */
@@ -77,6 +83,14 @@ final class EncodingCache implements Encodings {
     private long[] textShape;
     private final Counts latentCounts = new Counts();
     private final Counts textCounts = new Counts();
+    /** Keys a batch's {@link #prepare} found absent from the store: their lookup encodes without asking again. */
+    private final java.util.Set<String> absent = new java.util.HashSet<>();
+    private final java.util.ArrayDeque<java.util.concurrent.Future<?>> writes = new java.util.ArrayDeque<>();
+    private final java.util.concurrent.ExecutorService io = java.util.concurrent.Executors.newFixedThreadPool(IO_THREADS, r -> {
+        Thread t = new Thread(r, "cnf-encoding-cache");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * Half-precision encoders give other latents than float32 ones, so they have their own entries.
@@ -98,9 +112,68 @@ final class EncodingCache implements Encodings {
         return new Stats(latentCounts.hits, latentCounts.misses, textCounts.hits, textCounts.misses);
     }
 
+    private String latentKey(TrainingPair pair) {
+        return root + "latents/" + sha256(pair.image()) + ".safetensors";
+    }
+
+    private String textKey(String prompt) {
+        return root + "text/" + ObjectStore.sha256(prompt.getBytes(StandardCharsets.UTF_8)) + ".safetensors";
+    }
+
+    /** The batch's entries that are not in memory, read from the store concurrently: one round trip per batch, not per sample. */
+    @Override
+    public void prepare(List<TrainingPair> pairs, List<String> prompts) {
+        java.util.Set<String> wanted = new java.util.LinkedHashSet<>();
+        pairs.forEach(p -> wanted.add(latentKey(p)));
+        prompts.forEach(p -> wanted.add(textKey(p)));
+        wanted.removeIf(recent::containsKey);
+        Map<String, java.util.concurrent.Future<Tensor>> reads = new java.util.LinkedHashMap<>();
+        for (String key : wanted) {
+            reads.put(key, io.submit(() -> read(key)));
+        }
+        for (Map.Entry<String, java.util.concurrent.Future<Tensor>> e : reads.entrySet()) {
+            Tensor t = await(e.getValue());
+            if (t == null) {
+                absent.add(e.getKey());
+            } else {
+                found.put(e.getKey(), t);
+            }
+        }
+    }
+
+    /** Entries {@link #prepare} read, until their lookup takes them. */
+    private final Map<String, Tensor> found = new java.util.HashMap<>();
+
+    private static <T> T await(java.util.concurrent.Future<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading the encoding cache", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Waits until every encoded entry is written; a write that failed fails here (the attempt is retried). */
+    void flush() {
+        while (!writes.isEmpty()) {
+            await(writes.poll());
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            flush();
+        } finally {
+            io.shutdownNow();
+        }
+    }
+
     @Override
     public float[] latent(TrainingPair pair) {
-        Tensor t = lookup(root + "latents/" + sha256(pair.image()) + ".safetensors", latentCounts, () -> {
+        Tensor t = lookup(latentKey(pair), latentCounts, () -> {
             float[] v = DiffusionTrainer.encodeImage(base, manager, pair.image());
             return new Tensor(new long[] {v.length / (side * side), side, side}, v);
         });
@@ -110,7 +183,7 @@ final class EncodingCache implements Encodings {
 
     @Override
     public float[] text(String prompt) {
-        Tensor t = lookup(root + "text/" + ObjectStore.sha256(prompt.getBytes(StandardCharsets.UTF_8)) + ".safetensors", textCounts, () -> {
+        Tensor t = lookup(textKey(prompt), textCounts, () -> {
             try (NDManager m = manager.newSubManager()) {
                 NDArray e = DiffusionTrainer.encodePrompt(base, m, prompt);
                 long[] shape = e.getShape().getShape();
@@ -134,7 +207,10 @@ final class EncodingCache implements Encodings {
             counts.hits++;
             return t;
         }
-        t = read(key);
+        t = found.remove(key);
+        if (t == null && !absent.remove(key)) {
+            t = read(key);
+        }
         if (t == null) {
             heartbeat.run();
             t = encode.get();
@@ -190,7 +266,12 @@ final class EncodingCache implements Encodings {
         }
     }
 
+    /** Written behind training, a bounded number at a time; the entry is in memory meanwhile, so nothing waits for it. */
     private void write(String key, Tensor t) {
-        store.put(key, Safetensors.write(Map.of("value", t), Map.of("format", "pt")), "application/octet-stream");
+        byte[] bytes = Safetensors.write(Map.of("value", t), Map.of("format", "pt"));
+        while (writes.size() >= MAX_PENDING_WRITES || (!writes.isEmpty() && writes.peek().isDone())) {
+            await(writes.poll()); // a failed write fails the next lookup's batch, not silently
+        }
+        writes.add(io.submit(() -> store.put(key, bytes, "application/octet-stream")));
     }
 }

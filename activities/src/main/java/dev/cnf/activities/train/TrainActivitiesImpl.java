@@ -106,33 +106,35 @@ public class TrainActivitiesImpl implements TrainActivities {
                 trainer.unlockBaseAt(r.training().unlockBaseAt(), r.training().baseLearningRate());
             }
             Progress[] latest = {beforeTraining}; // the heartbeat the encoders send while they run: the last progress reported
-            EncodingCache encodings = new EncodingCache(store, loaded.sha256(), r.model().resolution(), precision, base, manager,
-                    EncodingCache.memoryBytes(), () -> heartbeatQuietly(ctx, latest[0]));
-            trainer.useEncoded(encodings);
-            trainer.augment(new Augmentation(r.training().augment().contains("flip"), r.training().augment().contains("crop")));
-            Probe probe = new Probe(base, controlnet, trainer, probeSet, r);
-            List<TrainingLogRow> log = new ArrayList<>();
-            if (lastCheckpoint != null) {
-                trainer.setRollbackPoint(restore(trainer, log, lastCheckpoint));
-                probe.restore(log);
-                log.add(new TrainingLogRow.Resume(trainer.step(), lastCheckpoint, ctx.getInfo().getAttempt()));
-                LOG.info("resumed training at step {} from {}", trainer.step(), lastCheckpoint);
-            } else {
-                if (init.controlNetFrom() != null) {
-                    log.add(new TrainingLogRow.Init(0, init.controlNetFrom(), init.baseUnetFrom()));
+            try (EncodingCache encodings = new EncodingCache(store, loaded.sha256(), r.model().resolution(), precision, base, manager,
+                    EncodingCache.memoryBytes(), () -> heartbeatQuietly(ctx, latest[0]))) {
+                trainer.useEncoded(encodings);
+                trainer.augment(new Augmentation(r.training().augment().contains("flip"), r.training().augment().contains("crop")));
+                Probe probe = new Probe(base, controlnet, trainer, probeSet, r);
+                List<TrainingLogRow> log = new ArrayList<>();
+                if (lastCheckpoint != null) {
+                    trainer.setRollbackPoint(restore(trainer, log, lastCheckpoint));
+                    probe.restore(log);
+                    log.add(new TrainingLogRow.Resume(trainer.step(), lastCheckpoint, ctx.getInfo().getAttempt()));
+                    LOG.info("resumed training at step {} from {}", trainer.step(), lastCheckpoint);
+                } else {
+                    if (init.controlNetFrom() != null) {
+                        log.add(new TrainingLogRow.Init(0, init.controlNetFrom(), init.baseUnetFrom()));
+                    }
+                    DiffusionTrainer.Deviation deviation = trainer.baseDeviation(probeSet.images(), probeSet.conditions(), probeSet.captions(),
+                            r.run().seed());
+                    log.add(new TrainingLogRow.BaseDeviation(0, r.training().zeroConvInit(), deviation.maxAbs(), deviation.rms()));
+                    LOG.info("before training, the wrapped model differs from its base by at most {} (rms {}) with {} joins",
+                            deviation.maxAbs(), deviation.rms(), r.training().zeroConvInit());
+                    log.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
+                    trainer.setRollbackPoint(trainer.checkpoint()); // recurring non-finite steps before the first checkpoint go back here
                 }
-                DiffusionTrainer.Deviation deviation = trainer.baseDeviation(probeSet.images(), probeSet.conditions(), probeSet.captions(),
-                        r.run().seed());
-                log.add(new TrainingLogRow.BaseDeviation(0, r.training().zeroConvInit(), deviation.maxAbs(), deviation.rms()));
-                LOG.info("before training, the wrapped model differs from its base by at most {} (rms {}) with {} joins",
-                        deviation.maxAbs(), deviation.rms(), r.training().zeroConvInit());
-                log.add(probe.measure(manager, 0)); // the level before any training: the detector's baseline
-                trainer.setRollbackPoint(trainer.checkpoint()); // recurring non-finite steps before the first checkpoint go back here
+                new TrainingLoop(r, ctx, manager, trainer, controlnet, probe, log, ckptRoot, lastCheckpoint, latest).run();
+                encodings.flush();
+                log.add(encodings.stats().row(trainer.step()));
+                LOG.info("encoder cache: {}", encodings.stats());
+                return finish(r, base, trainer, probe, log, init, loaded.sha256(), ckptRoot);
             }
-            new TrainingLoop(r, ctx, manager, trainer, controlnet, probe, log, ckptRoot, lastCheckpoint, latest).run();
-            log.add(encodings.stats().row(trainer.step()));
-            LOG.info("encoder cache: {}", encodings.stats());
-            return finish(r, base, trainer, probe, log, init, loaded.sha256(), ckptRoot);
         }
     }
 

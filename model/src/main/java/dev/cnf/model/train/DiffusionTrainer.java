@@ -486,6 +486,7 @@ public final class DiffusionTrainer {
         int b = pairs.size();
         List<float[]> latents = new ArrayList<>(b);
         List<float[]> texts = new ArrayList<>(b);
+        encoded.prepare(pairs, prompts);
         for (int i = 0; i < b; i++) {
             latents.add(encoded.latent(pairs.get(i)));
             texts.add(encoded.text(prompts.get(i)));
@@ -500,6 +501,7 @@ public final class DiffusionTrainer {
         int h = (int) Math.sqrt(images.get(0).length / 3.0);
         NDArray latents = base.codec().encode(manager.create(concat(images), new Shape(b, 3, h, h)).toType(base.computeType(), false));
         List<float[]> texts = new ArrayList<>(b);
+        encoded.prepare(List.of(), prompts);
         for (String prompt : prompts) {
             texts.add(encoded.text(prompt));
         }

@@ -5,6 +5,12 @@ package dev.cnf.model.train;
  * text encoder. A lookup may compute and remember what it lacks; it must return exactly what the encoder would.
  */
 public interface Encodings {
+    /**
+     * Called with a batch's pairs and prompts before their lookups, so an implementation can fetch their entries together
+     * (concurrently) instead of one after another. Changes no value.
+     */
+    default void prepare(java.util.List<TrainingPair> pairs, java.util.List<String> prompts) {}
+
     /** One sample's latent (shape {@link #latentShape()}). */
     float[] latent(TrainingPair pair);
 

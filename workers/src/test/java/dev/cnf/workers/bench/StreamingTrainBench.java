@@ -44,7 +44,7 @@ import java.util.concurrent.TimeUnit;
  * throughput, model loading excluded) and peak RSS; and how fast the shards stream from S3 (S3Proxy on loopback) through
  * the reader training uses. Tiny preset, 64 px, every sample its own picture. Not a unit test; prints one JSON line.
  *
- * <p>Usage: {@code StreamingTrainBench <samples> <steps> <work dir>}
+ * <p>Usage: {@code StreamingTrainBench <samples> <steps> <work dir>}; {@code -Dcnf.bench.jfr=DIR} records each child with JFR.
  */
 public final class StreamingTrainBench {
     public static void main(String[] args) throws Exception {
@@ -116,8 +116,13 @@ public final class StreamingTrainBench {
     /** The train activity in a JVM of its own: its JSON (steps/s, peak RSS). */
     static String child(StorageConfig c, String run, int n, int steps, Path dir) throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = List.of(javaBin, "-Xmx512m", "-XX:+UseSerialGC", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
-                TrainStage.class.getName(), c.endpoint(), c.accessKey(), c.secretKey(), c.bucket(), run, String.valueOf(n), String.valueOf(steps));
+        List<String> command = new ArrayList<>(List.of(javaBin, "-Xmx512m", "-XX:+UseSerialGC", "-Dai.djl.offline=true"));
+        String jfr = System.getProperty("cnf.bench.jfr", ""); // a folder: a JFR recording of each child
+        if (!jfr.isBlank()) {
+            command.add("-XX:StartFlightRecording=filename=" + Path.of(jfr, run.replace('/', '-') + ".jfr") + ",settings=profile");
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), TrainStage.class.getName(), c.endpoint(), c.accessKey(),
+                c.secretKey(), c.bucket(), run, String.valueOf(n), String.valueOf(steps)));
         Path log = dir.resolve(run.replace('/', '-') + ".log");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!p.waitFor(3600, TimeUnit.SECONDS) || p.exitValue() != 0) {
