@@ -99,6 +99,12 @@ final class PairedDatasets {
         return found;
     }
 
+    /** A listing's text, without the byte-order mark spreadsheet programs write (it would rename the first column). */
+    private String listing(String file) throws IOException {
+        String body = new String(files.read(file, Long.MAX_VALUE), StandardCharsets.UTF_8);
+        return body.startsWith("\uFEFF") ? body.substring(1) : body;
+    }
+
     private static String text(JsonNode row, String field) {
         JsonNode v = row.get(field);
         return v == null || v.isNull() ? null : v.asText();
@@ -106,7 +112,7 @@ final class PairedDatasets {
 
     /** lllyasviel's layout: JSON lines of source (condition), target (image), prompt, paths relative to the file. */
     private void promptJson(PairSpec spec, String file, Sink sink) throws IOException {
-        String body = new String(files.read(file, Long.MAX_VALUE), StandardCharsets.UTF_8);
+        String body = listing(file);
         int line = 0;
         for (String text : body.split("\r?\n")) {
             line++;
@@ -134,7 +140,7 @@ final class PairedDatasets {
      * itself), the condition in {@code <column>_file_name} (or the column), paths relative to the metadata file.
      */
     private void imageFolder(PairSpec spec, String file, Sink sink) throws IOException {
-        String body = new String(files.read(file, Long.MAX_VALUE), StandardCharsets.UTF_8);
+        String body = listing(file);
         List<Map<String, String>> rows = new ArrayList<>();
         List<String> where = new ArrayList<>();
         if (file.toLowerCase(Locale.ROOT).endsWith(".csv")) {

@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * Durability for real: a worker process is killed with SIGKILL mid-training; after Temporal's
  * heartbeat timeout the train activity is retried on a fresh worker process, resumes from the last
- * checkpoint in S3, and ends with weights bitwise identical to an uninterrupted run.
+ * checkpoint in S3, and ends with weights bitwise identical to an uninterrupted run, with the dataset streamed through
+ * a shuffle buffer smaller than the split and augmented views.
  */
 class WorkerKillTest {
     @Test
@@ -57,7 +58,9 @@ class WorkerKillTest {
             cpu.start();
             PipelineInput input = dev.cnf.workers.Inputs.of("name", "kill", "sources", List.of(gallery.url()), "resolution", 64,
                     "baseModel", "random", "trainSteps", 60, "batchSize", 4, "learningRate", 1e-3, "seed", 9, "checkpointEvery", 10,
-                    "evalSamples", 1, "evalSteps", 2, "probeEvery", 30);
+                    "evalSamples", 1, "evalSteps", 2, "probeEvery", 30,
+                    // the streaming order with a shuffle buffer smaller than the split, and augmented views: resumed mid-epoch too
+                    "shuffleBuffer", 3, "augment", List.of("flip", "crop"));
 
             Path logs = Path.of("target", "worker-kill-test");
             java.nio.file.Files.createDirectories(logs);

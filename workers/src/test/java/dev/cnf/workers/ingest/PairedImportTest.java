@@ -314,13 +314,13 @@ class PairedImportTest {
         assertEquals(Map.of("MISSING_PARTNER", 1), o.dropped(), "a condition the server does not have is a missing partner");
     }
 
-    /** A Hugging Face imagefolder on the worker's disk: metadata.jsonl, then metadata.csv with a quoted, comma'd caption. */
+    /** A Hugging Face imagefolder on the worker's disk: metadata.jsonl, then metadata.csv (with a byte-order mark) with quoted, comma'd captions. */
     @Test
     @Timeout(120)
     void imageFolderJsonlAndCsv() throws IOException {
         Path root = dir.resolve("imagefolder");
         StringBuilder jsonl = new StringBuilder();
-        StringBuilder csv = new StringBuilder("file_name,conditioning_image_file_name,text\n");
+        StringBuilder csv = new StringBuilder("\uFEFFfile_name,conditioning_image_file_name,text\n"); // as Excel saves it
         for (int i = 0; i < PAIRS; i++) {
             write(root.resolve("images/" + i + ".png"), png(image(i)));
             write(root.resolve("conditioning/" + i + ".png"), png(condition(i)));
