@@ -42,7 +42,8 @@ import java.util.concurrent.TimeUnit;
  * The train stage streaming a large generated dataset against the same stage on 48 samples (which the shuffle buffer
  * holds whole: the in-memory case), each in a JVM of its own with the same heap: training steps/s (the activity's own
  * throughput, model loading excluded) and peak RSS; and how fast the shards stream from S3 (S3Proxy on loopback) through
- * the reader training uses. Tiny preset, 64 px, every sample its own picture. Not a unit test; prints one JSON line.
+ * the reader training uses. Tiny preset, 64 px, every sample its own picture. Not a unit test; prints one JSON line
+ * (TrainStageMemoryTest runs its data and its child JVM for the memory assertion).
  *
  * <p>Usage: {@code StreamingTrainBench <samples> <steps> <work dir>}; {@code -Dcnf.bench.jfr=DIR} records each child with JFR.
  */
@@ -84,7 +85,7 @@ public final class StreamingTrainBench {
     }
 
     /** {@code n} samples, each its own circle (position, radius, colours from its row), as the condition stage leaves them. */
-    static long dataset(ObjectStore store, String run, int n) {
+    public static long dataset(ObjectStore store, String run, int n) {
         List<Sample> table = new ArrayList<>(n);
         for (int row = 0; row < n; row++) {
             String id = String.format("%016x", 0xBE000000L + row);
@@ -114,7 +115,7 @@ public final class StreamingTrainBench {
     }
 
     /** The train activity in a JVM of its own: its JSON (steps/s, peak RSS). */
-    static String child(StorageConfig c, String run, int n, int steps, Path dir) throws Exception {
+    public static String child(StorageConfig c, String run, int n, int steps, Path dir) throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(javaBin, "-Xmx512m", "-XX:+UseSerialGC", "-Dai.djl.offline=true"));
         String jfr = System.getProperty("cnf.bench.jfr", ""); // a folder: a JFR recording of each child
