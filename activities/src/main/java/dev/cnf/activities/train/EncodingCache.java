@@ -83,6 +83,8 @@ final class EncodingCache implements Encodings, AutoCloseable {
     private long[] textShape;
     private final Counts latentCounts = new Counts();
     private final Counts textCounts = new Counts();
+    /** Entries {@link #prepare} read, until their lookup takes them. */
+    private final Map<String, Tensor> found = new java.util.HashMap<>();
     /** Keys a batch's {@link #prepare} found absent from the store: their lookup encodes without asking again. */
     private final java.util.Set<String> absent = new java.util.HashSet<>();
     private final java.util.ArrayDeque<java.util.concurrent.Future<?>> writes = new java.util.ArrayDeque<>();
@@ -140,9 +142,6 @@ final class EncodingCache implements Encodings, AutoCloseable {
             }
         }
     }
-
-    /** Entries {@link #prepare} read, until their lookup takes them. */
-    private final Map<String, Tensor> found = new java.util.HashMap<>();
 
     private static <T> T await(java.util.concurrent.Future<T> f) {
         try {
@@ -270,7 +269,7 @@ final class EncodingCache implements Encodings, AutoCloseable {
     private void write(String key, Tensor t) {
         byte[] bytes = Safetensors.write(Map.of("value", t), Map.of("format", "pt"));
         while (writes.size() >= MAX_PENDING_WRITES || (!writes.isEmpty() && writes.peek().isDone())) {
-            await(writes.poll()); // a failed write fails the next lookup's batch, not silently
+            await(writes.poll()); // a failed write fails here or at the flush, never silently
         }
         writes.add(io.submit(() -> store.put(key, bytes, "application/octet-stream")));
     }
