@@ -1,7 +1,9 @@
 package dev.cnf.activities.ingest;
 
 import dev.cnf.activities.dataset.DropReason;
+import dev.cnf.activities.storage.Locations;
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.activities.storage.S3Location;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,19 +43,12 @@ final class DatasetFiles {
 
     /** {@code /a/b} → {@code file:/a/b}; other locations as given. */
     static String normalise(String location) {
-        return location.startsWith("/") ? Path.of(location).toUri().toString().replaceFirst("^file:///", "file:/") : location;
+        return location.startsWith("/") ? locationOf(Path.of(location)) : location;
     }
 
-    static Path pathOf(String fileLocation) {
-        return Path.of(URI.create(fileLocation));
-    }
-
-    private record S3(String bucket, String key) {
-        static S3 of(String location) {
-            String rest = location.substring("s3://".length());
-            int slash = rest.indexOf('/');
-            return new S3(slash < 0 ? rest : rest.substring(0, slash), slash < 0 ? "" : rest.substring(slash + 1));
-        }
+    /** A worker file as the location these readers use: {@code file:/a/b} (percent-encoded). */
+    private static String locationOf(Path path) {
+        return path.toUri().toString().replaceFirst("^file:///", "file:/");
     }
 
     /**
@@ -79,8 +74,7 @@ final class DatasetFiles {
             return URI.create(folder).resolve(String.join("/", parts.stream().map(DatasetFiles::encodeSegment).toList())).toString();
         }
         if (folder.startsWith("file:")) {
-            return pathOf(folder.endsWith("/") ? folder : folder + "/").resolve(String.join("/", parts)).toUri().toString()
-                    .replaceFirst("^file:///", "file:/");
+            return locationOf(Locations.pathOf(folder).resolve(String.join("/", parts)));
         }
         return folder + String.join("/", parts);
     }
@@ -97,7 +91,7 @@ final class DatasetFiles {
     /** The file's bytes, at most {@code maxBytes}. */
     byte[] read(String location, long maxBytes) throws Unreadable {
         if (location.startsWith("file:")) {
-            Path p = pathOf(location);
+            Path p = Locations.pathOf(location);
             try {
                 if (!Files.isRegularFile(p)) {
                     throw new Unreadable(p + " does not exist on this worker", true, DropReason.MISSING_PARTNER);
@@ -115,7 +109,7 @@ final class DatasetFiles {
             }
         }
         if (location.startsWith("s3://")) {
-            S3 s3 = S3.of(location);
+            S3Location s3 = S3Location.of(location);
             boolean exists;
             byte[] body;
             try {
@@ -149,10 +143,10 @@ final class DatasetFiles {
     /** A file read once from start to end (a tar); http(s) files are read whole first, within the fetcher's limit. */
     InputStream open(String location) throws IOException {
         if (location.startsWith("file:")) {
-            return Files.newInputStream(pathOf(location));
+            return Files.newInputStream(Locations.pathOf(location));
         }
         if (location.startsWith("s3://")) {
-            S3 s3 = S3.of(location);
+            S3Location s3 = S3Location.of(location);
             return store.openFrom(s3.bucket(), s3.key());
         }
         return new java.io.ByteArrayInputStream(read(location, fetcher.policy().maxBytes()));
@@ -161,11 +155,11 @@ final class DatasetFiles {
     /** A local copy of the file (Parquet is read with random access), deleted by the caller when it is not the original. */
     Path localCopy(String location) throws IOException {
         if (location.startsWith("file:")) {
-            return pathOf(location);
+            return Locations.pathOf(location);
         }
         Path tmp = Files.createTempFile("cnf-import-", ".parquet");
         if (location.startsWith("s3://")) {
-            S3 s3 = S3.of(location);
+            S3Location s3 = S3Location.of(location);
             store.getToFileFrom(s3.bucket(), s3.key(), tmp);
         } else {
             Files.write(tmp, read(location, fetcher.policy().maxBytes()));
@@ -176,7 +170,7 @@ final class DatasetFiles {
     /** Every file under a folder or prefix, sorted, as locations; a file location lists itself. */
     List<String> list(String folder) {
         if (folder.startsWith("file:")) {
-            Path root = pathOf(folder);
+            Path root = Locations.pathOf(folder);
             if (Files.isRegularFile(root)) {
                 return List.of(folder);
             }
@@ -184,15 +178,15 @@ final class DatasetFiles {
                 return List.of();
             }
             try (Stream<Path> files = Files.walk(root)) {
-                return files.filter(Files::isRegularFile).map(p -> p.toUri().toString().replaceFirst("^file:///", "file:/")).sorted().toList();
+                return files.filter(Files::isRegularFile).map(DatasetFiles::locationOf).sorted().toList();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
         if (folder.startsWith("s3://")) {
-            S3 s3 = S3.of(folder);
+            S3Location s3 = S3Location.of(folder);
             return store.listIn(s3.bucket(), s3.key()).stream().filter(k -> !k.endsWith("/")).sorted()
-                    .map(k -> "s3://" + s3.bucket() + "/" + k).toList();
+                    .map(k -> new S3Location(s3.bucket(), k).uri()).toList();
         }
         return List.of(folder); // the web lists nothing: a URL names one file
     }

@@ -12,6 +12,7 @@ import dev.cnf.activities.imaging.ImageDecoder;
 import dev.cnf.activities.imaging.ImageSniffer;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.activities.storage.S3Location;
 import dev.cnf.workflows.stages.IngestActivities;
 import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
@@ -413,10 +414,9 @@ public class IngestActivitiesImpl implements IngestActivities {
 
     /** An s3:// source: a URL list object, or a prefix whose objects are images (with optional name.txt captions). */
     private void s3Source(Crawl c, String source) {
-        String rest = source.substring("s3://".length());
-        int slash = rest.indexOf('/');
-        String bucket = slash < 0 ? rest : rest.substring(0, slash);
-        String key = slash < 0 ? "" : rest.substring(slash + 1);
+        S3Location location = S3Location.of(source);
+        String bucket = location.bucket();
+        String key = location.key();
         try {
             if (UrlLists.isList(key)) {
                 list(c, source, new String(store.getFrom(bucket, key), StandardCharsets.UTF_8));

@@ -16,6 +16,11 @@ public final class Locations {
 
     private Locations() {}
 
+    /** A worker path given as {@code /path} or {@code file:/path} (percent-escapes decoded). */
+    public static Path pathOf(String location) {
+        return Path.of(location.startsWith("file:") ? java.net.URI.create(location).getPath() : location);
+    }
+
     /**
      * A local copy (S3 objects are downloaded once per worker, named by their SHA-256).
      *
@@ -28,7 +33,7 @@ public final class Locations {
         if (location.startsWith("s3://")) {
             return DOWNLOADED.computeIfAbsent(location, l -> download(l, store));
         }
-        Path p = Path.of(location.startsWith("file:") ? java.net.URI.create(location).getPath() : location);
+        Path p = pathOf(location);
         if (!Files.isRegularFile(p)) {
             throw new IllegalArgumentException(location + " does not exist on this worker");
         }
@@ -48,7 +53,7 @@ public final class Locations {
             throw new IllegalArgumentException("no folder given: name one as s3://bucket/prefix/ or an absolute path on the workers");
         }
         if (!location.startsWith("s3://")) {
-            Path p = Path.of(location.startsWith("file:") ? java.net.URI.create(location).getPath() : location);
+            Path p = pathOf(location);
             if (!Files.isDirectory(p)) {
                 throw new IllegalArgumentException(location + " is not a folder on this worker");
             }
@@ -117,7 +122,7 @@ public final class Locations {
             int slash = rest.indexOf('/');
             return slash > 0 && store.existsIn(rest.substring(0, slash), rest.substring(slash + 1));
         }
-        return Files.isRegularFile(Path.of(location.startsWith("file:") ? java.net.URI.create(location).getPath() : location));
+        return Files.isRegularFile(pathOf(location));
     }
 
     private static Path download(String location, ObjectStore store) {

@@ -5,6 +5,7 @@ import dev.cnf.activities.models.OpenAiConfig;
 import dev.cnf.activities.conditions.Conditions;
 import dev.cnf.activities.registry.ModelRegistry;
 import dev.cnf.activities.storage.Locations;
+import dev.cnf.activities.storage.S3Location;
 import dev.cnf.activities.models.annotator.AnnotatorModel;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.model.config.ModelConfig;
@@ -106,18 +107,8 @@ public class ValidateActivitiesImpl implements ValidateActivities {
         }
         for (String source : in.data().sources()) {
             if (source.startsWith("s3://")) {
-                String rest = source.substring(5);
-                int slash = rest.indexOf('/');
-                String bucket = slash < 0 ? rest : rest.substring(0, slash);
-                String key = slash < 0 ? "" : rest.substring(slash + 1);
                 checked.add("source " + source);
-                boolean found;
-                try {
-                    found = !store.listIn(bucket, key).isEmpty();
-                } catch (RuntimeException e) {
-                    found = false;
-                }
-                if (!found) {
+                if (!hasObjects(source)) {
                     problems.add("sources: '" + source + "' has no objects (is the bucket or prefix right, and readable with the workers' credentials?)");
                 }
             }
@@ -134,22 +125,11 @@ public class ValidateActivitiesImpl implements ValidateActivities {
             for (String location : local) {
                 if (location.startsWith("/") || location.startsWith("file:")) {
                     checked.add("pairs at " + location);
-                    java.nio.file.Path path = java.nio.file.Path.of(location.startsWith("file:") ? java.net.URI.create(location).getPath() : location);
-                    if (!java.nio.file.Files.exists(path)) {
+                    if (!java.nio.file.Files.exists(Locations.pathOf(location))) {
                         problems.add("'" + location + "' does not exist on this worker; mount the dataset there or upload it to s3://");
                     }
-                } else if (location.startsWith("s3://") && location.equals(in.data().pairs().conditioningDir())) {
-                    String rest = location.substring(5);
-                    int slash = rest.indexOf('/');
-                    boolean found;
-                    try {
-                        found = !store.listIn(slash < 0 ? rest : rest.substring(0, slash), slash < 0 ? "" : rest.substring(slash + 1)).isEmpty();
-                    } catch (RuntimeException e) {
-                        found = false;
-                    }
-                    if (!found) {
-                        problems.add("pairs.conditioningDir '" + location + "' has no objects");
-                    }
+                } else if (location.startsWith("s3://") && location.equals(in.data().pairs().conditioningDir()) && !hasObjects(location)) {
+                    problems.add("pairs.conditioningDir '" + location + "' has no objects");
                 }
             }
         }
@@ -157,6 +137,16 @@ public class ValidateActivitiesImpl implements ValidateActivities {
             throw ApplicationFailure.newNonRetryableFailure("invalid input: " + String.join("; ", problems), "InvalidInput");
         }
         return new Result(checked);
+    }
+
+    /** Whether anything is stored under an s3://bucket/prefix (an unreadable bucket counts as nothing). */
+    private boolean hasObjects(String location) {
+        S3Location s3 = S3Location.of(location);
+        try {
+            return !store.listIn(s3.bucket(), s3.key()).isEmpty();
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** Why a published ControlNet cannot be composed with this run's at evaluation (empty: it can). */

@@ -1,6 +1,7 @@
 package dev.cnf.workers.cli;
 
 import dev.cnf.activities.dataset.ImageFolderExport;
+import dev.cnf.activities.storage.S3Location;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -47,9 +48,9 @@ public final class DatasetCommand implements Runnable {
                     }
                 }
             }
-            String rest = dataset.substring(5);
-            source.storage.bucket = rest.substring(0, rest.indexOf('/'));
-            String prefix = rest.substring(rest.indexOf('/') + 1).replaceFirst("/manifest\\.jsonl$", "").replaceFirst("/+$", "");
+            S3Location location = S3Location.of(dataset);
+            source.storage.bucket = location.bucket();
+            String prefix = location.key().replaceFirst("/manifest\\.jsonl$", "").replaceFirst("/+$", "");
             try (ModelsCommand.Source.Opened opened = source.open()) {
                 int n = ImageFolderExport.export(opened.store(), prefix, to);
                 System.out.println("exported " + n + " pairs to " + to.toAbsolutePath() + " (load with datasets.load_dataset(\"imagefolder\", data_dir=...))");
