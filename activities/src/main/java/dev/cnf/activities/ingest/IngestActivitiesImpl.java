@@ -53,11 +53,12 @@ public class IngestActivitiesImpl implements IngestActivities {
     private static final Set<String> IMAGE_OPT_OUTS = Set.of("noai", "noimageai", "noimageindex");
 
     /** Sources whose path names an image are taken as images without a discovery request. */
-    private static final java.util.regex.Pattern IMAGE_PATH =
+    static final java.util.regex.Pattern IMAGE_PATH =
             java.util.regex.Pattern.compile("\\.(jpe?g|png|gif|webp|bmp|tiff?)$", java.util.regex.Pattern.CASE_INSENSITIVE);
 
     private final ObjectStore store;
     private final HttpFetcher fetcher;
+    private final DatasetFiles files;
     private final List<String> defaultSources;
     private final ExecutorService pool;
 
@@ -65,6 +66,7 @@ public class IngestActivitiesImpl implements IngestActivities {
     public IngestActivitiesImpl(ObjectStore store, HttpFetcher fetcher, List<String> defaultSources, int fetchThreads) {
         this.store = store;
         this.fetcher = fetcher;
+        this.files = new DatasetFiles(store, fetcher);
         this.defaultSources = List.copyOf(defaultSources);
         this.pool = Executors.newFixedThreadPool(fetchThreads, r -> {
             Thread t = new Thread(r, "cnf-fetch");
@@ -193,7 +195,7 @@ public class IngestActivitiesImpl implements IngestActivities {
         Crawl c = new Crawl(r.data().maxImages(), 0, false);
         String prefix = r.run().prefix();
         boolean retry = Activity.getExecutionContext().getInfo().getAttempt() > 1;
-        new PairedDatasets(new DatasetFiles(store, fetcher), fetcher.policy().maxBytes()).read(r.data().pairs(), r.condition(),
+        new PairedDatasets(files, fetcher.policy().maxBytes()).read(r.data().pairs(), r.condition(),
                 r.data().sources(), new PairedDatasets.Sink() {
                     @Override
                     public void pair(Ref ref) {
@@ -548,7 +550,7 @@ public class IngestActivitiesImpl implements IngestActivities {
             body = store.getContentAddressed(storedKey);
         } else if (url.startsWith("s3://") || url.startsWith("file:")) {
             try {
-                body = new DatasetFiles(store, fetcher).read(url, fetcher.policy().maxBytes());
+                body = files.read(url, fetcher.policy().maxBytes());
             } catch (DatasetFiles.Unreadable e) {
                 DropReason reason = e.missing && !partner ? DropReason.NETWORK_ERROR : e.reason;
                 return new Drop(url, reason, what + e.getMessage());

@@ -1,10 +1,10 @@
 package dev.cnf.activities.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cnf.activities.dataset.Drop;
 import dev.cnf.activities.dataset.DropReason;
 import dev.cnf.activities.dataset.UrlLists;
+import dev.cnf.activities.storage.Json;
 import dev.cnf.workflows.spec.PairSpec;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -35,9 +35,6 @@ import java.util.TreeMap;
  * partner is dropped as {@link DropReason#MISSING_PARTNER}; a row that cannot be read as {@link DropReason#BAD_METADATA}.
  */
 final class PairedDatasets {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> IMAGE_EXTENSIONS = List.of("jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif");
-
     /** Where discovery's pairs and drops go. */
     interface Sink {
         void pair(IngestActivitiesImpl.Ref ref);
@@ -105,14 +102,25 @@ final class PairedDatasets {
         return body.startsWith("\uFEFF") ? body.substring(1) : body;
     }
 
-    private static String text(JsonNode row, String field) {
-        JsonNode v = row.get(field);
-        return v == null || v.isNull() ? null : v.asText();
-    }
-
     /** lllyasviel's layout: JSON lines of source (condition), target (image), prompt, paths relative to the file. */
     private void promptJson(PairSpec spec, String file, Sink sink) throws IOException {
-        String body = listing(file);
+        String image = spec.image(), condition = spec.conditioningImage("");
+        jsonLines(file, listing(file), sink, (where, row) ->
+                listed(sink, file, where, row.get(image), row.get(condition), row.get(spec.caption()), image, condition));
+    }
+
+    /** A listing's rows by column, each with where it stands ({@code file#line}). */
+    private record Rows(List<Map<String, String>> values, List<String> where) {
+        int size() {
+            return values.size();
+        }
+    }
+
+    /**
+     * JSON lines, each row by column to {@code row} with where it stands ({@code file#line}), in order until the sink is
+     * full; a line that is no JSON is dropped as {@link DropReason#BAD_METADATA}.
+     */
+    private static void jsonLines(String file, String body, Sink sink, java.util.function.BiConsumer<String, Map<String, String>> row) {
         int line = 0;
         for (String text : body.split("\r?\n")) {
             line++;
@@ -122,16 +130,16 @@ final class PairedDatasets {
             if (text.isBlank()) {
                 continue;
             }
-            String where = file + "#" + line;
-            JsonNode row;
+            JsonNode node;
             try {
-                row = JSON.readTree(text);
+                node = Json.MAPPER.readTree(text);
             } catch (IOException e) {
-                sink.drop(new Drop(where, DropReason.BAD_METADATA, "line " + line + " is not JSON: " + e.getMessage()));
+                sink.drop(new Drop(file + "#" + line, DropReason.BAD_METADATA, "line " + line + " is not JSON: " + e.getMessage()));
                 continue;
             }
-            listed(sink, file, where, text(row, spec.image()), text(row, spec.conditioningImage("")), text(row, spec.caption()),
-                    spec.image(), spec.conditioningImage(""));
+            Map<String, String> m = new LinkedHashMap<>();
+            node.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().isNull() ? null : e.getValue().asText()));
+            row.accept(file + "#" + line, m);
         }
     }
 
@@ -141,51 +149,43 @@ final class PairedDatasets {
      */
     private void imageFolder(PairSpec spec, String file, Sink sink) throws IOException {
         String body = listing(file);
-        List<Map<String, String>> rows = new ArrayList<>();
-        List<String> where = new ArrayList<>();
+        Rows rows = new Rows(new ArrayList<>(), new ArrayList<>());
         if (file.toLowerCase(Locale.ROOT).endsWith(".csv")) {
-            List<List<String>> records = UrlLists.records(body, ',');
-            List<String> header = records.isEmpty() ? List.of() : records.get(0).stream().map(String::strip).toList();
-            for (int i = 1; i < records.size(); i++) {
-                List<String> r = records.get(i);
-                if (r.size() == 1 && r.get(0).isBlank()) {
-                    continue;
-                }
-                if (r.size() != header.size()) {
-                    sink.drop(new Drop(file + "#" + (i + 1), DropReason.BAD_METADATA, "row " + (i + 1) + " has " + r.size()
-                            + " fields, the header " + header.size()));
-                    continue;
-                }
-                Map<String, String> m = new LinkedHashMap<>();
-                for (int c = 0; c < header.size(); c++) {
-                    m.put(header.get(c), r.get(c));
-                }
-                rows.add(m);
-                where.add(file + "#" + (i + 1));
-            }
+            csv(file, body, sink, rows);
         } else {
-            int line = 0;
-            for (String text : body.split("\r?\n")) {
-                line++;
-                if (text.isBlank()) {
-                    continue;
-                }
-                try {
-                    JsonNode row = JSON.readTree(text);
-                    Map<String, String> m = new LinkedHashMap<>();
-                    row.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().isNull() ? null : e.getValue().asText()));
-                    rows.add(m);
-                    where.add(file + "#" + line);
-                } catch (IOException e) {
-                    sink.drop(new Drop(file + "#" + line, DropReason.BAD_METADATA, "line " + line + " is not JSON: " + e.getMessage()));
-                }
-            }
+            jsonLines(file, body, sink, (where, row) -> {
+                rows.values().add(row);
+                rows.where().add(where);
+            });
         }
-        String imageKey = fileColumn(rows, spec.image(), true);
-        String conditionKey = fileColumn(rows, spec.conditioningImage(""), false);
+        String imageKey = fileColumn(rows.values(), spec.image(), true);
+        String conditionKey = fileColumn(rows.values(), spec.conditioningImage(""), false);
         for (int i = 0; i < rows.size() && !sink.full(); i++) {
-            Map<String, String> row = rows.get(i);
-            listed(sink, file, where.get(i), row.get(imageKey), row.get(conditionKey), row.get(spec.caption()), imageKey, conditionKey);
+            Map<String, String> row = rows.values().get(i);
+            listed(sink, file, rows.where().get(i), row.get(imageKey), row.get(conditionKey), row.get(spec.caption()), imageKey, conditionKey);
+        }
+    }
+
+    /** CSV under its header into {@code rows}; a row with another number of fields is dropped as {@link DropReason#BAD_METADATA}. */
+    private static void csv(String file, String body, Sink sink, Rows rows) {
+        List<List<String>> records = UrlLists.records(body, ',');
+        List<String> header = records.isEmpty() ? List.of() : records.get(0).stream().map(String::strip).toList();
+        for (int i = 1; i < records.size(); i++) {
+            List<String> r = records.get(i);
+            if (r.size() == 1 && r.get(0).isBlank()) {
+                continue;
+            }
+            if (r.size() != header.size()) {
+                sink.drop(new Drop(file + "#" + (i + 1), DropReason.BAD_METADATA, "row " + (i + 1) + " has " + r.size()
+                        + " fields, the header " + header.size()));
+                continue;
+            }
+            Map<String, String> m = new LinkedHashMap<>();
+            for (int c = 0; c < header.size(); c++) {
+                m.put(header.get(c), r.get(c));
+            }
+            rows.values().add(m);
+            rows.where().add(file + "#" + (i + 1));
         }
     }
 
@@ -206,8 +206,7 @@ final class PairedDatasets {
         boolean noImage = image == null || image.isBlank();
         boolean noCondition = condition == null || condition.isBlank();
         if (noImage || noCondition) {
-            sink.drop(new Drop(where, DropReason.MISSING_PARTNER, (noImage && noCondition ? "neither '" + imageColumn + "' nor '"
-                    + conditionColumn + "'" : noImage ? "no '" + imageColumn + "'" : "no '" + conditionColumn + "'") + " in this row"));
+            sink.drop(missingPartner(where, noImage, noCondition, imageColumn, conditionColumn, "row"));
             return;
         }
         String imageAt = DatasetFiles.sibling(file, image);
@@ -282,14 +281,21 @@ final class PairedDatasets {
         return type.startsWith("STRUCT") ? "struct_extract(" + quoted(column) + ", 'bytes')" : quoted(column);
     }
 
+    /** A pair without its image, its condition or both, saying which column it lacks. */
+    private static Drop missingPartner(String where, boolean noImage, boolean noCondition, String imageColumn, String conditionColumn,
+                                       String what) {
+        String lacks = noImage && noCondition ? "neither '" + imageColumn + "' nor '" + conditionColumn + "'"
+                : noImage ? "no '" + imageColumn + "'" : "no '" + conditionColumn + "'";
+        return new Drop(where, DropReason.MISSING_PARTNER, lacks + " in this " + what);
+    }
+
     /** A pair whose bytes the layout holds: stored now, fetched from storage by its shard. */
     private static void embedded(Sink sink, String where, byte[] image, byte[] condition, String caption, String imageColumn,
                                  String conditionColumn) {
         boolean noImage = image == null || image.length == 0;
         boolean noCondition = condition == null || condition.length == 0;
         if (noImage || noCondition) {
-            sink.drop(new Drop(where, DropReason.MISSING_PARTNER, (noImage && noCondition ? "neither '" + imageColumn + "' nor '"
-                    + conditionColumn + "'" : noImage ? "no '" + imageColumn + "'" : "no '" + conditionColumn + "'") + " in this sample"));
+            sink.drop(missingPartner(where, noImage, noCondition, imageColumn, conditionColumn, "sample"));
             return;
         }
         sink.pair(IngestActivitiesImpl.Ref.pair(where, where, null, sink.store(image), sink.store(condition), caption));
@@ -405,8 +411,7 @@ final class PairedDatasets {
     }
 
     private static boolean isImage(String location) {
-        int dot = location.lastIndexOf('.');
-        return dot > location.lastIndexOf('/') && IMAGE_EXTENSIONS.contains(location.substring(dot + 1).toLowerCase(Locale.ROOT));
+        return IngestActivitiesImpl.IMAGE_PATH.matcher(location).find();
     }
 
     /** The file name without folder and extension: what kohya matches an image and its condition by. */
