@@ -18,6 +18,7 @@ import dev.cnf.model.io.Weights;
 import dev.cnf.model.pipelines.ControlNetSampler;
 import dev.cnf.model.BaseModel;
 import dev.cnf.model.train.Precision;
+import dev.cnf.workflows.spec.DataSpec;
 import dev.cnf.workflows.spec.EvaluationSpec;
 import dev.cnf.workflows.spec.TrainingSpec;
 import dev.cnf.activities.imaging.ImageDecoder;
@@ -119,7 +120,7 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
             } catch (RuntimeException e) {
                 throw ApplicationFailure.newNonRetryableFailure("validationImages '" + v.condition() + "': " + e.getMessage(), "InvalidInput");
             }
-            ImageDecoder.Decoded d = ImageDecoder.decodeCondition(bytes, 89_478_485L);
+            ImageDecoder.Decoded d = ImageDecoder.decodeCondition(bytes, DataSpec.DEFAULT_MAX_PIXELS); // the data's default limit: the request carries no DataSpec
             if (!d.ok()) {
                 throw ApplicationFailure.newNonRetryableFailure("validationImages '" + v.condition() + "': " + d.failure() + ", " + d.detail(),
                         "InvalidInput");

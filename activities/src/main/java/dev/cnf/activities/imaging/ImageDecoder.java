@@ -63,17 +63,11 @@ public final class ImageDecoder {
     public static Decoded decode(byte[] bytes, long maxPixels, int neededSide) {
         OpenCv.load();
         ImageHeader header = ImageHeader.read(bytes);
-        if (header == null) {
-            return fail(null, DropReason.NOT_AN_IMAGE, describe(bytes));
+        Decoded refused = refusedByHeader(bytes, header, maxPixels, "");
+        if (refused != null) {
+            return refused;
         }
         String format = header.format();
-        if (!header.hasSize()) {
-            return fail(format, DropReason.DECODE_ERROR, format + " header unreadable (" + bytes.length + " bytes)");
-        }
-        if (header.pixels() > maxPixels) {
-            return fail(format, DropReason.TOO_MANY_PIXELS, format + " header says " + header.width() + "x" + header.height() + " = "
-                    + header.pixels() + " pixels, over the limit of " + maxPixels + "; not decoded");
-        }
         if (header.truncated()) {
             return fail(format, DropReason.DECODE_ERROR, "truncated JPEG: no end-of-image marker after the scan data (" + bytes.length + " bytes)");
         }
@@ -118,17 +112,11 @@ public final class ImageDecoder {
     public static Decoded decodeCondition(byte[] bytes, long maxPixels) {
         OpenCv.load();
         ImageHeader header = ImageHeader.read(bytes);
-        if (header == null) {
-            return fail(null, DropReason.NOT_AN_IMAGE, "condition: " + describe(bytes));
+        Decoded refused = refusedByHeader(bytes, header, maxPixels, "condition: ");
+        if (refused != null) {
+            return refused;
         }
         String format = header.format();
-        if (!header.hasSize()) {
-            return fail(format, DropReason.DECODE_ERROR, "condition: " + format + " header unreadable (" + bytes.length + " bytes)");
-        }
-        if (header.pixels() > maxPixels) {
-            return fail(format, DropReason.TOO_MANY_PIXELS, "condition: " + format + " header says " + header.width() + "x"
-                    + header.height() + " pixels, over the limit of " + maxPixels + "; not decoded");
-        }
         Mat m = format.equals("gif") ? decodeWithImageIo(bytes) : Imgcodecs.imdecode(new MatOfByte(bytes), Imgcodecs.IMREAD_UNCHANGED);
         if (m == null || m.empty()) {
             return fail(format, DropReason.DECODE_ERROR, "condition: could not decode " + bytes.length + " bytes of " + format);
@@ -159,6 +147,25 @@ public final class ImageDecoder {
                     : eight.channels() + " channels (grey + alpha)") + "; give a grey or RGB map (or RGBA with opaque alpha)");
         }
         return new Decoded(bgr, bgr.cols(), bgr.rows(), format, null, null);
+    }
+
+    /**
+     * What the header alone refuses, before any decoding: no image format, an unreadable size, more pixels than the limit
+     * (decompression bombs); null when it may be decoded. Each detail starts with {@code what}.
+     */
+    private static Decoded refusedByHeader(byte[] bytes, ImageHeader header, long maxPixels, String what) {
+        if (header == null) {
+            return fail(null, DropReason.NOT_AN_IMAGE, what + describe(bytes));
+        }
+        String format = header.format();
+        if (!header.hasSize()) {
+            return fail(format, DropReason.DECODE_ERROR, what + format + " header unreadable (" + bytes.length + " bytes)");
+        }
+        if (header.pixels() > maxPixels) {
+            return fail(format, DropReason.TOO_MANY_PIXELS, what + format + " header says " + header.width() + "x" + header.height() + " = "
+                    + header.pixels() + " pixels, over the limit of " + maxPixels + "; not decoded");
+        }
+        return null;
     }
 
     /** What decodes JPEGs in this JVM ("system libturbojpeg" or "OpenCV imdecode"), for benchmark reports. */

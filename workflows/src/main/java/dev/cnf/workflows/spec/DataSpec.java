@@ -33,6 +33,9 @@ public record DataSpec(List<String> sources, Integer maxImages, Integer maxDepth
     /** The stored training image formats, by the name the input uses. */
     public static final List<String> IMAGE_FORMATS = List.of("jpeg", "png");
 
+    /** PIL's warning threshold (89.5 MP): larger pictures are rare outside decompression bombs. */
+    public static final long DEFAULT_MAX_PIXELS = 89_478_485L;
+
     /** JPEG quality of stored training images: high enough that re-encoding a web JPEG adds no visible loss. */
     public static final int JPEG_QUALITY = 95;
 
@@ -46,8 +49,7 @@ public record DataSpec(List<String> sources, Integer maxImages, Integer maxDepth
         shardsPerRun = shardsPerRun == null ? 500 : shardsPerRun;
         minSide = minSide == null ? 32 : minSide;
         maxAspectRatio = maxAspectRatio == null ? 3.0 : maxAspectRatio;
-        // PIL's warning threshold (89.5 MP): larger pictures are rare outside decompression bombs
-        maxPixels = maxPixels == null ? 89_478_485L : maxPixels;
+        maxPixels = maxPixels == null ? DEFAULT_MAX_PIXELS : maxPixels;
         nearDuplicateDistance = nearDuplicateDistance == null ? (pairs == null ? 4 : -1) : nearDuplicateDistance;
         onlyNewData = onlyNewData != null && onlyNewData;
         imageFormat = imageFormat == null ? "jpeg" : imageFormat;
