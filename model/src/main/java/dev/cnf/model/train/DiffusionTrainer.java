@@ -474,11 +474,13 @@ public final class DiffusionTrainer {
 
     /** Noises a batch at uniformly drawn timesteps; all randomness comes from {@code rng}. */
     private Batch noisyBatch(List<float[]> images, List<float[]> conds, List<String> prompts, SplittableRandom rng) {
-        int b = images.size();
-        int chw = images.get(0).length;
-        int h = (int) Math.sqrt(chw / 3.0);
-        NDArray latents = base.codec().encode(manager.create(concat(images), new Shape(b, 3, h, h)).toType(base.computeType(), false));
-        return noise(latents, base.textEncoder().encode(ps, manager, prompts), conds, rng);
+        return noise(encodeLatents(images), base.textEncoder().encode(ps, manager, prompts), conds, rng);
+    }
+
+    /** A batch of square CHW images through the frozen codec. */
+    private NDArray encodeLatents(List<float[]> images) {
+        int h = (int) Math.sqrt(images.get(0).length / 3.0);
+        return base.codec().encode(manager.create(concat(images), new Shape(images.size(), 3, h, h)).toType(base.computeType(), false));
     }
 
     /** The same batch from the pre-computed encodings (bit-identical draws: the noise comes after the encoders). */
@@ -497,15 +499,13 @@ public final class DiffusionTrainer {
 
     /** Augmented views: their latents encoded now, their prompts' embeddings from the encodings. */
     private Batch noisyViewBatch(List<float[]> images, List<float[]> conds, List<String> prompts, SplittableRandom rng) {
-        int b = images.size();
-        int h = (int) Math.sqrt(images.get(0).length / 3.0);
-        NDArray latents = base.codec().encode(manager.create(concat(images), new Shape(b, 3, h, h)).toType(base.computeType(), false));
-        List<float[]> texts = new ArrayList<>(b);
+        List<float[]> texts = new ArrayList<>(prompts.size());
         encoded.prepare(List.of(), prompts);
         for (String prompt : prompts) {
             texts.add(encoded.text(prompt));
         }
-        return noise(latents, manager.create(concat(texts), new Shape(b).addAll(new Shape(encoded.textShape()))), conds, rng);
+        return noise(encodeLatents(images), manager.create(concat(texts), new Shape(prompts.size()).addAll(new Shape(encoded.textShape()))),
+                conds, rng);
     }
 
     /** Equally long arrays laid end to end: a batch's inputs in one array. */
