@@ -478,6 +478,91 @@ class PipelineWorkflowTest {
                 "edge F1 " + r.edgeF1() + " against the given outlines should beat the no-control floor " + floor + " by 0.05 and by half");
     }
 
+    /**
+     * Aspect buckets end to end: wide, tall and square pairs (a filled disc, its mask as the given condition) keep their
+     * aspect ratio through cleaning, each at its nearest bucket with its condition resized and cropped exactly alike (the
+     * disc and the mask still coincide); the shard index names each sample's size, training batches one size at a time,
+     * evaluation samples each held-out pair at its own size, and the card lists the buckets.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void wideAndTallPairsTrainInTheirAspectBuckets() throws Exception {
+        dev.cnf.activities.imaging.OpenCv.load();
+        int[][] shapes = {{96, 48}, {48, 96}, {64, 64}, {120, 70}};
+        StringBuilder lines = new StringBuilder();
+        int pairs = 48;
+        for (int i = 0; i < pairs; i++) {
+            int w = shapes[i % shapes.length][0], h = shapes[i % shapes.length][1];
+            org.opencv.core.Point centre = new org.opencv.core.Point(w / 2.0 + (i % 5) - 2, h / 2.0 + (i % 3) - 1);
+            int radius = Math.min(w, h) / 4 + i % 4;
+            org.opencv.core.Mat target = new org.opencv.core.Mat(h, w, org.opencv.core.CvType.CV_8UC3, new org.opencv.core.Scalar(210, 90, 30));
+            org.opencv.imgproc.Imgproc.circle(target, centre, radius, new org.opencv.core.Scalar(40, 220, 230), -1);
+            org.opencv.core.Mat source = new org.opencv.core.Mat(h, w, org.opencv.core.CvType.CV_8UC1, new org.opencv.core.Scalar(0));
+            org.opencv.imgproc.Imgproc.circle(source, centre, radius, new org.opencv.core.Scalar(255), -1);
+            store.put("buckets/source/" + i + ".png", dev.cnf.activities.imaging.OpenCv.encodePng(source), "image/png");
+            store.put("buckets/target/" + i + ".png", dev.cnf.activities.imaging.OpenCv.encodePng(target), "image/png");
+            lines.append(Json.MAPPER.createObjectNode().put("source", "source/" + i + ".png").put("target", "target/" + i + ".png")
+                    .put("prompt", "yellow disc on blue, " + w + " by " + h)).append('\n');
+        }
+        store.put("buckets/prompt.json", lines.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json");
+        PipelineResult r = stub("wf-buckets").run(input("""
+                {"name": "bucketed", "pairs": {"format": "prompt-json"}, "sources": ["s3://%s/buckets/prompt.json"],
+                 "condition": "mask", "aspectBuckets": true, "imageFormat": "png", "trainSteps": 30, "batchSize": 4, "seed": 5,
+                 "checkpointEvery": 15, "evalSamples": 8, "evalSteps": 4, "probeEvery": 15, "shardSize": 16,
+                 "augment": ["flip", "crop"]}""".formatted(store.bucket())));
+        assertEquals(pairs, r.imagesKept(), "no pair dropped for its aspect ratio");
+        dev.cnf.workflows.spec.AspectBuckets buckets = dev.cnf.workflows.spec.AspectBuckets.make(64, 8, 32, 128);
+        List<Map<String, Object>> rows = Json.readLines(store.get(onlyKey("runs/wf-buckets/", "/dataset/manifest.jsonl")),
+                (Class<Map<String, Object>>) (Class<?>) Map.class);
+        java.util.Set<String> sizes = new java.util.TreeSet<>();
+        for (Map<String, Object> row : rows) {
+            int ow = ((Number) row.get("original_width")).intValue(), oh = ((Number) row.get("original_height")).intValue();
+            var bucket = buckets.nearest(ow, oh);
+            assertEquals(bucket.width(), ((Number) row.get("width")).intValue(), row.toString());
+            assertEquals(bucket.height(), ((Number) row.get("height")).intValue(), row.toString());
+            sizes.add(bucket.toString());
+        }
+        assertEquals(4, sizes.size(), "each shape in its own bucket: " + sizes);
+        assertTrue(sizes.contains("64x64"));
+        // image and condition cropped alike: the disc in the cleaned image lies where the cleaned mask is
+        List<Map<String, Object>> table = Json.readLines(store.get(onlyKey("runs/wf-buckets/", "/condition/samples.jsonl")),
+                (Class<Map<String, Object>>) (Class<?>) Map.class);
+        for (Map<String, Object> row : table) {
+            org.opencv.core.Mat image = dev.cnf.activities.imaging.OpenCv.decodeBgr(store.get((String) row.get("imageKey")));
+            org.opencv.core.Mat mask = dev.cnf.activities.imaging.OpenCv.decodeBgr(store.get((String) row.get("conditionKey")));
+            assertEquals(image.size(), mask.size(), row.toString());
+            org.opencv.core.Mat disc = new org.opencv.core.Mat();
+            org.opencv.core.Core.inRange(image, new org.opencv.core.Scalar(0, 150, 150), new org.opencv.core.Scalar(120, 255, 255), disc);
+            org.opencv.core.Mat given = new org.opencv.core.Mat();
+            org.opencv.imgproc.Imgproc.cvtColor(mask, given, org.opencv.imgproc.Imgproc.COLOR_BGR2GRAY);
+            org.opencv.core.Core.compare(given, new org.opencv.core.Scalar(127), given, org.opencv.core.Core.CMP_GT);
+            org.opencv.core.Mat both = new org.opencv.core.Mat();
+            org.opencv.core.Mat either = new org.opencv.core.Mat();
+            org.opencv.core.Core.bitwise_and(disc, given, both);
+            org.opencv.core.Core.bitwise_or(disc, given, either);
+            double iou = (double) org.opencv.core.Core.countNonZero(both) / org.opencv.core.Core.countNonZero(either);
+            assertTrue(iou > 0.9, "disc and mask coincide after the bucket's resize and crop: IoU " + iou + " for " + row.get("imageKey"));
+        }
+        Map<String, Object> shardIndex = Json.read(store.get(onlyKey("runs/wf-buckets/", "/dataset/shards.json")), Map.class);
+        assertEquals(4, ((List<?>) shardIndex.get("sizes")).size(), shardIndex.toString());
+        assertEquals(30, r.trainSteps());
+        // evaluation sampled each held-out pair at its own size
+        List<Map<String, Object>> perSample = (List<Map<String, Object>>) Json.read(store.get(onlyKey("runs/wf-buckets/", "/evaluate/metrics.json")),
+                Map.class).get("perSample");
+        java.util.Set<String> sampled = new java.util.TreeSet<>();
+        for (Map<String, Object> m : perSample) {
+            String key = store.list("runs/wf-buckets/").stream().filter(k -> k.endsWith("/samples/automatic/" + m.get("id") + ".png")).findFirst().orElseThrow();
+            org.opencv.core.Mat sample = dev.cnf.activities.imaging.OpenCv.decodeBgr(store.get(key));
+            org.opencv.core.Mat condition = dev.cnf.activities.imaging.OpenCv.decodeBgr(store.get(onlyKey("runs/wf-buckets/",
+                    "/samples/condition/" + m.get("id") + ".png")));
+            assertEquals(condition.size(), sample.size(), key);
+            sampled.add(sample.cols() + "x" + sample.rows());
+        }
+        assertTrue(sampled.size() > 1, "held-out samples in several buckets: " + sampled);
+        Map<String, Object> card = Json.read(store.get(r.modelUri().substring(("s3://" + store.bucket() + "/").length()) + "model_card.json"), Map.class);
+        assertTrue(String.valueOf(card.get("aspectBuckets")).contains("88x40"), card.toString());
+    }
+
     @Test
     @SuppressWarnings("unchecked")
     void aDepthRunIsScoredByReExtractingDepth() throws Exception {

@@ -160,7 +160,8 @@ class PipelineInputTest {
                 "maxAspectRatio", "maxPixels", "nearDuplicateDistance", "followOtherHosts", "annotatorModel", "captionsFile",
                 "captionModel", "captionBeams", "trainingMode", "reconnectSkipsAt", "stopAfterConvergence", "unlockBaseAt",
                 "baseLearningRate", "shardsPerRun", "evalEvery", "precision", "imageFormat", "promptDropout", "zeroConvInit",
-                "selectCheckpoint", "stopAfter", "dataset", "hintEncoder", "composeWith", "shuffleBuffer", "pairs", "validationImages", "validationPrompts", "augment");
+                "selectCheckpoint", "stopAfter", "dataset", "hintEncoder", "composeWith", "shuffleBuffer", "pairs", "validationImages", "validationPrompts", "augment",
+                "aspectBuckets", "minBucketSide", "maxBucketSide");
         java.util.Set<String> known = new java.util.HashSet<>(PipelineInput.FLAT_KEYS.keySet());
         known.addAll(PipelineInput.RUN_FIELDS);
         assertEquals(java.util.Set.copyOf(earlierKeys), known, "no earlier key lost, none renamed");

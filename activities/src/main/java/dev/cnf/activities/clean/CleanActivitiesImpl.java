@@ -13,6 +13,7 @@ import dev.cnf.activities.registry.RunKeys;
 import dev.cnf.activities.registry.ModelRegistry;
 import dev.cnf.activities.storage.Json;
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.workflows.spec.AspectBuckets;
 import dev.cnf.workflows.spec.DataSpec;
 import dev.cnf.workflows.stages.CleanActivities;
 import io.temporal.activity.Activity;
@@ -32,7 +33,8 @@ import java.util.TreeMap;
  * Per shard: decodes every fetched original (header checked first, see {@link ImageDecoder}; an imported pair's condition
  * too, which must have its image's size and be grey or RGB, and is then resized and cropped as its image), drops
  * what cannot serve as training data with a reason code, and writes the survivors as square JPEGs (or PNGs,
- * {@link DataSpec#imageFormat}) at the training resolution with their perceptual hash and, when asked, the run's condition (extracted
+ * {@link DataSpec#imageFormat}) at the training resolution (with {@link DataSpec#aspectBuckets}, at their nearest
+ * {@link AspectBuckets} size instead) with their perceptual hash and, when asked, the run's condition (extracted
  * here because the image is decoded here). Then, over all shards in order: exact and near
  * duplicates are dropped (the first copy stays) and the cleaning report is written, where
  * seen == kept + dropped counts every reference discovered.
@@ -68,6 +70,7 @@ public class CleanActivitiesImpl implements CleanActivities {
         boolean png = r.data().imageFormat().equals("png"); // else JPEG (DataSpec.imageFormat)
         int done = 0;
         boolean given = r.data().paired(); // the pairs bring their conditions: none is extracted
+        AspectBuckets buckets = AspectBuckets.of(r.data(), r.model());
         try (ConditionRunner conditions = r.conditioning() == null || given ? null
                 : ConditionRunner.open(r.conditioning().condition(), r.conditioning().annotatorModel(), store)) {
             for (Sample s : items) {
@@ -120,13 +123,14 @@ public class CleanActivitiesImpl implements CleanActivities {
                     givenCondition = c.bgr();
                 }
                 String phash = PerceptualHash.signature(img);
-                Mat square = OpenCv.resizeCenterCrop(img, r.model().resolution());
+                AspectBuckets.Size bucket = buckets.nearest(w, h); // the square unless aspectBuckets
+                Mat sized = OpenCv.resizeCenterCrop(img, bucket.width(), bucket.height());
                 String key = r.run().prefix() + "/clean/" + s.sha256() + (png ? ".png" : ".jpg");
-                store.put(key, png ? OpenCv.encodePng(square) : OpenCv.encodeJpeg(square, DataSpec.JPEG_QUALITY), png ? "image/png" : "image/jpeg");
+                store.put(key, png ? OpenCv.encodePng(sized) : OpenCv.encodeJpeg(sized, DataSpec.JPEG_QUALITY), png ? "image/png" : "image/jpeg");
                 Sample kept = s.withImage(key, w, h, phash);
                 if (givenCondition != null) {
                     // resized and cropped exactly as the image; stored where an extracted condition would be
-                    Mat map = OpenCv.resizeCenterCrop(givenCondition, r.model().resolution());
+                    Mat map = OpenCv.resizeCenterCrop(givenCondition, bucket.width(), bucket.height());
                     String conditionKey = ConditionRunner.key(r.run().prefix(), r.conditioning().condition(), s.sha256());
                     Mat stored = OpenCv.greyIfNeutral(map); // 8-bit grey, or 1-bit when binary
                     store.put(conditionKey, OpenCv.encodeCompactPng(stored), "image/png");
@@ -136,9 +140,9 @@ public class CleanActivitiesImpl implements CleanActivities {
                     candidates.add(kept.withCondition(conditionKey, Map.of("given", true)));
                 } else {
                     // the condition from the image in hand: the condition stage then has nothing to decode
-                    candidates.add(conditions == null ? kept : conditions.apply(kept, square, r.run().prefix(), r.run().seed()));
+                    candidates.add(conditions == null ? kept : conditions.apply(kept, sized, r.run().prefix(), r.run().seed()));
                 }
-                square.release();
+                sized.release();
                 img.release();
             }
         }

@@ -5,6 +5,7 @@ import dev.cnf.activities.conditions.ConditionRunner;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.dataset.WebDataset;
+import dev.cnf.activities.imaging.ImageHeader;
 import dev.cnf.activities.registry.RunKeys;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.ObjectStore;
@@ -55,7 +56,7 @@ public class ConditionActivitiesImpl implements ConditionActivities {
         String key = RunKeys.conditionTable(r.run().prefix());
         SampleTables.write(store, key, out);
         int[] packed = {0};
-        String manifestKey = WebDataset.write(store, RunKeys.dataset(r.run().prefix()), name, out, store::get,
+        String manifestKey = WebDataset.write(store, RunKeys.dataset(r.run().prefix()), name, out, store::get, ImageHeader::size,
                 () -> Activity.getExecutionContext().heartbeat(out.size() + packed[0]++));
         return new Result(out.size(), key, manifestKey, fromShards);
     }

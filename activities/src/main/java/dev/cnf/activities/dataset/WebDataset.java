@@ -21,31 +21,54 @@ public final class WebDataset {
 
     private WebDataset() {}
 
-    /** @return the manifest key; shards are {@code <prefix>/shard-00000.tar}, ... */
+    /**
+     * @param imageSize a training image's {width, height} from its bytes (its header), or null when unreadable
+     * @return the manifest key; shards are {@code <prefix>/shard-00000.tar}, ...
+     */
     public static String write(ObjectStore store, String prefix, String conditionName, List<Sample> samples,
-                               java.util.function.Function<String, byte[]> read, Runnable heartbeat) {
+                               java.util.function.Function<String, byte[]> read, java.util.function.Function<byte[], int[]> imageSize,
+                               Runnable heartbeat) {
         List<Map<String, Object>> manifest = new ArrayList<>();
         List<ShardIndex.Shard> shards = new ArrayList<>();
+        List<String> sizes = new ArrayList<>(); // in the order they first appear
         for (int from = 0, shard = 0; from < samples.size(); from += SAMPLES_PER_SHARD, shard++) {
             String shardKey = String.format("%s/shard-%05d.tar", prefix, shard);
             Tar tar = new Tar();
-            for (Sample s : samples.subList(from, Math.min(samples.size(), from + SAMPLES_PER_SHARD))) {
+            List<Sample> members = samples.subList(from, Math.min(samples.size(), from + SAMPLES_PER_SHARD));
+            int[] sizeOf = new int[members.size()];
+            int member = 0;
+            for (Sample s : members) {
                 heartbeat.run();
                 Map<String, Object> meta = metadata(s, conditionName);
-                tar.add(s.id() + s.imageKey().substring(s.imageKey().lastIndexOf('.')), read.apply(s.imageKey())); // .jpg or .png
+                byte[] image = read.apply(s.imageKey());
+                int[] wh = imageSize.apply(image);
+                if (wh == null) {
+                    throw new IllegalStateException("the cleaned image " + s.imageKey() + " has no readable size");
+                }
+                String size = wh[0] + "x" + wh[1];
+                if (!sizes.contains(size)) {
+                    sizes.add(size);
+                }
+                sizeOf[member++] = sizes.indexOf(size);
+                tar.add(s.id() + s.imageKey().substring(s.imageKey().lastIndexOf('.')), image); // .jpg or .png
                 tar.add(s.id() + ".txt", (s.caption() == null ? "" : s.caption()).getBytes(StandardCharsets.UTF_8));
                 tar.add(s.id() + ".json", Json.bytes(meta));
                 if (s.conditionKey() != null) {
                     tar.add(s.id() + "." + conditionName + ".png", read.apply(s.conditionKey()));
                 }
                 Map<String, Object> row = new LinkedHashMap<>(meta);
+                row.put("width", wh[0]); // the training image's
+                row.put("height", wh[1]);
                 row.put("shard", shardKey);
                 manifest.add(row);
             }
             store.put(shardKey, tar.finish(), "application/x-tar");
-            shards.add(new ShardIndex.Shard(shardKey, Math.min(samples.size(), from + SAMPLES_PER_SHARD) - from));
+            shards.add(new ShardIndex.Shard(shardKey, members.size(), sizeOf));
         }
-        store.put(ShardIndex.keyIn(prefix), Json.bytes(new ShardIndex(conditionName, samples.size(), shards)), "application/json");
+        if (sizes.size() == 1) { // one size: no per-sample sizes
+            shards.replaceAll(s -> new ShardIndex.Shard(s.key(), s.samples()));
+        }
+        store.put(ShardIndex.keyIn(prefix), Json.bytes(new ShardIndex(conditionName, samples.size(), shards, sizes)), "application/json");
         String manifestKey = prefix + "/manifest.jsonl";
         store.put(manifestKey, Json.lines(manifest), "application/x-ndjson");
         return manifestKey;

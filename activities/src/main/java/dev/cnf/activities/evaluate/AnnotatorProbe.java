@@ -44,9 +44,9 @@ final class AnnotatorProbe implements AutoCloseable {
     }
 
     /** @param sample RGB CHW in [-1, 1]; @param conditionChw RGB CHW in [0, 1] */
-    double score(float[] sample, float[] conditionChw, int size) {
-        Mat generated = OpenCv.fromChw(sample, size, -1f, 1f);
-        Mat input = OpenCv.fromChw(conditionChw, size, 0f, 1f);
+    double score(float[] sample, float[] conditionChw, int width, int height) {
+        Mat generated = OpenCv.fromChw(sample, width, height, -1f, 1f);
+        Mat input = OpenCv.fromChw(conditionChw, width, height, 0f, 1f);
         if (condition == Condition.DEPTH) {
             Mat truth = new Mat();
             OpenCv.toGray(input).convertTo(truth, CvType.CV_32F, 1 / 255.0);

@@ -31,6 +31,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,11 +56,48 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
     /** The paper's prompt modes in report order, then cnf's "composed" (with {@code composeWith}). */
     static final List<String> MODES = List.of("none", "default", "automatic", "user", "composed");
 
-    /** The held-out conditions being sampled, decoded, with their captions; {@code size} is their side in pixels. */
-    private record HeldOutSet(List<Sample> samples, List<float[]> conditions, List<String> captions, int size) {
+    /**
+     * The held-out conditions being sampled, decoded, with their captions and each one's {width, height} (the square at
+     * the resolution, or an aspect bucket's size); {@code size} is the resolution the base is loaded at.
+     */
+    private record HeldOutSet(List<Sample> samples, List<float[]> conditions, List<String> captions, List<int[]> sizes, int size) {
         int count() {
             return samples.size();
         }
+
+        int width(int i) {
+            return sizes.get(i)[0];
+        }
+
+        int height(int i) {
+            return sizes.get(i)[1];
+        }
+
+        /** The samples' indices by size, in the order the sizes first appear: one sampling batch each. */
+        Collection<List<Integer>> bySize() {
+            Map<String, List<Integer>> groups = new LinkedHashMap<>();
+            for (int i = 0; i < count(); i++) {
+                groups.computeIfAbsent(width(i) + "x" + height(i), k -> new ArrayList<>()).add(i);
+            }
+            return groups.values();
+        }
+    }
+
+    /**
+     * {@code conditions} (one per held-out sample) sampled a batch per size, each at its size, back in the held-out order:
+     * one batch of all when they share one size.
+     */
+    private static List<float[]> sampleBySize(ControlNetSampler sampler, NDManager manager, HeldOutSet held, List<String> prompts,
+                                              List<float[]> conditions, ControlNetSampler.Settings s) {
+        float[][] out = new float[held.count()][];
+        for (List<Integer> group : held.bySize()) {
+            List<float[]> got = sampler.sample(manager, group.stream().map(prompts::get).toList(), group.stream().map(conditions::get).toList(),
+                    held.width(group.get(0)), held.height(group.get(0)), s);
+            for (int k = 0; k < group.size(); k++) {
+                out[group.get(k)] = got.get(k);
+            }
+        }
+        return Arrays.asList(out);
     }
 
     /** Samples per prompt mode, the floor (the captions without control), and one per validation pair. */
@@ -171,7 +210,11 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
     }
 
     private static byte[] png(float[] image, int size) {
-        return OpenCv.encodePng(OpenCv.fromChw(image, size, -1f, 1f));
+        return png(image, size, size);
+    }
+
+    private static byte[] png(float[] image, int width, int height) {
+        return OpenCv.encodePng(OpenCv.fromChw(image, width, height, -1f, 1f));
     }
 
     @Override
@@ -207,12 +250,15 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
         List<Sample> chosen = SampleTables.tail(store, r.split().samplesKey(), r.split().heldOutFrom(), r.split().size());
         List<float[]> conditions = new ArrayList<>();
         List<String> captions = new ArrayList<>();
+        List<int[]> sizes = new ArrayList<>();
         for (Sample s : chosen) {
-            conditions.add(OpenCv.toChw(OpenCv.decodeBgr(store.get(s.conditionKey())), 0f, 1f));
+            org.opencv.core.Mat condition = OpenCv.decodeBgr(store.get(s.conditionKey()));
+            conditions.add(OpenCv.toChw(condition, 0f, 1f));
+            sizes.add(new int[] {condition.cols(), condition.rows()});
+            condition.release();
             captions.add(s.caption());
         }
-        int size = (int) Math.round(Math.sqrt(conditions.get(0).length / 3.0)); // square CHW, 3 channels
-        return new HeldOutSet(chosen, conditions, captions, size);
+        return new HeldOutSet(chosen, conditions, captions, sizes, r.model().resolution());
     }
 
     /** Each prompt mode's prompts, one per held-out sample; "user" only with a user prompt. */
@@ -260,16 +306,20 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
             for (Map.Entry<String, List<String>> mode : prompts.entrySet()) {
                 Activity.getExecutionContext().heartbeat("sampling, prompt mode " + mode.getKey());
                 if (mode.getKey().equals("composed")) {
+                    if (held.bySize().size() > 1) {
+                        throw ApplicationFailure.newNonRetryableFailure("composeWith composes at the square resolution; this dataset is in"
+                                + " aspect buckets: evaluate it without composeWith", "InvalidInput");
+                    }
                     List<ControlNetSampler.Control> controls = new ArrayList<>(List.of(new ControlNetSampler.Control(cn, held.conditions(),
                             r.evaluation().controlScale().floatValue())));
                     controls.addAll(composition.controls(seed, held.samples(), held.size(), base, manager, store));
                     samples.put(mode.getKey(), sampler.sampleControlled(manager, mode.getValue(), controls, controlled));
                 } else {
-                    samples.put(mode.getKey(), sampler.sample(manager, mode.getValue(), held.conditions(), controlled));
+                    samples.put(mode.getKey(), sampleBySize(sampler, manager, held, mode.getValue(), held.conditions(), controlled));
                 }
             }
             Activity.getExecutionContext().heartbeat("sampling the floor (no control)");
-            List<float[]> floor = sampler.sample(manager, held.captions(), held.conditions(),
+            List<float[]> floor = sampleBySize(sampler, manager, held, held.captions(), held.conditions(),
                     new ControlNetSampler.Settings(steps, guidance, 0f, seed));
             List<float[]> validated = new ArrayList<>();
             for (int from = 0; from < validation.pairs().size(); from += VALIDATION_BATCH) {
@@ -298,9 +348,9 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
                 for (int i = 0; i < n; i++) {
                     for (Map.Entry<String, List<float[]>> e : sampled.byMode().entrySet()) {
                         byMode.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>())
-                                .merge(probe.metric(), probe.score(e.getValue().get(i), held.conditions().get(i), held.size()) / n, Double::sum);
+                                .merge(probe.metric(), probe.score(e.getValue().get(i), held.conditions().get(i), held.width(i), held.height(i)) / n, Double::sum);
                     }
-                    floor.merge(probe.metric(), probe.score(sampled.floor().get(i), held.conditions().get(i), held.size()) / n, Double::sum);
+                    floor.merge(probe.metric(), probe.score(sampled.floor().get(i), held.conditions().get(i), held.width(i), held.height(i)) / n, Double::sum);
                 }
             }
         }
@@ -324,19 +374,19 @@ public class EvaluateActivitiesImpl implements EvaluateActivities {
             List<String> labels = new ArrayList<>();
             for (Map.Entry<String, List<float[]>> e : sampled.byMode().entrySet()) {
                 float[] img = e.getValue().get(i);
-                EdgeProbe.Scores edge = EdgeProbe.scores(img, condition, held.size());
+                EdgeProbe.Scores edge = EdgeProbe.scores(img, condition, held.width(i), held.height(i));
                 Map<String, Double> sums = scores.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>());
                 sums.merge("edgeF1", edge.f1() / n, Double::sum);
                 sums.merge("edgeSSIM", edge.ssim() / n, Double::sum);
                 m.put("edgeF1." + e.getKey(), edge.f1());
                 m.put("edgeSSIM." + e.getKey(), edge.ssim());
-                images.add(png(img, held.size()));
+                images.add(png(img, held.width(i), held.height(i)));
                 labels.add(String.format("F1 %.2f", edge.f1()));
             }
-            double f1Floor = EdgeProbe.f1(sampled.floor().get(i), condition, held.size());
+            double f1Floor = EdgeProbe.f1(sampled.floor().get(i), condition, held.width(i), held.height(i));
             floorSum += f1Floor;
             m.put("edgeF1.noControl", f1Floor);
-            images.add(png(sampled.floor().get(i), held.size()));
+            images.add(png(sampled.floor().get(i), held.width(i), held.height(i)));
             labels.add(String.format("F1 %.2f", f1Floor));
             images.add(store.get(s.imageKey()));
             labels.add("");

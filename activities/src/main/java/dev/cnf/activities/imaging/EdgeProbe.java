@@ -29,23 +29,33 @@ public final class EdgeProbe {
     /** The condition's edges (white above 127) and the sample's Canny edges, each as a 0/255 mask. */
     private record Masks(Mat truth, Mat edges) {}
 
-    private static Masks masks(float[] sample, float[] condition, int size) {
+    private static Masks masks(float[] sample, float[] condition, int width, int height) {
         OpenCv.load();
         Mat truth = new Mat();
-        Core.compare(OpenCv.toGray(OpenCv.fromChw(condition, size, 0f, 1f)), new Scalar(127), truth, Core.CMP_GT);
-        Mat edges = OpenCv.canny(OpenCv.toGray(OpenCv.fromChw(sample, size, -1f, 1f)), LOW, HIGH);
+        Core.compare(OpenCv.toGray(OpenCv.fromChw(condition, width, height, 0f, 1f)), new Scalar(127), truth, Core.CMP_GT);
+        Mat edges = OpenCv.canny(OpenCv.toGray(OpenCv.fromChw(sample, width, height, -1f, 1f)), LOW, HIGH);
         return new Masks(truth, edges);
     }
 
-    /** F1 of one sample (RGB CHW in [-1,1]) against its condition (RGB CHW in [0,1], edges white). */
+    /** F1 of one square sample (RGB CHW in [-1,1]) against its condition (RGB CHW in [0,1], edges white). */
     public static double f1(float[] sample, float[] condition, int size) {
-        Masks m = masks(sample, condition, size);
+        return f1(sample, condition, size, size);
+    }
+
+    /** F1 of one {@code width x height} sample against its condition. */
+    public static double f1(float[] sample, float[] condition, int width, int height) {
+        Masks m = masks(sample, condition, width, height);
         return OpenCv.edgeF1(m.edges(), m.truth(), 1);
     }
 
-    /** Both scores from one Canny pass over the sample. */
+    /** Both scores from one Canny pass over the (square) sample. */
     public static Scores scores(float[] sample, float[] condition, int size) {
-        Masks m = masks(sample, condition, size);
+        return scores(sample, condition, size, size);
+    }
+
+    /** Both scores of one {@code width x height} sample. */
+    public static Scores scores(float[] sample, float[] condition, int width, int height) {
+        Masks m = masks(sample, condition, width, height);
         return new Scores(OpenCv.edgeF1(m.edges(), m.truth(), 1), ssim(unit(m.truth()), unit(m.edges())));
     }
 
@@ -101,11 +111,16 @@ public final class EdgeProbe {
 
     /** The mean edge F1 over the samples and its standard error (0 with one sample): {mean, standard error}. */
     public static double[] meanF1WithError(List<float[]> samples, List<float[]> conditions, int size) {
+        return meanF1WithError(samples, conditions, java.util.Collections.nCopies(samples.size(), new int[] {size, size}));
+    }
+
+    /** As above, each sample at its own {width, height}. */
+    public static double[] meanF1WithError(List<float[]> samples, List<float[]> conditions, List<int[]> sizes) {
         int n = samples.size();
         double[] f1 = new double[n];
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            f1[i] = f1(samples.get(i), conditions.get(i), size);
+            f1[i] = f1(samples.get(i), conditions.get(i), sizes.get(i)[0], sizes.get(i)[1]);
             sum += f1[i];
         }
         double mean = sum / n;

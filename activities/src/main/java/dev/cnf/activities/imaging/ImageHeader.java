@@ -22,6 +22,12 @@ public record ImageHeader(String format, int width, int height, boolean mayHaveA
         return width > 0 && height > 0;
     }
 
+    /** {width, height} from the header alone, or null when unreadable: what the dataset's shard index records. */
+    public static int[] size(byte[] b) {
+        ImageHeader h = read(b);
+        return h == null || !h.hasSize() ? null : new int[] {h.width(), h.height()};
+    }
+
     /** @return the header, or null when the bytes are no known image format */
     public static ImageHeader read(byte[] b) {
         String format = ImageSniffer.sniff(b);

@@ -121,11 +121,26 @@ public final class OpenCv {
      * (up to where the half-pixel crop offset rounds), for a third less resize work on a 4:3 photo (profiled).
      */
     public static Mat resizeCenterCrop(Mat src, int size) {
-        int side = Math.min(src.cols(), src.rows());
-        Mat square = side == src.cols() && side == src.rows() ? src
-                : new Mat(src, new Rect((src.cols() - side) / 2, (src.rows() - side) / 2, side, side)); // a view, no copy
+        return resizeCenterCrop(src, size, size);
+    }
+
+    /**
+     * The largest centred region of the {@code width:height} aspect ratio, scaled to {@code width x height}: an image
+     * scaled to cover an aspect bucket and centre-cropped to it (the square above when width equals height).
+     */
+    public static Mat resizeCenterCrop(Mat src, int width, int height) {
+        int cw, ch;
+        if ((long) src.cols() * height >= (long) src.rows() * width) { // wider than the bucket: full height
+            ch = src.rows();
+            cw = Math.min(src.cols(), (int) Math.round((double) src.rows() * width / height));
+        } else {
+            cw = src.cols();
+            ch = Math.min(src.rows(), (int) Math.round((double) src.cols() * height / width));
+        }
+        Mat region = cw == src.cols() && ch == src.rows() ? src
+                : new Mat(src, new Rect((src.cols() - cw) / 2, (src.rows() - ch) / 2, cw, ch)); // a view, no copy
         Mat out = new Mat();
-        Imgproc.resize(square, out, new Size(size, size), 0, 0, side > size ? Imgproc.INTER_AREA : Imgproc.INTER_CUBIC);
+        Imgproc.resize(region, out, new Size(width, height), 0, 0, ch > height ? Imgproc.INTER_AREA : Imgproc.INTER_CUBIC);
         return out;
     }
 
@@ -146,7 +161,12 @@ public final class OpenCv {
 
     /** RGB float CHW in [lo, hi] → BGR uint8 Mat. */
     public static Mat fromChw(float[] chw, int size, float lo, float hi) {
-        int n = size * size;
+        return fromChw(chw, size, size, lo, hi);
+    }
+
+    /** RGB float CHW ({@code height x width}) in [lo, hi] → BGR uint8 Mat. */
+    public static Mat fromChw(float[] chw, int width, int height, float lo, float hi) {
+        int n = width * height;
         byte[] px = new byte[n * 3];
         for (int i = 0; i < n; i++) {
             for (int c = 0; c < 3; c++) {
@@ -154,7 +174,7 @@ public final class OpenCv {
                 px[i * 3 + (2 - c)] = (byte) Math.max(0, Math.min(255, Math.round(v)));
             }
         }
-        Mat m = new Mat(size, size, CvType.CV_8UC3);
+        Mat m = new Mat(height, width, CvType.CV_8UC3);
         m.put(0, 0, px);
         return m;
     }

@@ -4,6 +4,7 @@ import dev.cnf.activities.registry.ModelRegistry;
 import dev.cnf.model.config.ModelConfig;
 import dev.cnf.model.controlnet.ControlNet;
 import dev.cnf.workflows.pipeline.PipelineInput;
+import dev.cnf.workflows.spec.AspectBuckets;
 import dev.cnf.workflows.spec.TrainingSpec;
 import dev.cnf.workflows.stages.PublishActivities;
 import dev.cnf.workflows.stages.TrainActivities;
@@ -35,6 +36,8 @@ final class ModelCard {
         card.put("conditionSource", in.data().paired() ? "given by the dataset (" + in.data().pairs().format() + ")" : "extracted");
         card.put("captioner", in.caption().captioner());
         card.put("resolution", in.model().resolution());
+        card.put("aspectBuckets", in.data().aspectBuckets() ? AspectBuckets.of(in.data(), in.model()).sizes().stream()
+                .map(AspectBuckets.Size::toString).collect(java.util.stream.Collectors.joining(", ")) : "off (centre-cropped squares)");
         card.put("trainSteps", tr.steps());
         card.put("trainingMode", training.trainingMode() + switch (training.trainingMode()) {
             case "small" -> " (skips reconnected " + (training.reconnectSkipsAt() >= 0 ? "at step " + training.reconnectSkipsAt()
@@ -137,7 +140,8 @@ final class ModelCard {
                 .append(row("captioner", card.get("captioner")))
                 .append(row("condition", condition))
                 .append(row("conditions", card.getOrDefault("conditionSource", "extracted")))
-                .append(row("resolution", card.get("resolution"))).append('\n');
+                .append(row("resolution", card.get("resolution")))
+                .append(row("aspect buckets", card.getOrDefault("aspectBuckets", "off"))).append('\n');
         md.append("## Training\n\n| | |\n|---|---|\n")
                 .append(row("steps", card.get("trainSteps")))
                 .append(row("mode", card.getOrDefault("trainingMode", "default")))

@@ -78,7 +78,6 @@ final class EncodingCache implements Encodings, AutoCloseable {
     private final long memoryBytes;
     private long heldBytes;
     private final LinkedHashMap<String, Tensor> recent = new LinkedHashMap<>(16, 0.75f, true);
-    private final int side;
     private long[] latentShape;
     private long[] textShape;
     private final Counts latentCounts = new Counts();
@@ -107,15 +106,16 @@ final class EncodingCache implements Encodings, AutoCloseable {
         this.manager = manager;
         this.memoryBytes = memoryBytes;
         this.heartbeat = heartbeat;
-        this.side = resolution / base.codec().downsampling();
     }
 
     Stats stats() {
         return new Stats(latentCounts.hits, latentCounts.misses, textCounts.hits, textCounts.misses);
     }
 
+    /** A bucket's latent is named by its size as well as its pixels (a 576x448 and a 448x576 image hold as many). */
     private String latentKey(TrainingPair pair) {
-        return root + "latents/" + sha256(pair.image()) + ".safetensors";
+        String size = pair.width() == pair.height() ? "" : "-" + pair.width() + "x" + pair.height();
+        return root + "latents/" + sha256(pair.image()) + size + ".safetensors";
     }
 
     private String textKey(String prompt) {
@@ -173,8 +173,9 @@ final class EncodingCache implements Encodings, AutoCloseable {
     @Override
     public float[] latent(TrainingPair pair) {
         Tensor t = lookup(latentKey(pair), latentCounts, () -> {
-            float[] v = DiffusionTrainer.encodeImage(base, manager, pair.image());
-            return new Tensor(new long[] {v.length / (side * side), side, side}, v);
+            float[] v = DiffusionTrainer.encodeImage(base, manager, pair.image(), pair.width(), pair.height());
+            int f = base.codec().downsampling(), lh = pair.height() / f, lw = pair.width() / f;
+            return new Tensor(new long[] {v.length / (lh * lw), lh, lw}, v);
         });
         latentShape = t.shape();
         return t.data();

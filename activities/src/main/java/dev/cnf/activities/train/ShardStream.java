@@ -3,11 +3,13 @@ package dev.cnf.activities.train;
 import dev.cnf.activities.dataset.ShardIndex;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.storage.ObjectStore;
+import dev.cnf.model.train.BucketBatches;
 import dev.cnf.model.train.DataOrder;
 import dev.cnf.model.train.TrainingData;
 import dev.cnf.model.train.TrainingPair;
 import dev.cnf.model.train.TrainingSet;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.opencv.core.Mat;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,8 +28,9 @@ import java.util.Set;
 /**
  * The training split streamed from the dataset's WebDataset shards in object storage, in {@link DataOrder}'s order: each
  * shard is read from start to end once an epoch, and only the samples in the shuffle buffer are held, as the bytes the
- * shard stores (images and conditions are decoded when a batch takes them). The split is the table's first {@code train}
- * rows; the held-out rows after them are read by {@link #rowsFrom}, never handed out for training.
+ * shard stores (images and conditions are decoded when a batch takes them). A split cleaned into aspect buckets is
+ * batched by {@link BucketBatches} from the same buffer, one bucket to a batch. The split is the table's first
+ * {@code train} rows; the held-out rows after them are read by {@link #rowsFrom}, never handed out for training.
  */
 public final class ShardStream implements TrainingData, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ShardStream.class);
@@ -41,6 +44,9 @@ public final class ShardStream implements TrainingData, AutoCloseable {
     /** Each train shard's index in the dataset's shard list. */
     private final int[] datasetShard;
     private final Map<Integer, Sample> held = new HashMap<>();
+    /** The split's batches when its samples come in several sizes (aspect buckets), else null: positions then. */
+    private final BucketBatches buckets;
+    private BucketBatches.Walker walker;
     private DataOrder.Cursor cursor;
     private long cursorSeed;
     private long cursorEpoch = -1;
@@ -50,7 +56,8 @@ public final class ShardStream implements TrainingData, AutoCloseable {
     /** One sample as its shard stores it: the image and condition files' bytes and the caption. */
     record Sample(byte[] image, byte[] condition, String caption) {}
 
-    public ShardStream(ObjectStore store, ShardIndex index, int train, int bufferSize) {
+    /** @param batchSize samples per batch: a split in aspect buckets is batched here, one bucket to a batch */
+    public ShardStream(ObjectStore store, ShardIndex index, int train, int bufferSize, int batchSize) {
         if (train < 1 || train > index.samples()) {
             throw new IllegalArgumentException("a training split of " + train + " rows from a dataset of " + index.samples());
         }
@@ -70,6 +77,7 @@ public final class ShardStream implements TrainingData, AutoCloseable {
         }
         this.order = new DataOrder(sizes.stream().mapToInt(Integer::intValue).toArray(), bufferSize);
         this.datasetShard = which.stream().mapToInt(Integer::intValue).toArray();
+        this.buckets = index.bucketed() ? new BucketBatches(order, index.sizeOfRows(train), bufferSize, batchSize) : null;
     }
 
     @Override
@@ -90,10 +98,45 @@ public final class ShardStream implements TrainingData, AutoCloseable {
             seek(orderSeed, epoch, inEpoch);
         }
         int row = cursor.next();
-        while (readSoFar < cursor.read()) {
+        readUpTo(cursor.read());
+        return take(row);
+    }
+
+    /** Batches of one size from a split in aspect buckets ({@link BucketBatches}); positions otherwise. */
+    @Override
+    public List<TrainingPair> batch(long orderSeed, long batchIndex, int batchSize) {
+        if (buckets == null) {
+            return TrainingData.super.batch(orderSeed, batchIndex, batchSize);
+        }
+        if (walker == null || orderSeed != cursorSeed || batchIndex != walker.index()) {
+            close();
+            walker = buckets.walk(orderSeed, batchIndex);
+            cursorSeed = orderSeed;
+            reread(walker.epochShardOrder(), walker.read(), walker.buffered());
+        }
+        long epoch = walker.epoch();
+        int[] rows = walker.next();
+        if (walker.epoch() != epoch) { // the walk began the next epoch: its shards in their new order, from the start
+            reader.close(); // every sample of the last epoch is handed out: none is held
+            reader = new Reader(walker.epochShardOrder(), 0);
+            readSoFar = 0;
+        }
+        readUpTo(walker.read());
+        List<TrainingPair> out = new ArrayList<>(rows.length);
+        for (int row : rows) {
+            out.add(take(row));
+        }
+        return out;
+    }
+
+    private void readUpTo(int read) {
+        while (readSoFar < read) {
             held.put(reader.row(), reader.next());
             readSoFar++;
         }
+    }
+
+    private TrainingPair take(int row) {
         Sample sample = held.remove(row);
         if (sample == null) {
             throw new IllegalStateException("row " + row + " was handed out before it was read");
@@ -110,20 +153,24 @@ public final class ShardStream implements TrainingData, AutoCloseable {
         cursor = order.cursor(seed, epoch, inEpoch);
         cursorSeed = seed;
         cursorEpoch = epoch;
-        int[] shardOrder = cursor.epochShardOrder();
+        reread(cursor.epochShardOrder(), cursor.read(), cursor.buffered());
+    }
+
+    /** Reads the epoch's samples again from the earliest buffered one up to {@code read}, keeping the buffered ones. */
+    private void reread(int[] shardOrder, int read, int[] buffered) {
         int[] readStart = new int[order.shards()]; // the read position of each shard's first sample this epoch
         for (int i = 0, at = 0; i < shardOrder.length; i++) {
             readStart[shardOrder[i]] = at;
             at += order.shardSize(shardOrder[i]);
         }
         Set<Integer> wanted = new HashSet<>();
-        int first = cursor.read();
-        for (int row : cursor.buffered()) {
+        int first = read;
+        for (int row : buffered) {
             wanted.add(row);
             first = Math.min(first, readPosition(row, readStart));
         }
         reader = new Reader(shardOrder, first);
-        for (readSoFar = first; readSoFar < cursor.read(); readSoFar++) {
+        for (readSoFar = first; readSoFar < read; readSoFar++) {
             int row = reader.row();
             Sample s = reader.next();
             if (wanted.contains(row)) {
@@ -142,9 +189,17 @@ public final class ShardStream implements TrainingData, AutoCloseable {
     }
 
     private static TrainingPair decode(int row, Sample s) {
-        float[] image = OpenCv.toChw(OpenCv.decodeBgr(s.image()), -1f, 1f);
-        float[] condition = OpenCv.toChw(OpenCv.decodeBgr(s.condition()), 0f, 1f);
-        return new TrainingPair(row, image, condition, s.caption());
+        Mat bgr = OpenCv.decodeBgr(s.image());
+        Mat conditionBgr = OpenCv.decodeBgr(s.condition());
+        if (bgr.cols() != conditionBgr.cols() || bgr.rows() != conditionBgr.rows()) {
+            throw new IllegalStateException("row " + row + ": its image is " + bgr.cols() + "x" + bgr.rows() + ", its condition "
+                    + conditionBgr.cols() + "x" + conditionBgr.rows());
+        }
+        TrainingPair pair = new TrainingPair(row, OpenCv.toChw(bgr, -1f, 1f), OpenCv.toChw(conditionBgr, 0f, 1f), s.caption(),
+                bgr.cols(), bgr.rows());
+        bgr.release();
+        conditionBgr.release();
+        return pair;
     }
 
     /** The table's rows from {@code from} to its end, decoded: the held-out set the probes sample (evaluation's size). */
@@ -152,6 +207,7 @@ public final class ShardStream implements TrainingData, AutoCloseable {
         List<float[]> images = new ArrayList<>();
         List<float[]> conditions = new ArrayList<>();
         List<String> captions = new ArrayList<>();
+        List<int[]> sizes = new ArrayList<>();
         long start = 0;
         for (int i = 0; i < index.shards().size(); i++) {
             ShardIndex.Shard shard = index.shards().get(i);
@@ -164,18 +220,20 @@ public final class ShardStream implements TrainingData, AutoCloseable {
                         images.add(p.image());
                         conditions.add(p.condition());
                         captions.add(p.caption());
+                        sizes.add(new int[] {p.width(), p.height()});
                     }
                 }
                 file.close();
             }
             start += shard.samples();
         }
-        return new TrainingSet(images, conditions, captions);
+        return new TrainingSet(images, conditions, captions, sizes);
     }
 
     @Override
     public void close() {
         held.clear();
+        walker = null;
         if (reader != null) {
             reader.close();
             reader = null;

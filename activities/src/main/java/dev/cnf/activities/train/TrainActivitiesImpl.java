@@ -79,7 +79,8 @@ public class TrainActivitiesImpl implements TrainActivities {
             throw new IllegalStateException("the dataset " + r.split().samplesKey() + " has " + index.samples() + " samples in its shards,"
                     + " the split was made for " + r.split().size() + ": the dataset changed after the split");
         }
-        try (ShardStream data = new ShardStream(store, index, r.split().trainRows(), r.training().shuffleBuffer())) {
+        try (ShardStream data = new ShardStream(store, index, r.split().trainRows(), r.training().shuffleBuffer(),
+                r.training().batchSize())) {
             return train(r, ctx, data, data.rowsFrom(r.split().heldOutFrom()));
         }
     }
@@ -121,8 +122,7 @@ public class TrainActivitiesImpl implements TrainActivities {
                     if (init.controlNetFrom() != null) {
                         log.add(new TrainingLogRow.Init(0, init.controlNetFrom(), init.baseUnetFrom()));
                     }
-                    DiffusionTrainer.Deviation deviation = trainer.baseDeviation(probeSet.images(), probeSet.conditions(), probeSet.captions(),
-                            r.run().seed());
+                    DiffusionTrainer.Deviation deviation = trainer.baseDeviation(probeSet, r.run().seed());
                     log.add(new TrainingLogRow.BaseDeviation(0, r.training().zeroConvInit(), deviation.maxAbs(), deviation.rms()));
                     LOG.info("before training, the wrapped model differs from its base by at most {} (rms {}) with {} joins",
                             deviation.maxAbs(), deviation.rms(), r.training().zeroConvInit());
@@ -319,16 +319,20 @@ public class TrainActivitiesImpl implements TrainActivities {
 
         TrainingLogRow.Probe measure(NDManager manager, int step) {
             long seed = r.run().seed() ^ 0x0BE5EL; // fixed noise and timesteps at every probe
-            double gain = trainer.conditionGain(heldOut.images(), heldOut.conditions(), heldOut.captions(), seed);
+            double gain = trainer.conditionGain(heldOut, seed);
             ControlNetSampler sampler = new ControlNetSampler(base, controlnet);
             List<float[]> samples = new ArrayList<>();
             List<float[]> conditions = new ArrayList<>();
+            List<int[]> sizes = new ArrayList<>();
             for (int draw = 0; draw < NOISE_DRAWS; draw++) { // one held-out batch at a time: evaluation's memory, not more
-                samples.addAll(sampler.sample(manager, heldOut.captions(), heldOut.conditions(),
-                        new ControlNetSampler.Settings(DDIM_STEPS, r.evaluation().guidanceScale().floatValue(), 1f, seed + draw)));
-                conditions.addAll(heldOut.conditions());
+                for (TrainingSet group : heldOut.bySize()) { // a batch per aspect bucket
+                    samples.addAll(sampler.sample(manager, group.captions(), group.conditions(), group.width(0), group.height(0),
+                            new ControlNetSampler.Settings(DDIM_STEPS, r.evaluation().guidanceScale().floatValue(), 1f, seed + draw)));
+                    conditions.addAll(group.conditions());
+                    sizes.addAll(java.util.Collections.nCopies(group.size(), new int[] {group.width(0), group.height(0)}));
+                }
             }
-            double[] f1AndError = EdgeProbe.meanF1WithError(samples, conditions, r.model().resolution());
+            double[] f1AndError = EdgeProbe.meanF1WithError(samples, conditions, sizes);
             double f1 = f1AndError[0];
             Integer converged = detector.add(new ConvergenceDetector.Point(step, gain, f1)).stream().boxed().findFirst().orElse(null);
             if (converged != null) {

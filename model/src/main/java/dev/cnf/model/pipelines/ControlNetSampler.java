@@ -57,6 +57,15 @@ public final class ControlNetSampler {
     }
 
     /**
+     * As above at {@code width x height} (an aspect bucket's size, a multiple of the model's size multiple) instead of the
+     * config's square sample size.
+     */
+    public List<float[]> sample(NDManager manager, List<String> prompts, List<float[]> conditions, int width, int height, Settings s) {
+        return sampleControlled(manager, prompts, controlnet == null ? List.of() : List.of(new Control(controlnet, conditions, s.controlScale())),
+                s, null, width, height);
+    }
+
+    /**
      * Several ControlNets at once (their residuals summed; {@code s.controlScale()} is not used, each has its own).
      *
      * @return images CHW in [-1, 1], one per prompt
@@ -72,30 +81,38 @@ public final class ControlNetSampler {
      */
     public List<float[]> sampleControlled(NDManager manager, List<String> prompts, List<Control> controls, Settings s,
                                           float[] initialLatents) {
+        return sampleControlled(manager, prompts, controls, s, initialLatents, base.sampleSize(), base.sampleSize());
+    }
+
+    private List<float[]> sampleControlled(NDManager manager, List<String> prompts, List<Control> controls, Settings s,
+                                           float[] initialLatents, int width, int height) {
         GradMode.disableOnThisThread();
         int n = prompts.size();
-        int size = base.sampleSize();
         int lc = base.latentChannels();
-        int ls = base.latentSize();
+        int factor = base.codec().downsampling();
+        if (width % factor != 0 || height % factor != 0) {
+            throw new IllegalArgumentException(width + "x" + height + " is not a multiple of the codec's " + factor + "x");
+        }
+        int lw = width / factor, lh = height / factor;
         ParameterStore ps = new ParameterStore(manager, false);
         DdimScheduler ddim = new DdimScheduler(base.scheduler(), s.steps());
         float[] init = initialLatents;
         if (init == null) {
             SplittableRandom rng = new SplittableRandom(s.seed());
-            init = new float[n * lc * ls * ls];
+            init = new float[n * lc * lh * lw];
             for (int i = 0; i < init.length; i++) {
                 init[i] = (float) rng.nextGaussian();
             }
-        } else if (init.length != n * lc * ls * ls) {
+        } else if (init.length != n * lc * lh * lw) {
             throw new IllegalArgumentException("initial latents hold " + init.length + " values; " + n + " prompts need "
-                    + n * lc * ls * ls + " (" + n + " x " + lc + " x " + ls + " x " + ls + ")");
+                    + n * lc * lh * lw + " (" + n + " x " + lc + " x " + lh + " x " + lw + ")");
         }
         try (NDManager local = manager.newSubManager()) {
-            NDArray latents = local.create(init, new Shape(n, lc, ls, ls));
+            NDArray latents = local.create(init, new Shape(n, lc, lh, lw));
             DataType compute = base.computeType(); // the scheduler's arithmetic stays float32; the networks see their type
             List<NDArray> condPairs = new ArrayList<>();
             for (Control c : controls) {
-                NDArray condArr = local.create(batch(c.conditions(), n, 3 * size * size), new Shape(n, 3, size, size)).toType(compute, false);
+                NDArray condArr = local.create(batch(c.conditions(), n, 3 * width * height), new Shape(n, 3, height, width)).toType(compute, false);
                 condPairs.add(condArr.concat(condArr, 0));
             }
             List<String> both = new ArrayList<>(Collections.nCopies(n, ""));
@@ -128,7 +145,7 @@ public final class ControlNetSampler {
             NDArray images = Scalars.clip(base.codec().decode(latents.toType(compute, false)).toType(DataType.FLOAT32, false), -1f, 1f);
             float[] flat = images.toFloatArray();
             List<float[]> out = new ArrayList<>();
-            int per = 3 * size * size;
+            int per = 3 * width * height;
             for (int i = 0; i < n; i++) {
                 float[] one = new float[per];
                 System.arraycopy(flat, i * per, one, 0, per);

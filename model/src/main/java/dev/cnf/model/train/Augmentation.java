@@ -10,8 +10,8 @@ import java.util.SplittableRandom;
  * arithmetic (IEEE 754 on every JVM), so the views are the same on any CPU.
  *
  * @param flip mirror left-right with probability one half
- * @param crop a square covering {@link #MIN_CROP} to all of the side, at a uniform position, resized back to the full
- *             side bilinearly (torchvision's RandomResizedCrop with ratio 1, pixel centres aligned as its antialias-free
+ * @param crop a region of the image's aspect covering {@link #MIN_CROP} to all of each side, at a uniform position,
+ *             resized back to the full size bilinearly (torchvision's RandomResizedCrop with ratio 1, pixel centres aligned as its antialias-free
  *             bilinear resize has them)
  */
 public record Augmentation(boolean flip, boolean crop) {
@@ -34,47 +34,52 @@ public record Augmentation(boolean flip, boolean crop) {
         }
         SplittableRandom random = new SplittableRandom(DiffusionTrainer.mix(seed ^ SALT, position));
         boolean mirrored = flip && random.nextBoolean();
-        int side = side(pair.image());
-        int cropSide = side, x0 = 0, y0 = 0;
+        int w = pair.width(), h = pair.height();
+        int cropW = w, cropH = h, x0 = 0, y0 = 0;
         if (crop) {
-            cropSide = Math.max(1, (int) Math.round(side * (MIN_CROP + (1 - MIN_CROP) * random.nextDouble())));
-            x0 = random.nextInt(side - cropSide + 1);
-            y0 = random.nextInt(side - cropSide + 1);
+            double scale = MIN_CROP + (1 - MIN_CROP) * random.nextDouble(); // the same share of both sides: the aspect stays
+            cropW = Math.max(1, (int) Math.round(w * scale));
+            cropH = Math.max(1, (int) Math.round(h * scale));
+            x0 = random.nextInt(w - cropW + 1);
+            y0 = random.nextInt(h - cropH + 1);
         }
-        if (!mirrored && cropSide == side) {
+        if (!mirrored && cropW == w && cropH == h) {
             return pair;
         }
-        return new TrainingPair(pair.row(), view(pair.image(), side, cropSide, x0, y0, mirrored),
-                view(pair.condition(), side(pair.condition()), cropSide, x0, y0, mirrored), pair.caption());
+        Crop c = new Crop(w, h, cropW, cropH, x0, y0, mirrored);
+        return new TrainingPair(pair.row(), view(pair.image(), c), view(pair.condition(), c), pair.caption(), w, h);
     }
 
-    private static int side(float[] chw) {
-        int side = (int) Math.round(Math.sqrt(chw.length / 3.0));
-        if (3 * side * side != chw.length) {
-            throw new IllegalArgumentException("augmentation takes square 3-channel images, not " + chw.length + " values");
-        }
-        return side;
-    }
+    /** A crop of a {@code width x height} image, mirrored or not, to be resized back to the full size. */
+    record Crop(int width, int height, int cropWidth, int cropHeight, int x0, int y0, boolean mirrored) {}
 
-    /** The crop (x0, y0, cropSide) of a square CHW image, mirrored if asked, resized bilinearly back to {@code side}. */
+    /** The crop of a square CHW image, mirrored if asked, resized bilinearly back to {@code side}. */
     static float[] view(float[] chw, int side, int cropSide, int x0, int y0, boolean mirrored) {
+        return view(chw, new Crop(side, side, cropSide, cropSide, x0, y0, mirrored));
+    }
+
+    /** The crop of a CHW image, mirrored if asked, resized bilinearly back to the full size. */
+    static float[] view(float[] chw, Crop c) {
+        int w = c.width(), h = c.height();
         float[] out = new float[chw.length];
-        int plane = side * side;
-        float scale = (float) cropSide / side;
-        for (int y = 0; y < side; y++) {
-            float sy = clamp((y + 0.5f) * scale - 0.5f, cropSide - 1);
-            int ya = (int) sy, yb = Math.min(ya + 1, cropSide - 1);
+        int plane = w * h;
+        float scaleX = (float) c.cropWidth() / w;
+        float scaleY = (float) c.cropHeight() / h;
+        for (int y = 0; y < h; y++) {
+            float sy = clamp((y + 0.5f) * scaleY - 0.5f, c.cropHeight() - 1);
+            int ya = (int) sy, yb = Math.min(ya + 1, c.cropHeight() - 1);
             float wy = sy - ya;
-            for (int x = 0; x < side; x++) {
-                int ox = mirrored ? side - 1 - x : x;
-                float sx = clamp((x + 0.5f) * scale - 0.5f, cropSide - 1);
-                int xa = (int) sx, xb = Math.min(xa + 1, cropSide - 1);
+            for (int x = 0; x < w; x++) {
+                int ox = c.mirrored() ? w - 1 - x : x;
+                float sx = clamp((x + 0.5f) * scaleX - 0.5f, c.cropWidth() - 1);
+                int xa = (int) sx, xb = Math.min(xa + 1, c.cropWidth() - 1);
                 float wx = sx - xa;
-                for (int c = 0; c < 3; c++) {
-                    int base = c * plane;
-                    float top = chw[base + (y0 + ya) * side + x0 + xa] * (1 - wx) + chw[base + (y0 + ya) * side + x0 + xb] * wx;
-                    float bottom = chw[base + (y0 + yb) * side + x0 + xa] * (1 - wx) + chw[base + (y0 + yb) * side + x0 + xb] * wx;
-                    out[base + y * side + ox] = top * (1 - wy) + bottom * wy;
+                for (int ch = 0; ch < 3; ch++) {
+                    int base = ch * plane;
+                    int top = base + (c.y0() + ya) * w + c.x0(), bottom = base + (c.y0() + yb) * w + c.x0();
+                    float t = chw[top + xa] * (1 - wx) + chw[top + xb] * wx;
+                    float b = chw[bottom + xa] * (1 - wx) + chw[bottom + xb] * wx;
+                    out[base + y * w + ox] = t * (1 - wy) + b * wy;
                 }
             }
         }

@@ -153,11 +153,16 @@ public final class DiffusionTrainer {
         this.encoded = e;
     }
 
-    /** Encodes one image ([-1,1] CHW) with the frozen codec: what {@link Encoded#latents()} holds. */
+    /** Encodes one square image ([-1,1] CHW) with the frozen codec: what {@link Encoded#latents()} holds. */
     public static float[] encodeImage(BaseModel base, NDManager manager, float[] chw) {
+        int side = TrainingPair.squareSide(chw);
+        return encodeImage(base, manager, chw, side, side);
+    }
+
+    /** Encodes one {@code width x height} image ([-1,1] CHW) with the frozen codec. */
+    public static float[] encodeImage(BaseModel base, NDManager manager, float[] chw, int width, int height) {
         try (NDManager m = manager.newSubManager()) {
-            int h = (int) Math.sqrt(chw.length / 3.0);
-            NDArray image = m.create(chw, new Shape(1, 3, h, h)).toType(base.computeType(), false);
+            NDArray image = m.create(chw, new Shape(1, 3, height, width)).toType(base.computeType(), false);
             return base.codec().encode(image).toType(DataType.FLOAT32, false).toFloatArray();
         }
     }
@@ -432,20 +437,23 @@ public final class DiffusionTrainer {
     private double microBatch(int micro) {
         int b = options.batchSize();
         SplittableRandom rng = new SplittableRandom(mix(seed(), step * 1_000L + micro));
+        long index = (long) step * options.gradAccumulation() + micro;
+        List<TrainingPair> drawn = data.batch(seed(), index, b); // one size; a bucket's last batch of an epoch may be short
         List<TrainingPair> pairs = new ArrayList<>();
         List<float[]> images = new ArrayList<>();
         List<float[]> conds = new ArrayList<>();
         List<String> prompts = new ArrayList<>();
-        for (int i = 0; i < b; i++) {
-            long global = ((long) step * options.gradAccumulation() + micro) * b + i;
-            TrainingPair pair = augmentation.apply(data.at(seed(), global), seed(), global);
+        for (int i = 0; i < drawn.size(); i++) {
+            long global = index * b + i;
+            TrainingPair pair = augmentation.apply(drawn.get(i), seed(), global);
             pairs.add(pair);
             images.add(pair.image());
             conds.add(pair.condition());
             prompts.add(rng.nextDouble() < options.emptyPromptRate() ? "" : pair.caption());
         }
-        Batch batch = encoded == null ? noisyBatch(images, conds, prompts, rng)
-                : augmentation.any() ? noisyViewBatch(images, conds, prompts, rng) : noisyEncodedBatch(pairs, conds, prompts, rng);
+        Size size = new Size(pairs.get(0).width(), pairs.get(0).height());
+        Batch batch = encoded == null ? noisyBatch(images, conds, prompts, size, rng)
+                : augmentation.any() ? noisyViewBatch(images, conds, prompts, size, rng) : noisyEncodedBatch(pairs, conds, prompts, size, rng);
         if (mixed != null) {
             mixed.discardCopies(); // none unless an earlier micro-batch failed midway
         }
@@ -472,19 +480,27 @@ public final class DiffusionTrainer {
      */
     private record Batch(NDArray noisy, NDArray target, NDArray timesteps, NDArray text, NDArray cond) {}
 
-    /** Noises a batch at uniformly drawn timesteps; all randomness comes from {@code rng}. */
-    private Batch noisyBatch(List<float[]> images, List<float[]> conds, List<String> prompts, SplittableRandom rng) {
-        return noise(encodeLatents(images), base.textEncoder().encode(ps, manager, prompts), conds, rng);
+    /** A batch's image size in pixels. */
+    private record Size(int width, int height) {
+        static Size square(List<float[]> images) {
+            int side = TrainingPair.squareSide(images.get(0));
+            return new Size(side, side);
+        }
     }
 
-    /** A batch of square CHW images through the frozen codec. */
-    private NDArray encodeLatents(List<float[]> images) {
-        int h = (int) Math.sqrt(images.get(0).length / 3.0);
-        return base.codec().encode(manager.create(concat(images), new Shape(images.size(), 3, h, h)).toType(base.computeType(), false));
+    /** Noises a batch at uniformly drawn timesteps; all randomness comes from {@code rng}. */
+    private Batch noisyBatch(List<float[]> images, List<float[]> conds, List<String> prompts, Size size, SplittableRandom rng) {
+        return noise(encodeLatents(images, size), base.textEncoder().encode(ps, manager, prompts), conds, size, rng);
+    }
+
+    /** A batch of CHW images of one size through the frozen codec. */
+    private NDArray encodeLatents(List<float[]> images, Size size) {
+        return base.codec().encode(manager.create(concat(images), new Shape(images.size(), 3, size.height(), size.width()))
+                .toType(base.computeType(), false));
     }
 
     /** The same batch from the pre-computed encodings (bit-identical draws: the noise comes after the encoders). */
-    private Batch noisyEncodedBatch(List<TrainingPair> pairs, List<float[]> conds, List<String> prompts, SplittableRandom rng) {
+    private Batch noisyEncodedBatch(List<TrainingPair> pairs, List<float[]> conds, List<String> prompts, Size size, SplittableRandom rng) {
         int b = pairs.size();
         List<float[]> latents = new ArrayList<>(b);
         List<float[]> texts = new ArrayList<>(b);
@@ -494,18 +510,18 @@ public final class DiffusionTrainer {
             texts.add(encoded.text(prompts.get(i)));
         }
         return noise(manager.create(concat(latents), new Shape(b).addAll(new Shape(encoded.latentShape()))),
-                manager.create(concat(texts), new Shape(b).addAll(new Shape(encoded.textShape()))), conds, rng);
+                manager.create(concat(texts), new Shape(b).addAll(new Shape(encoded.textShape()))), conds, size, rng);
     }
 
     /** Augmented views: their latents encoded now, their prompts' embeddings from the encodings. */
-    private Batch noisyViewBatch(List<float[]> images, List<float[]> conds, List<String> prompts, SplittableRandom rng) {
+    private Batch noisyViewBatch(List<float[]> images, List<float[]> conds, List<String> prompts, Size size, SplittableRandom rng) {
         List<float[]> texts = new ArrayList<>(prompts.size());
         encoded.prepare(List.of(), prompts);
         for (String prompt : prompts) {
             texts.add(encoded.text(prompt));
         }
-        return noise(encodeLatents(images), manager.create(concat(texts), new Shape(prompts.size()).addAll(new Shape(encoded.textShape()))),
-                conds, rng);
+        return noise(encodeLatents(images, size), manager.create(concat(texts), new Shape(prompts.size()).addAll(new Shape(encoded.textShape()))),
+                conds, size, rng);
     }
 
     /** Equally long arrays laid end to end: a batch's inputs in one array. */
@@ -518,12 +534,10 @@ public final class DiffusionTrainer {
         return out;
     }
 
-    private Batch noise(NDArray latents, NDArray text, List<float[]> conds, SplittableRandom rng) {
+    private Batch noise(NDArray latents, NDArray text, List<float[]> conds, Size size, SplittableRandom rng) {
         int b = conds.size();
-        int chw = conds.get(0).length;
-        int h = (int) Math.sqrt(chw / 3.0);
         float[] cs = concat(conds);
-        Shape imgShape = new Shape(b, 3, h, h);
+        Shape imgShape = new Shape(b, 3, size.height(), size.width());
         float[] noise = new float[(int) latents.getShape().size()];
         for (int i = 0; i < noise.length; i++) {
             noise[i] = (float) rng.nextGaussian();
@@ -564,13 +578,33 @@ public final class DiffusionTrainer {
      * condition minus the loss with the true condition. Near zero at initialisation (zero convs).
      */
     public double conditionGain(List<float[]> images, List<float[]> conditions, List<String> captions, long seed) {
+        return conditionGain(images, conditions, captions, Size.square(images), seed);
+    }
+
+    /**
+     * {@link #conditionGain} over a set of samples in several sizes (aspect buckets): each size's samples are one batch,
+     * and the gains are averaged weighted by the samples of each. A set of one size is one batch, as above.
+     */
+    public double conditionGain(TrainingSet set, long seed) {
+        if (set.oneSize()) {
+            return conditionGain(set.images(), set.conditions(), set.captions(), new Size(set.width(0), set.height(0)), seed);
+        }
+        double sum = 0;
+        for (TrainingSet group : set.bySize()) {
+            sum += group.size() * conditionGain(group.images(), group.conditions(), group.captions(),
+                    new Size(group.width(0), group.height(0)), seed);
+        }
+        return sum / set.size();
+    }
+
+    private double conditionGain(List<float[]> images, List<float[]> conditions, List<String> captions, Size size, long seed) {
         if (controlnet == null) {
             throw new IllegalStateException("condition gain needs a ControlNet");
         }
         GradMode.disableOnThisThread();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            Batch batch = noisyBatch(images, conditions, captions, new SplittableRandom(seed));
+            Batch batch = noisyBatch(images, conditions, captions, size, new SplittableRandom(seed));
             NDArray empty = batch.cond().zerosLike();
             double withCondition = predict(batch, batch.cond(), false).sub(batch.target()).square().mean().getFloat();
             double withoutCondition = predict(batch, empty, false).sub(batch.target()).square().mean().getFloat();
@@ -585,13 +619,36 @@ public final class DiffusionTrainer {
      * convolutions: the paper's argument that they protect the base model at the start.
      */
     public Deviation baseDeviation(List<float[]> images, List<float[]> conditions, List<String> captions, long seed) {
+        return baseDeviation(images, conditions, captions, Size.square(images), seed);
+    }
+
+    /** {@link #baseDeviation} over a set in several sizes: the largest difference of all, the rms over all outputs. */
+    public Deviation baseDeviation(TrainingSet set, long seed) {
+        List<TrainingSet> groups = set.bySize();
+        if (groups.size() == 1) {
+            return baseDeviation(set.images(), set.conditions(), set.captions(), new Size(set.width(0), set.height(0)), seed);
+        }
+        double max = 0, squares = 0;
+        for (TrainingSet g : groups) {
+            Deviation d = baseDeviation(g.images(), g.conditions(), g.captions(), new Size(g.width(0), g.height(0)), seed);
+            max = Math.max(max, d.maxAbs());
+            squares += d.rms() * d.rms() * g.size() * g.width(0) * g.height(0); // outputs per group scale with its pixels
+        }
+        long pixels = 0;
+        for (TrainingSet g : groups) {
+            pixels += (long) g.size() * g.width(0) * g.height(0);
+        }
+        return new Deviation(max, Math.sqrt(squares / pixels));
+    }
+
+    private Deviation baseDeviation(List<float[]> images, List<float[]> conditions, List<String> captions, Size size, long seed) {
         if (controlnet == null) {
             throw new IllegalStateException("the deviation from the base needs a ControlNet");
         }
         GradMode.disableOnThisThread();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            Batch batch = noisyBatch(images, conditions, captions, new SplittableRandom(seed));
+            Batch batch = noisyBatch(images, conditions, captions, size, new SplittableRandom(seed));
             NDArray wrapped = predict(batch, batch.cond(), false);
             NDArray alone = predict(batch, null, false);
             NDArray diff = wrapped.sub(alone).toType(DataType.FLOAT32, false);

@@ -87,4 +87,41 @@ class AugmentationTest {
         float[] mirrored = Augmentation.view(ramp, SIDE, cropSide, x0, y0, true);
         assertEquals(view[SIDE - 1], mirrored[0], 0f, "the mirror of the same crop");
     }
+
+    /** An aspect bucket's pair: the flip mirrors its rows, the crop keeps its size and aspect, image and condition alike. */
+    @Test
+    void aWidePairIsFlippedAndCroppedInItsOwnShape() {
+        int w = 24, h = 8;
+        float[] wide = new float[3 * w * h];
+        for (int i = 0; i < wide.length; i++) {
+            wide[i] = (float) Math.cos(i * 0.29);
+        }
+        int flipped = 0;
+        for (long position = 0; position < 100; position++) {
+            TrainingPair view = new Augmentation(true, false).apply(new TrainingPair(1, wide, wide.clone(), "", w, h), 5, position);
+            assertEquals(w, view.width());
+            assertEquals(h, view.height());
+            if (view.image() == wide) {
+                continue;
+            }
+            flipped++;
+            for (int c = 0; c < 3; c++) {
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        int at = c * w * h + y * w;
+                        assertEquals(wide[at + w - 1 - x], view.image()[at + x], "mirrored at c" + c + " y" + y + " x" + x);
+                    }
+                }
+            }
+            assertArrayEquals(view.image(), view.condition());
+        }
+        assertTrue(flipped > 25 && flipped < 75, "about half: " + flipped);
+        for (long position = 0; position < 50; position++) {
+            TrainingPair view = new Augmentation(false, true).apply(new TrainingPair(1, wide, wide.clone(), "", w, h), 5, position);
+            assertEquals(3 * w * h, view.image().length);
+            assertArrayEquals(view.image(), view.condition(), "one crop for both at " + position);
+        }
+        assertThrows(IllegalArgumentException.class, () -> new TrainingPair(0, wide, new float[3 * 8 * 8], "", w, h),
+                "a condition of another size is refused");
+    }
 }

@@ -4,6 +4,7 @@ import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.SampleTables;
 import dev.cnf.activities.dataset.ShardIndex;
 import dev.cnf.activities.dataset.WebDataset;
+import dev.cnf.activities.imaging.ImageHeader;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.registry.RunKeys;
 import dev.cnf.activities.storage.ObjectStore;
@@ -110,7 +111,7 @@ public final class StreamingTrainBench {
             }
             bytes[0] += b.length;
             return b;
-        }, () -> { });
+        }, ImageHeader::size, () -> { });
         return bytes[0];
     }
 

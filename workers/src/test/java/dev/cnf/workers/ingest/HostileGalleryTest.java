@@ -100,7 +100,7 @@ class HostileGalleryTest {
     static IngestActivities.DiscoverRequest discoverRequest(String prefix, List<String> sources, int maxImages, int maxDepth, int shardSize,
                                                             boolean followOtherHosts) {
         return new IngestActivities.DiscoverRequest(run(prefix), new DataSpec(sources, maxImages, maxDepth, followOtherHosts, shardSize, null,
-                null, null, null, null, null, null, null, null), "canny");
+                null, null, null, null, null, null, null, null, null, null, null), "canny");
     }
 
     /** The host lane of shard {@code shard}: lanes number their shards one after the other. */
@@ -116,7 +116,7 @@ class HostileGalleryTest {
     }
 
     /** The defaults, with training images stored as PNG: the checks below ask for exact pixels (alpha over white). */
-    static final DataSpec LOSSLESS = new DataSpec(null, null, null, null, null, null, null, null, null, null, null, null, "png", null);
+    static final DataSpec LOSSLESS = new DataSpec(null, null, null, null, null, null, null, null, null, null, null, null, "png", null, null, null, null);
 
     static Outcome run(String prefix, List<String> sources, int shardSize, int nearDistance) {
         IngestActivities.Discovery found = ingest.discover(discoverRequest(prefix, sources, 10_000, 1, shardSize, false));
@@ -126,7 +126,7 @@ class HostileGalleryTest {
                     ConditionSpec.defaults()));
         }
         // the shards' candidates and drops are read where their activities stored them, as the workflow has it
-        DataSpec near = new DataSpec(null, null, null, null, null, null, null, null, null, null, nearDistance, null, null, null);
+        DataSpec near = new DataSpec(null, null, null, null, null, null, null, null, null, null, nearDistance, null, null, null, null, null, null);
         CleanActivities.Result r = clean.dedupe(new CleanActivities.DedupeRequest(run(prefix), List.of(found.dropsKey()), found.refs(),
                 found.shardCount(), near));
         return new Outcome(found.refs(), r, Json.readLines(store.get(r.samplesKey()), Sample.class), reportDrops(r.reportKey()));

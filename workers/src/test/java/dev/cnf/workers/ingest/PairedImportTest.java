@@ -191,7 +191,7 @@ class PairedImportTest {
 
     static Outcome run(String prefix, String condition, PairSpec pairs, String... sources) {
         RunContext run = new RunContext(prefix, "paired", 7L);
-        DataSpec data = new DataSpec(List.of(sources), null, null, null, 4, null, null, null, null, null, null, null, "png", pairs);
+        DataSpec data = new DataSpec(List.of(sources), null, null, null, 4, null, null, null, null, null, null, null, "png", pairs, null, null, null);
         assertEquals(List.of(), problems(data, condition), "valid input");
         ModelSpec model = ModelSpec.defaults();
         ConditionSpec conditioning = new ConditionSpec(condition, null);
@@ -450,19 +450,19 @@ class PairedImportTest {
     @Test
     void badPairSettingsAreNamed() {
         DataSpec kohya = new DataSpec(List.of("https://example.com/train/"), null, null, null, null, null, null, null, null, null, null, null,
-                null, new PairSpec("kohya", null, "bad column!", null, null));
+                null, new PairSpec("kohya", null, "bad column!", null, null), null, null, null);
         List<String> p = problems(kohya, "Mask");
         assertTrue(p.stream().anyMatch(s -> s.contains("conditioningDir")), p.toString());
         assertTrue(p.stream().anyMatch(s -> s.contains("http(s) cannot list")), p.toString());
         assertTrue(p.stream().anyMatch(s -> s.contains("bad column!")), p.toString());
         assertTrue(p.stream().anyMatch(s -> s.contains("condition 'Mask'")), p.toString());
         DataSpec unknown = new DataSpec(List.of(), null, null, null, null, null, null, null, null, null, null, null, null,
-                new PairSpec("zip", null, null, null, null));
+                new PairSpec("zip", null, null, null, null), null, null, null);
         List<String> q = problems(unknown, "mask");
         assertTrue(q.stream().anyMatch(s -> s.contains("pairs.format 'zip'")), q.toString());
         assertTrue(q.stream().anyMatch(s -> s.contains("name the dataset in 'sources'")), q.toString());
         assertEquals(List.of(), problems(new DataSpec(List.of("/data/fill50k/prompt.json"), null, null, null, null, null, null, null, null,
-                null, null, null, null, new PairSpec("prompt-json", null, null, null, null)), "mask"), "any condition name with pairs");
+                null, null, null, null, new PairSpec("prompt-json", null, null, null, null), null, null, null), "mask"), "any condition name with pairs");
     }
 
     // ---- both ways with the real libraries: datasets and webdataset (.venv/interop) ----

@@ -3,6 +3,7 @@ package dev.cnf.workers.train;
 import dev.cnf.activities.dataset.Sample;
 import dev.cnf.activities.dataset.ShardIndex;
 import dev.cnf.activities.dataset.WebDataset;
+import dev.cnf.activities.imaging.ImageHeader;
 import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.registry.RunKeys;
 import dev.cnf.activities.storage.ObjectStore;
@@ -61,7 +62,7 @@ class ShardStreamTest {
             TABLE.add(new Sample(id, "http://127.0.0.1/" + id, null, null, null, id + id + id + id, null, 0, "clean/" + id + ".png", 8, 8,
                     "caption of row " + row, "alt", false, "condition/canny/" + id + ".png", Map.of(), null));
         }
-        WebDataset.write(store, RunKeys.dataset(RUN), "canny", TABLE, FILES::get, () -> { });
+        WebDataset.write(store, RunKeys.dataset(RUN), "canny", TABLE, FILES::get, ImageHeader::size, () -> { });
         index = ShardIndex.read(store, RunKeys.datasetShardsOf(RunKeys.conditionTable(RUN)));
     }
 
@@ -81,7 +82,7 @@ class ShardStreamTest {
     @Test
     void everyEpochHandsOutEachTrainingRowOnceWithItsOwnFilesAndNeverAHeldOutOne() {
         int buffer = 100;
-        try (ShardStream stream = new ShardStream(store, index, TRAIN, buffer)) {
+        try (ShardStream stream = new ShardStream(store, index, TRAIN, buffer, 8)) {
             for (int epoch = 0; epoch < 2; epoch++) {
                 Set<Integer> seen = new HashSet<>();
                 for (int i = 0; i < TRAIN; i++) {
@@ -100,13 +101,13 @@ class ShardStreamTest {
     void aStreamOpenedMidEpochContinuesBitForBit() {
         int buffer = 64;
         List<TrainingPair> uninterrupted = new ArrayList<>();
-        try (ShardStream stream = new ShardStream(store, index, TRAIN, buffer)) {
+        try (ShardStream stream = new ShardStream(store, index, TRAIN, buffer, 8)) {
             for (long position = 0; position < 2L * TRAIN + 300; position++) {
                 uninterrupted.add(stream.at(9, position));
             }
         }
         for (long resumeAt : new long[] {1, 499, 777, TRAIN, TRAIN + 650, 2L * TRAIN + 17}) {
-            try (ShardStream resumed = new ShardStream(store, index, TRAIN, buffer)) {
+            try (ShardStream resumed = new ShardStream(store, index, TRAIN, buffer, 8)) {
                 for (long position = resumeAt; position < Math.min(resumeAt + 120, uninterrupted.size()); position++) {
                     TrainingPair a = uninterrupted.get((int) position);
                     TrainingPair b = resumed.at(9, position);
@@ -121,7 +122,7 @@ class ShardStreamTest {
 
     @Test
     void anotherSeedIsAnotherOrderAndTheHeldOutRowsAreReadAsTheyAre() {
-        try (ShardStream stream = new ShardStream(store, index, TRAIN, 100)) {
+        try (ShardStream stream = new ShardStream(store, index, TRAIN, 100, 8)) {
             List<Integer> a = new ArrayList<>();
             List<Integer> b = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
@@ -135,6 +136,97 @@ class ShardStreamTest {
             assertEquals(HELD_OUT, heldOut.size());
             for (int i = 0; i < HELD_OUT; i++) {
                 assertPairIsRow(heldOut.pair(i), TRAIN + i);
+            }
+        }
+    }
+
+    /** A split cleaned into aspect buckets: rows of three sizes, so batches group by size. */
+    @org.junit.jupiter.api.Nested
+    class InAspectBuckets {
+        static final String BUCKETED_RUN = "runs/stream/buckets";
+        static final int[][] SIZES = {{8, 8}, {16, 8}, {8, 16}};
+        final Map<String, byte[]> files = new HashMap<>();
+        final List<Sample> table = new ArrayList<>();
+        ShardIndex bucketed;
+
+        @org.junit.jupiter.api.BeforeEach
+        void write() {
+            for (int row = 0; row < SAMPLES; row++) {
+                String id = String.format("%016x", 0xB0C70000L + row);
+                int[] size = SIZES[row % 7 < 4 ? 0 : row % 7 < 6 ? 1 : 2];
+                Mat image = new Mat(size[1], size[0], CvType.CV_8UC3, new Scalar(row % 256, row / 256, 90));
+                Mat condition = new Mat(size[1], size[0], CvType.CV_8UC3, new Scalar((row * 5) % 256, 0, 0));
+                files.put("clean/" + id + ".png", OpenCv.encodePng(image));
+                files.put("condition/canny/" + id + ".png", OpenCv.encodePng(condition));
+                table.add(new Sample(id, "http://127.0.0.1/" + id, null, null, null, id + id + id + id, null, 0, "clean/" + id + ".png",
+                        size[0], size[1], "bucketed row " + row, "alt", false, "condition/canny/" + id + ".png", Map.of(), null));
+            }
+            WebDataset.write(store, RunKeys.dataset(BUCKETED_RUN), "canny", table, files::get, ImageHeader::size, () -> { });
+            bucketed = ShardIndex.read(store, RunKeys.datasetShardsOf(RunKeys.conditionTable(BUCKETED_RUN)));
+        }
+
+        @Test
+        void theIndexNamesEachSamplesSize() {
+            assertTrue(bucketed.bucketed());
+            assertEquals(List.of("8x8", "16x8", "8x16"), bucketed.sizes());
+            byte[] sizeOf = bucketed.sizeOfRows(SAMPLES);
+            for (int row = 0; row < SAMPLES; row++) {
+                assertEquals(table.get(row).width() + "x" + table.get(row).height(), bucketed.sizes().get(sizeOf[row]), "row " + row);
+            }
+            assertFalse(index.bucketed(), "a dataset of one size names no sizes per sample");
+            assertNull(index.shards().get(0).sizeOf());
+        }
+
+        @Test
+        void batchesAreOfOneSizeAndAnEpochHandsOutEveryRowOnceWithItsOwnFiles() {
+            try (ShardStream stream = new ShardStream(store, bucketed, TRAIN, 100, 8)) {
+                Set<Integer> seen = new HashSet<>();
+                long batch = 0;
+                while (seen.size() < TRAIN) {
+                    List<TrainingPair> pairs = stream.batch(5, batch++, 8);
+                    for (TrainingPair p : pairs) {
+                        assertEquals(pairs.get(0).width(), p.width());
+                        assertEquals(pairs.get(0).height(), p.height());
+                        assertTrue(p.row() < TRAIN, "held-out row " + p.row());
+                        assertTrue(seen.add(p.row()), "row " + p.row() + " twice");
+                        Sample s = table.get(p.row());
+                        assertEquals(s.width(), p.width());
+                        assertEquals(s.height(), p.height());
+                        assertArrayEquals(OpenCv.toChw(OpenCv.decodeBgr(files.get(s.imageKey())), -1f, 1f), p.image());
+                        assertArrayEquals(OpenCv.toChw(OpenCv.decodeBgr(files.get(s.conditionKey())), 0f, 1f), p.condition());
+                        assertEquals(s.caption(), p.caption());
+                    }
+                    assertTrue(stream.held() <= 100, "held " + stream.held());
+                }
+                TrainingSet heldOut = stream.rowsFrom(TRAIN);
+                for (int i = 0; i < HELD_OUT; i++) {
+                    assertEquals(table.get(TRAIN + i).width(), heldOut.width(i));
+                    assertEquals(table.get(TRAIN + i).height(), heldOut.height(i));
+                }
+                assertEquals(3, heldOut.bySize().size(), "the held-out set in its three sizes");
+            }
+        }
+
+        @Test
+        void aStreamOpenedAtAnyBatchContinuesBitForBit() {
+            List<List<TrainingPair>> uninterrupted = new ArrayList<>();
+            try (ShardStream stream = new ShardStream(store, bucketed, TRAIN, 64, 4)) {
+                for (long b = 0; b < 700; b++) { // past the first epoch's end (about 300 batches)
+                    uninterrupted.add(stream.batch(9, b, 4));
+                }
+            }
+            for (int resumeAt : new int[] {1, 150, 299, 300, 301, 650}) {
+                try (ShardStream resumed = new ShardStream(store, bucketed, TRAIN, 64, 4)) {
+                    for (int b = resumeAt; b < Math.min(resumeAt + 40, uninterrupted.size()); b++) {
+                        List<TrainingPair> expected = uninterrupted.get(b);
+                        List<TrainingPair> got = resumed.batch(9, b, 4);
+                        assertEquals(expected.stream().map(TrainingPair::row).toList(), got.stream().map(TrainingPair::row).toList(),
+                                "batch " + b + " resumed at " + resumeAt);
+                        for (int k = 0; k < got.size(); k++) {
+                            assertArrayEquals(expected.get(k).image(), got.get(k).image());
+                        }
+                    }
+                }
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.cnf.workflows.pipeline;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cnf.workflows.spec.AspectBuckets;
 import dev.cnf.workflows.spec.CaptionSpec;
 import dev.cnf.workflows.spec.ConditionSpec;
 import dev.cnf.workflows.spec.DataSpec;
@@ -180,6 +181,10 @@ public record PipelineInput(String name, Long seed, DataSpec data, ModelSpec mod
         }
         data.addProblems(p);
         model.addProblems(p);
+        AspectBuckets.addProblems(p, data, model);
+        if (data.aspectBuckets() && !evaluation.composeWith().isEmpty()) {
+            p.add("composeWith with aspectBuckets: composition samples at the square resolution; drop one of them");
+        }
         caption.addProblems(p);
         conditioning.addProblems(p, data.paired());
         training.addProblems(p);

@@ -26,10 +26,16 @@ import java.util.List;
  *                       sources then name that dataset, which may also be on the workers' disks. Near duplicates are then
  *                       kept unless {@code nearDuplicateDistance} is given (a curated set often holds one image under
  *                       several conditions); exact duplicates of a pair are dropped
+ * @param aspectBuckets  keep wide and tall images in their aspect ratio instead of centre-cropping them square: each goes
+ *                       to the nearest of {@link AspectBuckets}' sizes (about the resolution's pixel count), its condition
+ *                       resized and cropped alike, and each training batch comes from one bucket; off by default
+ * @param minBucketSide  with aspectBuckets, the smallest bucket side (0: half the resolution)
+ * @param maxBucketSide  with aspectBuckets, the largest bucket side (0: twice the resolution)
  */
 public record DataSpec(List<String> sources, Integer maxImages, Integer maxDepth, Boolean followOtherHosts, Integer shardSize,
                        Integer parallelShards, Integer shardsPerRun, Integer minSide, Double maxAspectRatio, Long maxPixels,
-                       Integer nearDuplicateDistance, Boolean onlyNewData, String imageFormat, PairSpec pairs) {
+                       Integer nearDuplicateDistance, Boolean onlyNewData, String imageFormat, PairSpec pairs,
+                       Boolean aspectBuckets, Integer minBucketSide, Integer maxBucketSide) {
     /** The stored training image formats, by the name the input uses. */
     public static final List<String> IMAGE_FORMATS = List.of("jpeg", "png");
 
@@ -53,10 +59,13 @@ public record DataSpec(List<String> sources, Integer maxImages, Integer maxDepth
         nearDuplicateDistance = nearDuplicateDistance == null ? (pairs == null ? 4 : -1) : nearDuplicateDistance;
         onlyNewData = onlyNewData != null && onlyNewData;
         imageFormat = imageFormat == null ? "jpeg" : imageFormat;
+        aspectBuckets = aspectBuckets != null && aspectBuckets;
+        minBucketSide = minBucketSide == null ? 0 : minBucketSide;
+        maxBucketSide = maxBucketSide == null ? 0 : maxBucketSide;
     }
 
     public static DataSpec defaults() {
-        return new DataSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new DataSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** Whether the run trains on the user's pairs (conditions given, none extracted). */
@@ -89,5 +98,7 @@ public record DataSpec(List<String> sources, Integer maxImages, Integer maxDepth
         }
         Checks.range(p, "nearDuplicateDistance", nearDuplicateDistance, -1, 32);
         Checks.oneOf(p, "imageFormat", imageFormat, IMAGE_FORMATS);
+        Checks.range(p, "minBucketSide", minBucketSide, 0, 4096);
+        Checks.range(p, "maxBucketSide", maxBucketSide, 0, 8192);
     }
 }

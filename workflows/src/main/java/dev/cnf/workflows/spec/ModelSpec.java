@@ -72,6 +72,15 @@ public record ModelSpec(String modelConfig, String baseModel, Integer resolution
         return TINY_CIRCLES.equals(baseModel) ? TINY_CIRCLES_GUIDANCE_SCALE : PAPER_GUIDANCE_SCALE;
     }
 
+    /**
+     * What every training image side must be a multiple of: the Stable Diffusion presets' 64 (the VAE's 8x, then the
+     * UNet's three halvings), the tiny preset's 8 (its 2x space-to-depth, then two halvings; the model library's
+     * {@code ModelConfig.withSampleSize} checks the same).
+     */
+    public int sizeMultiple() {
+        return stableDiffusion() ? 64 : 8;
+    }
+
     public boolean stableDiffusion() {
         return SD_MODEL_CONFIGS.contains(modelConfig);
     }

@@ -26,7 +26,7 @@ import java.util.List;
  * @param shuffleBuffer  samples held for shuffling while training streams the dataset's shards (webdataset's shuffle
  *                       buffer); a training split no larger than it is shuffled whole each epoch
  * @param augment        paired augmentation, each applied alike to image and condition: {@code flip} (left-right, half of
- *                       the time) and {@code crop} (a random square of 80-100% of the side, resized back); none by default
+ *                       the time) and {@code crop} (a random region of the image's aspect, 80-100% of each side, resized back); none by default
  */
 public record TrainingSpec(Integer trainSteps, Integer batchSize, Double learningRate, Integer checkpointEvery, Integer probeEvery,
                            Integer evalEvery, String trainingMode, Integer reconnectSkipsAt, Integer stopAfterConvergence,
