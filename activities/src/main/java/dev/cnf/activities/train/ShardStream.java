@@ -108,6 +108,9 @@ public final class ShardStream implements TrainingData, AutoCloseable {
         if (buckets == null) {
             return TrainingData.super.batch(orderSeed, batchIndex, batchSize);
         }
+        if (batchSize != buckets.batchSize()) {
+            throw new IllegalArgumentException("batches of " + batchSize + " asked of a stream batching " + buckets.batchSize());
+        }
         if (walker == null || orderSeed != cursorSeed || batchIndex != walker.index()) {
             close();
             walker = buckets.walk(orderSeed, batchIndex);

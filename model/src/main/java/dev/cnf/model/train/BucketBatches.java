@@ -48,6 +48,11 @@ public final class BucketBatches {
         this.batchSize = batchSize;
     }
 
+    /** Samples per full batch. */
+    public int batchSize() {
+        return batchSize;
+    }
+
     /** The walk of {@code seed}'s batches, positioned before batch {@code index}. */
     public Walker walk(long seed, long index) {
         Walker w = new Walker(seed);
