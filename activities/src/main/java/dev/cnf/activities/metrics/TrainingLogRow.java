@@ -47,8 +47,13 @@ public sealed interface TrainingLogRow {
     /** Training started from published weights (retraining): the ControlNet's, and a large-mode version's base UNet. */
     record Init(int step, String from, String baseUnetFrom) implements TrainingLogRow {}
 
-    /** How many encoder outputs came from the encoding cache, before the first step. */
-    record Cache(int step, int latentHits, int latentMisses, int textHits, int textMisses) implements TrainingLogRow {}
+    /**
+     * How many encoder outputs came from the encoding cache (in memory or in object storage) and how many were encoded;
+     * the {@code stored} flags say whether that encoder's outputs are kept in object storage at all (not for encoders
+     * cheaper than a fetch, such as the tiny preset's).
+     */
+    record Cache(int step, int latentHits, int latentMisses, int textHits, int textMisses, boolean latentsStored, boolean textStored)
+            implements TrainingLogRow {}
 
     /** Large mode: the base UNet joined training at this step. */
     record Unlock(int step, double baseLearningRate) implements TrainingLogRow {}

@@ -34,7 +34,8 @@ import java.util.function.Supplier;
  * cropping can never serve a stale latent.
  *
  * <p>Looked up per sample as training streams (a miss is encoded and stored), with the most recently used entries kept
- * in memory up to a byte budget: memory is bounded by that budget, not by the dataset.
+ * in memory up to a byte budget: memory is bounded by that budget, not by the dataset. An encoder cheaper to run than a
+ * fetch ({@code worthStoring} false: the tiny preset's pixel unshuffle and hashed tokens) is only kept in memory.
  */
 final class EncodingCache implements Encodings, AutoCloseable {
     /** Object-storage requests in flight at once: a batch's lookups, and the writes of what was encoded. */
@@ -64,14 +65,17 @@ final class EncodingCache implements Encodings, AutoCloseable {
     }
 
     /** What this attempt's lookups found and computed (a lookup served from memory counts as a hit). */
-    record Stats(int latentHits, int latentMisses, int textHits, int textMisses) {
+    record Stats(int latentHits, int latentMisses, int textHits, int textMisses, boolean latentsStored, boolean textStored) {
         TrainingLogRow.Cache row(int step) {
-            return new TrainingLogRow.Cache(step, latentHits, latentMisses, textHits, textMisses);
+            return new TrainingLogRow.Cache(step, latentHits, latentMisses, textHits, textMisses, latentsStored, textStored);
         }
     }
 
     private final ObjectStore store;
     private final String root;
+    /** Whether the codec's latents and the text encoder's embeddings go to the store ({@code worthStoring}). */
+    private final boolean storeLatents;
+    private final boolean storeText;
     private final BaseModel base;
     private final NDManager manager;
     private final Runnable heartbeat;
@@ -106,10 +110,12 @@ final class EncodingCache implements Encodings, AutoCloseable {
         this.manager = manager;
         this.memoryBytes = memoryBytes;
         this.heartbeat = heartbeat;
+        this.storeLatents = base.codec().worthStoring();
+        this.storeText = base.textEncoder().worthStoring();
     }
 
     Stats stats() {
-        return new Stats(latentCounts.hits, latentCounts.misses, textCounts.hits, textCounts.misses);
+        return new Stats(latentCounts.hits, latentCounts.misses, textCounts.hits, textCounts.misses, storeLatents, storeText);
     }
 
     /** A bucket's latent is named by its size as well as its pixels (a 576x448 and a 448x576 image hold as many). */
@@ -126,8 +132,12 @@ final class EncodingCache implements Encodings, AutoCloseable {
     @Override
     public void prepare(List<TrainingPair> pairs, List<String> prompts) {
         java.util.Set<String> wanted = new java.util.LinkedHashSet<>();
-        pairs.forEach(p -> wanted.add(latentKey(p)));
-        prompts.forEach(p -> wanted.add(textKey(p)));
+        if (storeLatents) {
+            pairs.forEach(p -> wanted.add(latentKey(p)));
+        }
+        if (storeText) {
+            prompts.forEach(p -> wanted.add(textKey(p)));
+        }
         wanted.removeIf(recent::containsKey);
         Map<String, java.util.concurrent.Future<Tensor>> reads = new java.util.LinkedHashMap<>();
         for (String key : wanted) {
@@ -172,7 +182,7 @@ final class EncodingCache implements Encodings, AutoCloseable {
 
     @Override
     public float[] latent(TrainingPair pair) {
-        Tensor t = lookup(latentKey(pair), latentCounts, () -> {
+        Tensor t = lookup(latentKey(pair), storeLatents, latentCounts, () -> {
             float[] v = DiffusionTrainer.encodeImage(base, manager, pair.image(), pair.width(), pair.height());
             int f = base.codec().downsampling(), lh = pair.height() / f, lw = pair.width() / f;
             return new Tensor(new long[] {v.length / (lh * lw), lh, lw}, v);
@@ -183,7 +193,7 @@ final class EncodingCache implements Encodings, AutoCloseable {
 
     @Override
     public float[] text(String prompt) {
-        Tensor t = lookup(textKey(prompt), textCounts, () -> {
+        Tensor t = lookup(textKey(prompt), storeText, textCounts, () -> {
             try (NDManager m = manager.newSubManager()) {
                 NDArray e = DiffusionTrainer.encodePrompt(base, m, prompt);
                 long[] shape = e.getShape().getShape();
@@ -200,21 +210,26 @@ final class EncodingCache implements Encodings, AutoCloseable {
         int misses;
     }
 
-    /** The entry from memory, else from the store, else encoded (heartbeating first) and stored. */
-    private Tensor lookup(String key, Counts counts, Supplier<Tensor> encode) {
+    /**
+     * The entry from memory, else from the store, else encoded (heartbeating first) and stored; an encoder not worth
+     * storing skips the store both ways (the values are the same: an entry holds exactly what the encoder returned).
+     */
+    private Tensor lookup(String key, boolean stored, Counts counts, Supplier<Tensor> encode) {
         Tensor t = recent.get(key);
         if (t != null) {
             counts.hits++;
             return t;
         }
         t = found.remove(key);
-        if (t == null && !absent.remove(key)) {
+        if (t == null && stored && !absent.remove(key)) {
             t = read(key);
         }
         if (t == null) {
             heartbeat.run();
             t = encode.get();
-            write(key, t);
+            if (stored) {
+                write(key, t);
+            }
             counts.misses++;
         } else {
             counts.hits++;

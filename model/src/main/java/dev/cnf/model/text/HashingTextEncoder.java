@@ -30,6 +30,12 @@ public final class HashingTextEncoder extends NamedBlock implements PromptEncode
                 Init.UNIFORM_FAN_IN, 1);
     }
 
+    /** Hashing and a mean over table rows: cheaper than a round trip to the store. */
+    @Override
+    public boolean worthStoring() {
+        return false;
+    }
+
     /** Lower-cased word tokens, at most maxTextTokens of them. */
     public List<String> tokenize(String prompt) {
         List<String> tokens = new ArrayList<>();

@@ -20,4 +20,12 @@ public interface PromptEncoder {
 
     /** The block holding this encoder's weights. */
     NamedBlock module();
+
+    /**
+     * Whether training's encoding cache should keep this encoder's embeddings in object storage: true for a network
+     * (CLIP), false for a table lookup that costs less to compute than to fetch.
+     */
+    default boolean worthStoring() {
+        return true;
+    }
 }

@@ -11,4 +11,12 @@ public interface LatentCodec {
 
     /** f: pixels per latent along each side. */
     int downsampling();
+
+    /**
+     * Whether training's encoding cache should keep this codec's latents in object storage: true for a network (the VAE),
+     * false for a parameter-free transform whose output costs less to compute than to fetch.
+     */
+    default boolean worthStoring() {
+        return true;
+    }
 }

@@ -34,6 +34,12 @@ public final class SpaceToDepthCodec implements LatentCodec {
         return factor;
     }
 
+    /** A pixel unshuffle: computing it is cheaper than a round trip to the store. */
+    @Override
+    public boolean worthStoring() {
+        return false;
+    }
+
     /** [N,C,H,W] → [N,C·f²,H/f,W/f]. */
     @Override
     public NDArray encode(NDArray images) {
