@@ -8,6 +8,10 @@ import dev.cnf.activities.imaging.OpenCv;
 import dev.cnf.activities.registry.RunKeys;
 import dev.cnf.activities.storage.ObjectStore;
 import dev.cnf.activities.train.ShardStream;
+import dev.cnf.model.BaseModel;
+import dev.cnf.model.config.ModelConfig;
+import dev.cnf.model.io.Tensor;
+import dev.cnf.model.train.DiffusionTrainer;
 import dev.cnf.model.train.TrainingPair;
 import dev.cnf.model.train.TrainingSet;
 import dev.cnf.workers.embedded.EmbeddedS3;
@@ -204,6 +208,56 @@ class ShardStreamTest {
                     assertEquals(table.get(TRAIN + i).height(), heldOut.height(i));
                 }
                 assertEquals(3, heldOut.bySize().size(), "the held-out set in its three sizes");
+            }
+        }
+
+        /**
+         * The trainer on the bucketed stream keeps the bitwise promise: 3 steps, a checkpoint, a new trainer on a new
+         * stream restored from it, 3 more steps: the weights of 6 uninterrupted steps (augmented views included).
+         */
+        @Test
+        void trainingInBucketsResumesToTheSameWeights() {
+            dev.cnf.model.train.Augmentation both = new dev.cnf.model.train.Augmentation(true, true);
+            DiffusionTrainer.Options options = new DiffusionTrainer.Options(4, 1, 1e-3, 1e-2, 1.0, 0.5, 42);
+            try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch")) {
+                BaseModel base = BaseModel.initialize(ModelConfig.tiny().withSampleSize(8), m, 7);
+                Map<String, Tensor> uninterrupted;
+                java.util.Set<String> shapes = new java.util.TreeSet<>();
+                try (ShardStream stream = new ShardStream(store, bucketed, TRAIN, 64, 4)) {
+                    DiffusionTrainer whole = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), stream, options, m);
+                    whole.augment(both);
+                    for (int i = 0; i < 6; i++) {
+                        whole.trainStep();
+                    }
+                    uninterrupted = whole.checkpoint().weights();
+                }
+                try (ShardStream probe = new ShardStream(store, bucketed, TRAIN, 64, 4)) {
+                    for (int b = 0; b < 6; b++) {
+                        TrainingPair first = probe.batch(42, b, 4).get(0);
+                        shapes.add(first.width() + "x" + first.height());
+                    }
+                }
+                assertTrue(shapes.size() > 1, "the 6 steps train on more than one bucket: " + shapes);
+                DiffusionTrainer.Checkpoint halfway;
+                try (ShardStream stream = new ShardStream(store, bucketed, TRAIN, 64, 4)) {
+                    DiffusionTrainer first = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), stream, options, m);
+                    first.augment(both);
+                    for (int i = 0; i < 3; i++) {
+                        first.trainStep();
+                    }
+                    halfway = first.checkpoint();
+                }
+                try (ShardStream stream = new ShardStream(store, bucketed, TRAIN, 64, 4)) {
+                    DiffusionTrainer resumed = DiffusionTrainer.controlNet(base, base.newControlNet(m, 8), stream, options, m);
+                    resumed.augment(both);
+                    resumed.restore(halfway);
+                    for (int i = 0; i < 3; i++) {
+                        resumed.trainStep();
+                    }
+                    Map<String, Tensor> after = resumed.checkpoint().weights();
+                    assertEquals(uninterrupted.keySet(), after.keySet());
+                    uninterrupted.forEach((name, t) -> assertArrayEquals(t.data(), after.get(name).data(), 0f, name + ": resumed = uninterrupted"));
+                }
             }
         }
 
