@@ -46,10 +46,12 @@ public final class WebDataset {
                     throw new IllegalStateException("the cleaned image " + s.imageKey() + " has no readable size");
                 }
                 String size = wh[0] + "x" + wh[1];
-                if (!sizes.contains(size)) {
+                int known = sizes.indexOf(size);
+                if (known < 0) {
+                    known = sizes.size();
                     sizes.add(size);
                 }
-                sizeOf[member++] = sizes.indexOf(size);
+                sizeOf[member++] = known;
                 tar.add(s.id() + s.imageKey().substring(s.imageKey().lastIndexOf('.')), image); // .jpg or .png
                 tar.add(s.id() + ".txt", (s.caption() == null ? "" : s.caption()).getBytes(StandardCharsets.UTF_8));
                 tar.add(s.id() + ".json", Json.bytes(meta));

@@ -77,7 +77,7 @@ public final class ShardStream implements TrainingData, AutoCloseable {
         }
         this.order = new DataOrder(sizes.stream().mapToInt(Integer::intValue).toArray(), bufferSize);
         this.datasetShard = which.stream().mapToInt(Integer::intValue).toArray();
-        this.buckets = index.bucketed() ? new BucketBatches(order, index.sizeOfRows(train), bufferSize, batchSize) : null;
+        this.buckets = index.bucketed() ? new BucketBatches(order, index.sizeOfRows(train), batchSize) : null;
     }
 
     @Override

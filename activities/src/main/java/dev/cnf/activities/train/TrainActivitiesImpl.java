@@ -307,6 +307,8 @@ public class TrainActivitiesImpl implements TrainActivities {
         private final ControlNet controlnet;
         private final DiffusionTrainer trainer;
         private final TrainingSet heldOut;
+        /** The held-out set by size: one sampling batch per aspect bucket (the whole set without buckets). */
+        private final List<TrainingSet> heldOutBySize;
         private final Request r;
 
         Probe(BaseModel base, ControlNet controlnet, DiffusionTrainer trainer, TrainingSet heldOut, Request r) {
@@ -314,6 +316,7 @@ public class TrainActivitiesImpl implements TrainActivities {
             this.controlnet = controlnet;
             this.trainer = trainer;
             this.heldOut = heldOut;
+            this.heldOutBySize = heldOut.bySize();
             this.r = r;
         }
 
@@ -325,7 +328,7 @@ public class TrainActivitiesImpl implements TrainActivities {
             List<float[]> conditions = new ArrayList<>();
             List<int[]> sizes = new ArrayList<>();
             for (int draw = 0; draw < NOISE_DRAWS; draw++) { // one held-out batch at a time: evaluation's memory, not more
-                for (TrainingSet group : heldOut.bySize()) { // a batch per aspect bucket
+                for (TrainingSet group : heldOutBySize) {
                     samples.addAll(sampler.sample(manager, group.captions(), group.conditions(), group.width(0), group.height(0),
                             new ControlNetSampler.Settings(DDIM_STEPS, r.evaluation().guidanceScale().floatValue(), 1f, seed + draw)));
                     conditions.addAll(group.conditions());

@@ -18,21 +18,19 @@ public final class BucketBatches {
     private final DataOrder order;
     private final byte[] bucketOfRow;
     private final int buckets;
-    private final int bufferSize;
     private final int batchSize;
 
     /**
-     * @param order       the split's shards (its buffer size is the one used here)
+     * @param order       the split's shards and the most samples held at once (its buffer size)
      * @param bucketOfRow each split row's bucket, 0 to 127
-     * @param bufferSize  the most samples held at once
      * @param batchSize   samples per full batch
      */
-    public BucketBatches(DataOrder order, byte[] bucketOfRow, int bufferSize, int batchSize) {
+    public BucketBatches(DataOrder order, byte[] bucketOfRow, int batchSize) {
         if (bucketOfRow.length != order.size()) {
             throw new IllegalArgumentException(bucketOfRow.length + " rows' buckets for a split of " + order.size());
         }
-        if (bufferSize < 1 || batchSize < 1) {
-            throw new IllegalArgumentException("buffer " + bufferSize + " and batch " + batchSize + " must be >= 1");
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch " + batchSize + " must be >= 1");
         }
         int most = 0;
         for (byte b : bucketOfRow) {
@@ -44,7 +42,6 @@ public final class BucketBatches {
         this.order = order;
         this.bucketOfRow = bucketOfRow.clone();
         this.buckets = most + 1;
-        this.bufferSize = bufferSize;
         this.batchSize = batchSize;
     }
 
@@ -67,10 +64,7 @@ public final class BucketBatches {
         private final long seed;
         private long index;
         private long epoch = -1;
-        private int[] shardOrder;
-        private int shardIndex;
-        private int inShard;
-        private int read;
+        private DataOrder.Reads reads;
         private int emitted;
         private SplittableRandom random;
         /** The buffered rows of each bucket. */
@@ -88,26 +82,14 @@ public final class BucketBatches {
 
         private void startEpoch(long e) {
             epoch = e;
-            shardOrder = order.shardOrder(seed, e);
-            shardIndex = 0;
-            inShard = 0;
-            read = 0;
+            reads = order.reads(seed, e);
             emitted = 0;
             random = new SplittableRandom(DiffusionTrainer.mix(seed ^ 0xB0C4E75L, e));
             Arrays.fill(heldCount, 0);
             heldTotal = 0;
-            while (heldTotal < bufferSize && read < order.size()) {
-                hold(readNext());
+            while (heldTotal < order.bufferSize() && reads.more()) {
+                hold(reads.next());
             }
-        }
-
-        private int readNext() {
-            while (inShard == order.shardSize(shardOrder[shardIndex])) {
-                shardIndex++;
-                inShard = 0;
-            }
-            read++;
-            return (int) (order.shardStart(shardOrder[shardIndex]) + inShard++);
         }
 
         private void hold(int row) {
@@ -125,8 +107,8 @@ public final class BucketBatches {
             held[bucket][k] = held[bucket][--heldCount[bucket]];
             heldTotal--;
             emitted++;
-            if (read < order.size()) {
-                hold(readNext());
+            if (reads.more()) {
+                hold(reads.next());
             }
             return row;
         }
@@ -163,7 +145,7 @@ public final class BucketBatches {
 
         /** Samples of this epoch a reader must have read, in read order, by now. */
         public int read() {
-            return read;
+            return reads.count();
         }
 
         /** The rows read but not yet handed out. */
@@ -179,7 +161,7 @@ public final class BucketBatches {
 
         /** This epoch's shard order (indices into the split's shards). */
         public int[] epochShardOrder() {
-            return shardOrder.clone();
+            return reads.shardOrder.clone();
         }
     }
 }

@@ -52,6 +52,11 @@ public final class DataOrder {
         return total;
     }
 
+    /** The most samples held at once for shuffling. */
+    public int bufferSize() {
+        return bufferSize;
+    }
+
     public int shards() {
         return shardSizes.length;
     }
@@ -72,6 +77,42 @@ public final class DataOrder {
         return order;
     }
 
+    /** The epoch's rows in read order, as a reader of its shards meets them (both orders below draw from these). */
+    Reads reads(long seed, long epoch) {
+        return new Reads(shardOrder(seed, epoch));
+    }
+
+    /** An epoch's split rows in read order: its shards in the epoch's shard order, one after the other. */
+    final class Reads {
+        final int[] shardOrder;
+        private int shardIndex;
+        private int inShard;
+        private int count;
+
+        private Reads(int[] shardOrder) {
+            this.shardOrder = shardOrder;
+        }
+
+        /** Whether the epoch has rows left to read. */
+        boolean more() {
+            return count < total;
+        }
+
+        int next() {
+            while (inShard == shardSizes[shardOrder[shardIndex]]) {
+                shardIndex++;
+                inShard = 0;
+            }
+            count++;
+            return (int) (shardStarts[shardOrder[shardIndex]] + inShard++);
+        }
+
+        /** Rows read so far. */
+        int count() {
+            return count;
+        }
+    }
+
     /** The epoch's order from its position {@code position} on (0 is the epoch's first sample). */
     public Cursor cursor(long seed, long epoch, int position) {
         if (position < 0 || position > total) {
@@ -90,43 +131,30 @@ public final class DataOrder {
      * handed out, at most the buffer's size, are {@link #buffered()}.
      */
     public final class Cursor {
-        private final int[] shardOrder;
+        private final Reads reads;
         private final int[] buffer;
         private int held;
-        private int read;
         private int emitted;
-        private int shardIndex;
-        private int inShard;
         private final SplittableRandom random;
         /** The split fits the buffer: a whole-split permutation, drawn once. */
         private final int[] permutation;
 
         private Cursor(long seed, long epoch) {
-            this.shardOrder = shardOrder(seed, epoch);
+            this.reads = reads(seed, epoch);
             SplittableRandom bufferRandom = new SplittableRandom(DiffusionTrainer.mix(seed ^ 0x5eed, epoch));
             if (total <= bufferSize) {
                 permutation = identity(total);
                 shuffle(permutation, bufferRandom);
                 random = null;
                 buffer = null;
-                read = total;
             } else {
                 permutation = null;
                 random = bufferRandom;
                 buffer = new int[bufferSize];
                 while (held < bufferSize) {
-                    buffer[held++] = readNext();
+                    buffer[held++] = reads.next();
                 }
             }
-        }
-
-        private int readNext() {
-            while (inShard == shardSizes[shardOrder[shardIndex]]) {
-                shardIndex++;
-                inShard = 0;
-            }
-            read++;
-            return (int) (shardStarts[shardOrder[shardIndex]] + inShard++);
         }
 
         public boolean hasNext() {
@@ -143,8 +171,8 @@ public final class DataOrder {
             }
             int k = random.nextInt(held);
             int row = buffer[k];
-            if (read < total) {
-                buffer[k] = readNext();
+            if (reads.more()) {
+                buffer[k] = reads.next();
             } else {
                 buffer[k] = buffer[--held];
             }
@@ -159,7 +187,7 @@ public final class DataOrder {
 
         /** Samples a reader must have read, in read order, before the next one can be handed out. */
         public int read() {
-            return read;
+            return permutation != null ? total : reads.count(); // a split in the buffer is read whole first
         }
 
         /** The rows read but not yet handed out. */
@@ -172,7 +200,7 @@ public final class DataOrder {
 
         /** The epoch's shard order (indices into the split's shards). */
         public int[] epochShardOrder() {
-            return shardOrder.clone();
+            return reads.shardOrder.clone();
         }
     }
 

@@ -586,11 +586,12 @@ public final class DiffusionTrainer {
      * and the gains are averaged weighted by the samples of each. A set of one size is one batch, as above.
      */
     public double conditionGain(TrainingSet set, long seed) {
-        if (set.oneSize()) {
+        List<TrainingSet> groups = set.bySize();
+        if (groups.size() == 1) {
             return conditionGain(set.images(), set.conditions(), set.captions(), new Size(set.width(0), set.height(0)), seed);
         }
         double sum = 0;
-        for (TrainingSet group : set.bySize()) {
+        for (TrainingSet group : groups) {
             sum += group.size() * conditionGain(group.images(), group.conditions(), group.captions(),
                     new Size(group.width(0), group.height(0)), seed);
         }
@@ -629,14 +630,13 @@ public final class DiffusionTrainer {
             return baseDeviation(set.images(), set.conditions(), set.captions(), new Size(set.width(0), set.height(0)), seed);
         }
         double max = 0, squares = 0;
-        for (TrainingSet g : groups) {
-            Deviation d = baseDeviation(g.images(), g.conditions(), g.captions(), new Size(g.width(0), g.height(0)), seed);
-            max = Math.max(max, d.maxAbs());
-            squares += d.rms() * d.rms() * g.size() * g.width(0) * g.height(0); // outputs per group scale with its pixels
-        }
         long pixels = 0;
         for (TrainingSet g : groups) {
-            pixels += (long) g.size() * g.width(0) * g.height(0);
+            Deviation d = baseDeviation(g.images(), g.conditions(), g.captions(), new Size(g.width(0), g.height(0)), seed);
+            long groupPixels = (long) g.size() * g.width(0) * g.height(0); // outputs per group scale with its pixels
+            max = Math.max(max, d.maxAbs());
+            squares += d.rms() * d.rms() * groupPixels;
+            pixels += groupPixels;
         }
         return new Deviation(max, Math.sqrt(squares / pixels));
     }

@@ -75,11 +75,6 @@ public final class TrainingSet implements TrainingData {
         return sizes.get(row)[1];
     }
 
-    /** Whether every sample has the first's size: one batch can take them all. */
-    public boolean oneSize() {
-        return bySize().size() == 1;
-    }
-
     /**
      * The samples grouped by size, in the order the sizes first appear, each group in the set's order: what a batch of
      * one size takes. A set of one size is its own only group.

@@ -27,7 +27,7 @@ class BucketBatchesTest {
     @Test
     void everyBatchIsOneBucketAndEveryEpochHandsOutEverySampleOnce() {
         byte[] bucket = buckets();
-        BucketBatches batches = new BucketBatches(new DataOrder(SHARDS, 100), bucket, 100, 8);
+        BucketBatches batches = new BucketBatches(new DataOrder(SHARDS, 100), bucket, 8);
         BucketBatches.Walker w = batches.walk(7, 0);
         for (long epoch = 0; epoch < 3; epoch++) {
             Set<Integer> seen = new HashSet<>();
@@ -53,7 +53,7 @@ class BucketBatchesTest {
 
     @Test
     void aWalkResumedAtAnyBatchContinuesAsTheUninterruptedOne() {
-        BucketBatches batches = new BucketBatches(new DataOrder(SHARDS, 64), buckets(), 64, 4);
+        BucketBatches batches = new BucketBatches(new DataOrder(SHARDS, 64), buckets(), 4);
         BucketBatches.Walker whole = batches.walk(11, 0);
         List<int[]> expected = new ArrayList<>();
         for (int i = 0; i < 900; i++) { // over two epochs
@@ -73,7 +73,7 @@ class BucketBatchesTest {
     @Test
     void aSplitInOneBucketIsBatchedWholeAndInFullBatches() {
         byte[] one = new byte[SPLIT];
-        BucketBatches.Walker w = new BucketBatches(new DataOrder(SHARDS, 2000), one, 2000, 8).walk(3, 0);
+        BucketBatches.Walker w = new BucketBatches(new DataOrder(SHARDS, 2000), one, 8).walk(3, 0);
         Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < SPLIT / 8; i++) {
             int[] rows = w.next();
@@ -88,7 +88,8 @@ class BucketBatchesTest {
 
     @Test
     void badSettingsAreRefused() {
-        assertThrows(IllegalArgumentException.class, () -> new BucketBatches(new DataOrder(SHARDS, 10), new byte[5], 10, 8));
-        assertThrows(IllegalArgumentException.class, () -> new BucketBatches(new DataOrder(SHARDS, 10), buckets(), 0, 8));
+        assertThrows(IllegalArgumentException.class, () -> new BucketBatches(new DataOrder(SHARDS, 10), new byte[5], 8));
+        assertThrows(IllegalArgumentException.class, () -> new BucketBatches(new DataOrder(SHARDS, 0), buckets(), 8));
+        assertThrows(IllegalArgumentException.class, () -> new BucketBatches(new DataOrder(SHARDS, 10), buckets(), 0));
     }
 }

@@ -109,9 +109,6 @@ public record AspectBuckets(List<Size> sizes) {
         if (!(min <= r && r <= max)) {
             here.add("minBucketSide " + min + " <= resolution " + r + " <= maxBucketSide " + max + " does not hold");
         }
-        if (max > 4096) {
-            here.add("maxBucketSide " + max + ": at most 4096");
-        }
         if (here.isEmpty() && make(r, m, min, max).sizes().size() > MAX_BUCKETS) {
             here.add("minBucketSide " + min + " to maxBucketSide " + max + " make more than " + MAX_BUCKETS + " buckets; narrow the range");
         }

@@ -99,6 +99,6 @@ public record DataSpec(List<String> sources, Integer maxImages, Integer maxDepth
         Checks.range(p, "nearDuplicateDistance", nearDuplicateDistance, -1, 32);
         Checks.oneOf(p, "imageFormat", imageFormat, IMAGE_FORMATS);
         Checks.range(p, "minBucketSide", minBucketSide, 0, 4096);
-        Checks.range(p, "maxBucketSide", maxBucketSide, 0, 8192);
+        Checks.range(p, "maxBucketSide", maxBucketSide, 0, 4096);
     }
 }
